@@ -1,0 +1,207 @@
+"""The single source of truth for what eventlab studies: series, horizons, thresholds, dates.
+
+Everything that is a list or a tunable number lives here, once. Dagster run config
+(`pipelines/config.py`) takes its defaults from these objects and validates through them,
+so the launchpad, the scripts and the tests share one definition and one set of error messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+SeriesKind = Literal["index", "etf", "stock", "crypto", "volatility"]
+CloseRule = Literal["prior_close", "open"]
+OpenPolicy = Literal["genuine", "all"]
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the field and the fix."""
+
+    def __init__(self, field_name: str, problem: str, fix: str) -> None:
+        self.field_name = field_name
+        super().__init__(f"config field `{field_name}`: {problem}. Fix: {fix}")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One daily or intraday price series: its asset key, live ticker and shipped snapshot file."""
+
+    key: str
+    ticker: str
+    kind: SeriesKind
+    raw_file: str | None
+    adjusted: bool = False
+    calendar: Literal["NYSE", "24/7"] = "NYSE"
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key.replace("_", "").isalnum() or not self.key[0].isalpha():
+            raise ConfigError(
+                "series.key",
+                f"{self.key!r} is not a valid asset key",
+                "use letters, digits and underscores, starting with a letter (e.g. 'GSPC', 'BTC_USD')",
+            )
+        if not self.ticker.strip():
+            raise ConfigError("series.ticker", f"empty ticker for {self.key!r}", "give the yfinance symbol, e.g. '^GSPC'")
+
+
+def _s(key: str, ticker: str, kind: SeriesKind, raw: str | None, **kw: object) -> Series:
+    return Series(key=key, ticker=ticker, kind=kind, raw_file=raw, **kw)  # type: ignore[arg-type]
+
+
+DAILY_SERIES: tuple[Series, ...] = (
+    _s("GSPC", "^GSPC", "index", "GSPC.csv", description="S&P 500 index"),
+    _s("SPY", "SPY", "etf", "SPY.csv", adjusted=True, description="SPDR S&P 500 ETF (adjusted)"),
+    _s("VIX", "^VIX", "volatility", "VIX.csv", description="CBOE Volatility Index (Yahoo)"),
+    _s("NDX", "^NDX", "index", "NDX.csv", description="Nasdaq-100 index"),
+    _s("IXIC", "^IXIC", "index", "IXIC.csv", description="Nasdaq Composite index"),
+    _s("RUT", "^RUT", "index", "RUT.csv", description="Russell 2000 index (IBKR bars, from 2016-06)"),
+    _s("IWM", "IWM", "etf", "IWM.csv", adjusted=True, description="iShares Russell 2000 ETF (adjusted)"),
+    _s("QQQ", "QQQ", "etf", "QQQ.csv", adjusted=True, description="Invesco QQQ ETF (adjusted)"),
+    _s("DIA", "DIA", "etf", "DIA.csv", adjusted=True, description="SPDR Dow Jones ETF (adjusted)"),
+    _s("HYG", "HYG", "etf", "HYG.csv", adjusted=True, description="iShares high-yield bond ETF (adjusted)"),
+    _s("NVDA", "NVDA", "stock", "NVDA.csv", adjusted=True, description="NVIDIA (adjusted)"),
+    _s("BTC_USD", "BTC-USD", "crypto", "BTC-USD.csv", calendar="24/7", description="Bitcoin in USD (UTC days)"),
+)
+
+INTRADAY_SERIES: tuple[Series, ...] = (
+    _s("SPX_5m", "^GSPC", "index", "SPX_5m.csv", description="S&P 500 5-minute bars (IBKR, raw)"),
+    _s("SPY_5m", "SPY", "etf", "SPY_5m.csv", description="SPY 5-minute bars (IBKR, raw prices)"),
+    _s("NVDA_5m", "NVDA", "stock", "NVDA_5m.csv", description="NVIDIA 5-minute bars (IBKR, raw prices)"),
+)
+
+# Non-price tables shipped in the snapshot (rates, FOMC probabilities, fundamentals). They are
+# not OHLC and are read by the chart assets only.
+AUX_FILES: tuple[str, ...] = (
+    "FOMC_PROB_NEXT_MEETING_2008-2025.csv",
+    "FOMC_DEC2025_HOLD_POLYMARKET_KALSHI_30MIN.csv",
+    "ZQ_IBKR_2026-07_2028-07.csv",
+    "FEDTARGET.csv",
+    "DFF.csv",
+    "FWD_PE_DAILY_2025-09-17_2026-03-20.csv",
+    "FUNDAMENTALS_2025-06-13.csv",
+    "FUNDAMENTALS_2026-01-30.csv",
+    "SP500_CONSTITUENTS.csv",
+    "VIX_CBOE.csv",
+)
+
+
+@dataclass(frozen=True)
+class StudyParams:
+    """Definition of the gap-up / close-red event study and its statistics (DESIGN.md defaults)."""
+
+    index: str = "GSPC"
+    gap_threshold: float = 0.01
+    close_rule: CloseRule = "prior_close"
+    start: dt.date = dt.date(1957, 1, 1)
+    end: dt.date | None = None
+    open_policy: OpenPolicy = "genuine"
+    horizons: tuple[int, ...] = (1, 5, 20)
+    path_pre: int = 5
+    path_post: int = 20
+    vix: str = "VIX"
+    robustness_thresholds: tuple[float, ...] = (0.005, 0.01, 0.015, 0.02)
+    robustness_index: str = "SPY"
+    bootstrap_reps: int = 2000
+    placebo_reps: int = 2000
+    seed: int = 20251120
+    # A day's open counts as genuine only if the trailing share of genuine opens is at least this.
+    genuine_coverage_min: float = 0.9
+    genuine_coverage_window: int = 250
+
+    def validate(self, series_keys: tuple[str, ...]) -> StudyParams:
+        """Raise ConfigError for any invalid field; return self so calls can chain."""
+        if not (0 < self.gap_threshold < 0.5):
+            raise ConfigError(
+                "study.gap_threshold",
+                f"must be a positive fraction below 0.5, got {self.gap_threshold!r}",
+                "use 0.01 for +1% (a fraction, not percent)",
+            )
+        for name in ("index", "vix", "robustness_index"):
+            value = getattr(self, name)
+            if value not in series_keys:
+                raise ConfigError(
+                    f"study.{name}",
+                    f"unknown series {value!r}",
+                    f"choose one of {', '.join(series_keys)} or add it to DAILY_SERIES in eventlab/config.py",
+                )
+        if self.close_rule not in ("prior_close", "open"):
+            raise ConfigError("study.close_rule", f"unknown rule {self.close_rule!r}", "use 'prior_close' or 'open'")
+        if self.open_policy not in ("genuine", "all"):
+            raise ConfigError("study.open_policy", f"unknown policy {self.open_policy!r}", "use 'genuine' or 'all'")
+        if not self.horizons:
+            raise ConfigError("study.horizons", "is empty", "give at least one horizon in trading days, e.g. [1, 5, 20]")
+        if any((not isinstance(h, int)) or h < 1 for h in self.horizons) or len(set(self.horizons)) != len(self.horizons):
+            raise ConfigError("study.horizons", f"must be distinct positive integers, got {list(self.horizons)}", "e.g. [1, 5, 20]")
+        if self.end is not None and self.start > self.end:
+            raise ConfigError("study.start", f"start {self.start} is after end {self.end}", "set start on or before end")
+        if self.path_pre < 0 or self.path_post < max(self.horizons):
+            raise ConfigError(
+                "study.path_post",
+                f"path window (-{self.path_pre}, +{self.path_post}) must cover the longest horizon {max(self.horizons)}",
+                "set path_pre >= 0 and path_post >= max(horizons)",
+            )
+        if not self.robustness_thresholds or any(not (0 < t < 0.5) for t in self.robustness_thresholds):
+            raise ConfigError("study.robustness_thresholds", f"got {list(self.robustness_thresholds)}", "positive fractions, e.g. [0.005, 0.01]")
+        if self.bootstrap_reps < 100 or self.placebo_reps < 100:
+            raise ConfigError("study.bootstrap_reps", "bootstrap and placebo need at least 100 repetitions", "use 1000 or more")
+        if not (0 < self.genuine_coverage_min <= 1) or self.genuine_coverage_window < 20:
+            raise ConfigError("study.genuine_coverage_min", "coverage must be in (0, 1] with a window of >= 20 days", "e.g. 0.9 over 250 days")
+        return self
+
+    def with_(self, **changes: object) -> StudyParams:
+        """A copy with some fields changed (used for robustness variants)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class EventlabConfig:
+    """Everything configurable, in one object."""
+
+    daily: tuple[Series, ...] = DAILY_SERIES
+    intraday: tuple[Series, ...] = INTRADAY_SERIES
+    aux_files: tuple[str, ...] = AUX_FILES
+    study: StudyParams = field(default_factory=StudyParams)
+
+    @property
+    def daily_keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.daily)
+
+    def series(self, key: str) -> Series:
+        for s in (*self.daily, *self.intraday):
+            if s.key == key:
+                return s
+        raise ConfigError("series", f"unknown series {key!r}", f"choose one of {', '.join(self.daily_keys)}")
+
+    def validate(self) -> EventlabConfig:
+        keys = [s.key for s in (*self.daily, *self.intraday)]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ConfigError("daily", f"duplicate series keys {dupes}", "give every series a unique key")
+        self.study.validate(self.daily_keys)
+        return self
+
+
+def _extra_series_from_env() -> tuple[Series, ...]:
+    """Grow the universe without code: EVENTLAB_EXTRA_TICKERS='AAPL,MSFT,^FTSE' (live source only)."""
+    raw = os.environ.get("EVENTLAB_EXTRA_TICKERS", "").strip()
+    out = []
+    for ticker in filter(None, (t.strip() for t in raw.split(","))):
+        key = ticker.replace("^", "").replace("-", "_").replace("=", "_").replace(".", "_")
+        if key[0].isdigit():
+            key = "T" + key
+        out.append(Series(key=key, ticker=ticker, kind="stock", raw_file=None, description="added via EVENTLAB_EXTRA_TICKERS"))
+    return tuple(out)
+
+
+def load_config() -> EventlabConfig:
+    """The project configuration: defaults plus any extra tickers from the environment."""
+    extra = _extra_series_from_env()
+    known = {s.key for s in DAILY_SERIES}
+    return EventlabConfig(daily=DAILY_SERIES + tuple(s for s in extra if s.key not in known)).validate()
+
+
+CONFIG: EventlabConfig = load_config()

@@ -1,0 +1,1 @@
+"""Reading, validating and storing price data (snapshot, live yfinance, local warehouse)."""
