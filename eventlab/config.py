@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from eventlab.cta.params import CTAParams
+
 SeriesKind = Literal["index", "etf", "stock", "crypto", "volatility"]
 CloseRule = Literal["prior_close", "open"]
 OpenPolicy = Literal["genuine", "all"]
@@ -73,19 +75,19 @@ INTRADAY_SERIES: tuple[Series, ...] = (
     _s("NVDA_5m", "NVDA", "stock", "NVDA_5m.csv", description="NVIDIA 5-minute bars (IBKR, raw prices)"),
 )
 
-# Non-price tables shipped in the snapshot (rates, FOMC probabilities, fundamentals). They are
-# not OHLC and are read by the chart assets only.
-AUX_FILES: tuple[str, ...] = (
-    "FOMC_PROB_NEXT_MEETING_2008-2025.csv",
-    "FOMC_DEC2025_HOLD_POLYMARKET_KALSHI_30MIN.csv",
-    "ZQ_IBKR_2026-07_2028-07.csv",
-    "FEDTARGET.csv",
-    "DFF.csv",
-    "FWD_PE_DAILY_2025-09-17_2026-03-20.csv",
-    "FUNDAMENTALS_2025-06-13.csv",
-    "FUNDAMENTALS_2026-01-30.csv",
-    "SP500_CONSTITUENTS.csv",
-    "VIX_CBOE.csv",
+# Non-price tables shipped in the snapshot (rates, FOMC probabilities, fundamentals), as
+# (asset name, raw file). They are not OHLC and are read by the chart and report assets.
+REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
+    ("fomc_prob_next_meeting", "FOMC_PROB_NEXT_MEETING_2008-2025.csv"),
+    ("fomc_dec2025_prediction_markets", "FOMC_DEC2025_HOLD_POLYMARKET_KALSHI_30MIN.csv"),
+    ("zq_futures", "ZQ_IBKR_2026-07_2028-07.csv"),
+    ("fed_target", "FEDTARGET.csv"),
+    ("fed_funds_effective", "DFF.csv"),
+    ("fwd_pe_daily", "FWD_PE_DAILY_2025-09-17_2026-03-20.csv"),
+    ("fundamentals_2025_06_13", "FUNDAMENTALS_2025-06-13.csv"),
+    ("fundamentals_2026_01_30", "FUNDAMENTALS_2026-01-30.csv"),
+    ("sp500_constituents", "SP500_CONSTITUENTS.csv"),
+    ("vix_cboe", "VIX_CBOE.csv"),
 )
 
 
@@ -163,8 +165,9 @@ class EventlabConfig:
 
     daily: tuple[Series, ...] = DAILY_SERIES
     intraday: tuple[Series, ...] = INTRADAY_SERIES
-    aux_files: tuple[str, ...] = AUX_FILES
+    reference_tables: tuple[tuple[str, str], ...] = REFERENCE_TABLES
     study: StudyParams = field(default_factory=StudyParams)
+    cta: CTAParams = field(default_factory=CTAParams)
 
     @property
     def daily_keys(self) -> tuple[str, ...]:
@@ -182,6 +185,7 @@ class EventlabConfig:
         if dupes:
             raise ConfigError("daily", f"duplicate series keys {dupes}", "give every series a unique key")
         self.study.validate(self.daily_keys)
+        self.cta.validate()
         return self
 
 

@@ -65,15 +65,15 @@ def build(raw_dir: Path, out_dir: Path) -> dict:
         )
     aux_dir = out_dir / "aux"
     aux_dir.mkdir(exist_ok=True)
-    for name in CONFIG.aux_files:
+    for table, name in CONFIG.reference_tables:
         src = raw_dir / name
         df = pd.read_csv(src)
-        dest = aux_dir / (Path(name).stem + ".parquet")
+        dest = aux_dir / f"{table}.parquet"
         write_parquet_atomic(df, dest, index=False)
         first_col = df.columns[0]
         entries.append(
             {
-                "series": Path(name).stem,
+                "series": table,
                 "kind": "aux_table",
                 "source_file": name,
                 "source": "../shared/data/raw (see data/README.md and SOURCES.md for provenance)",

@@ -1,0 +1,1 @@
+"""charts assets (in progress)."""

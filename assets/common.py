@@ -1,0 +1,24 @@
+"""Helpers shared by asset modules: Markdown previews and common metadata."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+
+def md_preview(df: pd.DataFrame, rows: int = 20, floatfmt: str = ".4f") -> dg.MetadataValue:
+    """A Markdown table of the first `rows` rows, for the asset's metadata panel in the UI."""
+    head = df.head(rows)
+    try:
+        text = head.to_markdown(floatfmt=floatfmt)
+    except ImportError:  # tabulate missing: fall back to a plain table
+        text = "```\n" + head.to_string() + "\n```"
+    more = f"\n\n_{len(df) - rows} more rows_" if len(df) > rows else ""
+    return dg.MetadataValue.md(text + more)
+
+
+def frame_span_metadata(df: pd.DataFrame) -> dict[str, object]:
+    """Rows and first/last index value, for any time-indexed frame."""
+    if len(df) == 0:
+        return {"rows": 0}
+    return {"rows": len(df), "first": str(df.index[0]), "last": str(df.index[-1])}

@@ -1,0 +1,1 @@
+"""cta assets (in progress)."""

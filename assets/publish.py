@@ -1,0 +1,1 @@
+"""Publishing assets (in progress)."""

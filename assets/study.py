@@ -1,0 +1,1 @@
+"""Event-study assets (in progress)."""

@@ -1,0 +1,1 @@
+"""A transparent CTA trend-following replica: signals, trigger levels, replays, flow scenarios."""
