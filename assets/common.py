@@ -22,3 +22,20 @@ def frame_span_metadata(df: pd.DataFrame) -> dict[str, object]:
     if len(df) == 0:
         return {"rows": 0}
     return {"rows": len(df), "first": str(df.index[0]), "last": str(df.index[-1])}
+
+
+def as_of_date(report_as_of: pd.DataFrame):
+    """The report's as-of date (last close of the study index) from the `report_as_of` asset."""
+    return pd.Timestamp(report_as_of["as_of"].iloc[0]).date()
+
+
+def write_report_table(folder, name: str, df: pd.DataFrame, *, index: bool = False) -> str:
+    """Write one CSV artifact atomically into the report folder; returns its path."""
+    from pathlib import Path
+
+    from eventlab.data.store import atomic_path
+
+    dest = Path(folder) / name
+    with atomic_path(dest) as tmp:
+        df.to_csv(tmp, index=index, float_format="%.10g", date_format="%Y-%m-%d")
+    return str(dest)
