@@ -8,7 +8,10 @@ import pandas as pd
 
 from assets.common import frame_span_metadata, md_preview
 from eventlab.config import CONFIG, Series
+from eventlab.data.frames import DataError
+from eventlab.data.incremental import frame_hash
 from eventlab.data.quality import price_check_results
+from eventlab.data.yahoo import RETRYABLE as SOURCE_RETRYABLE
 from pipelines.resources import Fetched, PriceSource
 
 GROUP = "market_data"
@@ -48,24 +51,38 @@ def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 
 
 def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool):
-    """The Output for one generated asset followed by its check results."""
+    """The Output for one generated asset followed by its check results.
+
+    The Output carries a data version (content hash), so a refresh that brings no new rows shows
+    downstream assets as up to date rather than stale.
+    """
     df = fetched.frame
+    extra = fetched.report.to_metadata() if fetched.report is not None else {}
     # Output rather than MaterializeResult(value=...): dagster compares value to a sentinel with
     # `!=`, which is ambiguous for DataFrames.
     yield dg.Output(
         df,
         output_name=key.to_python_identifier(),
+        data_version=dg.DataVersion(frame_hash(df)),
         metadata={
             **frame_span_metadata(df),
             "ticker": series.ticker,
             "served_by": fetched.served_by,
             "source_note": fetched.note or "-",
             "adjusted": series.adjusted,
+            **extra,
             "preview": md_preview(df.tail(10), floatfmt=".2f"),
         },
     )
     for name, ok, sev, meta in price_check_results(df, series, fetched.served_by, intraday=intraday):
         yield dg.AssetCheckResult(asset_key=key, check_name=name, passed=ok, metadata=meta, severity=sev)
+
+
+def _stored_frame(context: dg.AssetExecutionContext, key: dg.AssetKey) -> pd.DataFrame | None:
+    """The series' previous warehouse frame, if the IO manager can give it (Parquet IO manager)."""
+    io = getattr(context.resources, "io_manager", None)
+    load = getattr(io, "load_stored", None)
+    return load(key) if callable(load) else None
 
 
 def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
@@ -79,9 +96,38 @@ def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
         can_subset=True,
     )
     def daily_prices(context: dg.AssetExecutionContext, price_source: PriceSource):
-        for key in context.selected_asset_keys:
+        # Every series is fetched, merged and validated BEFORE its Output is yielded: a failure
+        # (source down, rate limited, empty/garbled frame, blocked update) never reaches the IO
+        # manager, so the previous Parquet file stays as it was. Good series are still written;
+        # the step then fails naming every failed series and its cause.
+        failures: dict[str, str] = {}
+        retryable = True
+        live = price_source.live()
+        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
             series = by_key[key]
-            yield from _results(series, key, price_source.daily(series), intraday=False)
+            stored = _stored_frame(context, key) if live or price_source.mode == "auto" else None
+            try:
+                fetched = price_source.daily(series, stored)
+            except DataError as exc:
+                failures[series.key] = str(exc)
+                retryable = retryable and isinstance(exc, SOURCE_RETRYABLE)
+                context.log.error(f"daily_prices: {exc}")
+                continue
+            if fetched.report is not None:
+                r = fetched.report
+                context.log.info(
+                    f"{series.key}: {r.new_rows} new, {r.revised_rows} revised"
+                    + (f" (e.g. {r.revised_examples[0]})" if r.revised_examples else "")
+                    + (f", re-adjusted by {r.rescale_factor}" if r.rescale_factor is not None else "")
+                )
+            yield from _results(series, key, fetched, intraday=False)
+        if failures:
+            raise dg.Failure(
+                description=f"{len(failures)} series not updated (previous data kept): "
+                + " | ".join(failures.values()),
+                metadata={"failed_series": ", ".join(failures), **{f"cause/{k}": v for k, v in failures.items()}},
+                allow_retries=retryable,
+            )
 
     return daily_prices
 

@@ -37,6 +37,19 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         write_parquet_atomic(obj, path)
         context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
 
+    def load_stored(self, key: dg.AssetKey) -> pd.DataFrame | None:
+        """The asset's last stored frame, or None if it was never materialized (or is unreadable).
+
+        The daily price assets use it to refresh incrementally from what is already stored.
+        """
+        path = self._path(key)
+        if not path.exists():
+            return None
+        try:
+            return pd.read_parquet(path, engine="pyarrow")
+        except Exception:  # a corrupt file must not stop the refresh; it is rebuilt from the source
+            return None
+
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
         path = self._path(context.asset_key)
         if not path.exists():

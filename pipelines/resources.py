@@ -10,10 +10,12 @@ from typing import Literal
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field, field_validator
 
 from eventlab.config import CONFIG, Series, StudyParams
 from eventlab.data import snapshot
-from eventlab.data.frames import normalize_ohlcv
+from eventlab.data.frames import DataError, normalize_ohlcv
+from eventlab.data.incremental import MergeReport
 
 SourceMode = Literal["snapshot", "yfinance", "auto"]
 
@@ -23,8 +25,9 @@ class Fetched:
     """A frame plus where it came from, so metadata and the manifest can say which source served it."""
 
     frame: pd.DataFrame
-    served_by: Literal["snapshot", "yfinance"]
+    served_by: Literal["snapshot", "yfinance", "warehouse"]
     note: str = ""
+    report: MergeReport | None = None
 
 
 class PriceSource(dg.ConfigurableResource):
@@ -32,39 +35,138 @@ class PriceSource(dg.ConfigurableResource):
 
     mode=snapshot reads data/snapshot; mode=yfinance downloads (and fails loudly if it cannot);
     mode=auto probes Yahoo for `probe_timeout_s` seconds and falls back to the snapshot with a
-    warning, recording the serving source.
+    warning, recording the serving source. Live fetches are incremental: given the stored frame,
+    only the sessions after it plus `overlap_sessions` are fetched and merged
+    (eventlab.data.incremental), and a suspicious update raises BlockedUpdateError.
     """
 
-    mode: SourceMode = "snapshot"
+    mode: SourceMode = Field(default="snapshot", description="snapshot | yfinance | auto")
     snapshot_root: str | None = None
-    probe_timeout_s: float = 5.0
-    start: str = "1927-01-01"
+    probe_timeout_s: float = Field(default=5.0, description="auto mode: seconds to wait for Yahoo")
+    start: str = Field(default="1927-01-01", description="first date of a full (non-incremental) fetch, YYYY-MM-DD")
+    overlap_sessions: int = Field(default=10, description="stored sessions refetched to catch revisions")
+    retries: int = Field(default=3, description="retries on rate limit / network errors, with backoff")
+    backoff_s: float = Field(default=2.0, description="first retry wait; doubles per retry (capped at 60 s)")
+    full_refresh: bool = Field(default=False, description="refetch from `start` and allow a re-basing rescale")
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _check_mode(cls, v: object) -> object:
+        if v not in ("snapshot", "yfinance", "auto"):
+            raise ValueError(f"price_source.mode: unknown mode {v!r}. Fix: use 'snapshot' (offline), 'yfinance' (live) or 'auto'")
+        return v
+
+    @field_validator("probe_timeout_s")
+    @classmethod
+    def _check_probe(cls, v: float) -> float:
+        if not (0 < v <= 60):
+            raise ValueError(f"price_source.probe_timeout_s: must be in (0, 60] seconds, got {v}. Fix: use e.g. 5")
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _check_start(cls, v: str) -> str:
+        try:
+            d = dt.date.fromisoformat(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"price_source.start: {v!r} is not an ISO date. Fix: write it as YYYY-MM-DD, e.g. 1927-01-01") from None
+        if d > dt.date.today():
+            raise ValueError(f"price_source.start: {v} is in the future. Fix: use a past date, e.g. 1927-01-01")
+        return v
+
+    @field_validator("overlap_sessions")
+    @classmethod
+    def _check_overlap(cls, v: int) -> int:
+        if not (1 <= v <= 500):
+            raise ValueError(f"price_source.overlap_sessions: must be 1..500, got {v}. Fix: use e.g. 10")
+        return v
+
+    @field_validator("retries")
+    @classmethod
+    def _check_retries(cls, v: int) -> int:
+        if not (0 <= v <= 10):
+            raise ValueError(f"price_source.retries: must be 0..10, got {v}. Fix: use e.g. 3")
+        return v
+
+    @field_validator("backoff_s")
+    @classmethod
+    def _check_backoff(cls, v: float) -> float:
+        if not (0 <= v <= 300):
+            raise ValueError(f"price_source.backoff_s: must be 0..300 seconds, got {v}. Fix: use e.g. 2")
+        return v
 
     def _root(self) -> Path | None:
         return Path(self.snapshot_root) if self.snapshot_root else None
 
-    def _live(self) -> bool:
+    def live(self) -> bool:
+        """Whether this run serves live data (auto mode probes Yahoo once per resource instance)."""
         if self.mode == "snapshot":
             return False
         if self.mode == "yfinance":
             return True
-        from eventlab.data import yahoo
-
-        if yahoo.is_reachable(timeout=self.probe_timeout_s):
-            return True
-        warnings.warn("PriceSource(mode=auto): Yahoo unreachable, serving the shipped snapshot", stacklevel=2)
-        return False
-
-    def daily(self, series: Series) -> Fetched:
-        """Daily OHLCV for one series, in the canonical frame shape."""
-        if self._live():
+        cached = getattr(self, "_probe_cache", None)
+        if cached is None:
             from eventlab.data import yahoo
 
-            frame = yahoo.fetch_daily(series.ticker, start=dt.date.fromisoformat(self.start), series=series.key)
-            return Fetched(frame, "yfinance", f"yfinance {series.ticker} auto_adjust={series.adjusted}")
-        frame = normalize_ohlcv(snapshot.read_series(series.key, self._root()), series.key)
-        note = "auto: Yahoo unreachable, snapshot served" if self.mode == "auto" else ""
-        return Fetched(frame, "snapshot", note)
+            cached = bool(yahoo.is_reachable(timeout=self.probe_timeout_s))
+            object.__setattr__(self, "_probe_cache", cached)
+        if not cached:
+            warnings.warn("PriceSource(mode=auto): Yahoo unreachable, serving the shipped snapshot", stacklevel=2)
+        return cached
+
+    def fetch_live(self, series: Series, start: dt.date, **kw: object) -> pd.DataFrame:
+        """One live download (overridden by fakes in tests)."""
+        from eventlab.data import yahoo
+
+        return yahoo.fetch_daily(
+            series.ticker,
+            start,
+            series=series.key,
+            auto_adjust=series.adjusted,
+            calendar=series.calendar,
+            retries=self.retries,
+            backoff_s=self.backoff_s,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def daily(self, series: Series, stored: pd.DataFrame | None = None) -> Fetched:
+        """Daily OHLCV for one series, in the canonical frame shape.
+
+        `stored` is the series' previous warehouse frame (None if never materialized). Live modes
+        fetch from `overlap_sessions` before its end and merge; with no stored frame the shipped
+        snapshot (if any) is the base, so the first live run is incremental too.
+        """
+        if self.live():
+            from eventlab.data.incremental import merge_incremental, plan_fetch
+
+            base = stored
+            if (base is None or base.empty) and not self.full_refresh and series.raw_file:
+                try:
+                    base = normalize_ohlcv(snapshot.read_series(series.key, self._root()), series.key)
+                except DataError:
+                    base = None
+            default_start = dt.date.fromisoformat(self.start)
+            start = default_start if self.full_refresh else plan_fetch(base, default_start, self.overlap_sessions)
+            fetched = self.fetch_live(series, start)
+            frame, report = merge_incremental(
+                base,
+                fetched,
+                series=series.key,
+                kind=series.kind,
+                adjusted=series.adjusted,
+                allow_any_rescale=self.full_refresh,
+            )
+            note = f"yfinance {series.ticker} auto_adjust={series.adjusted} from {start}"
+            if report.rescale_factor is not None:
+                note += f"; stored history re-adjusted by {report.rescale_factor}"
+            return Fetched(frame, "yfinance", note, report)
+        snap = normalize_ohlcv(snapshot.read_series(series.key, self._root()), series.key)
+        if self.mode == "auto":
+            if stored is not None and not stored.empty and stored.index[-1] > snap.index[-1]:
+                # Never shrink history: the warehouse already holds newer live data than the snapshot.
+                return Fetched(stored, "warehouse", "auto: Yahoo unreachable, kept the stored (newer) warehouse frame")
+            return Fetched(snap, "snapshot", "auto: Yahoo unreachable, snapshot served")
+        return Fetched(snap, "snapshot", "")
 
     def intraday(self, series: Series) -> Fetched:
         """5-minute bars; only the snapshot ships them (Yahoo keeps 60 days of 5m history)."""

@@ -1,0 +1,198 @@
+"""House style for every eventlab chart, and the two files each chart leaves behind.
+
+Every chart is a PNG at print resolution plus a sidecar JSON with a fixed schema that the
+report builds from:
+
+    {"title": str, "caption": str, "data_span": str, "sources": [str, ...],
+     "kind": "measured" | "model" | "mixed", "offline_note": str | null}
+
+Plain matplotlib (Agg backend), fixed fonts and sizes, no Dagster imports.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import matplotlib
+
+matplotlib.use("Agg", force=True)
+
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+ChartKind = Literal["measured", "model", "mixed"]
+SIDECAR_KEYS = ("title", "caption", "data_span", "sources", "kind", "offline_note")
+
+DPI = 200
+FIGSIZE = (11.0, 6.2)  # inches -> 2200 x 1240 px at 200 dpi
+THUMB_WIDTH = 560  # px, for the inline Dagster preview
+
+# One palette for the whole report (colour-blind safe, Okabe-Ito based).
+INK = "#222222"
+MUTED = "#6b6b6b"
+GRID = "#e3e3e3"
+EVENT = "#d55e00"  # vermillion: the event / the latest observation
+BASE = "#0072b2"  # blue: baseline / main series
+ALT = "#009e73"  # green: second series
+ALT2 = "#cc79a7"  # purple
+ALT3 = "#e69f00"  # orange
+MODEL = "#56b4e9"  # light blue: model output
+UP = "#2e8b57"
+DOWN = "#c0392b"
+SERIES_COLORS = (BASE, EVENT, ALT, ALT2, ALT3, MODEL, "#8c564b", "#7f7f7f")
+
+RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.edgecolor": "#999999",
+    "axes.linewidth": 0.8,
+    "axes.grid": True,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(color=list(SERIES_COLORS)),
+    "grid.color": GRID,
+    "grid.linewidth": 0.7,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "legend.fontsize": 8.5,
+    "legend.frameon": False,
+    "lines.linewidth": 1.4,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "text.color": INK,
+    "axes.labelcolor": INK,
+}
+
+
+@dataclass
+class ChartMeta:
+    """What the sidecar says about a chart (see the module docstring for the schema)."""
+
+    title: str
+    caption: str
+    data_span: str
+    sources: list[str]
+    kind: ChartKind
+    offline_note: str | None = None
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        return {k: d[k] for k in SIDECAR_KEYS}
+
+
+@dataclass
+class ChartOutput:
+    """A rendered chart: its files, its sidecar content and the numbers it states."""
+
+    name: str
+    png: Path
+    sidecar: Path
+    meta: ChartMeta
+    numbers: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
+    """A new figure in the house style (rc applied locally, so callers' global state is untouched)."""
+    with plt.rc_context(RC):
+        fig = plt.figure(figsize=figsize, dpi=DPI)
+    return fig
+
+
+def style_context():
+    return plt.rc_context(RC)
+
+
+def header(fig: Figure, title: str, subtitle: str, footer: str | None = None) -> None:
+    """Title (bold, left), subtitle (data span and source) and an optional footer note."""
+    fig.text(0.012, 0.985, title, ha="left", va="top", fontsize=14, fontweight="bold", color=INK)
+    fig.text(0.012, 0.935, subtitle, ha="left", va="top", fontsize=9.5, color=MUTED)
+    if footer:
+        fig.text(0.012, 0.012, footer, ha="left", va="bottom", fontsize=8, color=MUTED, wrap=True)
+
+
+def pct_axis(ax, axis: str = "y", decimals: int = 0) -> None:
+    """Format an axis holding percent values (already multiplied by 100)."""
+    fmt = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.{decimals}f}%")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def date_axis(ax, fmt: str = "%Y-%m") -> None:
+    loc = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
+
+
+def note_box(ax, text: str, loc: str = "upper left", fontsize: float = 8.5) -> None:
+    """A small boxed note inside an axes (used for the computed numbers a chart states)."""
+    x, ha = (0.015, "left") if "left" in loc else (0.985, "right")
+    y, va = (0.975, "top") if "upper" in loc else (0.03, "bottom")
+    ax.text(
+        x,
+        y,
+        text,
+        transform=ax.transAxes,
+        ha=ha,
+        va=va,
+        fontsize=fontsize,
+        color=INK,
+        bbox={"boxstyle": "round,pad=0.35", "fc": "white", "ec": "#bbbbbb", "alpha": 0.92},
+        zorder=10,
+    )
+
+
+def span(start, end) -> str:
+    """'YYYY-MM-DD .. YYYY-MM-DD' for the sidecar and subtitles."""
+    return f"{pd.Timestamp(start).date().isoformat()} .. {pd.Timestamp(end).date().isoformat()}"
+
+
+def save(fig: Figure, out_dir: Path, name: str, meta: ChartMeta, numbers: dict | None = None) -> ChartOutput:
+    """Write <out_dir>/<name>.png and <name>.json (atomically, via temp files) and close the figure."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = out_dir / f"{name}.png"
+    side = out_dir / f"{name}.json"
+    tmp_png = png.with_name(f".{png.name}.tmp")
+    tmp_side = side.with_name(f".{side.name}.tmp")
+    try:
+        fig.savefig(tmp_png, dpi=DPI, format="png", pil_kwargs={"optimize": False, "compress_level": 6})
+    finally:
+        plt.close(fig)
+    tmp_side.write_text(json.dumps(meta.to_json(), indent=2, ensure_ascii=False, default=str))
+    tmp_png.replace(png)
+    tmp_side.replace(side)
+    return ChartOutput(name=name, png=png, sidecar=side, meta=meta, numbers=numbers or {})
+
+
+def thumbnail_b64(png: Path, width: int = THUMB_WIDTH) -> str:
+    """A downscaled, palette-quantized copy of the PNG as base64 (small enough for Dagster metadata)."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        im = im.convert("RGB")
+        h = max(1, round(im.height * width / im.width))
+        small = im.resize((width, h), Image.LANCZOS).quantize(colors=128)
+        buf = io.BytesIO()
+        small.save(buf, format="PNG", optimize=True)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def placeholder(out_dir: Path, name: str, title: str, message: str, meta: ChartMeta) -> ChartOutput:
+    """A chart whose data could not be had: a figure that says so (never an empty or fake plot)."""
+    with style_context():
+        fig = figure((11.0, 3.2))
+        header(fig, title, meta.data_span or "no data")
+        fig.text(0.5, 0.45, message, ha="center", va="center", fontsize=11, color=MUTED, wrap=True)
+    return save(fig, out_dir, name, meta)

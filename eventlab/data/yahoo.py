@@ -1,0 +1,266 @@
+"""The live price path: a defensive wrapper around `yfinance.download` (yfinance 1.x).
+
+Pitfalls handled here (DESIGN.md, "Data"):
+- `yf.download` swallows per-ticker exceptions: it logs them on the `yfinance` logger and returns an
+  empty frame. We capture those log records during the call and turn them into typed errors
+  (RateLimitedError for YFRateLimitError, SourceUnavailableError for network failures,
+  EmptyFrameError otherwise), each naming the series, the ticker and the cause.
+- `start=` is always explicit (without it yfinance fetches one month), `auto_adjust` is always
+  explicit (it defaults to True), `progress=False`, `multi_level_index=False` - and MultiIndex
+  columns are still handled if they come back anyway (older/newer versions, recorded frames).
+- The index is made tz-naive dates; a partial bar for the session still in progress (NYSE,
+  before the close including early closes; UTC day for 24/7 series) is dropped.
+- Rate limits and network errors are retried a bounded number of times with exponential backoff;
+  `sleep` is injectable so tests run instantly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from eventlab.data.frames import DataError, normalize_ohlcv
+
+NY = "America/New_York"
+PROBE_HOST = ("query1.finance.yahoo.com", 443)
+
+
+class SourceError(DataError):
+    """The live source could not deliver a usable frame; the message names series and cause."""
+
+    def __init__(self, series: str, ticker: str, cause: str) -> None:
+        self.series = series
+        self.ticker = ticker
+        self.cause = cause
+        super().__init__(f"{series} ({ticker}): {cause}")
+
+
+class EmptyFrameError(SourceError):
+    """The source answered but returned no rows for the requested range."""
+
+
+class RateLimitedError(SourceError):
+    """Yahoo answered 'Too Many Requests' (yfinance's YFRateLimitError), even after retries."""
+
+
+class SourceUnavailableError(SourceError):
+    """Network failure (DNS, connection refused/reset, timeout) even after retries."""
+
+
+class GarbledFrameError(SourceError):
+    """The source returned a frame that cannot be read as OHLCV (missing or non-numeric columns)."""
+
+
+RETRYABLE = (RateLimitedError, SourceUnavailableError)
+
+_NETWORK_WORDS = (
+    "connection",
+    "timeout",
+    "timed out",
+    "dns",
+    "resolve",
+    "name or service",
+    "network is unreachable",
+    "curl: (",
+    "ssl",
+    "proxy",
+    "max retries exceeded",
+)
+
+
+def classify_failure(series: str, ticker: str, cause: object) -> SourceError:
+    """Map an exception or a yfinance error message to one of the typed SourceErrors."""
+    text = repr(cause) if isinstance(cause, BaseException) else str(cause)
+    name = type(cause).__name__ if isinstance(cause, BaseException) else ""
+    low = text.lower()
+    if "ratelimit" in name.lower() or "yfratelimiterror" in low or "too many requests" in low:
+        return RateLimitedError(series, ticker, f"rate limited by Yahoo (YFRateLimitError): {text}")
+    if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)) or any(w in low for w in _NETWORK_WORDS):
+        return SourceUnavailableError(series, ticker, f"network error, Yahoo unreachable: {text}")
+    return EmptyFrameError(series, ticker, f"no data returned; yfinance reported: {text}")
+
+
+class _Capture(logging.Handler):
+    """Collect the error records yfinance logs instead of raising."""
+
+    def __init__(self, ticker: str) -> None:
+        super().__init__(level=logging.ERROR)
+        self.ticker = ticker.upper()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            msg = record.getMessage()
+        except Exception:  # pragma: no cover - a broken record must not break the fetch
+            msg = str(record.msg)
+        if self.ticker in msg.upper() or "YFRateLimitError" in msg:
+            self.messages.append(msg)
+
+
+def _yf_download(*args: Any, **kwargs: Any) -> pd.DataFrame:
+    import yfinance as yf
+
+    return yf.download(*args, **kwargs)
+
+
+def _flatten_columns(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """Single-level OHLCV columns whatever `multi_level_index` / `group_by` produced."""
+    if not isinstance(raw.columns, pd.MultiIndex):
+        return raw
+    cols = raw.columns
+    fields = {"open", "high", "low", "close", "adj close", "volume"}
+    for level in range(cols.nlevels):
+        values = {str(v).lower() for v in cols.get_level_values(level)}
+        if values & fields:
+            other = [lv for lv in range(cols.nlevels) if lv != level]
+            out = raw
+            for lv in sorted(other, reverse=True):
+                keys = list(dict.fromkeys(out.columns.get_level_values(lv)))
+                pick = ticker if ticker in keys else (ticker.upper() if ticker.upper() in keys else None)
+                if pick is None and len(keys) == 1:
+                    pick = keys[0]
+                if pick is None:
+                    raise KeyError(f"ticker {ticker!r} not among columns {keys}")
+                out = out.xs(pick, axis=1, level=lv)
+            return out
+    raise KeyError(f"no OHLCV level in MultiIndex columns {list(cols)[:6]}")
+
+
+def drop_partial_bar(df: pd.DataFrame, *, calendar: str = "NYSE", now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, bool]:
+    """Drop the last row if it is the session still in progress at `now`.
+
+    NYSE: the row dated today's session while `now` is before that session's close (early closes
+    from exchange_calendars XNYS). 24/7 (crypto, UTC days): the row dated the current UTC day.
+    A row dated after today (clock skew, bad data) is dropped too.
+    """
+    if df.empty:
+        return df, False
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if now.tzinfo is None:
+        now = now.tz_localize(NY)
+    last = pd.Timestamp(df.index[-1]).normalize()
+    if calendar == "24/7":
+        today_utc = now.tz_convert("UTC").tz_localize(None).normalize()
+        partial = last >= today_utc
+    else:
+        import exchange_calendars as xcals
+
+        today_ny = now.tz_convert(NY).tz_localize(None).normalize()
+        if last > today_ny:
+            partial = True
+        elif last < today_ny:
+            partial = False
+        else:
+            cal = xcals.get_calendar("XNYS")
+            if cal.is_session(last):
+                partial = now < cal.session_close(last)
+            else:
+                partial = False  # a row on a non-session day is judged by the checks, not here
+    return (df.iloc[:-1], True) if partial else (df, False)
+
+
+def fetch_daily(
+    ticker: str,
+    start: dt.date | str,
+    *,
+    series: str,
+    auto_adjust: bool,
+    end: dt.date | str | None = None,
+    calendar: str = "NYSE",
+    download: Callable[..., pd.DataFrame] | None = None,
+    now: pd.Timestamp | None = None,
+    retries: int = 3,
+    backoff_s: float = 2.0,
+    max_backoff_s: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout_s: float = 20.0,
+) -> pd.DataFrame:
+    """Daily OHLCV for `ticker` from `start` (inclusive) in the canonical frame shape.
+
+    Raises a SourceError subclass naming `series` and the cause. Rate limits and network errors
+    are retried `retries` times, waiting backoff_s * 2**attempt (capped at max_backoff_s).
+    """
+    download = download or _yf_download
+    start_s = pd.Timestamp(start).date().isoformat()
+    end_s = None if end is None else pd.Timestamp(end).date().isoformat()
+    attempt = 0
+    while True:
+        try:
+            raw = _download_once(download, ticker, start_s, end_s, series, auto_adjust, timeout_s)
+            break
+        except RETRYABLE as exc:
+            if attempt >= retries:
+                exc.args = (f"{exc.args[0]} - gave up after {attempt + 1} attempts",)
+                raise
+            wait = min(max_backoff_s, backoff_s * (2**attempt))
+            logging.getLogger(__name__).warning("%s: %s; retry %d/%d in %.1fs", series, exc.cause, attempt + 1, retries, wait)
+            sleep(wait)
+            attempt += 1
+    try:
+        flat = _flatten_columns(raw, ticker)
+        frame = normalize_ohlcv(flat, series)
+    except DataError as exc:
+        raise GarbledFrameError(series, ticker, f"unreadable frame: {exc}") from exc
+    except (ValueError, TypeError, KeyError) as exc:
+        raise GarbledFrameError(series, ticker, f"unreadable frame (non-numeric or malformed columns): {exc}") from exc
+    frame, _dropped = drop_partial_bar(frame, calendar=calendar, now=now)
+    if frame.empty:
+        raise EmptyFrameError(series, ticker, f"only a partial bar for the current session since {start_s}")
+    return frame
+
+
+def _download_once(download, ticker, start_s, end_s, series, auto_adjust, timeout_s) -> pd.DataFrame:
+    handler = _Capture(ticker)
+    yf_logger = logging.getLogger("yfinance")
+    yf_logger.addHandler(handler)
+    try:
+        raw = download(
+            ticker,
+            start=start_s,
+            end=end_s,
+            interval="1d",
+            auto_adjust=auto_adjust,
+            actions=False,
+            progress=False,
+            threads=False,
+            multi_level_index=False,
+            timeout=timeout_s,
+        )
+    except DataError:
+        raise
+    except Exception as exc:  # yfinance may raise outright (config, future versions, fakes)
+        raise classify_failure(series, ticker, exc) from exc
+    finally:
+        yf_logger.removeHandler(handler)
+    if raw is None or len(raw) == 0 or raw.dropna(how="all").empty:
+        if handler.messages:
+            raise classify_failure(series, ticker, "; ".join(handler.messages))
+        raise EmptyFrameError(series, ticker, f"Yahoo returned an empty frame for start={start_s} (unknown or delisted ticker, or no new sessions)")
+    return raw
+
+
+def is_reachable(timeout: float = 3.0, host: tuple[str, int] = PROBE_HOST) -> bool:
+    """True if a TCP connection to Yahoo's API host opens within `timeout` seconds.
+
+    Runs in a daemon thread joined with the timeout, so a slow DNS lookup cannot hang the caller.
+    """
+    result: dict[str, bool] = {"ok": False}
+
+    def probe() -> None:
+        try:
+            with socket.create_connection(host, timeout=timeout):
+                result["ok"] = True
+        except OSError:
+            result["ok"] = False
+
+    t = threading.Thread(target=probe, name="yahoo-probe", daemon=True)
+    t.start()
+    t.join(timeout)
+    return bool(result["ok"]) and not t.is_alive()

@@ -1,0 +1,1 @@
+"""Short-rate arithmetic (fed funds futures -> FOMC meeting probabilities)."""

@@ -1,0 +1,1 @@
+"""The gap-up / close-red event study: open quality, detection, forward returns, statistics."""
