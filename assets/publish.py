@@ -1,11 +1,22 @@
-"""Report plumbing: the as-of date every artifact is filed under, and the final publish step."""
+"""Report plumbing: the as-of date every artifact is filed under, and the final publish step that
+writes events.csv, event_stats.csv and manifest.json, then points reports/latest at the folder."""
 
 import datetime as dt
+import hashlib
+import json
+import os
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
+from assets.common import as_of_date, write_report_table
+from eventlab.config import CONFIG
+from eventlab.data.store import atomic_write_bytes
+from pipelines.resources import PriceSource, ReportSettings, StudySettings
+
 GROUP = "report"
+PUBLISH_KEY = dg.AssetKey("publish")
 
 
 @dg.asset(
@@ -16,5 +27,150 @@ GROUP = "report"
 def report_as_of(index_prices: pd.DataFrame) -> pd.DataFrame:
     as_of = index_prices.index[-1].date()
     return pd.DataFrame(
-        {"as_of": [pd.Timestamp(as_of)], "generated_utc": [dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()]}
+        {
+            "as_of": [pd.Timestamp(as_of)],
+            "generated_utc": [dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()],
+        }
     )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey) -> dict[str, object]:
+    event = instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return {}
+    return {k: getattr(v, "value", v) for k, v in event.asset_materialization.metadata.items()}
+
+
+def _step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for rec in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_SUCCESS):
+        ev = rec.dagster_event
+        if ev is not None and ev.step_key:
+            out[ev.step_key] = round(ev.event_specific_data.duration_ms / 1000, 3)
+    return out
+
+
+def point_latest(reports_root: Path, folder: Path) -> Path:
+    """Atomically repoint reports/latest at `folder` (symlink swap: readers never see a gap)."""
+    latest = reports_root / "latest"
+    tmp = reports_root / f".latest.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(folder.name, target_is_directory=True)
+    if latest.exists() and not latest.is_symlink():
+        import shutil
+
+        shutil.rmtree(latest)
+    os.replace(tmp, latest)
+    return latest
+
+
+def build_publish(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The last asset of the graph: it runs after every other asset it is given as upstream."""
+
+    @dg.asset(
+        key=PUBLISH_KEY,
+        group_name=GROUP,
+        ins={
+            "report_as_of": dg.AssetIn(),
+            "events": dg.AssetIn(),
+            "event_stats": dg.AssetIn(),
+            "open_quality_eras": dg.AssetIn(),
+        },
+        deps=[
+            k
+            for k in upstream
+            if k.path[0] not in ("report_as_of", "events", "event_stats", "open_quality_eras")
+        ],
+        description="Writes events.csv, event_stats.csv, open_quality_eras.csv and manifest.json into reports/<as-of>/ and points reports/latest at it.",
+    )
+    def publish(
+        context: dg.AssetExecutionContext,
+        report_settings: ReportSettings,
+        study: StudySettings,
+        price_source: PriceSource,
+        report_as_of: pd.DataFrame,
+        events: pd.DataFrame,
+        event_stats: pd.DataFrame,
+        open_quality_eras: pd.DataFrame,
+    ) -> dg.MaterializeResult:
+        as_of = as_of_date(report_as_of)
+        folder = report_settings.as_of_dir(as_of)
+        ev = events.copy()
+        ev["date"] = pd.to_datetime(ev["date"]).dt.strftime("%Y-%m-%d")
+        write_report_table(folder, "events.csv", ev)
+        write_report_table(folder, "event_stats.csv", event_stats)
+        write_report_table(folder, "open_quality_eras.csv", open_quality_eras)
+
+        series = {}
+        for s in CONFIG.daily:
+            meta = _latest_metadata(context.instance, dg.AssetKey(["prices", s.key]))
+            path = Path(str(meta["path"])) if meta.get("path") else None
+            series[s.key] = {
+                "ticker": s.ticker,
+                "served_by": meta.get("served_by"),
+                "first": meta.get("first"),
+                "last": meta.get("last"),
+                "rows": meta.get("rows"),
+                "sha256": _sha256(path) if path and path.exists() else None,
+            }
+        main = event_stats[event_stats["variant"] == "main"].iloc[0]
+        params = study.params()
+        artifacts = sorted(
+            str(p.relative_to(folder))
+            for p in folder.rglob("*")
+            if p.is_file() and p.name != "manifest.json"
+        )
+        manifest = {
+            "as_of": as_of.isoformat(),
+            "generated_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "run_id": context.run_id,
+            "price_source_mode": price_source.mode,
+            "parameters": {
+                "index": params.index,
+                "gap_threshold": params.gap_threshold,
+                "close_rule": params.close_rule,
+                "start": params.start.isoformat(),
+                "end": params.end.isoformat() if params.end else None,
+                "open_policy": params.open_policy,
+                "horizons": list(params.horizons),
+                "bootstrap_reps": params.bootstrap_reps,
+                "placebo_reps": params.placebo_reps,
+                "seed": params.seed,
+            },
+            "coverage": {
+                "definition": main["definition"],
+                "requested_start": main["requested_start"],
+                "sample_start": main["sample_start"],
+                "sample_end": main["sample_end"],
+                "sample_days": int(main["sample_days"]),
+                "share_of_requested_days_usable": float(main["share_usable"]),
+                "first_usable_open": main["first_usable_open"],
+                "continuously_usable_since": main["continuously_usable_since"],
+                "n_events": int(main["n_events"]),
+                "note": "Days without a genuine opening price are excluded: the data cannot see "
+                "'opened +X%' on them. See open_quality_eras.csv.",
+            },
+            "series": series,
+            "snapshot_manifest_built_utc": price_source.snapshot_manifest().get("built_utc"),
+            "artifacts": artifacts,
+            "timings_s": _step_timings(context.instance, context.run_id),
+        }
+        atomic_write_bytes(
+            folder / "manifest.json", json.dumps(manifest, indent=2, default=str).encode()
+        )
+        latest = point_latest(Path(report_settings.reports_root), folder)
+        context.log.info(f"report folder: {folder} (latest -> {latest})")
+        return dg.MaterializeResult(
+            metadata={
+                "report_folder": dg.MetadataValue.path(str(folder)),
+                "latest": dg.MetadataValue.path(str(latest)),
+                "artifacts": len(artifacts) + 1,
+                "n_events": int(main["n_events"]),
+            }
+        )
+
+    return publish

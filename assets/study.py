@@ -20,7 +20,16 @@ from pipelines.resources import StudySettings
 GROUP = "event_study"
 PRICE_INS = {key: dg.AssetIn(key=["prices", key]) for key in CONFIG.daily_keys}
 
-EVENT_PREVIEW_COLS = ["date", "gap", "close_to_close", "open_to_close", "vix_close", "fwd_1d", "fwd_5d", "fwd_20d"]
+EVENT_PREVIEW_COLS = [
+    "date",
+    "gap",
+    "close_to_close",
+    "open_to_close",
+    "vix_close",
+    "fwd_1d",
+    "fwd_5d",
+    "fwd_20d",
+]
 STATS_PREVIEW_COLS = [
     "variant", "horizon", "n_events_with_horizon", "event_mean", "event_median", "event_hit_rate",
     "baseline_mean", "welch_p", "mw_p", "hac_p", "boot_ci_low", "boot_ci_high", "placebo_p", "p_holm",
@@ -28,7 +37,9 @@ STATS_PREVIEW_COLS = [
 
 
 @dg.asset(group_name=GROUP, ins=PRICE_INS, kinds={"pandas"})
-def open_quality(context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame) -> pd.DataFrame:
+def open_quality(
+    context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame
+) -> pd.DataFrame:
     """Per-day genuine-open flags for the study index (rule + trailing coverage)."""
     params = study.params()
     flags = study_flags(prices[params.index], params)
@@ -47,21 +58,32 @@ def open_quality(context: dg.AssetExecutionContext, study: StudySettings, **pric
 
 
 @dg.asset(group_name=GROUP, kinds={"pandas"})
-def open_quality_eras(context: dg.AssetExecutionContext, open_quality: pd.DataFrame) -> pd.DataFrame:
+def open_quality_eras(
+    context: dg.AssetExecutionContext, open_quality: pd.DataFrame
+) -> pd.DataFrame:
     """Contiguous eras of open quality (close-only / stale / mixed / genuine), detected monthly."""
     eras = eras_table(open_quality)
-    context.add_output_metadata({"eras": len(eras), "preview": md_preview(eras, rows=40, floatfmt=".3f")})
+    context.add_output_metadata(
+        {"eras": len(eras), "preview": md_preview(eras, rows=40, floatfmt=".3f")}
+    )
     return eras
 
 
-@dg.asset_check(asset=open_quality, description="The requested study window is covered by genuine opens (WARN: states what the data can see).")
+@dg.asset_check(
+    asset=open_quality,
+    description="The requested study window is covered by genuine opens (WARN: states what the data can see).",
+)
 def study_window_coverage(open_quality: pd.DataFrame, study: StudySettings) -> dg.AssetCheckResult:
     from eventlab.study.open_quality import coverage_summary
 
     params = study.params()
-    cov = coverage_summary(open_quality, pd.Timestamp(params.start), pd.Timestamp(params.end) if params.end else None)
+    cov = coverage_summary(
+        open_quality, pd.Timestamp(params.start), pd.Timestamp(params.end) if params.end else None
+    )
     first = cov["first_usable_open"]
-    ok = first is not None and pd.Timestamp(first) <= pd.Timestamp(params.start) + pd.Timedelta(days=366)
+    ok = first is not None and pd.Timestamp(first) <= pd.Timestamp(params.start) + pd.Timedelta(
+        days=366
+    )
     return dg.AssetCheckResult(
         passed=bool(ok),
         severity=dg.AssetCheckSeverity.WARN,
@@ -74,7 +96,9 @@ def study_window_coverage(open_quality: pd.DataFrame, study: StudySettings) -> d
 
 
 @dg.asset(group_name=GROUP, ins=PRICE_INS, kinds={"pandas"})
-def events(context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame) -> pd.DataFrame:
+def events(
+    context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame
+) -> pd.DataFrame:
     """One row per event day: prices, gap, run-up/reversal, VIX, distance to SMAs, forward returns."""
     params = study.params()
     v = run_variant(prices, params, "main")
@@ -90,21 +114,41 @@ def events(context: dg.AssetExecutionContext, study: StudySettings, **prices: pd
     return ev
 
 
-@dg.asset_check(asset=events, blocking=True, additional_ins={"open_quality": dg.AssetIn()}, description="No stale-open day is counted as an event; every event satisfies the rule.")
-def events_follow_definition(events: pd.DataFrame, open_quality: pd.DataFrame, study: StudySettings) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=events,
+    blocking=True,
+    additional_ins={"open_quality": dg.AssetIn()},
+    description="No stale-open day is counted as an event; every event satisfies the rule.",
+)
+def events_follow_definition(
+    events: pd.DataFrame, open_quality: pd.DataFrame, study: StudySettings
+) -> dg.AssetCheckResult:
     params = study.params()
     ok_rule = bool((events["gap"] > params.gap_threshold).all())
-    red = events["close"] < (events["prior_close"] if params.close_rule == "prior_close" else events["open"])
-    genuine = open_quality["open_genuine"].reindex(pd.DatetimeIndex(events["date"]), fill_value=False).to_numpy()
+    red = events["close"] < (
+        events["prior_close"] if params.close_rule == "prior_close" else events["open"]
+    )
+    genuine = (
+        open_quality["open_genuine"]
+        .reindex(pd.DatetimeIndex(events["date"]), fill_value=False)
+        .to_numpy()
+    )
     ok_open = params.open_policy == "all" or bool(genuine.all())
     return dg.AssetCheckResult(
         passed=ok_rule and bool(red.all()) and ok_open,
-        metadata={"events": len(events), "gap_rule": ok_rule, "red_rule": bool(red.all()), "genuine_opens": ok_open},
+        metadata={
+            "events": len(events),
+            "gap_rule": ok_rule,
+            "red_rule": bool(red.all()),
+            "genuine_opens": ok_open,
+        },
     )
 
 
 @dg.asset(group_name=GROUP, ins=PRICE_INS, kinds={"pandas"})
-def forward_returns(context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame) -> pd.DataFrame:
+def forward_returns(
+    context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame
+) -> pd.DataFrame:
     """Every day's forward returns, with the baseline sample and event flags (the unconditional distribution)."""
     params = study.params()
     v = run_variant(prices, params, "main")
@@ -115,25 +159,45 @@ def forward_returns(context: dg.AssetExecutionContext, study: StudySettings, **p
     context.add_output_metadata(
         {
             "baseline_days": len(base),
-            **{f"baseline_mean_{fwd_col(k)}": float(base[fwd_col(k)].mean()) for k in params.horizons},
+            **{
+                f"baseline_mean_{fwd_col(k)}": float(base[fwd_col(k)].mean())
+                for k in params.horizons
+            },
         }
     )
     return out
 
 
 @dg.asset(group_name=GROUP, kinds={"pandas"}, ins={"events": dg.AssetIn(), **PRICE_INS})
-def event_paths(context: dg.AssetExecutionContext, study: StudySettings, events: pd.DataFrame, **prices: pd.DataFrame) -> pd.DataFrame:
+def event_paths(
+    context: dg.AssetExecutionContext,
+    study: StudySettings,
+    events: pd.DataFrame,
+    **prices: pd.DataFrame,
+) -> pd.DataFrame:
     """Cumulative return paths from each event close, t-pre .. t+post trading days."""
     params = study.params()
-    paths = paths_frame(prices[params.index]["close"], pd.DatetimeIndex(events["date"]), params.path_pre, params.path_post)
+    paths = paths_frame(
+        prices[params.index]["close"],
+        pd.DatetimeIndex(events["date"]),
+        params.path_pre,
+        params.path_post,
+    )
     wide = paths.pivot(index="offset", columns="event_date", values="ret")
     wide.columns = [c.date().isoformat() for c in wide.columns]
-    context.add_output_metadata({"events": len(events), "preview": md_preview(wide.loc[[-5, -1, 0, 1, 5, 10, 20]] if len(wide) else wide)})
+    context.add_output_metadata(
+        {
+            "events": len(events),
+            "preview": md_preview(wide.loc[[-5, -1, 0, 1, 5, 10, 20]] if len(wide) else wide),
+        }
+    )
     return paths
 
 
 @dg.asset(group_name=GROUP, ins=PRICE_INS, kinds={"pandas"})
-def event_stats(context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame) -> pd.DataFrame:
+def event_stats(
+    context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame
+) -> pd.DataFrame:
     """Event vs baseline statistics per horizon, for the main definition and the robustness rows."""
     params = study.params()
     result = run_study(prices, params)
@@ -150,7 +214,11 @@ def event_stats(context: dg.AssetExecutionContext, study: StudySettings, **price
     return stats
 
 
-@dg.asset_check(asset=event_stats, additional_ins={"events": dg.AssetIn()}, description="Statistics are internally consistent (p-values in [0,1], counts match the events table).")
+@dg.asset_check(
+    asset=event_stats,
+    additional_ins={"events": dg.AssetIn()},
+    description="Statistics are internally consistent (p-values in [0,1], counts match the events table).",
+)
 def event_stats_consistent(event_stats: pd.DataFrame, events: pd.DataFrame) -> dg.AssetCheckResult:
     main = event_stats[event_stats["variant"] == "main"]
     p_cols = ["welch_p", "mw_p", "hac_p", "placebo_p", "p_holm", "p_bh"]

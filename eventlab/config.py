@@ -47,7 +47,11 @@ class Series:
                 "use letters, digits and underscores, starting with a letter (e.g. 'GSPC', 'BTC_USD')",
             )
         if not self.ticker.strip():
-            raise ConfigError("series.ticker", f"empty ticker for {self.key!r}", "give the yfinance symbol, e.g. '^GSPC'")
+            raise ConfigError(
+                "series.ticker",
+                f"empty ticker for {self.key!r}",
+                "give the yfinance symbol, e.g. '^GSPC'",
+            )
 
 
 def _s(key: str, ticker: str, kind: SeriesKind, raw: str | None, **kw: object) -> Series:
@@ -60,19 +64,52 @@ DAILY_SERIES: tuple[Series, ...] = (
     _s("VIX", "^VIX", "volatility", "VIX.csv", description="CBOE Volatility Index (Yahoo)"),
     _s("NDX", "^NDX", "index", "NDX.csv", description="Nasdaq-100 index"),
     _s("IXIC", "^IXIC", "index", "IXIC.csv", description="Nasdaq Composite index"),
-    _s("RUT", "^RUT", "index", "RUT.csv", description="Russell 2000 index (IBKR bars, from 2016-06)"),
-    _s("IWM", "IWM", "etf", "IWM.csv", adjusted=True, description="iShares Russell 2000 ETF (adjusted)"),
+    _s(
+        "RUT",
+        "^RUT",
+        "index",
+        "RUT.csv",
+        description="Russell 2000 index (IBKR bars, from 2016-06)",
+    ),
+    _s(
+        "IWM",
+        "IWM",
+        "etf",
+        "IWM.csv",
+        adjusted=True,
+        description="iShares Russell 2000 ETF (adjusted)",
+    ),
     _s("QQQ", "QQQ", "etf", "QQQ.csv", adjusted=True, description="Invesco QQQ ETF (adjusted)"),
     _s("DIA", "DIA", "etf", "DIA.csv", adjusted=True, description="SPDR Dow Jones ETF (adjusted)"),
-    _s("HYG", "HYG", "etf", "HYG.csv", adjusted=True, description="iShares high-yield bond ETF (adjusted)"),
+    _s(
+        "HYG",
+        "HYG",
+        "etf",
+        "HYG.csv",
+        adjusted=True,
+        description="iShares high-yield bond ETF (adjusted)",
+    ),
     _s("NVDA", "NVDA", "stock", "NVDA.csv", adjusted=True, description="NVIDIA (adjusted)"),
-    _s("BTC_USD", "BTC-USD", "crypto", "BTC-USD.csv", calendar="24/7", description="Bitcoin in USD (UTC days)"),
+    _s(
+        "BTC_USD",
+        "BTC-USD",
+        "crypto",
+        "BTC-USD.csv",
+        calendar="24/7",
+        description="Bitcoin in USD (UTC days)",
+    ),
 )
 
 INTRADAY_SERIES: tuple[Series, ...] = (
     _s("SPX_5m", "^GSPC", "index", "SPX_5m.csv", description="S&P 500 5-minute bars (IBKR, raw)"),
     _s("SPY_5m", "SPY", "etf", "SPY_5m.csv", description="SPY 5-minute bars (IBKR, raw prices)"),
-    _s("NVDA_5m", "NVDA", "stock", "NVDA_5m.csv", description="NVIDIA 5-minute bars (IBKR, raw prices)"),
+    _s(
+        "NVDA_5m",
+        "NVDA",
+        "stock",
+        "NVDA_5m.csv",
+        description="NVIDIA 5-minute bars (IBKR, raw prices)",
+    ),
 )
 
 # Non-price tables shipped in the snapshot (rates, FOMC probabilities, fundamentals), as
@@ -131,27 +168,63 @@ class StudyParams:
                     f"choose one of {', '.join(series_keys)} or add it to DAILY_SERIES in eventlab/config.py",
                 )
         if self.close_rule not in ("prior_close", "open"):
-            raise ConfigError("study.close_rule", f"unknown rule {self.close_rule!r}", "use 'prior_close' or 'open'")
+            raise ConfigError(
+                "study.close_rule",
+                f"unknown rule {self.close_rule!r}",
+                "use 'prior_close' or 'open'",
+            )
         if self.open_policy not in ("genuine", "all"):
-            raise ConfigError("study.open_policy", f"unknown policy {self.open_policy!r}", "use 'genuine' or 'all'")
+            raise ConfigError(
+                "study.open_policy",
+                f"unknown policy {self.open_policy!r}",
+                "use 'genuine' or 'all'",
+            )
         if not self.horizons:
-            raise ConfigError("study.horizons", "is empty", "give at least one horizon in trading days, e.g. [1, 5, 20]")
-        if any((not isinstance(h, int)) or h < 1 for h in self.horizons) or len(set(self.horizons)) != len(self.horizons):
-            raise ConfigError("study.horizons", f"must be distinct positive integers, got {list(self.horizons)}", "e.g. [1, 5, 20]")
+            raise ConfigError(
+                "study.horizons",
+                "is empty",
+                "give at least one horizon in trading days, e.g. [1, 5, 20]",
+            )
+        if any((not isinstance(h, int)) or h < 1 for h in self.horizons) or len(
+            set(self.horizons)
+        ) != len(self.horizons):
+            raise ConfigError(
+                "study.horizons",
+                f"must be distinct positive integers, got {list(self.horizons)}",
+                "e.g. [1, 5, 20]",
+            )
         if self.end is not None and self.start > self.end:
-            raise ConfigError("study.start", f"start {self.start} is after end {self.end}", "set start on or before end")
+            raise ConfigError(
+                "study.start",
+                f"start {self.start} is after end {self.end}",
+                "set start on or before end",
+            )
         if self.path_pre < 0 or self.path_post < max(self.horizons):
             raise ConfigError(
                 "study.path_post",
                 f"path window (-{self.path_pre}, +{self.path_post}) must cover the longest horizon {max(self.horizons)}",
                 "set path_pre >= 0 and path_post >= max(horizons)",
             )
-        if not self.robustness_thresholds or any(not (0 < t < 0.5) for t in self.robustness_thresholds):
-            raise ConfigError("study.robustness_thresholds", f"got {list(self.robustness_thresholds)}", "positive fractions, e.g. [0.005, 0.01]")
+        if not self.robustness_thresholds or any(
+            not (0 < t < 0.5) for t in self.robustness_thresholds
+        ):
+            raise ConfigError(
+                "study.robustness_thresholds",
+                f"got {list(self.robustness_thresholds)}",
+                "positive fractions, e.g. [0.005, 0.01]",
+            )
         if self.bootstrap_reps < 100 or self.placebo_reps < 100:
-            raise ConfigError("study.bootstrap_reps", "bootstrap and placebo need at least 100 repetitions", "use 1000 or more")
+            raise ConfigError(
+                "study.bootstrap_reps",
+                "bootstrap and placebo need at least 100 repetitions",
+                "use 1000 or more",
+            )
         if not (0 < self.genuine_coverage_min <= 1) or self.genuine_coverage_window < 20:
-            raise ConfigError("study.genuine_coverage_min", "coverage must be in (0, 1] with a window of >= 20 days", "e.g. 0.9 over 250 days")
+            raise ConfigError(
+                "study.genuine_coverage_min",
+                "coverage must be in (0, 1] with a window of >= 20 days",
+                "e.g. 0.9 over 250 days",
+            )
         return self
 
     def with_(self, **changes: object) -> StudyParams:
@@ -177,13 +250,17 @@ class EventlabConfig:
         for s in (*self.daily, *self.intraday):
             if s.key == key:
                 return s
-        raise ConfigError("series", f"unknown series {key!r}", f"choose one of {', '.join(self.daily_keys)}")
+        raise ConfigError(
+            "series", f"unknown series {key!r}", f"choose one of {', '.join(self.daily_keys)}"
+        )
 
     def validate(self) -> EventlabConfig:
         keys = [s.key for s in (*self.daily, *self.intraday)]
         dupes = sorted({k for k in keys if keys.count(k) > 1})
         if dupes:
-            raise ConfigError("daily", f"duplicate series keys {dupes}", "give every series a unique key")
+            raise ConfigError(
+                "daily", f"duplicate series keys {dupes}", "give every series a unique key"
+            )
         self.study.validate(self.daily_keys)
         self.cta.validate()
         return self
@@ -197,7 +274,15 @@ def _extra_series_from_env() -> tuple[Series, ...]:
         key = ticker.replace("^", "").replace("-", "_").replace("=", "_").replace(".", "_")
         if key[0].isdigit():
             key = "T" + key
-        out.append(Series(key=key, ticker=ticker, kind="stock", raw_file=None, description="added via EVENTLAB_EXTRA_TICKERS"))
+        out.append(
+            Series(
+                key=key,
+                ticker=ticker,
+                kind="stock",
+                raw_file=None,
+                description="added via EVENTLAB_EXTRA_TICKERS",
+            )
+        )
     return tuple(out)
 
 
@@ -205,7 +290,9 @@ def load_config() -> EventlabConfig:
     """The project configuration: defaults plus any extra tickers from the environment."""
     extra = _extra_series_from_env()
     known = {s.key for s in DAILY_SERIES}
-    return EventlabConfig(daily=DAILY_SERIES + tuple(s for s in extra if s.key not in known)).validate()
+    return EventlabConfig(
+        daily=DAILY_SERIES + tuple(s for s in extra if s.key not in known)
+    ).validate()
 
 
 CONFIG: EventlabConfig = load_config()

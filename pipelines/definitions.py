@@ -12,6 +12,7 @@ import assets.report as report
 import assets.study as study
 from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource, ReportSettings, StudySettings
+from pipelines.schedules import nightly_refresh, refresh_job
 
 ASSET_MODULES = [market_data, study, cta, charts, report, publish]
 
@@ -28,7 +29,9 @@ def default_resources(**overrides: object) -> dict[str, object]:
     return res
 
 
-all_assets = dg.load_assets_from_modules(ASSET_MODULES)
+_graph_assets = dg.load_assets_from_modules(ASSET_MODULES)
+# publish runs last: it depends on every other asset so the manifest lists all artifacts.
+all_assets = [*_graph_assets, publish.build_publish([k for a in _graph_assets for k in a.keys])]
 all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
 
 main_job = dg.define_asset_job(
@@ -41,6 +44,7 @@ main_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[main_job],
+    jobs=[main_job, refresh_job],
+    schedules=[nightly_refresh],
     resources=default_resources(),
 )

@@ -131,9 +131,8 @@ def render(
         ax.set_xticks(ticks, [prof.index[i] for i in ticks], rotation=0)
         ax.set_xlabel("5-minute bar start (ET)")
         ax.set_ylabel("|bar return| per $100M traded (bp, log scale)")
-        ax.text(0.99, -0.13, "lines: 30-minute rolling median across bars", transform=ax.transAxes, ha="right", fontsize=7.5, color=style.MUTED)
         ax.set_title("MEASURED: price impact per dollar, SPY 5-minute bars", loc="left")
-        ax.legend(loc="upper right", ncols=2)
+        ax.legend(loc="upper right", ncols=2, title="lines: 30-minute rolling median of bars", title_fontsize=8)
         style.note_box(
             ax,
             f"median bar impact: event {r['event_median_impact']:.2f} bp vs baseline {r['baseline_median_impact']:.2f} bp"
@@ -152,15 +151,15 @@ def render(
         s5, s11 = (float(book_walk_slippage_bp(q100, d, tick_bp)) for d in (5e6, 11e6))
         ax2.scatter([100], [10.0], marker="o", facecolors="none", edgecolors=style.INK, s=50, zorder=5)
         ax2.scatter([100], [50.0], marker="s", facecolors="none", edgecolors=style.INK, s=50, zorder=5)
-        ax2.annotate("notes: $100M moves index ~0.1% normally", (100, 10.0), xytext=(1.2, 22), fontsize=8, arrowprops={"arrowstyle": "-", "color": style.MUTED})
-        ax2.annotate("notes: 0.5%+ slippage at $5M depth", (100, 50.0), xytext=(1.2, 70), fontsize=8, arrowprops={"arrowstyle": "-", "color": style.MUTED})
+        ax2.annotate("notes: $100M moves index ~0.1% normally", (100, 10.0), xytext=(1.2, 5.5), fontsize=8, arrowprops={"arrowstyle": "-", "color": style.MUTED})
+        ax2.annotate("notes: 0.5%+ slippage at $5M depth", (100, 50.0), xytext=(1.2, 30), fontsize=8, arrowprops={"arrowstyle": "-", "color": style.MUTED})
         ax2.set_xscale("log")
         ax2.set_yscale("log")
         ax2.set_xlabel("market order size ($M, log scale)")
         ax2.set_ylabel("average slippage vs mid (bp, log scale)")
         ax2.set_title("MODEL: linear book walk at the notes' depths", loc="left")
-        ax2.set_ylim(0.1, 150)
-        ax2.legend(loc="upper left", bbox_to_anchor=(0.0, 0.86))
+        ax2.set_ylim(0.1, 400)
+        ax2.legend(loc="upper left")
         style.note_box(
             ax2,
             f"slippage = tick/2 + tick x Q / (2 D); tick = 0.25 ES pt = {tick_bp:.2f} bp at {index_level:,.0f}\n"

@@ -192,6 +192,8 @@ def merge_incremental(
 
     # Gates on what changed: new rows and revised rows.
     touched = new_idx.union(pd.DatetimeIndex(sorted(revised_dates)))
+    if not rep.stored_rows:  # first fetch: history is judged by the asset checks, gates guard the recent end
+        touched = touched[-DEFAULT_OVERLAP:]
     if len(touched):
         part = merged.loc[touched]
         probs = {k: v for k, v in ohlc_problems(part).items() if v}

@@ -13,14 +13,18 @@ from eventlab.data.frames import OHLCV, ohlc_problems
 Severity = Literal["ERROR", "WARN"]
 
 
-def expected_last_session(today: dt.date, calendar: str = "NYSE") -> dt.date:
-    """The most recent session that has closed on `today` (exchange_calendars; holidays aware)."""
+def expected_last_session(today: dt.date, calendar: str = "NYSE", now: pd.Timestamp | None = None) -> dt.date:
+    """The most recent session that has closed on `today` (exchange_calendars; holidays aware).
+
+    `now` (tz-aware) decides whether today's session has closed yet (early closes included); by
+    default the wall clock, which only matters when `today` is the current date.
+    """
     if calendar == "24/7":
         return today - dt.timedelta(days=1)
     import exchange_calendars as xcals
 
     cal = xcals.get_calendar("XNYS")
-    now = pd.Timestamp.now(tz="America/New_York")
+    now = pd.Timestamp.now(tz="America/New_York") if now is None else pd.Timestamp(now).tz_convert("America/New_York")
     ts = pd.Timestamp(today)
     sessions = cal.sessions_in_range(ts - pd.Timedelta(days=14), ts)
     last = sessions[-1]

@@ -2,14 +2,20 @@
 
 A crash (exception or SIGKILL) at any point leaves either the old file or the new one, never a
 half-written file, because rename within one filesystem is atomic on POSIX.
+
+Concurrent writers (two refreshes at once) are serialized by an advisory lock (fcntl.flock) on a
+sidecar `.<name>.lock` file; `update_parquet_locked` holds it across read-merge-write so no
+update is lost.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import threading
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +29,10 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600 files; give artifacts the usual umask-based mode (e.g. 0644).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
         with open(tmp_path, "rb") as fh:
@@ -32,6 +42,31 @@ def atomic_path(dest: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def file_lock(dest: Path) -> Iterator[None]:
+    """Exclusive advisory lock for `dest` across processes and threads (re-entrant per thread)."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    key = str(dest.resolve())
+    held: set[str] = getattr(_held, "keys", None) or set()
+    _held.keys = held
+    if key in held:
+        yield
+        return
+    lock_path = dest.with_name(f".{dest.name}.lock")
+    with open(lock_path, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def atomic_write_bytes(dest: Path, data: bytes) -> None:
     """Write bytes to `dest` atomically."""
     with atomic_path(dest) as tmp:
@@ -39,6 +74,16 @@ def atomic_write_bytes(dest: Path, data: bytes) -> None:
 
 
 def write_parquet_atomic(df: pd.DataFrame, dest: Path, *, index: bool = True) -> None:
-    """Write a DataFrame as Parquet (pyarrow) atomically."""
-    with atomic_path(dest) as tmp:
+    """Write a DataFrame as Parquet (pyarrow) atomically, under the file's lock."""
+    with file_lock(dest), atomic_path(dest) as tmp:
         df.to_parquet(tmp, engine="pyarrow", index=index)
+
+
+def update_parquet_locked(dest: Path, update: Callable[[pd.DataFrame | None], pd.DataFrame]) -> pd.DataFrame:
+    """Read `dest` (None if absent), apply `update`, write the result atomically - all under the lock."""
+    dest = Path(dest)
+    with file_lock(dest):
+        old = pd.read_parquet(dest, engine="pyarrow") if dest.exists() else None
+        new = update(old)
+        write_parquet_atomic(new, dest)
+        return new

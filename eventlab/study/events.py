@@ -12,7 +12,9 @@ from eventlab.study.returns import forward_returns
 SMA_WINDOWS: tuple[int, ...] = (20, 50, 200)
 
 
-def gap_and_red(prices: pd.DataFrame, threshold: float, close_rule: str) -> tuple[pd.Series, pd.Series]:
+def gap_and_red(
+    prices: pd.DataFrame, threshold: float, close_rule: str
+) -> tuple[pd.Series, pd.Series]:
     """Opening gap vs the prior close, and the 'closed red' condition under the chosen rule."""
     prev_close = prices["close"].shift(1)
     gap = prices["open"] / prev_close - 1
@@ -82,7 +84,9 @@ def event_table(
     return out
 
 
-def brute_force_events(o: np.ndarray, c: np.ndarray, valid: np.ndarray, threshold: float, close_rule: str) -> list[int]:
+def brute_force_events(
+    o: np.ndarray, c: np.ndarray, valid: np.ndarray, threshold: float, close_rule: str
+) -> list[int]:
     """Row-by-row reference of the detection rule (tests and the benchmark's loop baseline)."""
     out = []
     for i in range(1, len(c)):

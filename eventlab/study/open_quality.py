@@ -14,7 +14,9 @@ import pandas as pd
 REL_TOL = 1e-6
 
 
-def open_quality_flags(prices: pd.DataFrame, window: int = 250, min_coverage: float = 0.9) -> pd.DataFrame:
+def open_quality_flags(
+    prices: pd.DataFrame, window: int = 250, min_coverage: float = 0.9
+) -> pd.DataFrame:
     """Per-day flags: open_genuine_raw (rule), coverage (trailing share), open_genuine (usable)."""
     o, c = prices["open"], prices["close"]
     pc = c.shift(1)
@@ -22,7 +24,9 @@ def open_quality_flags(prices: pd.DataFrame, window: int = 250, min_coverage: fl
     differs_prev = (o / pc - 1).abs() > REL_TOL
     raw = (differs_close & differs_prev & o.notna() & pc.notna()).astype(bool)
     close_only = (
-        (o == c) & (prices["high"].isna() | (prices["high"] == c)) & (prices["low"].isna() | (prices["low"] == c))
+        (o == c)
+        & (prices["high"].isna() | (prices["high"] == c))
+        & (prices["low"].isna() | (prices["low"] == c))
     )
     stale_prev = ~differs_prev & pc.notna()
     coverage = raw.astype(float).rolling(window, min_periods=window).mean()
@@ -59,12 +63,17 @@ def open_quality_eras(flags: pd.DataFrame) -> pd.DataFrame:
         close_only=("close_only_bar", "mean"),
         usable=("open_genuine", "mean"),
     )
-    monthly["cls"] = [classify_month(g, co) for g, co in zip(monthly["genuine"], monthly["close_only"], strict=True)]
+    monthly["cls"] = [
+        classify_month(g, co)
+        for g, co in zip(monthly["genuine"], monthly["close_only"], strict=True)
+    ]
     run_id = (monthly["cls"] != monthly["cls"].shift()).cumsum()
     rows = []
     for _, block in monthly.groupby(run_id, sort=True):
         months = block.index
-        in_block = flags[(flags.index.to_period("M") >= months[0]) & (flags.index.to_period("M") <= months[-1])]
+        in_block = flags[
+            (flags.index.to_period("M") >= months[0]) & (flags.index.to_period("M") <= months[-1])
+        ]
         rows.append(
             {
                 "era_start": in_block.index[0].date(),
@@ -80,14 +89,20 @@ def open_quality_eras(flags: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def coverage_summary(flags: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp | None) -> dict[str, object]:
+def coverage_summary(
+    flags: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp | None
+) -> dict[str, object]:
     """What part of the requested window the data can actually see (for stats and the manifest)."""
     window = flags.loc[start:end] if end is not None else flags.loc[start:]
     usable = window["open_genuine"]
     first = usable[usable].index.min() if usable.any() else None
     return {
         "requested_start": pd.Timestamp(start).date().isoformat(),
-        "requested_end": (pd.Timestamp(end).date().isoformat() if end is not None else window.index[-1].date().isoformat()),
+        "requested_end": (
+            pd.Timestamp(end).date().isoformat()
+            if end is not None
+            else window.index[-1].date().isoformat()
+        ),
         "trading_days_requested": int(len(window)),
         "trading_days_usable": int(usable.sum()),
         "share_usable": float(usable.mean()) if len(window) else float("nan"),

@@ -15,10 +15,14 @@ def fwd_col(k: int) -> str:
 
 def forward_returns(close: pd.Series, horizons: Iterable[int]) -> pd.DataFrame:
     """Close_{t+k} / Close_t - 1 for each horizon k, on the series' own trading days (NaN at the end)."""
-    return pd.DataFrame({fwd_col(k): close.shift(-k) / close - 1 for k in horizons}, index=close.index)
+    return pd.DataFrame(
+        {fwd_col(k): close.shift(-k) / close - 1 for k in horizons}, index=close.index
+    )
 
 
-def event_paths(close: pd.Series, event_dates: Iterable[pd.Timestamp], pre: int, post: int) -> pd.DataFrame:
+def event_paths(
+    close: pd.Series, event_dates: Iterable[pd.Timestamp], pre: int, post: int
+) -> pd.DataFrame:
     """Long frame (event_date, offset, ret, close): Close_{t+o} / Close_t - 1 for o in [-pre, post]."""
     values = close.to_numpy(dtype=float)
     pos = close.index.get_indexer(pd.DatetimeIndex(list(event_dates)))

@@ -45,10 +45,14 @@ def run_variant(prices: dict[str, pd.DataFrame], params: StudyParams, name: str)
     fwd = forward_returns(px["close"], params.horizons)
     vix = prices[params.vix]["close"] if params.vix in prices else None
     events = event_table(px, is_event, params.horizons, vix_close=vix, flags=flags)
-    cov = coverage_summary(flags, pd.Timestamp(params.start), pd.Timestamp(params.end) if params.end else None)
+    cov = coverage_summary(
+        flags, pd.Timestamp(params.start), pd.Timestamp(params.end) if params.end else None
+    )
     if params.open_policy == "all":
         cov["trading_days_usable"] = int(in_sample.sum())
-    return VariantResult(name, describe_definition(params), params, flags, in_sample, is_event, fwd, events, cov)
+    return VariantResult(
+        name, describe_definition(params), params, flags, in_sample, is_event, fwd, events, cov
+    )
 
 
 def variant_stats(v: VariantResult, rng: np.random.Generator) -> pd.DataFrame:
@@ -70,7 +74,13 @@ def variant_stats(v: VariantResult, rng: np.random.Generator) -> pd.DataFrame:
     df["sample_start"] = in_s.index.min().date().isoformat() if len(in_s) else None
     df["sample_end"] = in_s.index.max().date().isoformat() if len(in_s) else None
     df["sample_days"] = int(v.in_sample.sum())
-    for key in ("requested_start", "trading_days_requested", "share_usable", "first_usable_open", "continuously_usable_since"):
+    for key in (
+        "requested_start",
+        "trading_days_requested",
+        "share_usable",
+        "first_usable_open",
+        "continuously_usable_since",
+    ):
         df[key] = v.coverage[key]
     df["event_dates"] = ";".join(d.date().isoformat() for d in v.is_event[v.is_event].index)
     return df
@@ -85,7 +95,9 @@ def robustness_variants(params: StudyParams) -> list[tuple[str, StudyParams]]:
     other_rule = "open" if params.close_rule == "prior_close" else "prior_close"
     out.append((f"close_rule_{other_rule}", params.with_(close_rule=other_rule)))
     if params.robustness_index != params.index:
-        out.append((f"{params.robustness_index}_own_opens", params.with_(index=params.robustness_index)))
+        out.append(
+            (f"{params.robustness_index}_own_opens", params.with_(index=params.robustness_index))
+        )
     if params.open_policy == "genuine":
         out.append(("all_opens_incl_stale", params.with_(open_policy="all")))
     return out

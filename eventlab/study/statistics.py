@@ -49,7 +49,12 @@ def hac_event_regression(y: np.ndarray, dummy: np.ndarray, maxlags: int) -> dict
 
 
 def block_bootstrap_diff_ci(
-    events: np.ndarray, baseline: np.ndarray, block: int, reps: int, rng: np.random.Generator, alpha: float = 0.05
+    events: np.ndarray,
+    baseline: np.ndarray,
+    block: int,
+    reps: int,
+    rng: np.random.Generator,
+    alpha: float = 0.05,
 ) -> tuple[float, float]:
     """Percentile CI of mean(events) - mean(baseline): events resampled i.i.d. (they are far apart),
     baseline by moving blocks of `block` consecutive sample days (overlapping windows)."""
@@ -68,7 +73,9 @@ def block_bootstrap_diff_ci(
     return float(lo), float(hi)
 
 
-def placebo_p_value(events: np.ndarray, pool: np.ndarray, reps: int, rng: np.random.Generator) -> float:
+def placebo_p_value(
+    events: np.ndarray, pool: np.ndarray, reps: int, rng: np.random.Generator
+) -> float:
     """Two-sided empirical p: how often the mean of n random sample days (same n as the events) is
     as far from the pool mean as the events' mean is (add-one smoothing)."""
     n = len(events)
@@ -117,10 +124,26 @@ def horizon_stats(
             row["mw_u"], row["mw_p"] = float(mw.statistic), float(mw.pvalue)
             row.update(hac_event_regression(y, d, maxlags=max(k, 1)))
         else:
-            row.update({c: np.nan for c in ("welch_t", "welch_p", "mw_u", "mw_p", "hac_coef", "hac_se", "hac_t", "hac_p")})
+            row.update(
+                {
+                    c: np.nan
+                    for c in (
+                        "welch_t",
+                        "welch_p",
+                        "mw_u",
+                        "mw_p",
+                        "hac_coef",
+                        "hac_se",
+                        "hac_t",
+                        "hac_p",
+                    )
+                }
+            )
             row["hac_maxlags"] = max(k, 1)
     row["boot_block_len"] = max(k, 5)
-    row["boot_ci_low"], row["boot_ci_high"] = block_bootstrap_diff_ci(ev, base, max(k, 5), bootstrap_reps, rng)
+    row["boot_ci_low"], row["boot_ci_high"] = block_bootstrap_diff_ci(
+        ev, base, max(k, 5), bootstrap_reps, rng
+    )
     row["placebo_p"] = placebo_p_value(ev, y, placebo_reps, rng)
     row["small_sample_warning"] = bool(len(ev) < 30)
     return row

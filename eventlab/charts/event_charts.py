@@ -1,0 +1,268 @@
+"""Event-study charts: forward paths + box plots (outline chart 3), forward-return
+distributions vs the baseline, and the event timeline with genuine-open coverage shaded.
+
+Inputs are the study's frames (`events`, `event_paths`, `forward_returns`, `open_quality`);
+returns are decimal fractions and are drawn in percent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from eventlab.charts import style
+
+HORIZONS = (1, 5, 20)
+
+
+def _fwd(k: int) -> str:
+    return f"fwd_{k}d"
+
+
+def baseline_sample(forward_returns: pd.DataFrame, k: int) -> pd.Series:
+    """Baseline distribution for horizon k: every in-sample day that is not an event, in percent."""
+    fr = forward_returns
+    mask = fr["in_sample"].astype(bool) & ~fr["is_event"].astype(bool)
+    return fr.loc[mask, _fwd(k)].dropna() * 100.0
+
+
+def percentile_in_baseline(value_pct: float, baseline_pct: pd.Series) -> float:
+    """Share of baseline days (0..100) with a forward return at or below the event's."""
+    b = baseline_pct.to_numpy()
+    return float((b <= value_pct).mean() * 100.0) if len(b) else float("nan")
+
+
+def _sample_span(forward_returns: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    s = forward_returns.index[forward_returns["in_sample"].astype(bool)]
+    return (s.min(), s.max()) if len(s) else (forward_returns.index.min(), forward_returns.index.max())
+
+
+def render_forward_paths(
+    events: pd.DataFrame,
+    event_paths: pd.DataFrame,
+    forward_returns: pd.DataFrame,
+    out_dir,
+    *,
+    index_name: str = "S&P 500 (^GSPC)",
+    name: str = "forward_paths",
+) -> style.ChartOutput:
+    """Left: each event's path t-5..t+20 from the event close. Right: box plots per horizon."""
+    ev_dates = pd.to_datetime(events["date"]).sort_values().tolist()
+    s0, s1 = _sample_span(forward_returns)
+    numbers: dict = {"n_events": len(ev_dates)}
+    with style.style_context():
+        fig = style.figure()
+        gs = fig.add_gridspec(1, 2, left=0.06, right=0.985, top=0.83, bottom=0.12, wspace=0.2, width_ratios=[1.25, 1])
+        ax = fig.add_subplot(gs[0])
+        wide = event_paths.pivot(index="offset", columns="event_date", values="ret").sort_index() * 100.0
+        colors = style.SERIES_COLORS
+        for i, d in enumerate(sorted(wide.columns)):
+            latest = d == max(wide.columns)
+            ax.plot(wide.index, wide[d], color=style.EVENT if latest else colors[i % len(colors)], lw=2.2 if latest else 1.1, alpha=1 if latest else 0.75, label=str(pd.Timestamp(d).date()))
+        if wide.shape[1]:
+            med = wide.median(axis=1)
+            ax.plot(med.index, med.values, color=style.INK, lw=2.4, ls="--", label="median of events")
+            numbers["median_path_t20"] = float(med.get(20, np.nan))
+        ax.axvline(0, color=style.MUTED, lw=0.9)
+        ax.axhline(0, color=style.MUTED, lw=0.9, ls=":")
+        ax.set_xlabel("trading days from the event close (t = 0)")
+        ax.set_ylabel("return from the event close (%)")
+        style.pct_axis(ax, decimals=0)
+        ax.set_title(f"Per-event paths, t-5 .. t+20 ({wide.shape[1]} events)", loc="left")
+        ax.legend(loc="upper left", ncols=2, fontsize=8)
+        ax.set_xlim(-5.5, 20.5)
+
+        ax2 = fig.add_subplot(gs[1])
+        data, labels, pos = [], [], []
+        for j, k in enumerate(HORIZONS):
+            if _fwd(k) not in forward_returns:
+                continue
+            base = baseline_sample(forward_returns, k)
+            data.append(base.to_numpy())
+            labels.append(f"T+{k}")
+            pos.append(j)
+            evk = events[_fwd(k)].dropna() * 100.0 if _fwd(k) in events else pd.Series(dtype=float)
+            jitter = np.linspace(-0.12, 0.12, max(len(evk), 1))[: len(evk)]
+            ax2.scatter(j + 0.28 + jitter, evk.to_numpy(), color=style.EVENT, s=28, zorder=5, edgecolor="white", lw=0.5, label="events" if j == 0 else None)
+            if len(evk):
+                ax2.hlines(float(evk.median()), j + 0.12, j + 0.44, color=style.EVENT, lw=2.2, zorder=6, label="event median" if j == 0 else None)
+            numbers[f"T+{k}"] = {
+                "baseline_n": len(base),
+                "baseline_median": float(base.median()) if len(base) else float("nan"),
+                "event_n": len(evk),
+                "event_median": float(evk.median()) if len(evk) else float("nan"),
+                "event_hit_rate": float((evk > 0).mean()) if len(evk) else float("nan"),
+            }
+        if data:
+            bp = ax2.boxplot(data, positions=[p - 0.1 for p in pos], widths=0.32, whis=(5, 95), showfliers=False, patch_artist=True, medianprops={"color": style.INK, "lw": 1.6})
+            for b in bp["boxes"]:
+                b.set(facecolor=style.BASE, alpha=0.35, edgecolor=style.BASE)
+        ax2.set_xticks(pos, [f"{lab}\n(baseline n={len(d):,})" for lab, d in zip(labels, data, strict=True)])
+        ax2.axhline(0, color=style.MUTED, lw=0.9, ls=":")
+        ax2.set_ylabel("forward return from the close (%)")
+        style.pct_axis(ax2, decimals=0)
+        ax2.set_title("Events vs baseline (box: 25-75%, whiskers 5-95%)", loc="left")
+        ax2.legend(loc="upper left")
+        txt = "\n".join(
+            f"T+{k}: events median {v['event_median']:+.2f}% (n={v['event_n']}, {v['event_hit_rate']:.0%} up) vs baseline {v['baseline_median']:+.2f}%"
+            for k in HORIZONS
+            if isinstance(v := numbers.get(f"T+{k}"), dict)
+        )
+        style.note_box(ax2, txt, loc="lower right", fontsize=7.5)
+        style.header(
+            fig,
+            f"After a gap-up, close-red day: {index_name}, every event",
+            f"Events and baseline: genuine-open sample {style.span(s0, s1)} ({len(ev_dates)} events); "
+            "daily closes, shipped snapshot (Yahoo ^GSPC).",
+            footer="Baseline = every in-sample day that is not an event, same horizons. Overlapping windows; with this few events, read medians and hit rates, not a t-stat.",
+        )
+    t20 = numbers.get("T+20", {})
+    meta = style.ChartMeta(
+        title="Forward returns after every event: paths t-5..t+20 and box plots vs the baseline",
+        caption=(
+            f"{len(ev_dates)} events ({', '.join(str(d.date()) for d in ev_dates)}). "
+            + (f"At T+20 the event median is {t20['event_median']:+.2f}% ({t20['event_hit_rate']:.0%} up, n={t20['event_n']}) against a baseline median of {t20['baseline_median']:+.2f}% over {t20['baseline_n']:,} days." if t20 else "")
+        ),
+        data_span=style.span(s0, s1),
+        sources=[f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}", "eventlab study assets: events, event_paths, forward_returns"],
+        kind="measured",
+        offline_note=None,
+    )
+    return style.save(fig, out_dir, name, meta, numbers)
+
+
+def render_forward_distributions(
+    events: pd.DataFrame,
+    forward_returns: pd.DataFrame,
+    out_dir,
+    *,
+    index_name: str = "S&P 500",
+    name: str = "forward_distributions",
+) -> style.ChartOutput:
+    """One panel per horizon: the baseline histogram with each event marked and its percentile."""
+    s0, s1 = _sample_span(forward_returns)
+    numbers: dict = {}
+    ev_sorted = events.sort_values("date")
+    with style.style_context():
+        fig = style.figure((11.0, 5.4))
+        gs = fig.add_gridspec(1, len(HORIZONS), left=0.055, right=0.985, top=0.8, bottom=0.14, wspace=0.18)
+        for j, k in enumerate(HORIZONS):
+            ax = fig.add_subplot(gs[j])
+            base = baseline_sample(forward_returns, k)
+            lo, hi = np.nanpercentile(base, [0.5, 99.5]) if len(base) else (-1, 1)
+            evk = ev_sorted.set_index("date")[_fwd(k)].dropna() * 100.0
+            lo, hi = min(lo, evk.min() if len(evk) else lo) - 0.3, max(hi, evk.max() if len(evk) else hi) + 0.3
+            ax.hist(base.clip(lo, hi), bins=np.linspace(lo, hi, 60), density=True, color=style.BASE, alpha=0.45, label=f"baseline days (n={len(base):,})")
+            ymax = ax.get_ylim()[1]
+            pcts = {}
+            for i, (d, v) in enumerate(evk.items()):
+                latest = d == evk.index.max()
+                ax.vlines(v, 0, ymax * (0.55 + 0.05 * (i % 8)), color=style.EVENT, lw=2.0 if latest else 1.0, alpha=1 if latest else 0.75)
+                pcts[str(pd.Timestamp(d).date())] = percentile_in_baseline(v, base)
+            ax.axvline(float(base.median()), color=style.INK, lw=1.2, ls="--", label=f"baseline median {base.median():+.2f}%")
+            if len(evk):
+                ax.axvline(float(evk.median()), color=style.EVENT, lw=1.6, ls="--", label=f"event median {evk.median():+.2f}%")
+            ax.set_title(f"T+{k} trading days", loc="left")
+            ax.set_xlabel(f"return from close to close {k} day{'s' if k > 1 else ''} later (%)")
+            style.pct_axis(ax, axis="x", decimals=0)
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel("density of baseline days")
+            ax.legend(loc="upper left", fontsize=7.5)
+            mean_pct = float(np.mean(list(pcts.values()))) if pcts else float("nan")
+            style.note_box(ax, f"events' mean percentile\nin baseline: {mean_pct:.0f}", loc="upper right", fontsize=7.5)
+            numbers[f"T+{k}"] = {"percentiles": pcts, "mean_percentile": mean_pct, "baseline_median": float(base.median()), "event_median": float(evk.median()) if len(evk) else float("nan")}
+        style.header(
+            fig,
+            f"{index_name}: forward returns after events vs every other day",
+            f"Baseline = in-sample non-event days, {style.span(s0, s1)}; red lines = the {len(events)} events "
+            "(thicker = latest). Shipped snapshot (Yahoo ^GSPC).",
+        )
+    meta = style.ChartMeta(
+        title="Forward-return distributions: events vs the baseline",
+        caption=" ".join(
+            f"T+{k}: events sit on average at the {numbers[f'T+{k}']['mean_percentile']:.0f}th percentile of the baseline "
+            f"(median {numbers[f'T+{k}']['event_median']:+.2f}% vs {numbers[f'T+{k}']['baseline_median']:+.2f}%)."
+            for k in HORIZONS
+        ),
+        data_span=style.span(s0, s1),
+        sources=[f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}", "eventlab study assets: events, forward_returns"],
+        kind="measured",
+        offline_note=None,
+    )
+    return style.save(fig, out_dir, name, meta, numbers)
+
+
+def render_event_timeline(
+    events: pd.DataFrame,
+    open_quality: pd.DataFrame,
+    out_dir,
+    *,
+    start="1957-01-01",
+    index_name: str = "S&P 500 (^GSPC)",
+    name: str = "event_timeline",
+) -> style.ChartOutput:
+    """Events since `start` on a timeline, with the days whose open is usable shaded."""
+    oq = open_quality.loc[pd.Timestamp(start) :]
+    usable = oq["open_genuine"].astype(bool)
+    cov = oq["coverage"].astype(float)
+    first_usable = usable[usable].index.min() if usable.any() else None
+    share = float(usable.mean()) if len(usable) else 0.0
+    ev = events.assign(date=pd.to_datetime(events["date"])).sort_values("date")
+    ev = ev[ev["date"] >= pd.Timestamp(start)]
+    with style.style_context():
+        fig = style.figure((11.0, 5.6))
+        gs = fig.add_gridspec(2, 1, left=0.06, right=0.985, top=0.8, bottom=0.1, hspace=0.1, height_ratios=[2.2, 1])
+        ax = fig.add_subplot(gs[0])
+        ax2 = fig.add_subplot(gs[1], sharex=ax)
+        # shade usable-open runs
+        runs = (usable != usable.shift()).cumsum()
+        for _, seg in usable.groupby(runs):
+            if seg.iloc[0]:
+                for a in (ax, ax2):
+                    a.axvspan(seg.index[0], seg.index[-1], color=style.ALT, alpha=0.13, lw=0)
+        gap = ev["gap"] * 100.0
+        ax.vlines(ev["date"], 0, gap, color=style.EVENT, lw=1.6)
+        ax.scatter(ev["date"], gap, color=style.EVENT, s=30, zorder=5)
+        for i, (d, g, c) in enumerate(zip(ev["date"], gap, ev["close_to_close"] * 100.0, strict=True)):
+            ax.annotate(f"{d.date()}\n{g:+.2f}% / {c:+.2f}%", (d, g), xytext=(-4, 8 + 20 * (i % 2)), textcoords="offset points", fontsize=7, ha="right", color=style.INK)
+        ax.set_ylim(0, max(3.6, float(gap.max()) + 1.2) if len(gap) else 3.6)
+        ax.set_ylabel("opening gap (%)")
+        style.pct_axis(ax, decimals=0)
+        ax.set_title(f"{len(ev)} events: gap up > threshold, closed below the prior close (labels: gap / close-to-close)", loc="left", fontsize=10)
+        ax.tick_params(labelbottom=False)
+        ax2.plot(cov.index, cov.values * 100.0, color=style.BASE, lw=1.1)
+        ax2.set_ylim(-5, 105)
+        ax2.set_ylabel("genuine opens,\ntrailing 250d (%)", fontsize=8.5)
+        style.pct_axis(ax2, decimals=0)
+        ax2.set_xlim(pd.Timestamp(start), oq.index.max() + pd.Timedelta(days=200))
+        style.date_axis(ax2, "%Y")
+        ax2.set_xlabel("date")
+        style.note_box(
+            ax,
+            f"green shading: days whose open counts as genuine ({share:.0%} of days since {pd.Timestamp(start).year})\n"
+            f"first usable open: {first_usable.date() if first_usable is not None else 'none'}; "
+            "before it, a gap-up day cannot be seen in this data",
+            loc="upper left",
+            fontsize=8,
+        )
+        style.header(
+            fig,
+            f"Every gap-up, close-red day since {pd.Timestamp(start).year} that the data can see",
+            f"{index_name} daily bars {style.span(oq.index.min(), oq.index.max())}, shipped snapshot (Yahoo). "
+            "Opens before ~2007 are mostly stale (previous close or close-only), so events there are invisible.",
+        )
+    numbers = {"n_events": len(ev), "share_usable": share, "first_usable": str(first_usable.date()) if first_usable is not None else None}
+    meta = style.ChartMeta(
+        title=f"Event timeline since {pd.Timestamp(start).year} with genuine-open coverage",
+        caption=(
+            f"{len(ev)} events in {style.span(oq.index.min(), oq.index.max())}; the first is {ev['date'].min().date() if len(ev) else 'none'}. "
+            f"Only {share:.0%} of trading days since {pd.Timestamp(start).year} have a usable (genuine) open; the first usable open is "
+            f"{first_usable.date() if first_usable is not None else 'none'}, so 'since {pd.Timestamp(start).year}' in practice means since then."
+        ),
+        data_span=style.span(oq.index.min(), oq.index.max()),
+        sources=[f"GSPC daily OHLC (snapshot) {style.span(oq.index.min(), oq.index.max())}", "eventlab study assets: events, open_quality"],
+        kind="measured",
+        offline_note=None,
+    )
+    return style.save(fig, out_dir, name, meta, numbers)

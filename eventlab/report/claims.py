@@ -1,0 +1,602 @@
+"""The research notes' claims as data, and their verdicts computed from the data.
+
+`claims.csv` (next to this module) holds one row per checkable claim: the claim in English with
+the Chinese quote, the quoted value and unit, how to compare (comparator + tolerance), the source
+document and section, and the test method with its parameters (JSON). `evaluate_claims` runs
+every test against the frames in `ClaimData` and returns one verdict row per claim:
+
+- ``confirmed``: the data gives a value that matches the quote within the stated tolerance;
+- ``differs``: the data gives a value that does not match (the evidence says by how much);
+- ``cannot check``: the data needed is not in this run (the evidence names what is missing).
+
+No figure is written by hand here: every number in a verdict comes from the frames.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CLAIMS_CSV = Path(__file__).with_name("claims.csv")
+
+CONFIRMED, DIFFERS, CANNOT = "confirmed", "differs", "cannot check"
+VERDICTS = (CONFIRMED, DIFFERS, CANNOT)
+
+CLAIM_COLUMNS = (
+    "id",
+    "topic",
+    "claim",
+    "quote_zh",
+    "quoted_value",
+    "unit",
+    "comparator",
+    "tolerance",
+    "source_doc",
+    "source_section",
+    "method",
+    "params",
+    "note",
+)
+
+RESULT_COLUMNS = (
+    "id",
+    "topic",
+    "claim",
+    "quote_zh",
+    "quoted_value",
+    "unit",
+    "verdict",
+    "computed_value",
+    "computed_display",
+    "difference",
+    "comparator",
+    "tolerance",
+    "evidence",
+    "data_used",
+    "data_dates",
+    "source_doc",
+    "source_section",
+    "method",
+)
+
+
+class MissingData(LookupError):
+    """The data a claim needs is not available in this run (-> verdict 'cannot check')."""
+
+
+@dataclass
+class ClaimData:
+    """Everything the claim tests may read. Any piece may be missing (None / absent key)."""
+
+    events: pd.DataFrame | None = None
+    event_stats: pd.DataFrame | None = None
+    prices: dict[str, pd.DataFrame] = field(default_factory=dict)
+    reference: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cta_claims: pd.DataFrame | None = None
+    index_key: str = "GSPC"
+    main_variant: str = "main"
+
+
+@dataclass
+class Outcome:
+    """What a test computed. `ok` None means: decide with the claim's comparator."""
+
+    value: object
+    display: str
+    evidence: str
+    data_used: str
+    dates: str
+    ok: bool | None = None
+    difference: float | None = None
+
+
+def load_claims(path: Path | None = None) -> pd.DataFrame:
+    """The claims table (strings; numbers are parsed where a test needs them)."""
+    df = pd.read_csv(path or CLAIMS_CSV, dtype=str, keep_default_na=False)
+    missing = [c for c in CLAIM_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"claims table {path or CLAIMS_CSV}: missing columns {missing}")
+    if df["id"].duplicated().any():
+        raise ValueError(f"claims table: duplicate ids {sorted(df.loc[df['id'].duplicated(), 'id'])}")
+    return df
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def fmt_value(value: object, unit: str) -> str:
+    """Human display of a computed or quoted value in the claim's unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    v = float(value)
+    if unit == "fraction":
+        return f"{v:+.2%}"
+    if unit in ("probability", "percentile"):
+        return f"{v:.1%}"
+    if unit == "yield":
+        return f"{v:.2%}"
+    if unit == "count":
+        return f"{v:.0f}"
+    if unit == "index_points":
+        return f"{v:,.1f}"
+    if unit == "usd":
+        return f"${v:,.0f}"
+    if unit == "usd_bn":
+        return f"${v:,.0f}bn"
+    if unit == "usd_mn":
+        return f"${v:,.1f}M"
+    if unit == "vix_points":
+        return f"{v:.2f}"
+    return f"{v:,.4g}"
+
+
+def _d(x: object) -> str:
+    return pd.Timestamp(x).date().isoformat()
+
+
+# ---------------------------------------------------------------- data access
+
+
+def _series(data: ClaimData, key: str) -> pd.DataFrame:
+    df = data.prices.get(key)
+    if df is None or len(df) == 0:
+        raise MissingData(f"no daily series '{key}' in this run")
+    return df
+
+
+def _row(df: pd.DataFrame, key: str, date: str) -> tuple[pd.Series, pd.Series]:
+    """The bar on `date` and the bar before it."""
+    ts = pd.Timestamp(date)
+    if ts not in df.index:
+        raise MissingData(f"series '{key}' has no bar on {date} (data {_d(df.index[0])}..{_d(df.index[-1])})")
+    i = df.index.get_loc(ts)
+    if i == 0:
+        raise MissingData(f"series '{key}' has no bar before {date}")
+    return df.iloc[i], df.iloc[i - 1]
+
+
+def _events(data: ClaimData) -> pd.DataFrame:
+    if data.events is None:
+        raise MissingData("the events table is not available")
+    ev = data.events.copy()
+    ev["date"] = pd.to_datetime(ev["date"])
+    return ev.sort_values("date").reset_index(drop=True)
+
+
+def _event_dates(data: ClaimData) -> list[str]:
+    return [_d(d) for d in _events(data)["date"]]
+
+
+def _reference(data: ClaimData, name: str) -> pd.DataFrame:
+    df = data.reference.get(name)
+    if df is None or len(df) == 0:
+        raise MissingData(f"reference table '{name}' is not in this run's snapshot")
+    return df
+
+
+# ---------------------------------------------------------------- tests
+
+DAY_STATS: dict[str, tuple[str, Callable[[pd.Series, pd.Series], float]]] = {
+    "gap": ("Open / prior Close - 1", lambda b, p: b["open"] / p["close"] - 1),
+    "close_to_close": ("Close / prior Close - 1", lambda b, p: b["close"] / p["close"] - 1),
+    "open_to_close": ("Close / Open - 1", lambda b, p: b["close"] / b["open"] - 1),
+    "high_runup": ("High / prior Close - 1", lambda b, p: b["high"] / p["close"] - 1),
+    "range": ("(High - Low) / prior Close", lambda b, p: (b["high"] - b["low"]) / p["close"]),
+    "close": ("Close", lambda b, p: b["close"]),
+    "close_change_points": ("Close - prior Close", lambda b, p: b["close"] - p["close"]),
+}
+
+
+def t_event_count(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    dates = _event_dates(data)
+    span = ""
+    if data.event_stats is not None and len(data.event_stats):
+        st = _main_stats(data)
+        span = f"; sample with usable opens {st['sample_start'].iloc[0]}..{st['sample_end'].iloc[0]}"
+    return Outcome(
+        len(dates),
+        f"{len(dates)}",
+        f"{len(dates)} events in the study ({', '.join(dates) or 'none'}){span}.",
+        f"events table ({data.index_key}, genuine opens only)",
+        f"{dates[0]}..{dates[-1]}" if dates else "",
+    )
+
+
+def _main_stats(data: ClaimData) -> pd.DataFrame:
+    st = data.event_stats
+    if st is None or len(st) == 0:
+        raise MissingData("the event statistics table is not available")
+    if "variant" in st.columns and (st["variant"] == data.main_variant).any():
+        st = st[st["variant"] == data.main_variant]
+    return st
+
+
+def t_coverage_start(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    st = _main_stats(data)
+    col = next((c for c in ("first_usable_open", "sample_start", "genuine_open_first") if c in st.columns), None)
+    if col is None:
+        raise MissingData("event statistics carry no coverage field (first_usable_open / sample_start)")
+    first = str(st[col].iloc[0])
+    cont = str(st["continuously_usable_since"].iloc[0]) if "continuously_usable_since" in st.columns else "n/a"
+    share = float(st["share_usable"].iloc[0]) if "share_usable" in st.columns else float("nan")
+    quoted = claim["quoted_value"]
+    ok = pd.Timestamp(first) <= pd.Timestamp(quoted)
+    ev = (
+        f"The index's Open is a genuine opening print only from {first} "
+        f"(continuously from {cont}); {share:.0%} of trading days since {quoted} have a usable open. "
+        "Before that the Open equals the Close or the prior Close, so 'opened +1%' cannot be observed."
+    )
+    return Outcome(first, first, ev, "event_stats coverage fields (open-quality flags)", f"{quoted}..{first}", ok=ok)
+
+
+def t_is_event(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    date = p.get("date", claim["quoted_value"])
+    ev = _events(data)
+    dates = [_d(d) for d in ev["date"]]
+    ok = date in dates
+    if ok:
+        r = ev[ev["date"] == pd.Timestamp(date)].iloc[0]
+        extra = f" gap {r['gap']:+.2%}, close-to-close {r['close_to_close']:+.2%}."
+        text = f"{date} ({pd.Timestamp(date).day_name()}) is an event day:{extra}"
+    else:
+        nearest = min(dates, key=lambda d: abs(pd.Timestamp(d) - pd.Timestamp(date))) if dates else None
+        text = f"{date} ({pd.Timestamp(date).day_name()}) is not an event day"
+        if nearest:
+            text += f"; the nearest event is {nearest} ({pd.Timestamp(nearest).day_name()})"
+        index = data.prices.get(data.index_key)
+        if index is not None and pd.Timestamp(date) in index.index:
+            b, prev = _row(index, data.index_key, date)
+            text += f". On {date} the index gapped {b['open'] / prev['close'] - 1:+.2%} and closed {b['close'] / prev['close'] - 1:+.2%}"
+        text += "."
+    return Outcome(date if ok else "not an event", "event" if ok else "not an event", text, "events table", date, ok=ok)
+
+
+def t_prior_events(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    before, n = p["before"], int(p.get("n", 2))
+    dates = [d for d in _event_dates(data) if d < before]
+    got = dates[-n:]
+    quoted = sorted(x.strip() for x in claim["quoted_value"].split(";") if x.strip())
+    ok = sorted(got) == quoted
+    text = f"The {n} events before {before} are {', '.join(got) or 'none'}"
+    for q in (q for q in quoted if q not in got):
+        if q in dates:
+            between = [d for d in dates if d > q]
+            text += f"; {q} is an event too, but {len(between)} events followed it before {before}"
+        else:
+            text += f"; {q} is not an event day"
+    return Outcome(";".join(got), ", ".join(got), text + ".", "events table", ";".join(got), ok=ok)
+
+
+def t_day_stat(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    key, date, stat = p["series"], p["date"], p["stat"]
+    label, fn = DAY_STATS[stat]
+    b, prev = _row(_series(data, key), key, date)
+    value = float(fn(b, prev))
+    unit = claim["unit"]
+    text = f"{key} on {date}: {stat} ({label}) = {fmt_value(value, unit)}"
+    text += f" (prior close {prev['close']:,.2f}, open {b['open']:,.2f}, high {b['high']:,.2f}, low {b['low']:,.2f}, close {b['close']:,.2f})"
+    ok = None
+    if other := p.get("other_series"):
+        b2, prev2 = _row(_series(data, other), other, date)
+        other_v = float(fn(b2, prev2))
+        ok = value > other_v
+        text += f"; {other}: {fmt_value(other_v, unit)}"
+    if stat == "close" and key == "VIX" and "vix_cboe" in data.reference:
+        cboe = data.reference["vix_cboe"]
+        row = cboe[cboe["Date"].astype(str) == date]
+        if len(row):
+            text += f"; CBOE's own file: close {float(row['Close'].iloc[0]):.2f}, high {float(row['High'].iloc[0]):.2f}"
+    return Outcome(value, fmt_value(value, unit), text + ".", f"prices/{key}" + (f", prices/{p['other_series']}" if "other_series" in p else ""), date, ok=ok)
+
+
+def t_highest_since(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    key, date = p["series"], p["date"]
+    df = _series(data, key)
+    b, _ = _row(df, key, date)
+    earlier = df.loc[: pd.Timestamp(date) - pd.Timedelta(days=1), "close"]
+    higher = earlier[earlier >= b["close"]]
+    if higher.empty:
+        since, text = "start of data", f"{key} close {b['close']:.2f} on {date} is the highest in the data."
+    else:
+        since = _d(higher.index[-1])
+        text = f"{key} close {b['close']:.2f} on {date}; the last earlier close at or above it was {higher.iloc[-1]:.2f} on {since}."
+    ok = since[:7] == claim["quoted_value"]
+    return Outcome(since, f"highest since {since}", text, f"prices/{key}", f"{since}..{date}", ok=ok)
+
+
+def t_sma(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    key, date, n = p["series"], p["date"], int(p["window"])
+    close = _series(data, key)["close"].loc[: pd.Timestamp(date)]
+    if len(close) < n or close.index[-1] != pd.Timestamp(date):
+        raise MissingData(f"{key}: not enough history for a {n}-day average on {date}")
+    v = float(close.iloc[-n:].mean())
+    text = f"{n}-day simple average of {key} closes {_d(close.index[-n])}..{date} = {v:,.1f} (close that day {close.iloc[-1]:,.1f})."
+    return Outcome(v, fmt_value(v, "index_points"), text, f"prices/{key}", f"{_d(close.index[-n])}..{date}")
+
+
+def t_level_cross(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    key, date = p["series"], p["date"]
+    level = float(claim["quoted_value"])
+    b, prev = _row(_series(data, key), key, date)
+    ok = bool(b["high"] > level > b["close"])
+    text = (
+        f"{key} on {date}: prior close {prev['close']:,.2f}, open {b['open']:,.2f}, high {b['high']:,.2f}, "
+        f"low {b['low']:,.2f}, close {b['close']:,.2f}; {'traded above' if b['high'] > level else 'never traded above'} "
+        f"{level:,.0f} and closed {'below' if b['close'] < level else 'above'} it."
+    )
+    return Outcome(float(b["close"]), f"close {b['close']:,.1f}", text, f"prices/{key}", date, ok=ok)
+
+
+def t_level_held(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    key = p["series"]
+    df = _series(data, key).loc[p["start"] : p["end"]]
+    if df.empty:
+        raise MissingData(f"{key}: no bars between {p['start']} and {p['end']}")
+    level = float(claim["quoted_value"])
+    low, when = float(df["low"].min()), _d(df["low"].idxmin())
+    held = low >= level
+    ok = held if claim["comparator"] == "held_above" else not held
+    unit = claim["unit"]
+    text = f"{key} lowest low {p['start']}..{p['end']}: {fmt_value(low, unit)} on {when}; the level {fmt_value(level, unit)} {'held' if held else 'was broken'}."
+    return Outcome(low, f"low {fmt_value(low, unit)} ({when})", text, f"prices/{key}", f"{p['start']}..{p['end']}", ok=ok)
+
+
+def t_max_high(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    key = p["series"]
+    df = _series(data, key).loc[p["start"] : p["end"]]
+    if df.empty:
+        raise MissingData(f"{key}: no bars between {p['start']} and {p['end']}")
+    hi, when = float(df["high"].max()), _d(df["high"].idxmax())
+    return Outcome(hi, fmt_value(hi, claim["unit"]), f"{key} highest high {p['start']}..{p['end']}: {fmt_value(hi, claim['unit'])} on {when}.", f"prices/{key}", when)
+
+
+def t_drawdown(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    key = p["series"]
+    df = _series(data, key)
+    peak_df, trough_df = df.loc[p["peak_start"] : p["peak_end"]], df.loc[p["start"] : p["end"]]
+    if peak_df.empty or trough_df.empty:
+        raise MissingData(f"{key}: no bars in the peak or trough window")
+    peak, pwhen = float(peak_df["high"].max()), _d(peak_df["high"].idxmax())
+    trough, twhen = float(trough_df["close"].min()), _d(trough_df["close"].idxmin())
+    low = float(trough_df["low"].min())
+    v = trough / peak - 1
+    text = (
+        f"{key}: October high {peak:,.0f} ({pwhen}); lowest close {trough:,.0f} ({twhen}) = {v:+.1%}; "
+        f"lowest intraday low {low:,.0f} = {low / peak - 1:+.1%}."
+    )
+    return Outcome(v, f"{v:+.1%}", text, f"prices/{key}", f"{pwhen}..{twhen}")
+
+
+def t_fomc_prob(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    tab = _reference(data, "fomc_prob_next_meeting")
+    info, meeting = p["info_date"], p["meeting"]
+    rows = tab[(tab["zq_info_asof_approx"].astype(str) == info) & (tab["meeting_date"].astype(str) == meeting)]
+    if rows.empty:
+        raise MissingData(f"no futures-implied probability for the {meeting} meeting with information date {info}")
+    r = rows.iloc[-1]
+    v = float(r["p_cut25"]) + float(r.get("p_cut50", 0.0) or 0.0)
+    text = (
+        f"Futures-implied P(cut) for the {meeting} FOMC = {v:.1%} using ZQ closes of {info} "
+        f"(file row dated {r['Date']}; the file lags one trading day, corrected here)."
+    )
+    same = tab[tab["meeting_date"].astype(str) == meeting].reset_index(drop=True)
+    pos = same.index[same["zq_info_asof_approx"].astype(str) == info]
+    if len(pos):
+        i = int(pos[-1])
+        near = same.iloc[max(i - 1, 0) : i + 2]
+        text += " Adjacent information dates: " + ", ".join(
+            f"{d} {float(a) + float(b or 0):.1%}" for d, a, b in zip(near["zq_info_asof_approx"], near["p_cut25"], near.get("p_cut50", [0] * len(near)), strict=True) if d != info
+        ) + "."
+    return Outcome(v, f"{v:.1%}", text, "reference/fomc_prob_next_meeting (FedWatch method)", info)
+
+
+def t_prediction_market(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    tab = _reference(data, "fomc_dec2025_prediction_markets")
+    ts = pd.to_datetime(tab["timestamp_et"].astype(str).str[:19])
+    cutoff = pd.Timestamp(f"{p['date']} {p.get('time_et', '15:00')}")
+    col = "poly_mid_hold" if p.get("venue", "poly") == "poly" else "kalshi_mid_hold"
+    ok_rows = (ts <= cutoff) & (ts.dt.date == cutoff.date()) & tab[col].notna()
+    if not ok_rows.any():
+        raise MissingData(f"no {col} quote on {p['date']} before {p.get('time_et', '15:00')} ET")
+    i = ts[ok_rows].idxmax()
+    v = 1.0 - float(tab.loc[i, col])
+    text = f"1 - {col} at {ts[i]} ET = {v:.1%} (the 50 bp and hike outcomes were near zero)."
+    other = "kalshi_mid_hold" if col == "poly_mid_hold" else "poly_mid_hold"
+    if pd.notna(tab.loc[i, other]):
+        text += f" Cross-venue: 1 - {other} = {1 - float(tab.loc[i, other]):.1%}."
+    return Outcome(v, f"{v:.1%}", text, "reference/fomc_dec2025_prediction_markets", str(ts[i]))
+
+
+def t_reference_value(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    tab = _reference(data, p["table"])
+    rows = tab[tab["Date"].astype(str) == p["date"]]
+    if rows.empty or p["column"] not in tab.columns:
+        raise MissingData(f"reference table '{p['table']}' has no {p['column']} on {p['date']}")
+    v = float(rows[p["column"]].iloc[0]) * float(p.get("scale", 1.0))
+    return Outcome(v, fmt_value(v, claim["unit"]), f"{p['table']}.{p['column']} on {p['date']} = {fmt_value(v, claim['unit'])}.", f"reference/{p['table']}", p["date"])
+
+
+def t_fundamental(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    tab = _reference(data, p["table"])
+    tcol = "ticker" if "ticker" in tab.columns else "Ticker"
+    rows = tab[tab[tcol] == p["ticker"]]
+    if rows.empty or p["column"] not in tab.columns or pd.isna(rows[p["column"]].iloc[0]):
+        raise MissingData(f"{p['table']} has no {p['column']} for {p['ticker']}")
+    v = float(rows[p["column"]].iloc[0])
+    asof = str(rows["AsOfClose"].iloc[0]) if "AsOfClose" in rows.columns else p["table"]
+    return Outcome(v, fmt_value(v, claim["unit"]), f"{p['ticker']} {p['column']} = {fmt_value(v, claim['unit'])} (snapshot as of the {asof} close).", f"reference/{p['table']}", asof)
+
+
+CTA_VALUE_COLUMNS = ("replica_value", "model_value", "replica", "computed_value", "value")
+CTA_KEY_COLUMNS = ("claim_id", "key", "metric", "id", "claim", "item", "name", "label")
+
+
+def t_cta(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    tab = data.cta_claims
+    if tab is None or len(tab) == 0:
+        raise MissingData("the CTA replica's claims table (cta_claims) is not in this run")
+    keys = [str(k).lower() for k in p.get("keys", [])]
+    text_cols = [c for c in CTA_KEY_COLUMNS if c in tab.columns] or [c for c in tab.columns if tab[c].dtype == object]
+    hit = None
+    for k in keys:  # exact key match first, then substring
+        for exact in (True, False):
+            for c in text_cols:
+                s = tab[c].astype(str).str.lower()
+                m = (s == k) if exact else s.str.contains(k, regex=False)
+                if m.any():
+                    hit = tab[m].iloc[0]
+                    break
+            if hit is not None:
+                break
+        if hit is not None:
+            break
+    if hit is None:
+        raise MissingData(f"cta_claims has no row for {keys}")
+    vcol = next((c for c in CTA_VALUE_COLUMNS if c in tab.columns and pd.notna(hit[c])), None)
+    if vcol is None:
+        raise MissingData("cta_claims row has no replica value column")
+    v = hit[vcol]
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        pass
+    asof = next((str(hit[c]) for c in ("as_of", "date", "asof") if c in tab.columns), "")
+    why = next((str(hit[c]) for c in ("why_differs", "note", "comment", "explanation") if c in tab.columns and pd.notna(hit[c])), "")
+    text = f"CTA replica: {vcol} = {fmt_value(v, claim['unit'])}" + (f" on {asof}" if asof else "") + "."
+    if why:
+        text += f" {why}"
+    ok = None
+    if "verdict" in tab.columns and str(hit["verdict"]).lower() in VERDICTS:
+        verdict = str(hit["verdict"]).lower()
+        if verdict == CANNOT:
+            raise MissingData(text)
+        ok = verdict == CONFIRMED
+    return Outcome(v, fmt_value(v, claim["unit"]), text, "cta_claims (CTA replica)", asof, ok=ok)
+
+
+def t_no_data(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    raise MissingData(f"needs {p.get('needs', 'data that is not in the snapshot')}")
+
+
+TESTS: dict[str, Callable[[pd.Series, dict, ClaimData], Outcome]] = {
+    "event_count": t_event_count,
+    "coverage_start": t_coverage_start,
+    "is_event": t_is_event,
+    "prior_events": t_prior_events,
+    "day_stat": t_day_stat,
+    "highest_since": t_highest_since,
+    "sma": t_sma,
+    "level_cross": t_level_cross,
+    "level_held": t_level_held,
+    "max_high": t_max_high,
+    "drawdown": t_drawdown,
+    "fomc_prob": t_fomc_prob,
+    "prediction_market": t_prediction_market,
+    "reference_value": t_reference_value,
+    "fundamental": t_fundamental,
+    "cta": t_cta,
+    "no_data": t_no_data,
+}
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def compare(value: float, quoted: float, comparator: str, tol: float) -> tuple[bool, float]:
+    """(match, value - quoted) for numeric comparators; tolerance in the claim's unit."""
+    diff = value - quoted
+    eps = 1e-12
+    if comparator == "eq":
+        return abs(diff) <= tol + eps, diff
+    if comparator == "approx":
+        return abs(diff) <= tol + eps, diff
+    if comparator == "gt":
+        return value > quoted - tol, diff
+    if comparator == "ge":
+        return value >= quoted - tol - eps, diff
+    if comparator == "lt":
+        return value < quoted + tol, diff
+    if comparator == "le":
+        return value <= quoted + tol + eps, diff
+    raise ValueError(f"unknown comparator {comparator!r}")
+
+
+def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
+    """One verdict row for one claim."""
+    base = {c: claim[c] for c in ("id", "topic", "claim", "quote_zh", "quoted_value", "unit", "comparator", "tolerance", "source_doc", "source_section", "method")}
+    params = json.loads(claim["params"] or "{}")
+    test = TESTS.get(claim["method"])
+    if test is None:
+        raise ValueError(f"claim {claim['id']}: unknown test method {claim['method']!r}; known: {sorted(TESTS)}")
+    try:
+        out = test(claim, params, data)
+    except MissingData as exc:
+        note = f" {claim['note']}" if claim.get("note") else ""
+        return {**base, "verdict": CANNOT, "computed_value": None, "computed_display": "n/a", "difference": None, "evidence": f"Cannot check: {exc}.{note}".replace("..", "."), "data_used": "", "data_dates": ""}
+    ok, diff = out.ok, out.difference
+    if ok is None:
+        try:
+            quoted = float(claim["quoted_value"])
+            tol = float(claim["tolerance"] or 0)
+        except ValueError as exc:
+            raise ValueError(f"claim {claim['id']}: comparator {claim['comparator']!r} needs a numeric quoted value and tolerance") from exc
+        ok, diff = compare(float(out.value), quoted, claim["comparator"], tol)
+    evidence = out.evidence
+    if diff is not None and claim["comparator"] == "approx":
+        evidence += f" Quoted {fmt_value(float(claim['quoted_value']), claim['unit'])}; difference {fmt_diff(diff, claim['unit'])} (tolerance {fmt_diff(float(claim['tolerance'] or 0), claim['unit'], signed=False)})."
+    return {
+        **base,
+        "verdict": CONFIRMED if ok else DIFFERS,
+        "computed_value": out.value if not isinstance(out.value, np.generic) else out.value.item(),
+        "computed_display": out.display,
+        "difference": diff,
+        "evidence": evidence,
+        "data_used": out.data_used,
+        "data_dates": out.dates,
+    }
+
+
+def fmt_diff(diff: float, unit: str, signed: bool = True) -> str:
+    sign = "+" if signed else ""
+    if unit in ("fraction", "probability", "percentile", "yield"):
+        return f"{diff * 100:{sign}.2f} pp"
+    if unit in ("usd_bn",):
+        return f"{diff:{sign},.0f}bn"
+    return f"{diff:{sign},.2f}"
+
+
+def evaluate_claims(data: ClaimData, claims: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every claim's verdict, in the claims table's order (columns RESULT_COLUMNS)."""
+    claims = load_claims() if claims is None else claims
+    rows = [evaluate_claim(c, data) for _, c in claims.iterrows()]
+    out = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    out["computed_value"] = out["computed_value"].map(_value_text)
+    out["difference"] = pd.to_numeric(out["difference"], errors="coerce")
+    return out
+
+
+def _value_text(v: object) -> str | None:
+    """Computed values as text for the CSV: numbers with 10 significant digits, dates/labels as is."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v)).lower()
+    try:
+        return f"{float(v):.10g}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def verdict_counts(results: pd.DataFrame) -> dict[str, int]:
+    counts = results["verdict"].value_counts()
+    return {v: int(counts.get(v, 0)) for v in VERDICTS}

@@ -1,0 +1,341 @@
+"""Render report.html (self-contained: inline CSS, base64 images) and report.md with Jinja2.
+
+`build_context` turns the computed frames into display rows (percentages formatted for reading;
+the CSV artifacts stay decimal); `render_html` / `render_markdown` fill the two templates in
+`templates/`. Charts are read from `<report folder>/charts/{name}.png` with their sidecar
+`{name}.json` ({"title", "caption", "data_span", "sources", "kind", "offline_note"}).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from eventlab.report.claims import VERDICTS, verdict_counts
+from eventlab.report.narrative import coverage_facts, main_stats, narrative
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+CTA_TABLES = ("cta_levels_latest", "cta_claims", "cta_scenarios", "cta_event_summary")
+
+
+@dataclass
+class Chart:
+    name: str
+    title: str
+    caption: str = ""
+    data_span: str = ""
+    sources: list[str] = field(default_factory=list)
+    kind: str = ""
+    offline_note: str | None = None
+    png_b64: str = ""
+    path: str = ""
+    order: float = 0.0
+
+
+def collect_charts(folder: Path) -> list[Chart]:
+    """Every charts/*.png in the report folder with its sidecar metadata, in order."""
+    out: list[Chart] = []
+    cdir = Path(folder) / "charts"
+    if not cdir.is_dir():
+        return out
+    for png in sorted(cdir.glob("*.png")):
+        meta: dict = {}
+        side = png.with_suffix(".json")
+        if side.exists():
+            try:
+                meta = json.loads(side.read_text())
+            except (OSError, ValueError):
+                meta = {"offline_note": f"sidecar {side.name} is unreadable"}
+        sources = meta.get("sources") or []
+        if isinstance(sources, str):
+            sources = [sources]
+        out.append(
+            Chart(
+                name=png.stem,
+                title=str(meta.get("title") or png.stem.replace("_", " ")),
+                caption=str(meta.get("caption") or ""),
+                data_span=str(meta.get("data_span") or "not stated"),
+                sources=[str(s) for s in sources],
+                kind=str(meta.get("kind") or ""),
+                offline_note=meta.get("offline_note"),
+                png_b64=base64.b64encode(png.read_bytes()).decode("ascii"),
+                path=f"charts/{png.name}",
+                order=float(meta.get("order", 0) or 0),
+            )
+        )
+    return sorted(out, key=lambda c: (c.order, c.name))
+
+
+# ---------------------------------------------------------------- cell formatting
+
+
+def _isnan(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or (x is pd.NaT)
+
+
+def pct(x: object, digits: int = 2, signed: bool = True) -> str:
+    if _isnan(x):
+        return "–"
+    return f"{float(x):{'+' if signed else ''}.{digits}%}"
+
+
+def num(x: object, digits: int = 2) -> str:
+    if _isnan(x):
+        return "–"
+    return f"{float(x):,.{digits}f}"
+
+
+def pval(x: object) -> str:
+    if _isnan(x):
+        return "–"
+    x = float(x)
+    return "<0.001" if x < 0.001 else f"{x:.3f}"
+
+
+def _cell(col: str, v: object) -> str:
+    """Generic display for an unknown table (CTA tables): percent for return-like columns."""
+    if _isnan(v):
+        return "–"
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int | float):
+        c = col.lower()
+        if any(t in c for t in ("pct", "ret", "fwd", "dist", "share", "percentile", "prob", "position", "gap")) and abs(float(v)) <= 5:
+            return pct(v, 1)
+        if abs(float(v)) >= 1000:
+            return f"{float(v):,.0f}"
+        return f"{float(v):,.4g}" if isinstance(v, float) else str(v)
+    return str(v)
+
+
+def generic_table(df: pd.DataFrame, max_rows: int = 60) -> dict[str, object]:
+    head = df.head(max_rows)
+    return {
+        "columns": [str(c) for c in head.columns],
+        "rows": [[_cell(str(c), v) for c, v in zip(head.columns, row, strict=True)] for row in head.itertuples(index=False)],
+        "more": max(len(df) - max_rows, 0),
+    }
+
+
+# ---------------------------------------------------------------- context
+
+EVENT_COLUMNS = (
+    ("date", "Date", lambda r: pd.Timestamp(r["date"]).date().isoformat()),
+    ("weekday", "Day", lambda r: str(r.get("weekday", pd.Timestamp(r["date"]).day_name()))[:3]),
+    ("prior_close", "Prior close", lambda r: num(r["prior_close"])),
+    ("gap", "Open gap", lambda r: pct(r["gap"])),
+    ("high_runup", "High", lambda r: pct(r.get("high_runup"))),
+    ("close_to_close", "Close", lambda r: pct(r["close_to_close"])),
+    ("open_to_close", "Open→close", lambda r: pct(r.get("open_to_close"))),
+    ("vix_close", "VIX", lambda r: num(r.get("vix_close"))),
+    ("dist_sma200", "vs 200d avg", lambda r: pct(r.get("dist_sma200"), 1)),
+    ("fwd_1d", "T+1", lambda r: pct(r.get("fwd_1d"))),
+    ("fwd_5d", "T+5", lambda r: pct(r.get("fwd_5d"))),
+    ("fwd_20d", "T+20", lambda r: pct(r.get("fwd_20d"))),
+)
+
+RETURN_KEYS = {"gap", "high_runup", "close_to_close", "open_to_close", "dist_sma200", "fwd_1d", "fwd_5d", "fwd_20d"}
+
+
+def event_rows(events: pd.DataFrame | None) -> tuple[list[str], list[dict[str, object]]]:
+    if events is None or len(events) == 0:
+        return [], []
+    cols = [(k, h, f) for k, h, f in EVENT_COLUMNS if k in events.columns or k == "weekday"]
+    rows = []
+    for _, r in events.sort_values("date").iterrows():
+        cells = []
+        for k, _, f in cols:
+            v = r.get(k)
+            sign = "" if k not in RETURN_KEYS or _isnan(v) else ("pos" if float(v) > 0 else "neg" if float(v) < 0 else "")
+            cells.append({"text": f(r), "cls": sign})
+        rows.append({"cells": cells})
+    return [h for _, h, _ in cols], rows
+
+
+def stats_rows(event_stats: pd.DataFrame | None) -> list[dict[str, str]]:
+    st = main_stats(event_stats)
+    if st is None:
+        return []
+    out = []
+    for _, r in st.iterrows():
+        out.append(
+            {
+                "horizon": f"T+{int(r['horizon'])}",
+                "n": f"{int(r.get('n_events_with_horizon', r.get('event_n', 0)))}"
+                + (f" (+{int(r['n_events_too_recent'])} too recent)" if r.get("n_events_too_recent", 0) else ""),
+                "event_median": pct(r.get("event_median")),
+                "baseline_median": pct(r.get("baseline_median")),
+                "event_hit": pct(r.get("event_hit_rate"), 0, False),
+                "baseline_hit": pct(r.get("baseline_hit_rate"), 0, False),
+                "event_mean": pct(r.get("event_mean")),
+                "baseline_mean": pct(r.get("baseline_mean")),
+                "diff_mean": pct(r.get("diff_mean")),
+                "hac_t": num(r.get("hac_t")),
+                "hac_p": pval(r.get("hac_p")),
+                "p_holm": pval(r.get("p_holm")),
+                "mw_p": pval(r.get("mw_p")),
+                "boot_ci": f"{pct(r.get('boot_ci_low'))} … {pct(r.get('boot_ci_high'))}",
+                "placebo_p": pval(r.get("placebo_p")),
+            }
+        )
+    return out
+
+
+def robustness_rows(event_stats: pd.DataFrame | None) -> tuple[list[str], list[list[str]]]:
+    """One row per variant: n events and median / hit rate per horizon."""
+    if event_stats is None or len(event_stats) == 0 or "variant" not in event_stats.columns:
+        return [], []
+    horizons = sorted(int(h) for h in event_stats["horizon"].unique())
+    header = ["Variant", "Definition", "Events"] + [f"T+{h} median / hit" for h in horizons]
+    rows = []
+    for name, grp in event_stats.groupby("variant", sort=False):
+        g = grp.set_index("horizon")
+        defn = str(grp["definition"].iloc[0]) if "definition" in grp.columns else ""
+        cells = [str(name), defn, str(int(grp["n_events"].max()))]
+        for h in horizons:
+            if h in g.index:
+                r = g.loc[h]
+                cells.append(f"{pct(r.get('event_median'))} / {pct(r.get('event_hit_rate'), 0, False)}")
+            else:
+                cells.append("–")
+        rows.append(cells)
+    return header, rows
+
+
+def era_rows(eras: pd.DataFrame | None) -> list[dict[str, str]]:
+    if eras is None or len(eras) == 0:
+        return []
+    out = []
+    for _, r in eras.iterrows():
+        out.append(
+            {
+                "start": str(pd.Timestamp(r["era_start"]).date()),
+                "end": str(pd.Timestamp(r["era_end"]).date()),
+                "quality": str(r.get("open_quality", "")),
+                "days": f"{int(r.get('trading_days', 0)):,}",
+                "genuine": pct(r.get("share_genuine_open"), 0, False),
+                "prev_close": pct(r.get("share_open_eq_prev_close"), 0, False),
+                "usable": pct(r.get("share_usable_for_study"), 0, False),
+            }
+        )
+    return out
+
+
+def claim_rows(claims: pd.DataFrame | None) -> list[dict[str, str]]:
+    if claims is None or len(claims) == 0:
+        return []
+    out = []
+    for _, r in claims.iterrows():
+        out.append(
+            {
+                "id": r["id"],
+                "topic": r["topic"],
+                "claim": r["claim"],
+                "quote_zh": r["quote_zh"],
+                "quoted": _quoted_display(r),
+                "computed": r["computed_display"],
+                "verdict": r["verdict"],
+                "verdict_cls": r["verdict"].replace(" ", "-"),
+                "evidence": r["evidence"],
+                "source": f"doc {r['source_doc']}, {r['source_section']}",
+            }
+        )
+    return out
+
+
+def _quoted_display(r: pd.Series) -> str:
+    from eventlab.report.claims import fmt_value
+
+    q = r["quoted_value"]
+    try:
+        v = float(q)
+    except (TypeError, ValueError):
+        return str(q).replace(";", ", ")
+    prefix = {"gt": "> ", "ge": "≥ ", "lt": "< ", "le": "≤ ", "held_above": "holds ", "broke_below": "below ", "cross_below": "breaks "}.get(r["comparator"], "")
+    return prefix + fmt_value(v, r["unit"])
+
+
+def build_context(
+    *,
+    as_of: str,
+    generated_utc: str,
+    events: pd.DataFrame | None,
+    event_stats: pd.DataFrame | None,
+    eras: pd.DataFrame | None,
+    claims: pd.DataFrame | None,
+    cta_tables: dict[str, pd.DataFrame] | None,
+    charts: list[Chart],
+    sources: list[dict[str, str]] | None = None,
+) -> dict[str, object]:
+    cta_tables = {k: v for k, v in (cta_tables or {}).items() if v is not None and len(v)}
+    ev_header, ev_rows = event_rows(events)
+    rb_header, rb_rows = robustness_rows(event_stats)
+    cov = coverage_facts(event_stats)
+    counts = verdict_counts(claims) if claims is not None and len(claims) else dict.fromkeys(VERDICTS, 0)
+    paras = narrative(events, event_stats, claims, cta_tables, as_of)
+    n_events = 0 if events is None else len(events)
+    st = main_stats(event_stats)
+    kpis = []
+    if events is not None:
+        kpis.append(("Events", str(n_events), f"since {cov.get('requested_start', 'start')}"))
+        kpis.append(("Data sees opens from", str(cov.get("first_usable_open") or cov.get("sample_start") or "n/a"), f"{pct(cov.get('share_usable'), 0, False)} of days usable" if "share_usable" in cov else ""))
+    if st is not None:
+        for _, r in st.iterrows():
+            kpis.append((f"T+{int(r['horizon'])} median", pct(r["event_median"]), f"all days {pct(r['baseline_median'])}"))
+    return {
+        "title": "Gap up, close red: what happened next",
+        "as_of": as_of,
+        "generated_utc": generated_utc,
+        "definition": cov.get("definition", ""),
+        "narrative": paras,
+        "kpis": kpis,
+        "event_header": ev_header,
+        "event_rows": ev_rows,
+        "stats_rows": stats_rows(event_stats),
+        "small_sample": bool(n_events < 30),
+        "n_events": n_events,
+        "robust_header": rb_header,
+        "robust_rows": rb_rows,
+        "eras": era_rows(eras),
+        "coverage": cov,
+        "claims": claim_rows(claims),
+        "claim_counts": counts,
+        "cta": {k: generic_table(cta_tables[k]) for k in CTA_TABLES if k in cta_tables},
+        "cta_titles": {
+            "cta_levels_latest": "Trigger levels on the latest date",
+            "cta_claims": "The notes' CTA figures vs the replica",
+            "cta_scenarios": "Flow scenarios (estimated, one week / one month)",
+            "cta_event_summary": "CTA levels around past events",
+        },
+        "charts": charts,
+        "sources": sources or [],
+    }
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["mdcell"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    return env
+
+
+def render_html(ctx: dict[str, object]) -> str:
+    return _env().get_template("report.html.j2").render(**ctx)
+
+
+def render_markdown(ctx: dict[str, object]) -> str:
+    return _env().get_template("report.md.j2").render(**ctx)

@@ -1,0 +1,50 @@
+"""Shared fixtures: the snapshot frames and one in-process materialization of the whole graph."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("EVENTLAB_TESTING", "1")
+
+
+@pytest.fixture(scope="session")
+def snapshot_prices() -> dict[str, pd.DataFrame]:
+    """Every daily series of the shipped snapshot, keyed by series key."""
+    from eventlab.config import CONFIG
+    from eventlab.data.snapshot import read_series
+
+    return {k: read_series(k) for k in CONFIG.daily_keys}
+
+
+@dataclass
+class Materialized:
+    result: object
+    report_dir: Path
+    reports_root: Path
+    warehouse: Path
+    instance: object
+
+
+@pytest.fixture(scope="session")
+def materialized(tmp_path_factory: pytest.TempPathFactory) -> Materialized:
+    """main_job executed once, in-process, on the snapshot, into temporary folders."""
+    import dagster as dg
+
+    from pipelines.run import run_main_job
+
+    root = tmp_path_factory.mktemp("graph")
+    instance = dg.DagsterInstance.ephemeral()
+    result, folder = run_main_job(
+        "snapshot",
+        reports=str(root / "reports"),
+        warehouse=str(root / "warehouse"),
+        instance=instance,
+    )
+    return Materialized(result, folder, root / "reports", root / "warehouse", instance)

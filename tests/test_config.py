@@ -1,0 +1,69 @@
+"""Bad configuration gives a clear error naming the field and the fix."""
+
+import datetime as dt
+
+import pytest
+
+from eventlab.config import CONFIG, ConfigError, Series, StudyParams
+from pipelines.resources import StudySettings
+
+KEYS = CONFIG.daily_keys
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"gap_threshold": -0.01}, "study.gap_threshold"),
+        ({"gap_threshold": 1.0}, "study.gap_threshold"),
+        ({"index": "NOPE"}, "study.index"),
+        ({"vix": "XYZ"}, "study.vix"),
+        ({"horizons": ()}, "study.horizons"),
+        ({"horizons": (0, 5)}, "study.horizons"),
+        ({"horizons": (5, 5)}, "study.horizons"),
+        ({"start": dt.date(2020, 1, 1), "end": dt.date(2019, 1, 1)}, "study.start"),
+        ({"close_rule": "lower"}, "study.close_rule"),
+        ({"open_policy": "some"}, "study.open_policy"),
+        ({"horizons": (1, 60)}, "study.path_post"),
+        ({"bootstrap_reps": 5}, "study.bootstrap_reps"),
+    ],
+)
+def test_bad_study_params_name_the_field(changes, field):
+    with pytest.raises(ConfigError) as err:
+        StudyParams(**changes).validate(KEYS)
+    assert err.value.field_name == field
+    assert field in str(err.value) and "Fix:" in str(err.value)
+
+
+def test_defaults_are_valid_and_match_design():
+    p = StudyParams().validate(KEYS)
+    assert (p.gap_threshold, p.close_rule, p.horizons, p.open_policy) == (
+        0.01,
+        "prior_close",
+        (1, 5, 20),
+        "genuine",
+    )
+    assert p.start == dt.date(1957, 1, 1)
+
+
+def test_launchpad_settings_validate_through_the_same_object():
+    with pytest.raises(ConfigError, match="study.index"):
+        StudySettings(index="FOO").params()
+    with pytest.raises(ConfigError, match="study.start"):
+        StudySettings(start="2020-13-45").params()
+    with pytest.raises(ConfigError, match="study.horizons"):
+        StudySettings(horizons=[]).params()
+    assert StudySettings(gap_threshold=0.02).params().gap_threshold == 0.02
+
+
+def test_bad_series_key():
+    with pytest.raises(ConfigError, match="series.key"):
+        Series(key="1bad-key", ticker="X", kind="stock", raw_file=None)
+
+
+def test_universe_grows_by_environment(monkeypatch):
+    from eventlab.config import load_config
+
+    monkeypatch.setenv("EVENTLAB_EXTRA_TICKERS", "AAPL, ^FTSE,BRK-B")
+    cfg = load_config()
+    assert {"AAPL", "FTSE", "BRK_B"} <= set(cfg.daily_keys)
+    assert cfg.series("FTSE").ticker == "^FTSE"

@@ -1,0 +1,93 @@
+"""The whole graph materialized in-process on the snapshot, and the output contract it leaves."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from eventlab.data.snapshot import read_series
+
+
+def test_main_job_succeeds_and_checks_pass(materialized):
+    r = materialized.result
+    assert r.success
+    failed = [
+        (
+            e.asset_check_evaluation_data.check_name,
+            e.asset_check_evaluation_data.asset_key.to_user_string(),
+        )
+        for e in r.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.asset_check_evaluation_data.passed
+        and e.asset_check_evaluation_data.severity.value == "ERROR"
+    ]
+    assert failed == []
+
+
+def test_coverage_check_warns_that_1957_cannot_be_seen(materialized):
+    evals = [
+        e.asset_check_evaluation_data
+        for e in materialized.result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.asset_check_evaluation_data.check_name == "study_window_coverage"
+    ]
+    assert len(evals) == 1 and not evals[0].passed and evals[0].severity.value == "WARN"
+
+
+def test_events_csv_recomputes_with_plain_pandas(materialized):
+    """A reader recomputing from data/snapshot with a few lines of pandas gets the same rows."""
+    ev = pd.read_csv(materialized.report_dir / "events.csv")
+    px = read_series("GSPC")
+    prev = px["close"].shift(1)
+    raw_genuine = ((px["open"] / px["close"] - 1).abs() > 1e-6) & (
+        (px["open"] / prev - 1).abs() > 1e-6
+    )
+    usable = raw_genuine & (raw_genuine.astype(float).rolling(250).mean() >= 0.9)
+    hit = (
+        (px["open"] / prev - 1 > 0.01) & (px["close"] < prev) & usable & (px.index >= "1957-01-01")
+    )
+    assert list(ev["date"]) == [d.strftime("%Y-%m-%d") for d in px.index[hit]]
+    for k in (1, 5, 20):
+        want = (px["close"].shift(-k) / px["close"] - 1)[hit].to_numpy()
+        pd.testing.assert_series_equal(
+            ev[f"fwd_{k}d"], pd.Series(want, name=f"fwd_{k}d"), rtol=1e-8
+        )
+
+
+def test_stats_csv_has_robustness_rows_and_coverage(materialized):
+    st = pd.read_csv(materialized.report_dir / "event_stats.csv")
+    variants = set(st["variant"])
+    assert {
+        "main",
+        "threshold_0.5%",
+        "threshold_1.5%",
+        "threshold_2.0%",
+        "close_rule_open",
+        "SPY_own_opens",
+    } <= variants
+    main = st[st["variant"] == "main"]
+    assert list(main["horizon"]) == [1, 5, 20]
+    assert (main["n_events"] == 8).all()
+    assert main["first_usable_open"].iloc[0] > "2007-10-01"
+    assert (main["requested_start"] == "1957-01-01").all()
+    assert main["hac_maxlags"].tolist() == [1, 5, 20]
+
+
+def test_manifest_and_latest_pointer(materialized):
+    m = json.loads((materialized.report_dir / "manifest.json").read_text())
+    assert m["as_of"] == "2026-08-20" and m["price_source_mode"] == "snapshot"
+    assert m["coverage"]["n_events"] == 8
+    assert (
+        m["series"]["GSPC"]["served_by"] == "snapshot" and len(m["series"]["GSPC"]["sha256"]) == 64
+    )
+    assert "events.csv" in m["artifacts"] and "event_stats.csv" in m["artifacts"]
+    latest = materialized.reports_root / "latest"
+    assert latest.resolve() == materialized.report_dir.resolve()
+    assert (latest / "events.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "key", ["prices/GSPC", "prices/SPY", "intraday/SPX_5m", "events", "event_stats"]
+)
+def test_warehouse_has_parquet(materialized, key):
+    assert (materialized.warehouse / f"{key}.parquet").exists()
