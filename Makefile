@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: run test ui lint format bench snapshot clean
+.PHONY: run test ui daemon lint format bench snapshot clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -13,14 +13,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+# The instance config lives at the repo root (dagster.yaml); DAGSTER_HOME gets a copy kept in sync.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
+
+run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m pipelines.run
 
 test: $(STAMP)
 	$(PY) -m pytest
 
-ui: $(STAMP)
+ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -m pipelines.definitions
+
+# Webserver + daemon as two processes (what a deployment runs); the daemon fires the nightly schedule.
+daemon: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/dagster-daemon run -m pipelines.definitions
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -11,7 +11,7 @@ import assets.publish as publish
 import assets.report as report
 import assets.study as study
 from pipelines.io import ParquetIOManager
-from pipelines.resources import PriceSource, ReportSettings, StudySettings
+from pipelines.resources import CTASettings, PriceSource, ReportSettings, StudySettings
 from pipelines.schedules import nightly_refresh, refresh_job
 
 ASSET_MODULES = [market_data, study, cta, charts, report, publish]
@@ -24,6 +24,7 @@ def default_resources(**overrides: object) -> dict[str, object]:
         "price_source": PriceSource(mode="snapshot"),
         "study": StudySettings(),
         "report_settings": ReportSettings(),
+        "cta_settings": CTASettings(),
     }
     res.update(overrides)
     return res

@@ -228,3 +228,43 @@ class ReportSettings(dg.ConfigurableResource):
         path = Path(self.reports_root) / as_of.isoformat()
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+class CTASettings(dg.ConfigurableResource):
+    """Launchpad-editable CTA replica parameters; defaults come from eventlab.config (CTAParams)."""
+
+    rule: str = CONFIG.cta.rule
+    lookbacks: list[int] = list(CONFIG.cta.lookbacks)
+    weights: list[float] = list(CONFIG.cta.weights)
+    saturation_z: float = CONFIG.cta.saturation_z
+    vol_span: int = CONFIG.cta.vol_span
+    vol_target: float = CONFIG.cta.vol_target
+    max_scale: float = CONFIG.cta.max_scale
+    capacity_usd: float = CONFIG.cta.capacity_usd
+    percentile_lookback: int | None = CONFIG.cta.percentile_lookback
+    down_big_std: float = CONFIG.cta.down_big_std
+    scenario_as_of: list[str] = [d.isoformat() for d in CONFIG.cta.scenario_as_of]
+
+    def params(self):
+        """Validated CTAParams (raises ConfigError naming the field and the fix)."""
+        from eventlab.config import ConfigError
+
+        dates = []
+        for value in self.scenario_as_of:
+            try:
+                dates.append(dt.date.fromisoformat(value))
+            except ValueError as exc:
+                raise ConfigError("cta.scenario_as_of", f"{value!r} is not an ISO date", "write it as YYYY-MM-DD") from exc
+        return CONFIG.cta.with_(
+            rule=self.rule,
+            lookbacks=tuple(self.lookbacks),
+            weights=tuple(self.weights),
+            saturation_z=self.saturation_z,
+            vol_span=self.vol_span,
+            vol_target=self.vol_target,
+            max_scale=self.max_scale,
+            capacity_usd=self.capacity_usd,
+            percentile_lookback=self.percentile_lookback,
+            down_big_std=self.down_big_std,
+            scenario_as_of=tuple(dates),
+        ).validate()

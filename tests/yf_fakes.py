@@ -84,7 +84,11 @@ class FakeYahoo:
         if callable(action) and not isinstance(action, pd.DataFrame):
             action = action(kw)
         df: pd.DataFrame = action
+        if df.empty:
+            return df
         start = pd.Timestamp(kw["start"])
+        if df.index.tz is not None:
+            start = start.tz_localize(df.index.tz)
         df = df[df.index >= start]
         if all(c in df.columns for c in ("open", "close")):
             return to_yf_shape(df, self.ticker, self.multi)

@@ -55,7 +55,7 @@ def render_forward_paths(
         gs = fig.add_gridspec(1, 2, left=0.06, right=0.985, top=0.83, bottom=0.12, wspace=0.2, width_ratios=[1.25, 1])
         ax = fig.add_subplot(gs[0])
         wide = event_paths.pivot(index="offset", columns="event_date", values="ret").sort_index() * 100.0
-        colors = style.SERIES_COLORS
+        colors = [c for c in style.SERIES_COLORS if c != style.EVENT]
         for i, d in enumerate(sorted(wide.columns)):
             latest = d == max(wide.columns)
             ax.plot(wide.index, wide[d], color=style.EVENT if latest else colors[i % len(colors)], lw=2.2 if latest else 1.1, alpha=1 if latest else 0.75, label=str(pd.Timestamp(d).date()))
@@ -67,7 +67,7 @@ def render_forward_paths(
         ax.axhline(0, color=style.MUTED, lw=0.9, ls=":")
         ax.set_xlabel("trading days from the event close (t = 0)")
         ax.set_ylabel("return from the event close (%)")
-        style.pct_axis(ax, decimals=0)
+        style.pct_axis(ax)
         ax.set_title(f"Per-event paths, t-5 .. t+20 ({wide.shape[1]} events)", loc="left")
         ax.legend(loc="upper left", ncols=2, fontsize=8)
         ax.set_xlim(-5.5, 20.5)
@@ -100,8 +100,9 @@ def render_forward_paths(
         ax2.set_xticks(pos, [f"{lab}\n(baseline n={len(d):,})" for lab, d in zip(labels, data, strict=True)])
         ax2.axhline(0, color=style.MUTED, lw=0.9, ls=":")
         ax2.set_ylabel("forward return from the close (%)")
-        style.pct_axis(ax2, decimals=0)
-        ax2.set_title("Events vs baseline (box: 25-75%, whiskers 5-95%)", loc="left")
+        style.pct_axis(ax2)
+        ax2.set_title("Events vs baseline days", loc="left")
+        ax2.text(1.0, 1.005, "box 25-75%, whiskers 5-95%", transform=ax2.transAxes, ha="right", va="bottom", fontsize=8, color=style.MUTED)
         ax2.legend(loc="upper left")
         txt = "\n".join(
             f"T+{k}: events median {v['event_median']:+.2f}% (n={v['event_n']}, {v['event_hit_rate']:.0%} up) vs baseline {v['baseline_median']:+.2f}%"
@@ -154,6 +155,7 @@ def render_forward_distributions(
             lo, hi = min(lo, evk.min() if len(evk) else lo) - 0.3, max(hi, evk.max() if len(evk) else hi) + 0.3
             ax.hist(base.clip(lo, hi), bins=np.linspace(lo, hi, 60), density=True, color=style.BASE, alpha=0.45, label=f"baseline days (n={len(base):,})")
             ymax = ax.get_ylim()[1]
+            ax.set_ylim(0, ymax * 1.45)
             pcts = {}
             for i, (d, v) in enumerate(evk.items()):
                 latest = d == evk.index.max()
@@ -162,21 +164,21 @@ def render_forward_distributions(
             ax.axvline(float(base.median()), color=style.INK, lw=1.2, ls="--", label=f"baseline median {base.median():+.2f}%")
             if len(evk):
                 ax.axvline(float(evk.median()), color=style.EVENT, lw=1.6, ls="--", label=f"event median {evk.median():+.2f}%")
-            ax.set_title(f"T+{k} trading days", loc="left")
+
             ax.set_xlabel(f"return from close to close {k} day{'s' if k > 1 else ''} later (%)")
-            style.pct_axis(ax, axis="x", decimals=0)
+            style.pct_axis(ax, axis="x")
             ax.set_yticks([])
             if j == 0:
                 ax.set_ylabel("density of baseline days")
             ax.legend(loc="upper left", fontsize=7.5)
             mean_pct = float(np.mean(list(pcts.values()))) if pcts else float("nan")
-            style.note_box(ax, f"events' mean percentile\nin baseline: {mean_pct:.0f}", loc="upper right", fontsize=7.5)
+            ax.set_title(f"T+{k}: events at the {mean_pct:.0f}th pct. (mean)", loc="left", fontsize=10)
             numbers[f"T+{k}"] = {"percentiles": pcts, "mean_percentile": mean_pct, "baseline_median": float(base.median()), "event_median": float(evk.median()) if len(evk) else float("nan")}
         style.header(
             fig,
             f"{index_name}: forward returns after events vs every other day",
-            f"Baseline = in-sample non-event days, {style.span(s0, s1)}; red lines = the {len(events)} events "
-            "(thicker = latest). Shipped snapshot (Yahoo ^GSPC).",
+            f"Baseline: in-sample non-event days {style.span(s0, s1)}; red lines: the {len(events)} events "
+            "(thicker = latest); baseline tails clipped at 0.5/99.5%. Snapshot (Yahoo ^GSPC).",
         )
     meta = style.ChartMeta(
         title="Forward-return distributions: events vs the baseline",
@@ -212,7 +214,7 @@ def render_event_timeline(
     ev = ev[ev["date"] >= pd.Timestamp(start)]
     with style.style_context():
         fig = style.figure((11.0, 5.6))
-        gs = fig.add_gridspec(2, 1, left=0.06, right=0.985, top=0.8, bottom=0.1, hspace=0.1, height_ratios=[2.2, 1])
+        gs = fig.add_gridspec(2, 1, left=0.08, right=0.985, top=0.8, bottom=0.1, hspace=0.1, height_ratios=[2.2, 1])
         ax = fig.add_subplot(gs[0])
         ax2 = fig.add_subplot(gs[1], sharex=ax)
         # shade usable-open runs
@@ -224,24 +226,28 @@ def render_event_timeline(
         gap = ev["gap"] * 100.0
         ax.vlines(ev["date"], 0, gap, color=style.EVENT, lw=1.6)
         ax.scatter(ev["date"], gap, color=style.EVENT, s=30, zorder=5)
-        for i, (d, g, c) in enumerate(zip(ev["date"], gap, ev["close_to_close"] * 100.0, strict=True)):
-            ax.annotate(f"{d.date()}\n{g:+.2f}% / {c:+.2f}%", (d, g), xytext=(-4, 8 + 20 * (i % 2)), textcoords="offset points", fontsize=7, ha="right", color=style.INK)
+        rows = []
+        for i, (d, g, c) in enumerate(zip(ev["date"], gap, ev["close_to_close"] * 100.0, strict=True), start=1):
+            ax.annotate(str(i), (d, g), xytext=(0, 5 + 9 * (i % 2)), textcoords="offset points", fontsize=7.5, ha="center", color=style.EVENT, fontweight="bold")
+            rows.append(f"{i:>2}  {d.date()}  gap {g:+.2f}%  close {c:+.2f}%")
+        if rows:
+            ax.text(0.45, 0.97, "\n".join(rows), transform=ax.transAxes, ha="left", va="top", fontsize=7.8, family="DejaVu Sans Mono", color=style.INK)
         ax.set_ylim(0, max(3.6, float(gap.max()) + 1.2) if len(gap) else 3.6)
         ax.set_ylabel("opening gap (%)")
-        style.pct_axis(ax, decimals=0)
-        ax.set_title(f"{len(ev)} events: gap up > threshold, closed below the prior close (labels: gap / close-to-close)", loc="left", fontsize=10)
+        style.pct_axis(ax)
+        ax.set_title(f"{len(ev)} events: opened above the gap threshold, closed below the prior close", loc="left", fontsize=10)
         ax.tick_params(labelbottom=False)
         ax2.plot(cov.index, cov.values * 100.0, color=style.BASE, lw=1.1)
         ax2.set_ylim(-5, 105)
         ax2.set_ylabel("genuine opens,\ntrailing 250d (%)", fontsize=8.5)
-        style.pct_axis(ax2, decimals=0)
+        style.pct_axis(ax2)
         ax2.set_xlim(pd.Timestamp(start), oq.index.max() + pd.Timedelta(days=200))
         style.date_axis(ax2, "%Y")
         ax2.set_xlabel("date")
         style.note_box(
             ax,
             f"green shading: days whose open counts as genuine ({share:.0%} of days since {pd.Timestamp(start).year})\n"
-            f"first usable open: {first_usable.date() if first_usable is not None else 'none'}; "
+            f"first usable open: {first_usable.date() if first_usable is not None else 'none'};\n"
             "before it, a gap-up day cannot be seen in this data",
             loc="upper left",
             fontsize=8,
@@ -250,7 +256,7 @@ def render_event_timeline(
             fig,
             f"Every gap-up, close-red day since {pd.Timestamp(start).year} that the data can see",
             f"{index_name} daily bars {style.span(oq.index.min(), oq.index.max())}, shipped snapshot (Yahoo). "
-            "Opens before ~2007 are mostly stale (previous close or close-only), so events there are invisible.",
+            "Opens before ~2007 are mostly stale\n(previous close, or close-only before 1962), so events there are invisible to the rule.",
         )
     numbers = {"n_events": len(ev), "share_usable": share, "first_usable": str(first_usable.date()) if first_usable is not None else None}
     meta = style.ChartMeta(

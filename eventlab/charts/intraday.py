@@ -145,7 +145,7 @@ def render(
         for j, d in enumerate(others):
             a = fig.add_subplot(gs[1, j], sharey=axes[0] if axes else None)
             stats[str(d.date())] = _panel(a, *series[d], d, False)
-            style.pct_axis(a, decimals=0)
+            style.pct_axis(a)
             a.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=6, integer=True))
             if j == 0:
                 a.set_ylabel("vs prior close (%)")

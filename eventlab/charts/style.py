@@ -123,10 +123,27 @@ def header(fig: Figure, title: str, subtitle: str, footer: str | None = None) ->
         fig.text(0.012, 0.012, footer, ha="left", va="bottom", fontsize=8, color=MUTED, wrap=True)
 
 
-def pct_axis(ax, axis: str = "y", decimals: int = 0) -> None:
+class PctFormatter(matplotlib.ticker.Formatter):
+    """Percent labels with just enough decimals for the tick spacing (no two ticks alike)."""
+
+    def __init__(self, decimals: int | None = None) -> None:
+        self.decimals = decimals
+
+    def __call__(self, x, pos=None) -> str:
+        d = self.decimals
+        if d is None:
+            locs = sorted(float(v) for v in getattr(self, "locs", ()))
+            steps = [b - a for a, b in zip(locs, locs[1:], strict=False) if b - a > 0]
+            step = min(steps) if steps else 1.0
+            d = 0
+            while d < 4 and abs(round(step, d) - step) > 1e-9 * max(1.0, abs(step)):
+                d += 1
+        return f"{x:.{d}f}%".replace("-", "\u2212")
+
+
+def pct_axis(ax, axis: str = "y", decimals: int | None = None) -> None:
     """Format an axis holding percent values (already multiplied by 100)."""
-    fmt = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.{decimals}f}%")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PctFormatter(decimals))
 
 
 def date_axis(ax, fmt: str = "%Y-%m") -> None:

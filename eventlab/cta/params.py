@@ -71,14 +71,18 @@ class CTAParams:
     Replays, scenarios, claims
     --------------------------
     replay_pre / replay_post: the event window t-20 .. t+20.
+    break_lookback: an event "broke" a horizon's level if that signal is not long at the event
+        close but was long at some close in the 5 sessions before (one trading week), so a break
+        on the event day or in the days leading into it counts; known at t, no look-ahead.
     scenario_windows: one week (5 sessions) and one month (21 sessions), as desks report.
     scenario_std_multiples: +-1 and +-2 standard deviations of recent volatility over the window.
     down_big_std: the "down big" path, -3 standard deviations (an assumption: the desk does not
         publish its definition).
     scenario_as_of: extra as-of dates for scenarios besides the latest date (2025-11-20 is the
         notes' event day).
-    claims_date / claims_window_end: "mid-November 2025" is read as the close of Friday
-        2025-11-14 (positioning before the break); selling is measured through 2025-11-20.
+    claims_date / claims_window_start / claims_window_end: "mid-November 2025" is read as the
+        close of Friday 2025-11-14 (positioning before the break); the claims table also shows the
+        replica's range over 2025-11-10 .. 2025-11-20 and measures selling through 2025-11-20.
     """
 
     rule: Rule = "momentum"
@@ -97,11 +101,13 @@ class CTAParams:
     percentile_lookback: int | None = None
     replay_pre: int = 20
     replay_post: int = 20
+    break_lookback: int = 5
     scenario_windows: tuple[tuple[str, int], ...] = (("1w", 5), ("1m", 21))
     scenario_std_multiples: tuple[float, ...] = (1.0, 2.0)
     down_big_std: float = 3.0
     scenario_as_of: tuple[dt.date, ...] = (dt.date(2025, 11, 20),)
     claims_date: dt.date = dt.date(2025, 11, 14)
+    claims_window_start: dt.date = dt.date(2025, 11, 10)
     claims_window_end: dt.date = dt.date(2025, 11, 20)
 
     @property
@@ -155,12 +161,16 @@ class CTAParams:
             raise ConfigError("cta.percentile_min_periods", f"must be >= 1, got {self.percentile_min_periods}", "use 252")
         if self.percentile_lookback is not None and self.percentile_lookback < self.percentile_min_periods:
             raise ConfigError("cta.percentile_lookback", "must be None (expanding) or >= percentile_min_periods", "use None or e.g. 2520 (10 years)")
+        if not (0 <= self.break_lookback <= self.replay_pre):
+            raise ConfigError("cta.break_lookback", f"must be in [0, replay_pre], got {self.break_lookback}", "use 5 (one week)")
         if self.replay_pre < 1 or self.replay_post < 1:
             raise ConfigError("cta.replay_post", "replay window must extend at least one session each side", "use 20 and 20")
         if not self.scenario_windows or any(d < 1 for _, d in self.scenario_windows):
             raise ConfigError("cta.scenario_windows", f"got {list(self.scenario_windows)}", "e.g. (('1w', 5), ('1m', 21))")
         if any(m <= 0 for m in self.scenario_std_multiples) or not self.down_big_std > 0:
             raise ConfigError("cta.scenario_std_multiples", "std multiples must be positive (signs are applied for up/down)", "e.g. (1.0, 2.0) and down_big_std=3.0")
+        if not (self.claims_window_start <= self.claims_date <= self.claims_window_end):
+            raise ConfigError("cta.claims_date", f"{self.claims_date} must lie in [{self.claims_window_start}, {self.claims_window_end}]", "e.g. 2025-11-10 <= 2025-11-14 <= 2025-11-20")
         if self.claims_window_end < self.claims_date:
             raise ConfigError("cta.claims_window_end", f"{self.claims_window_end} is before claims_date {self.claims_date}", "set it on or after claims_date")
         return self

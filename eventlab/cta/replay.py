@@ -7,9 +7,9 @@ by the tests to prove the vectorized code has no look-ahead and no off-by-one).
 
 Event replays take the model from t-20 to t+20 around each event day t. The levels "at the event"
 are those in force for the event day's close (computed on the close of t-1). A horizon's status at
-the event is ``held`` (long before and after the event close), ``broke`` (long before, not long after:
-the event close broke the level), ``below`` (already not long before the event) or ``n/a``
-(warm-up). The summary compares forward returns of events that broke the short-term level with
+the event close is ``held`` (still long), ``broke`` (not long, but long at some close in the
+`break_lookback` = 5 sessions before: the level broke on the event day or just before), ``below``
+(not long throughout) or ``n/a`` (warm-up). The summary compares forward returns of events that broke the short-term level with
 those that held it; because that status is known at the event close, the comparison does not
 condition on the future.
 """
@@ -166,21 +166,14 @@ def event_replays(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams
 
 EVENT_LEVEL_COLUMNS = [
     "event_date", "horizon", "close_prev", "close_event", "level_at_event", "distance_at_event",
-    "signal_prev", "signal_event", "status", "flip_offset", "flip_date", "flip_close", "flip_direction",
-    "position_prev", "position_event", "flow_event_usd", "cum_flow_5d_usd", "cum_flow_20d_usd",
-    "fwd_1d", "fwd_5d", "fwd_20d",
+    "signal_prev", "signal_event", "status", "break_offset", "break_date", "break_close",
+    "reclaim_offset", "reclaim_date", "position_prev", "position_event", "flow_event_usd",
+    "cum_flow_5d_usd", "cum_flow_20d_usd", "fwd_1d", "fwd_5d", "fwd_20d",
 ]  # fmt: skip
 
 
-def _status(s_prev: float, s_now: float) -> str:
-    if not (np.isfinite(s_prev) and np.isfinite(s_now)):
-        return "n/a"
-    if s_prev > 0:
-        return "held" if s_now > 0 else "broke"
-    return "below"
-
-
 def _fwd(history: pd.DataFrame, events: pd.DataFrame, d: pd.Timestamp, i: int, k: int) -> float:
+    """Forward return k sessions after the event close: the event study's column if present."""
     col = f"fwd_{k}d"
     if col in events.columns:
         match = events.loc[pd.to_datetime(events["date"]).dt.normalize() == d, col]
@@ -190,8 +183,32 @@ def _fwd(history: pd.DataFrame, events: pd.DataFrame, d: pd.Timestamp, i: int, k
     return float(c[i + k] / c[i] - 1.0) if i + k < len(c) else float("nan")
 
 
+def classify(s: np.ndarray, i: int, lookback: int) -> str:
+    """Status of one horizon at the close of event index i, from signals up to i only.
+
+    ``held``: long at the event close; ``broke``: not long at the event close but long at some
+    close in the `lookback` sessions before (the level broke on the event day or just before);
+    ``below``: not long throughout; ``n/a``: warm-up.
+    """
+    if not np.isfinite(s[i]):
+        return "n/a"
+    if s[i] > 0:
+        return "held"
+    before = s[max(0, i - lookback) : i]
+    return "broke" if np.any(before > 0) else "below"
+
+
 def event_levels(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams) -> pd.DataFrame:
-    """One row per event x horizon (plus ``aggregate``): level at the event, status and first flip."""
+    """One row per event x horizon (plus ``aggregate``): level at the event, status, break and reclaim.
+
+    ``level_at_event`` is the level in force for the event day's close (computed on t-1);
+    ``distance_at_event`` = close_event / level_at_event - 1. ``break_offset`` is the session
+    (relative to the event, 0 = event day) where the signal went from long to not long: for
+    ``broke`` the last such session in [t - break_lookback, t], for ``held`` the first one in
+    (t, t + replay_post]; ``reclaim_offset`` the first session in (t, t + replay_post] where a
+    ``broke``/``below`` signal turned long again. Flows are changes in target notional (USD):
+    ``cum_flow_kd_usd`` = notional at t+k minus notional at t-1.
+    """
     rows = []
     sig = {h: history[f"signal_{h}"].to_numpy() for h in params.horizons}
     sig["aggregate"] = history["aggregate"].to_numpy()
@@ -200,31 +217,36 @@ def event_levels(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams)
     notional = history["notional_usd"].to_numpy()
     pos = history["position"].to_numpy()
     n = len(history)
+    dates = history.index
     for d, i in _event_positions(history, events):
         if i < 1:
             continue
         fwd = {k: _fwd(history, events, d, i, k) for k in (1, 5, 20)}
-        # target-notional change from the close before the event to the close of t+k (USD)
         cum = {k: (notional[i + k] - notional[i - 1]) if i + k < n else np.nan for k in (5, 20)}
+        post = slice(i + 1, min(n, i + params.replay_post + 1))
         for h in (*params.horizons, "aggregate"):
             s = sig[h]
-            s_prev, s_now = float(s[i - 1]), float(s[i])
-            status = _status(s_prev, s_now)
-            flip_k, direction = None, None
-            if status != "n/a":
-                window = s[i : min(n, i + params.replay_post + 1)]
-                flips = np.flatnonzero(window <= 0) if s_prev > 0 else np.flatnonzero(window > 0)
-                if flips.size:
-                    flip_k = int(flips[0])
-                    direction = "down" if s_prev > 0 else "up"
+            status = classify(s, i, params.break_lookback)
+            brk = rec = None
+            if status == "broke":
+                lo = max(1, i - params.break_lookback)
+                crossings = [j for j in range(lo, i + 1) if s[j - 1] > 0 and s[j] <= 0]
+                brk = crossings[-1] - i if crossings else None
+            elif status == "held":
+                hits = np.flatnonzero(s[post] <= 0)
+                brk = int(hits[0]) + 1 if hits.size else None
+            if status in ("broke", "below"):
+                hits = np.flatnonzero(s[post] > 0)
+                rec = int(hits[0]) + 1 if hits.size else None
             level = float(lvl[h][i - 1])
             rows.append([
                 d, h, close[i - 1], close[i], level, close[i] / level - 1.0 if np.isfinite(level) else np.nan,
-                s_prev, s_now, status,
-                flip_k if flip_k is not None else np.nan,
-                history.index[i + flip_k] if flip_k is not None else pd.NaT,
-                close[i + flip_k] if flip_k is not None else np.nan,
-                direction or "",
+                float(s[i - 1]), float(s[i]), status,
+                brk if brk is not None else np.nan,
+                dates[i + brk] if brk is not None else pd.NaT,
+                close[i + brk] if brk is not None else np.nan,
+                rec if rec is not None else np.nan,
+                dates[i + rec] if rec is not None else pd.NaT,
                 pos[i - 1], pos[i], notional[i] - notional[i - 1], cum[5], cum[20],
                 fwd[1], fwd[5], fwd[20],
             ])  # fmt: skip

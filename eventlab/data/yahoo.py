@@ -84,6 +84,8 @@ def classify_failure(series: str, ticker: str, cause: object) -> SourceError:
         return RateLimitedError(series, ticker, f"rate limited by Yahoo (YFRateLimitError): {text}")
     if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)) or any(w in low for w in _NETWORK_WORDS):
         return SourceUnavailableError(series, ticker, f"network error, Yahoo unreachable: {text}")
+    if isinstance(cause, BaseException):
+        return SourceError(series, ticker, f"download failed: {text}")
     return EmptyFrameError(series, ticker, f"no data returned; yfinance reported: {text}")
 
 

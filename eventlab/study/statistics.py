@@ -61,13 +61,13 @@ def block_bootstrap_diff_ci(
     n_e, n_b = len(events), len(baseline)
     if n_e < 2 or n_b < block:
         return (np.nan, np.nan)
-    ev_means = events[rng.integers(0, n_e, size=(reps, n_e))].mean(axis=1)
+    ev_means = events[rng.integers(0, n_e, size=(reps, n_e), dtype=np.int32)].mean(axis=1)
     # A resample of whole blocks has a mean equal to the mean of its block means, so draw block
     # starts and average precomputed block means (exact for ceil(n/block) full blocks).
     csum = np.concatenate([[0.0], np.cumsum(baseline)])
     block_means = (csum[block:] - csum[:-block]) / block
     n_blocks = int(np.ceil(n_b / block))
-    base_means = block_means[rng.integers(0, len(block_means), size=(reps, n_blocks))].mean(axis=1)
+    base_means = block_means[rng.integers(0, len(block_means), size=(reps, n_blocks), dtype=np.int32)].mean(axis=1)
     diff = ev_means - base_means
     lo, hi = np.quantile(diff, [alpha / 2, 1 - alpha / 2])
     return float(lo), float(hi)
@@ -83,7 +83,7 @@ def placebo_p_value(
         return np.nan
     # With n ~ 10 draws from thousands of days, drawing with replacement is indistinguishable from
     # without and keeps this one vectorized draw.
-    draws = rng.integers(0, len(pool), size=(reps, n))
+    draws = rng.integers(0, len(pool), size=(reps, n), dtype=np.int32)
     means = pool[draws].mean(axis=1)
     center = pool.mean()
     extreme = np.abs(means - center) >= abs(events.mean() - center) - 1e-15

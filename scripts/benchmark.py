@@ -1,0 +1,194 @@
+"""Benchmark: wall time and peak memory of the main job and of the core computations.
+
+Run: make bench   (or .venv/bin/python scripts/benchmark.py [--repeat 5] [--skip-job])
+Prints numbers; asserts nothing. Targets (issue 2): core < 0.5 s and > 100x faster than a
+row-by-row loop; main job warm < 10 s on 2 cores; peak memory < 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    """Median wall time of `repeat` calls (after one warm-up call) and the last result."""
+    out = fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def loop_core(o: list[float], c: list[float], threshold: float, horizons: tuple[int, ...], window: int, min_cov: float, reps: int, seed: int):
+    """The same main-variant computation written as a straightforward row-by-row loop:
+    flags, detection, forward returns, descriptive stats, Welch t, Mann-Whitney U, Newey-West
+    HAC, a day-by-day block bootstrap and a placebo draw."""
+    rnd = random.Random(seed)
+    n = len(c)
+    genuine = [False] * n
+    for i in range(1, n):
+        genuine[i] = abs(o[i] / c[i] - 1) > 1e-6 and abs(o[i] / c[i - 1] - 1) > 1e-6
+    usable = [False] * n
+    for i in range(window - 1, n):
+        count = 0
+        for j in range(i - window + 1, i + 1):
+            count += genuine[j]
+        usable[i] = genuine[i] and count / window >= min_cov
+    events = [i for i in range(1, n) if usable[i] and o[i] / c[i - 1] - 1 > threshold and c[i] < c[i - 1]]
+    event_set = set(events)
+    out = {}
+    for k in horizons:
+        ys, ds = [], []
+        for i in range(1, n - k):
+            if usable[i]:
+                ys.append(c[i + k] / c[i] - 1)
+                ds.append(1.0 if i in event_set else 0.0)
+        ev = [y for y, d in zip(ys, ds) if d]
+        base = [y for y, d in zip(ys, ds) if not d]
+        m_e, m_b = sum(ev) / len(ev), sum(base) / len(base)
+        v_e = sum((x - m_e) ** 2 for x in ev) / (len(ev) - 1)
+        v_b = sum((x - m_b) ** 2 for x in base) / (len(base) - 1)
+        welch = (m_e - m_b) / math.sqrt(v_e / len(ev) + v_b / len(base))
+        u = 0.0
+        for x in ev:
+            for z in base:
+                u += 1.0 if x > z else 0.5 if x == z else 0.0
+        # OLS on [1, d] and Newey-West with maxlags = k
+        nn = len(ys)
+        resid = [y - (m_e if d else m_b) for y, d in zip(ys, ds)]
+        s00 = s01 = s11 = 0.0
+        for lag in range(0, k + 1):
+            w = 1.0 if lag == 0 else 1 - lag / (k + 1)
+            for t in range(lag, nn):
+                a0, a1 = resid[t], resid[t] * ds[t]
+                b0, b1 = resid[t - lag], resid[t - lag] * ds[t - lag]
+                f = w if lag == 0 else w
+                s00 += f * (a0 * b0 if lag == 0 else a0 * b0 + b0 * a0)
+                s01 += f * (a0 * b1 if lag == 0 else a0 * b1 + b0 * a1)
+                s11 += f * (a1 * b1 if lag == 0 else a1 * b1 + b1 * a1)
+        ne = len(ev)
+        det = nn * ne - ne * ne
+        i00, i01, i11 = ne / det, -ne / det, nn / det
+        var1 = i01 * (s00 * i01 + s01 * i11) + i11 * (s01 * i01 + s11 * i11)
+        hac_t = (m_e - m_b) / math.sqrt(var1 * nn / (nn - 2))
+        block = max(k, 5)
+        diffs = []
+        for _ in range(reps):
+            em = sum(ev[rnd.randrange(ne)] for _ in range(ne)) / ne
+            total, count = 0.0, 0
+            while count < len(base):
+                start = rnd.randrange(len(base) - block + 1)
+                for j in range(start, start + block):
+                    total += base[j]
+                    count += 1
+            diffs.append(em - total / count)
+        diffs.sort()
+        ci = (diffs[int(0.025 * reps)], diffs[int(0.975 * reps)])
+        center = sum(ys) / nn
+        extreme = 0
+        for _ in range(reps):
+            pm = sum(ys[rnd.randrange(nn)] for _ in range(ne)) / ne
+            extreme += abs(pm - center) >= abs(m_e - center)
+        out[k] = (ne, m_e, sorted(ev)[ne // 2], welch, u, hac_t, ci, (1 + extreme) / (1 + reps))
+    return events, out
+
+
+def core_benchmarks(repeat: int) -> dict[str, float]:
+    from eventlab.config import CONFIG
+    from eventlab.data.snapshot import read_series
+    from eventlab.study.run import run_study, run_variant, variant_stats
+
+    prices = {k: read_series(k) for k in CONFIG.daily_keys}
+    params = CONFIG.study
+    px = prices[params.index]
+    res: dict[str, float] = {"days_in_index_history": len(px)}
+
+    def main_core():
+        v = run_variant(prices, params, "main")
+        return v, variant_stats(v, np.random.default_rng(params.seed))
+
+    res["core_main_s"], (v, stats) = timed(main_core, repeat)
+    res["core_all_variants_s"], _ = timed(lambda: run_study(prices, params), repeat)
+    o, c = px["open"].tolist(), px["close"].tolist()
+    t0 = time.perf_counter()
+    loop_events, loop_stats = loop_core(
+        o, c, params.gap_threshold, params.horizons, params.genuine_coverage_window,
+        params.genuine_coverage_min, params.bootstrap_reps, params.seed,
+    )  # fmt: skip
+    res["loop_main_s"] = time.perf_counter() - t0
+    # The loop must compute the same numbers, not just take the same time.
+    assert [px.index[i] for i in loop_events] == list(v.events["date"]), "loop and vectorized events disagree"
+    for k, (ne, mean, _, welch, u, hac_t, _, _) in loop_stats.items():
+        row = stats[stats["horizon"] == k].iloc[0]
+        assert ne == row["n_events_with_horizon"] and abs(mean - row["event_mean"]) < 1e-12
+        assert abs(welch - row["welch_t"]) < 1e-8 and abs(u - row["mw_u"]) < 1e-6
+        assert abs(hac_t - row["hac_t"]) < 1e-6 * max(1, abs(hac_t)), (hac_t, row["hac_t"])
+    res["speedup_loop_over_vectorized_main"] = res["loop_main_s"] / res["core_main_s"]
+    try:
+        from eventlab.cta import bench as cta_bench  # provided by the CTA model
+
+        res.update(cta_bench.run(prices[params.index], repeat))
+    except ImportError as exc:
+        res["cta_replay"] = f"not available ({exc})"
+    res["core_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return res
+
+
+def job_benchmark() -> dict[str, object]:
+    """`python -m pipelines.run` in a fresh process (warm: dependencies installed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "DAGSTER_HOME": tmp}
+        cmd = [sys.executable, "-m", "pipelines.run", "--reports", f"{tmp}/reports", "--warehouse", f"{tmp}/warehouse"]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        out: dict[str, object] = {"main_job_wall_s": round(wall, 2), "main_job_peak_rss_mb": round(peak, 1), "main_job_ok": proc.returncode == 0}
+        manifests = list(Path(tmp, "reports").glob("20*/manifest.json"))
+        if manifests:
+            timings = json.loads(manifests[0].read_text()).get("timings_s", {})
+            out["main_job_steps_s"] = dict(sorted(timings.items(), key=lambda kv: -kv[1]))
+            out["main_job_sum_of_steps_s"] = round(sum(timings.values()), 2)
+        if proc.returncode != 0:
+            out["stderr_tail"] = proc.stderr[-2000:]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--skip-job", action="store_true")
+    args = ap.parse_args()
+    results: dict[str, object] = {}
+    if not args.skip_job:
+        results.update(job_benchmark())
+    results.update(core_benchmarks(args.repeat))
+    width = max(len(k) for k in results)
+    for k, v in results.items():
+        if isinstance(v, float):
+            v = f"{v:.4f}" if v < 10 else f"{v:.1f}"
+        elif isinstance(v, dict):
+            v = ", ".join(f"{kk}={vv}" for kk, vv in list(v.items())[:12])
+        print(f"{k:<{width}}  {v}")
+
+
+if __name__ == "__main__":
+    main()
