@@ -128,13 +128,14 @@ def fmt_value(value: object, unit: str) -> str:
     if unit == "count":
         return f"{v:.0f}"
     if unit == "index_points":
-        return f"{v:,.1f}"
+        return f"{v:,.0f}" if v == round(v) else f"{v:,.1f}"
+    sign = "-" if v < 0 else ""
     if unit == "usd":
-        return f"${v:,.0f}"
+        return f"{sign}${abs(v):,.0f}"
     if unit == "usd_bn":
-        return f"${v:,.0f}bn"
+        return f"{sign}${abs(v):,.0f}bn"
     if unit == "usd_mn":
-        return f"${v:,.1f}M"
+        return f"{sign}${abs(v):,.1f}M"
     if unit == "vix_points":
         return f"{v:.2f}"
     return f"{v:,.4g}"
