@@ -1,1 +1,169 @@
-"""report assets (in progress)."""
+"""Report assets: the claims-vs-data verdict table and the HTML + Markdown report.
+
+Thin wrappers over eventlab.report (plain functions). Optional inputs are discovered, not
+hard-coded: every asset defined in assets/charts.py becomes a dependency of `report` (so the
+report runs after the charts and embeds every charts/*.png it finds), and the CTA tables
+(`cta_claims`, `cta_levels_latest`, `cta_scenarios`, `cta_event_summary`) become inputs as soon
+as assets/cta.py defines them. Until then the report says "not available in this run".
+"""
+
+import importlib
+import time
+
+import dagster as dg
+import pandas as pd
+
+from assets.common import as_of_date, md_preview, write_report_table
+from eventlab.config import CONFIG
+from eventlab.data.store import atomic_write_bytes
+from eventlab.report.claims import ClaimData, evaluate_claims, verdict_counts
+from eventlab.report.render import (
+    CTA_TABLES,
+    build_context,
+    collect_charts,
+    render_html,
+    render_markdown,
+)
+from pipelines.resources import ReportSettings
+
+GROUP = "report"
+
+PRICE_INS = {f"price_{k}": dg.AssetIn(key=["prices", k]) for k in CONFIG.daily_keys}
+REFERENCE_INS = {
+    f"ref_{name}": dg.AssetIn(key=["reference", name]) for name, _ in CONFIG.reference_tables
+}
+
+
+def _module_asset_keys(module_name: str) -> list[dg.AssetKey]:
+    """Asset keys defined in another asset module (empty if the module has none yet)."""
+    try:
+        mod = importlib.import_module(module_name)
+    except ImportError:
+        return []
+    keys: list[dg.AssetKey] = []
+    for obj in vars(mod).values():
+        if isinstance(obj, dg.AssetsDefinition):
+            keys.extend(k for k in obj.keys if k not in keys)
+    return keys
+
+
+CHART_KEYS = _module_asset_keys("assets.charts")
+CTA_KEYS = {k.path[-1]: k for k in _module_asset_keys("assets.cta") if k.path[-1] in CTA_TABLES}
+CTA_INS = {
+    f"cta_{name.removeprefix('cta_')}": dg.AssetIn(key=key) for name, key in CTA_KEYS.items()
+}
+
+
+def _cta_tables(kwargs: dict, folder) -> dict[str, pd.DataFrame]:
+    """CTA tables from the inputs, else from `<name>.csv` in the report folder, else none."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in CTA_TABLES:
+        df = kwargs.get(f"cta_{name.removeprefix('cta_')}")
+        if isinstance(df, pd.DataFrame):
+            out[name] = df
+        elif (folder / f"{name}.csv").exists():
+            out[name] = pd.read_csv(folder / f"{name}.csv")
+    return out
+
+
+@dg.asset(
+    group_name=GROUP,
+    ins={
+        "report_as_of": dg.AssetIn(),
+        "events": dg.AssetIn(),
+        "event_stats": dg.AssetIn(),
+        **PRICE_INS,
+        **REFERENCE_INS,
+        **CTA_INS,
+    },
+    kinds={"pandas", "csv"},
+    description="The research notes' claims (eventlab/report/claims.csv) checked against the data: "
+    "confirmed / differs / cannot check, with the evidence. Also written as claims_vs_data.csv.",
+)
+def claims_vs_data(
+    context: dg.AssetExecutionContext, report_settings: ReportSettings, **inputs
+) -> pd.DataFrame:
+    folder = report_settings.as_of_dir(as_of_date(inputs["report_as_of"]))
+    data = ClaimData(
+        events=inputs["events"],
+        event_stats=inputs["event_stats"],
+        prices={k: inputs[f"price_{k}"] for k in CONFIG.daily_keys},
+        reference={name: inputs[f"ref_{name}"] for name, _ in CONFIG.reference_tables},
+        cta_claims=_cta_tables(inputs, folder).get("cta_claims"),
+        index_key=CONFIG.study.index,
+    )
+    result = evaluate_claims(data)
+    path = write_report_table(folder, "claims_vs_data.csv", result)
+    counts = verdict_counts(result)
+    context.add_output_metadata(
+        {
+            **{f"n_{k.replace(' ', '_')}": v for k, v in counts.items()},
+            "claims": len(result),
+            "csv": dg.MetadataValue.path(path),
+            "cta_claims_available": data.cta_claims is not None,
+            "preview": md_preview(
+                result[["id", "claim", "quoted_value", "computed_display", "verdict"]], rows=60
+            ),
+        }
+    )
+    return result
+
+
+@dg.asset(
+    group_name=GROUP,
+    ins={
+        "report_as_of": dg.AssetIn(),
+        "events": dg.AssetIn(),
+        "event_stats": dg.AssetIn(),
+        "open_quality_eras": dg.AssetIn(),
+        "claims_vs_data": dg.AssetIn(),
+        **CTA_INS,
+    },
+    deps=CHART_KEYS,
+    kinds={"html", "markdown"},
+    description="reports/<as-of>/report.html (self-contained, opens offline) and report.md: computed narrative, "
+    "every event, statistics with caveats, charts, claims vs data, CTA replica, data limits.",
+)
+def report(
+    context: dg.AssetExecutionContext, report_settings: ReportSettings, **inputs
+) -> dg.MaterializeResult:
+    t0 = time.perf_counter()
+    as_of_df = inputs["report_as_of"]
+    folder = report_settings.as_of_dir(as_of_date(as_of_df))
+    charts = collect_charts(folder)
+    cta = _cta_tables(inputs, folder)
+    claims = inputs["claims_vs_data"]
+    ctx = build_context(
+        as_of=as_of_date(as_of_df).isoformat(),
+        generated_utc=str(as_of_df["generated_utc"].iloc[0])
+        if "generated_utc" in as_of_df.columns
+        else "",
+        events=inputs["events"],
+        event_stats=inputs["event_stats"],
+        eras=inputs["open_quality_eras"],
+        claims=claims,
+        cta_tables=cta,
+        charts=charts,
+    )
+    html, md = render_html(ctx), render_markdown(ctx)
+    html_path, md_path = folder / "report.html", folder / "report.md"
+    atomic_write_bytes(html_path, html.encode("utf-8"))
+    atomic_write_bytes(md_path, md.encode("utf-8"))
+    counts = verdict_counts(claims)
+    preview = (
+        "\n\n".join(ctx["narrative"])
+        + "\n\n**Claims vs data:** "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "report_html": dg.MetadataValue.url(html_path.resolve().as_uri()),
+            "html_path": dg.MetadataValue.path(str(html_path)),
+            "md_path": dg.MetadataValue.path(str(md_path)),
+            "html_bytes": len(html.encode("utf-8")),
+            "charts_embedded": len(charts),
+            "cta_tables": ", ".join(sorted(cta)) or "none in this run",
+            "render_seconds": round(time.perf_counter() - t0, 3),
+            "narrative": dg.MetadataValue.md(preview),
+        }
+    )

@@ -8,6 +8,7 @@ ephemeral instance when DAGSTER_HOME is unset.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time

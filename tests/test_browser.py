@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from test_report import render_fixture_report
 
 CHROMIUM = os.environ.get("EVENTLAB_CHROMIUM", "/usr/bin/chromium")
@@ -23,7 +22,9 @@ UNDER_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
 def _unavailable_reason() -> str | None:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not (Path(p).is_file() and os.access(p, os.X_OK))]
+    missing = [
+        p for p in (CHROMIUM, CHROMEDRIVER) if not (Path(p).is_file() and os.access(p, os.X_OK))
+    ]
     if missing:
         return f"headless browser not installed ({', '.join(missing)} missing): apt-get install -y chromium chromium-driver"
     try:

@@ -6,7 +6,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
-from yf_fakes import FakeYahoo, live_history
+from yf_fakes import FakeYahoo, live_history, sessions_after
 
 from assets.market_data import daily_prices, price_key
 from eventlab.data import yahoo
@@ -132,9 +132,10 @@ def test_asset_refresh_is_incremental_and_data_version_stable(tmp_path, monkeypa
     assert v2 == v1 and meta2["incremental/new_rows"].value == 0 and meta2["incremental/revised_rows"].value == 0
 
     # third run: the source revised yesterday's close slightly and added a day
-    revised = live_history("GSPC", 6)
-    revised.iloc[-2, revised.columns.get_loc("close")] *= 1.001
-    revised.iloc[-2, revised.columns.get_loc("low")] = min(revised.iloc[-2]["low"], revised.iloc[-2]["close"])
+    revised = live.copy()
+    revised.iloc[-1, revised.columns.get_loc("close")] *= 1.0005  # still inside [low, high]
+    nxt = sessions_after(str(live.index[-1].date()), 1)[0]
+    revised.loc[pd.Timestamp(nxt).tz_localize(None)] = revised.iloc[-1] * [1, 1.001, 0.999, 1, 1]
     fake.default = revised
     res, _ = materialize_prices(tmp_path, instance=instance)
     assert res.success

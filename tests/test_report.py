@@ -29,7 +29,16 @@ DATES = pd.bdate_range("2025-11-03", periods=20)
 def _prices(base: float, step: float, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     close = base + step * np.arange(len(DATES)) + rng.normal(0, base * 0.002, len(DATES))
-    df = pd.DataFrame({"open": close * 1.001, "high": close * 1.01, "low": close * 0.99, "close": close, "volume": 1e9}, index=DATES)
+    df = pd.DataFrame(
+        {
+            "open": close * 1.001,
+            "high": close * 1.01,
+            "low": close * 0.99,
+            "close": close,
+            "volume": 1e9,
+        },
+        index=DATES,
+    )
     df.index.name = "date"
     return df
 
@@ -38,7 +47,12 @@ def synthetic_data() -> ClaimData:
     gspc = _prices(6600, 2.0, 1)
     day = pd.Timestamp("2025-11-20")
     prev = gspc["close"].shift(1)[day]
-    gspc.loc[day, ["open", "high", "low", "close"]] = [prev * 1.0144, prev * 1.0193, prev * 0.983, prev * (1 - 0.01557)]
+    gspc.loc[day, ["open", "high", "low", "close"]] = [
+        prev * 1.0144,
+        prev * 1.0193,
+        prev * 0.983,
+        prev * (1 - 0.01557),
+    ]
     vix = _prices(20, 0.1, 2)
     vix.loc[day, "close"] = 26.42
     events = pd.DataFrame(
@@ -111,7 +125,12 @@ def synthetic_data() -> ClaimData:
             "p_hold": [0.718, 0.628],
         }
     )
-    return ClaimData(events=events, event_stats=stats, prices={"GSPC": gspc, "VIX": vix}, reference={"fomc_prob_next_meeting": fomc})
+    return ClaimData(
+        events=events,
+        event_stats=stats,
+        prices={"GSPC": gspc, "VIX": vix},
+        reference={"fomc_prob_next_meeting": fomc},
+    )
 
 
 CLAIMS = """id,topic,claim,quote_zh,quoted_value,unit,comparator,tolerance,source_doc,source_section,method,params,note
@@ -161,7 +180,13 @@ def test_verdicts_confirmed_differs_cannot_check() -> None:
 
 def test_cta_claims_picked_up_when_present() -> None:
     data = synthetic_data()
-    data.cta_claims = pd.DataFrame({"claim_id": ["short_term_level", "notional"], "replica_value": [6731.0, 120.0], "as_of": ["2025-11-20"] * 2})
+    data.cta_claims = pd.DataFrame(
+        {
+            "claim_id": ["short_term_level", "notional"],
+            "replica_value": [6731.0, 120.0],
+            "as_of": ["2025-11-20"] * 2,
+        }
+    )
     res = evaluate_claims(data, _claims()).set_index("id")
     assert res.loc["T10", "verdict"] == CONFIRMED
     assert "6,731" in res.loc["T10", "evidence"]
@@ -198,7 +223,14 @@ def _chart(folder: Path) -> None:
     ax.set_title("synthetic")
     fig.savefig(folder / "charts" / "forward_paths.png")
     plt.close(fig)
-    meta = {"title": "Forward paths", "caption": "synthetic test chart", "data_span": "2025-11-03..2025-11-28", "sources": ["synthetic"], "kind": "measured", "offline_note": None}
+    meta = {
+        "title": "Forward paths",
+        "caption": "synthetic test chart",
+        "data_span": "2025-11-03..2025-11-28",
+        "sources": ["synthetic"],
+        "kind": "measured",
+        "offline_note": None,
+    }
     (folder / "charts" / "forward_paths.json").write_text(json.dumps(meta))
 
 
@@ -219,7 +251,11 @@ def render_fixture_report(folder: Path, with_chart: bool = True) -> Path:
         }
     )
     claims = evaluate_claims(data, _claims())
-    cta = {"cta_levels_latest": pd.DataFrame({"horizon": ["short", "medium"], "level": [6725.0, 6456.0], "distance": [0.02, -0.02]})}
+    cta = {
+        "cta_levels_latest": pd.DataFrame(
+            {"horizon": ["short", "medium"], "level": [6725.0, 6456.0], "distance": [0.02, -0.02]}
+        )
+    }
     ctx = build_context(
         as_of="2025-11-28",
         generated_utc="2025-11-29T00:00:00",
@@ -242,22 +278,45 @@ def test_templates_render_self_contained(tmp_path: Path) -> None:
     md = (tmp_path / "report.md").read_text()
     # no external resources: every src/href is a data: URI or an in-page anchor
     refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", html)
-    assert refs and all(r.startswith(("data:", "#")) for r in refs), [r for r in refs if not r.startswith(("data:", "#"))]
+    assert refs and all(r.startswith(("data:", "#")) for r in refs), [
+        r for r in refs if not r.startswith(("data:", "#"))
+    ]
     assert not re.search(r"https?://", html), "external URL in the HTML"
     assert "<link" not in html and "@import" not in html
     assert html.count("data:image/png;base64,") == 1
     # content: narrative numbers computed from the frames, sections, verdict badges
-    for text in ("4 days", "2025-11-20", "+1.44%", "Claims vs data", "Data limits", "Open quality by era", "6,725"):
+    for text in (
+        "4 days",
+        "2025-11-20",
+        "+1.44%",
+        "Claims vs data",
+        "Data limits",
+        "Open quality by era",
+        "6,725",
+    ):
         assert text in html, text
     assert "confirmed 3" in html and "differs 5" in html and "cannot check 4" in html
     assert "Small sample (4 events)" in html
-    for text in ("## Claims vs data", "## Every event", "| 2025-11-20 |", "![Forward paths](charts/forward_paths.png)", "**differs**"):
+    for text in (
+        "## Claims vs data",
+        "## Every event",
+        "| 2025-11-20 |",
+        "![Forward paths](charts/forward_paths.png)",
+        "**differs**",
+    ):
         assert text in md, text
 
 
 def test_render_without_optional_inputs(tmp_path: Path) -> None:
     ctx = build_context(
-        as_of="2025-11-28", generated_utc="x", events=None, event_stats=None, eras=None, claims=None, cta_tables=None, charts=[]
+        as_of="2025-11-28",
+        generated_utc="x",
+        events=None,
+        event_stats=None,
+        eras=None,
+        claims=None,
+        cta_tables=None,
+        charts=[],
     )
     html, md = render_html(ctx), render_markdown(ctx)
     assert "not available in this run" in html and "not available in this run" in md

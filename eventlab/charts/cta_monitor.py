@@ -58,7 +58,7 @@ def _panel(ax, px: pd.DataFrame, lv: pd.DataFrame, notes_level: float, buffer_pc
     ax.set_title(title, loc="left", fontsize=10)
     ax.set_ylabel("S&P 500 (index points)")
     if show_legend:
-        ax.figure.legend(*ax.get_legend_handles_labels(), loc="lower center", ncols=6, fontsize=8, bbox_to_anchor=(0.5, 0.0))
+        ax.figure.legend(*ax.get_legend_handles_labels(), loc="lower center", ncols=3, fontsize=8, bbox_to_anchor=(0.5, 0.0))
     return out
 
 
@@ -86,9 +86,9 @@ def render(
     with style.style_context():
         fig = style.figure((11.0, 6.4))
         if ev_win is not None and len(ev_win):
-            gs = fig.add_gridspec(1, 2, left=0.07, right=0.985, top=0.83, bottom=0.16, wspace=0.14, width_ratios=[1.5, 1])
+            gs = fig.add_gridspec(1, 2, left=0.07, right=0.985, top=0.83, bottom=0.19, wspace=0.14, width_ratios=[1.5, 1])
         else:
-            gs = fig.add_gridspec(1, 1, left=0.07, right=0.985, top=0.83, bottom=0.16)
+            gs = fig.add_gridspec(1, 1, left=0.07, right=0.985, top=0.83, bottom=0.19)
         ax = fig.add_subplot(gs[0])
         last_levels = _panel(ax, win, lv, notes_level, buffer_pct, f"Last {months} months to the as-of date {as_of.date()}", True)
         numbers["levels_in_force_next"] = {}

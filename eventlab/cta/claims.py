@@ -36,54 +36,54 @@ class Claim:
 
 
 NOTES_CLAIMS: tuple[Claim, ...] = (
-    Claim("short_term_trigger", "Short-term CTA trigger on the S&P 500", "doc 003 part 2.2 and table 1 (GS derivatives desk)", "index points", 6725, 6725, 6725),
-    Claim("next_level", "Next CTA level to defend", "doc 004 parts 3.2.2 and 4.2.1", "index points", 6456, 6456, 6456),
-    Claim("long_percentile", "CTA long positioning percentile, mid-November", "doc 003 table 1 (94%-100%)", "percentile", 94, 94, 100),
+    Claim("short_term_level", "Short-term CTA trigger on the S&P 500", "doc 003 part 2.2 and table 1 (GS derivatives desk)", "index points", 6725, 6725, 6725),
+    Claim("medium_term_level", "Next CTA level to defend (compared with the medium-term level)", "doc 004 parts 3.2.2 and 4.2.1", "index points", 6456, 6456, 6456),
+    Claim("position_percentile", "CTA long positioning percentile, mid-November", "doc 003 table 1 (94%-100%)", "percentile (0-100)", 94, 94, 100),
     Claim("notional", "CTA S&P 500 notional long, mid-November", "doc 003 table 1 (~$165bn)", "USD", 165e9, 165e9, 165e9),
     Claim("initial_selling", "Initial selling once the trigger broke", "doc 003 table 1 ($40-50bn)", "USD", -45e9, -50e9, -40e9),
-    Claim("down_big_week", "Selling over one week in a 'down big' tape", "doc 003 part 2.2 ($390bn, GS Cullen Morgan)", "USD", -390e9, -390e9, -390e9),
-    Claim("down_big_month", "Selling over one month in a 'down big' tape", "doc 003 part 2.2 ($650bn)", "USD", -650e9, -650e9, -650e9),
+    Claim("down_big_1w", "Selling over one week in a 'down big' tape", "doc 003 part 2.2 ($390bn, GS Cullen Morgan)", "USD", -390e9, -390e9, -390e9),
+    Claim("down_big_1m", "Selling over one month in a 'down big' tape", "doc 003 part 2.2 ($650bn)", "USD", -650e9, -650e9, -650e9),
 )
 
 WHY = {
-    "short_term_trigger": (
-        "The replica's short-term level is the close 20 sessions earlier (21-day momentum), so it jumps as old closes roll off; "
-        "the desk's short-term signal, lookback and smoothing are not public, and a 1-session difference in lookback moves the level by ~1% here."
+    "short_term_level": (
+        "The replica's short-term level comes from its {short_lb}-session {rule} rule (for momentum: the close {short_lb_1} sessions earlier, so it jumps as old closes roll off); "
+        "the desk's short-term signal, lookback and smoothing are not public, and a one-session change in lookback can move a momentum level by about 1%."
     ),
-    "next_level": (
-        "Compared with the replica's medium-term (63-day momentum) level; the notes do not say which horizon 6456 belongs to "
+    "medium_term_level": (
+        "Compared with the replica's medium-term ({medium_lb}-session {rule}) level; the notes do not say which horizon 6456 belongs to "
         "or which day it was computed on, and the desk's model is not public."
     ),
-    "long_percentile": (
-        "The replica ranks its S&P-only position against its own history since 1929 (expanding); the desk ranks its "
+    "position_percentile": (
+        "The replica ranks its S&P-only position against its own history (expanding from 1929 by default); the desk ranks its "
         "cross-asset CTA equity positioning against a shorter, unpublished history, and percentiles are very sensitive to that choice."
     ),
     "notional": (
-        "Notional = position x an ASSUMED capacity ($200bn by default, not estimated); the desk sizes the whole CTA industry "
+        "Notional = position x an ASSUMED capacity (${capacity_bn:.0f}bn here, not estimated); the desk sizes the whole CTA industry "
         "from fund returns and open interest. implied_capacity_usd is the capacity at which the replica would match the claim."
     ),
     "initial_selling": (
         "Replica value = cumulative change in target notional from the first session in the window that broke the short-term "
         "level through the window end; it scales with the assumed capacity and the desk's 'initial' window is not defined."
     ),
-    "down_big_week": (
+    "down_big_1w": (
         "The replica trades only the S&P 500 with capacity C, so no path can sell more than 2C in total; the desk's $390bn "
         "plausibly covers global equity futures and a harsher, unpublished 'down big' path."
     ),
-    "down_big_month": (
-        "As for the week: one index, an assumed capacity and a -3 sd path spread evenly over the month; the desk's figure "
+    "down_big_1m": (
+        "As for the week: one index, an assumed capacity and a -{down_big:g} sd path spread evenly over the month; the desk's figure "
         "covers more markets and its path is not public."
     ),
 }
 
 DEFINITION = {
-    "short_term_trigger": "level_short in force for the session after replica_date (computed on its close)",
-    "next_level": "level_medium in force for the session after replica_date",
-    "long_percentile": "percentile of the aggregate position vs its own history, at the replica_date close",
+    "short_term_level": "level_short in force for the session after replica_date (computed on its close)",
+    "medium_term_level": "level_medium in force for the session after replica_date",
+    "position_percentile": "percentile of the aggregate position vs its own history, at the replica_date close",
     "notional": "notional_usd (position x capacity_usd) at the replica_date close",
     "initial_selling": "notional at window_end minus notional the session before the first short-term break in the window (low/high: smallest/largest daily flow in the window)",
-    "down_big_week": "scenario 'down_big' (-down_big_std sd over 5 sessions) flow_usd from replica_date (low/high: range across all scenarios)",
-    "down_big_month": "scenario 'down_big' (-down_big_std sd over 21 sessions) flow_usd from replica_date (low/high: range across all scenarios)",
+    "down_big_1w": "scenario 'down_big' (-down_big_std sd over 5 sessions) flow_usd from replica_date (low/high: range across all scenarios)",
+    "down_big_1m": "scenario 'down_big' (-down_big_std sd over 21 sessions) flow_usd from replica_date (low/high: range across all scenarios)",
 }
 
 
@@ -123,26 +123,35 @@ def claims_table(history: pd.DataFrame, scenarios: pd.DataFrame, params: CTAPara
         implied = params.capacity_usd * c.value / value if c.unit == "USD" and value not in (0.0,) and np.isfinite(value) else np.nan
         rows.append([
             c.claim_id, c.claim, c.source, c.unit, c.value, c.low, c.high, date, value, low, high, w0, w1,
-            value - c.value, value / c.value - 1.0, implied, DEFINITION[c.claim_id], WHY[c.claim_id],
+            value - c.value, value / c.value - 1.0, implied, DEFINITION[c.claim_id], "",
         ])  # fmt: skip
 
     by_id = {c.claim_id: c for c in NOTES_CLAIMS}
     col = f"level_{short}"
-    add(by_id["short_term_trigger"], d0, float(history.at[d0, col]), float(win[col].min()), float(win[col].max()))
+    add(by_id["short_term_level"], d0, float(history.at[d0, col]), float(win[col].min()), float(win[col].max()))
     col = f"level_{medium}"
-    add(by_id["next_level"], d1, float(history.at[d1, col]), float(win[col].min()), float(win[col].max()))
-    add(by_id["long_percentile"], d0, float(history.at[d0, "percentile"]), float(win["percentile"].min()), float(win["percentile"].max()))
+    add(by_id["medium_term_level"], d1, float(history.at[d1, col]), float(win[col].min()), float(win[col].max()))
+    add(by_id["position_percentile"], d0, float(history.at[d0, "percentile"]), float(win["percentile"].min()), float(win["percentile"].max()))
     add(by_id["notional"], d0, float(history.at[d0, "notional_usd"]), float(win["notional_usd"].min()), float(win["notional_usd"].max()))
     sell, first = initial_selling(history, params, ws, d1)
     flows = win["flow_usd"]
     add(by_id["initial_selling"], first if first is not None else d1, sell, float(flows.min()), float(flows.max()))
     sc = scenarios[scenarios["as_of"] == d0]
-    for cid, window in (("down_big_week", params.scenario_windows[0][0]), ("down_big_month", params.scenario_windows[-1][0])):
+    for cid, window in (("down_big_1w", params.scenario_windows[0][0]), ("down_big_1m", params.scenario_windows[-1][0])):
         sub = sc[(sc["scenario"] == "down_big") & (sc["window"] == window)]
         v = float(sub["flow_usd"].iloc[0]) if len(sub) else float("nan")
         allw = sc[sc["window"] == window]["flow_usd"]
         add(by_id[cid], d0, v, float(allw.min()) if len(allw) else np.nan, float(allw.max()) if len(allw) else np.nan, d0, d0)
     out = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    ctx = {
+        "rule": params.rule,
+        "short_lb": params.lookbacks[0],
+        "short_lb_1": params.lookbacks[0] - 1,
+        "medium_lb": params.lookbacks[min(1, len(params.lookbacks) - 1)],
+        "capacity_bn": params.capacity_usd / 1e9,
+        "down_big": params.down_big_std,
+    }
+    out["why_differ"] = [WHY[c].format(**ctx) for c in out["claim_id"]]
     for c in ("replica_date", "window_start", "window_end"):
         out[c] = pd.to_datetime(out[c])
     return out

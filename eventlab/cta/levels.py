@@ -12,7 +12,9 @@ vol-normalized trend z_h(t+1) depends on the unknown price P only through its tr
                                                                  -> level = ((1-a_s) S_t - (1-a_f) F_t) / (a_f - a_s)
 
 All three signals are increasing in P, so each level is unique. The aggregate level (where the sum
-of the clipped signals, hence the position, changes sign) has no closed form: it is found by
+of the clipped signals, hence the position, changes sign; precisely the lowest price at which the
+aggregate is >= 0, which matters only when weights let saturated horizons cancel exactly and the
+aggregate is 0 over an interval) has no closed form: it is found by
 root finding - scipy's brentq for one date, and a vectorized bisection for the full history
 (the two agree to ~1e-9 relative; see tests).
 """
@@ -29,6 +31,7 @@ from eventlab.cta.params import CTAParams
 from eventlab.cta.signals import _check_close, daily_vol, ewma, ewmac_alphas, lag, rolling_mean
 
 BRACKET_LOG = 2.0  # aggregate-level search in [P e^-2, P e^2]
+ZERO_TOL = 1e-12  # |aggregate| below this counts as >= 0, so plateaus resolve to their lower end
 BISECT_ITERS = 45  # bracket width 4 in log price / 2**45 ~ 1e-13
 
 
@@ -105,10 +108,10 @@ def aggregate_level_bisect(close: np.ndarray, levels: list[np.ndarray], sigma: n
 
     lo = np.log(close[ok]) - BRACKET_LOG
     hi = np.log(close[ok]) + BRACKET_LOG
-    good = (f(lo) < 0) & (f(hi) > 0)
+    good = (f(lo) < -ZERO_TOL) & (f(hi) > ZERO_TOL)
     for _ in range(BISECT_ITERS):
         mid = 0.5 * (lo + hi)
-        up = f(mid) < 0
+        up = f(mid) < -ZERO_TOL
         lo = np.where(up, mid, lo)
         hi = np.where(up, hi, mid)
     res = np.exp(0.5 * (lo + hi))
@@ -125,10 +128,11 @@ def aggregate_level_brentq(close_t: float, levels: list[float], sigma_t: float, 
     lv = [np.asarray(x) for x in levels]
 
     def f(logp: float) -> float:
-        return float(_aggregate_at(np.asarray(np.exp(logp)), lv, sig, params))
+        v = float(_aggregate_at(np.asarray(np.exp(logp)), lv, sig, params))
+        return v if v < -ZERO_TOL else max(v, ZERO_TOL)  # sign change at inf{P: aggregate >= 0}
 
     a, b = np.log(close_t) - BRACKET_LOG, np.log(close_t) + BRACKET_LOG
-    if not (f(a) < 0 < f(b)):
+    if not (f(a) < 0 and f(b) > ZERO_TOL):
         return float("nan")
     return float(np.exp(brentq(f, a, b, xtol=1e-13, rtol=1e-13, maxiter=200)))
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from eventlab.cta.levels import BRACKET_LOG, level_frame
+from eventlab.cta.levels import BRACKET_LOG, ZERO_TOL, level_frame
 from eventlab.cta.params import CTAParams
 from eventlab.cta.signals import signal_frame
 
@@ -128,10 +128,14 @@ def _loop_aggregate_level(c: list[float], fast: dict, slow: dict, sigma: float, 
             total += w * min(1.0, max(-1.0, z / params.saturation_z))
         return total
 
+    def g(logp: float) -> float:  # changes sign at inf{P: aggregate >= 0}
+        v = agg_next(logp)
+        return v if v < -ZERO_TOL else max(v, ZERO_TOL)
+
     a, b = math.log(c[-1]) - BRACKET_LOG, math.log(c[-1]) + BRACKET_LOG
-    if not (agg_next(a) < 0 < agg_next(b)):
+    if not (g(a) < 0 and agg_next(b) > ZERO_TOL):
         return math.nan
-    return math.exp(brentq(agg_next, a, b, xtol=1e-13, rtol=1e-13, maxiter=200))
+    return math.exp(brentq(g, a, b, xtol=1e-13, rtol=1e-13, maxiter=200))
 
 
 # --------------------------------------------------------------------------- event replays

@@ -135,6 +135,11 @@ def _flatten_columns(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
     raise KeyError(f"no OHLCV level in MultiIndex columns {list(cols)[:6]}")
 
 
+def _now() -> pd.Timestamp:
+    """The wall clock (UTC); a seam for tests."""
+    return pd.Timestamp.now(tz="UTC")
+
+
 def drop_partial_bar(df: pd.DataFrame, *, calendar: str = "NYSE", now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, bool]:
     """Drop the last row if it is the session still in progress at `now`.
 
@@ -212,7 +217,7 @@ def fetch_daily(
         raise GarbledFrameError(series, ticker, f"unreadable frame: {exc}") from exc
     except (ValueError, TypeError, KeyError) as exc:
         raise GarbledFrameError(series, ticker, f"unreadable frame (non-numeric or malformed columns): {exc}") from exc
-    frame, _dropped = drop_partial_bar(frame, calendar=calendar, now=now)
+    frame, _dropped = drop_partial_bar(frame, calendar=calendar, now=now if now is not None else _now())
     if frame.empty:
         raise EmptyFrameError(series, ticker, f"only a partial bar for the current session since {start_s}")
     return frame

@@ -14,6 +14,7 @@ No figure is written by hand here: every number in a verdict comes from the fram
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Callable
@@ -103,7 +104,9 @@ def load_claims(path: Path | None = None) -> pd.DataFrame:
     if missing:
         raise ValueError(f"claims table {path or CLAIMS_CSV}: missing columns {missing}")
     if df["id"].duplicated().any():
-        raise ValueError(f"claims table: duplicate ids {sorted(df.loc[df['id'].duplicated(), 'id'])}")
+        raise ValueError(
+            f"claims table: duplicate ids {sorted(df.loc[df['id'].duplicated(), 'id'])}"
+        )
     return df
 
 
@@ -159,7 +162,9 @@ def _row(df: pd.DataFrame, key: str, date: str) -> tuple[pd.Series, pd.Series]:
     """The bar on `date` and the bar before it."""
     ts = pd.Timestamp(date)
     if ts not in df.index:
-        raise MissingData(f"series '{key}' has no bar on {date} (data {_d(df.index[0])}..{_d(df.index[-1])})")
+        raise MissingData(
+            f"series '{key}' has no bar on {date} (data {_d(df.index[0])}..{_d(df.index[-1])})"
+        )
     i = df.index.get_loc(ts)
     if i == 0:
         raise MissingData(f"series '{key}' has no bar before {date}")
@@ -203,7 +208,9 @@ def t_event_count(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     span = ""
     if data.event_stats is not None and len(data.event_stats):
         st = _main_stats(data)
-        span = f"; sample with usable opens {st['sample_start'].iloc[0]}..{st['sample_end'].iloc[0]}"
+        span = (
+            f"; sample with usable opens {st['sample_start'].iloc[0]}..{st['sample_end'].iloc[0]}"
+        )
     return Outcome(
         len(dates),
         f"{len(dates)}",
@@ -224,11 +231,20 @@ def _main_stats(data: ClaimData) -> pd.DataFrame:
 
 def t_coverage_start(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     st = _main_stats(data)
-    col = next((c for c in ("first_usable_open", "sample_start", "genuine_open_first") if c in st.columns), None)
+    col = next(
+        (c for c in ("first_usable_open", "sample_start", "genuine_open_first") if c in st.columns),
+        None,
+    )
     if col is None:
-        raise MissingData("event statistics carry no coverage field (first_usable_open / sample_start)")
+        raise MissingData(
+            "event statistics carry no coverage field (first_usable_open / sample_start)"
+        )
     first = str(st[col].iloc[0])
-    cont = str(st["continuously_usable_since"].iloc[0]) if "continuously_usable_since" in st.columns else "n/a"
+    cont = (
+        str(st["continuously_usable_since"].iloc[0])
+        if "continuously_usable_since" in st.columns
+        else "n/a"
+    )
     share = float(st["share_usable"].iloc[0]) if "share_usable" in st.columns else float("nan")
     quoted = claim["quoted_value"]
     ok = pd.Timestamp(first) <= pd.Timestamp(quoted)
@@ -237,7 +253,14 @@ def t_coverage_start(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
         f"(continuously from {cont}); {share:.0%} of trading days since {quoted} have a usable open. "
         "Before that the Open equals the Close or the prior Close, so 'opened +1%' cannot be observed."
     )
-    return Outcome(first, first, ev, "event_stats coverage fields (open-quality flags)", f"{quoted}..{first}", ok=ok)
+    return Outcome(
+        first,
+        first,
+        ev,
+        "event_stats coverage fields (open-quality flags)",
+        f"{quoted}..{first}",
+        ok=ok,
+    )
 
 
 def t_is_event(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -250,7 +273,9 @@ def t_is_event(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
         extra = f" gap {r['gap']:+.2%}, close-to-close {r['close_to_close']:+.2%}."
         text = f"{date} ({pd.Timestamp(date).day_name()}) is an event day:{extra}"
     else:
-        nearest = min(dates, key=lambda d: abs(pd.Timestamp(d) - pd.Timestamp(date))) if dates else None
+        nearest = (
+            min(dates, key=lambda d: abs(pd.Timestamp(d) - pd.Timestamp(date))) if dates else None
+        )
         text = f"{date} ({pd.Timestamp(date).day_name()}) is not an event day"
         if nearest:
             text += f"; the nearest event is {nearest} ({pd.Timestamp(nearest).day_name()})"
@@ -259,7 +284,14 @@ def t_is_event(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
             b, prev = _row(index, data.index_key, date)
             text += f". On {date} the index gapped {b['open'] / prev['close'] - 1:+.2%} and closed {b['close'] / prev['close'] - 1:+.2%}"
         text += "."
-    return Outcome(date if ok else "not an event", "event" if ok else "not an event", text, "events table", date, ok=ok)
+    return Outcome(
+        date if ok else "not an event",
+        "event" if ok else "not an event",
+        text,
+        "events table",
+        date,
+        ok=ok,
+    )
 
 
 def t_prior_events(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -297,7 +329,14 @@ def t_day_stat(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
         row = cboe[cboe["Date"].astype(str) == date]
         if len(row):
             text += f"; CBOE's own file: close {float(row['Close'].iloc[0]):.2f}, high {float(row['High'].iloc[0]):.2f}"
-    return Outcome(value, fmt_value(value, unit), text + ".", f"prices/{key}" + (f", prices/{p['other_series']}" if "other_series" in p else ""), date, ok=ok)
+    return Outcome(
+        value,
+        fmt_value(value, unit),
+        text + ".",
+        f"prices/{key}" + (f", prices/{p['other_series']}" if "other_series" in p else ""),
+        date,
+        ok=ok,
+    )
 
 
 def t_highest_since(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -307,12 +346,17 @@ def t_highest_since(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     earlier = df.loc[: pd.Timestamp(date) - pd.Timedelta(days=1), "close"]
     higher = earlier[earlier >= b["close"]]
     if higher.empty:
-        since, text = "start of data", f"{key} close {b['close']:.2f} on {date} is the highest in the data."
+        since, text = (
+            "start of data",
+            f"{key} close {b['close']:.2f} on {date} is the highest in the data.",
+        )
     else:
         since = _d(higher.index[-1])
         text = f"{key} close {b['close']:.2f} on {date}; the last earlier close at or above it was {higher.iloc[-1]:.2f} on {since}."
     ok = since[:7] == claim["quoted_value"]
-    return Outcome(since, f"highest since {since}", text, f"prices/{key}", f"{since}..{date}", ok=ok)
+    return Outcome(
+        since, f"highest since {since}", text, f"prices/{key}", f"{since}..{date}", ok=ok
+    )
 
 
 def t_sma(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -322,7 +366,9 @@ def t_sma(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
         raise MissingData(f"{key}: not enough history for a {n}-day average on {date}")
     v = float(close.iloc[-n:].mean())
     text = f"{n}-day simple average of {key} closes {_d(close.index[-n])}..{date} = {v:,.1f} (close that day {close.iloc[-1]:,.1f})."
-    return Outcome(v, fmt_value(v, "index_points"), text, f"prices/{key}", f"{_d(close.index[-n])}..{date}")
+    return Outcome(
+        v, fmt_value(v, "index_points"), text, f"prices/{key}", f"{_d(close.index[-n])}..{date}"
+    )
 
 
 def t_level_cross(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -335,7 +381,9 @@ def t_level_cross(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
         f"low {b['low']:,.2f}, close {b['close']:,.2f}; {'traded above' if b['high'] > level else 'never traded above'} "
         f"{level:,.0f} and closed {'below' if b['close'] < level else 'above'} it."
     )
-    return Outcome(float(b["close"]), f"close {b['close']:,.1f}", text, f"prices/{key}", date, ok=ok)
+    return Outcome(
+        float(b["close"]), f"close {b['close']:,.1f}", text, f"prices/{key}", date, ok=ok
+    )
 
 
 def t_level_held(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -349,7 +397,14 @@ def t_level_held(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     ok = held if claim["comparator"] == "held_above" else not held
     unit = claim["unit"]
     text = f"{key} lowest low {p['start']}..{p['end']}: {fmt_value(low, unit)} on {when}; the level {fmt_value(level, unit)} {'held' if held else 'was broken'}."
-    return Outcome(low, f"low {fmt_value(low, unit)} ({when})", text, f"prices/{key}", f"{p['start']}..{p['end']}", ok=ok)
+    return Outcome(
+        low,
+        f"low {fmt_value(low, unit)} ({when})",
+        text,
+        f"prices/{key}",
+        f"{p['start']}..{p['end']}",
+        ok=ok,
+    )
 
 
 def t_max_high(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -358,7 +413,13 @@ def t_max_high(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     if df.empty:
         raise MissingData(f"{key}: no bars between {p['start']} and {p['end']}")
     hi, when = float(df["high"].max()), _d(df["high"].idxmax())
-    return Outcome(hi, fmt_value(hi, claim["unit"]), f"{key} highest high {p['start']}..{p['end']}: {fmt_value(hi, claim['unit'])} on {when}.", f"prices/{key}", when)
+    return Outcome(
+        hi,
+        fmt_value(hi, claim["unit"]),
+        f"{key} highest high {p['start']}..{p['end']}: {fmt_value(hi, claim['unit'])} on {when}.",
+        f"prices/{key}",
+        when,
+    )
 
 
 def t_drawdown(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -381,9 +442,14 @@ def t_drawdown(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
 def t_fomc_prob(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     tab = _reference(data, "fomc_prob_next_meeting")
     info, meeting = p["info_date"], p["meeting"]
-    rows = tab[(tab["zq_info_asof_approx"].astype(str) == info) & (tab["meeting_date"].astype(str) == meeting)]
+    rows = tab[
+        (tab["zq_info_asof_approx"].astype(str) == info)
+        & (tab["meeting_date"].astype(str) == meeting)
+    ]
     if rows.empty:
-        raise MissingData(f"no futures-implied probability for the {meeting} meeting with information date {info}")
+        raise MissingData(
+            f"no futures-implied probability for the {meeting} meeting with information date {info}"
+        )
     r = rows.iloc[-1]
     v = float(r["p_cut25"]) + float(r.get("p_cut50", 0.0) or 0.0)
     text = (
@@ -395,9 +461,20 @@ def t_fomc_prob(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     if len(pos):
         i = int(pos[-1])
         near = same.iloc[max(i - 1, 0) : i + 2]
-        text += " Adjacent information dates: " + ", ".join(
-            f"{d} {float(a) + float(b or 0):.1%}" for d, a, b in zip(near["zq_info_asof_approx"], near["p_cut25"], near.get("p_cut50", [0] * len(near)), strict=True) if d != info
-        ) + "."
+        text += (
+            " Adjacent information dates: "
+            + ", ".join(
+                f"{d} {float(a) + float(b or 0):.1%}"
+                for d, a, b in zip(
+                    near["zq_info_asof_approx"],
+                    near["p_cut25"],
+                    near.get("p_cut50", [0] * len(near)),
+                    strict=True,
+                )
+                if d != info
+            )
+            + "."
+        )
     return Outcome(v, f"{v:.1%}", text, "reference/fomc_prob_next_meeting (FedWatch method)", info)
 
 
@@ -424,7 +501,13 @@ def t_reference_value(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     if rows.empty or p["column"] not in tab.columns:
         raise MissingData(f"reference table '{p['table']}' has no {p['column']} on {p['date']}")
     v = float(rows[p["column"]].iloc[0]) * float(p.get("scale", 1.0))
-    return Outcome(v, fmt_value(v, claim["unit"]), f"{p['table']}.{p['column']} on {p['date']} = {fmt_value(v, claim['unit'])}.", f"reference/{p['table']}", p["date"])
+    return Outcome(
+        v,
+        fmt_value(v, claim["unit"]),
+        f"{p['table']}.{p['column']} on {p['date']} = {fmt_value(v, claim['unit'])}.",
+        f"reference/{p['table']}",
+        p["date"],
+    )
 
 
 def t_fundamental(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -435,7 +518,13 @@ def t_fundamental(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
         raise MissingData(f"{p['table']} has no {p['column']} for {p['ticker']}")
     v = float(rows[p["column"]].iloc[0])
     asof = str(rows["AsOfClose"].iloc[0]) if "AsOfClose" in rows.columns else p["table"]
-    return Outcome(v, fmt_value(v, claim["unit"]), f"{p['ticker']} {p['column']} = {fmt_value(v, claim['unit'])} (snapshot as of the {asof} close).", f"reference/{p['table']}", asof)
+    return Outcome(
+        v,
+        fmt_value(v, claim["unit"]),
+        f"{p['ticker']} {p['column']} = {fmt_value(v, claim['unit'])} (snapshot as of the {asof} close).",
+        f"reference/{p['table']}",
+        asof,
+    )
 
 
 CTA_VALUE_COLUMNS = ("replica_value", "model_value", "replica", "computed_value", "value")
@@ -447,7 +536,9 @@ def t_cta(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     if tab is None or len(tab) == 0:
         raise MissingData("the CTA replica's claims table (cta_claims) is not in this run")
     keys = [str(k).lower() for k in p.get("keys", [])]
-    text_cols = [c for c in CTA_KEY_COLUMNS if c in tab.columns] or [c for c in tab.columns if tab[c].dtype == object]
+    text_cols = [c for c in CTA_KEY_COLUMNS if c in tab.columns] or [
+        c for c in tab.columns if tab[c].dtype == object
+    ]
     hit = None
     for k in keys:  # exact key match first, then substring
         for exact in (True, False):
@@ -466,14 +557,36 @@ def t_cta(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     vcol = next((c for c in CTA_VALUE_COLUMNS if c in tab.columns and pd.notna(hit[c])), None)
     if vcol is None:
         raise MissingData("cta_claims row has no replica value column")
+    scale = float(p.get("scale", 1.0))
     v = hit[vcol]
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        pass
-    asof = next((str(hit[c]) for c in ("as_of", "date", "asof") if c in tab.columns), "")
-    why = next((str(hit[c]) for c in ("why_differs", "note", "comment", "explanation") if c in tab.columns and pd.notna(hit[c])), "")
-    text = f"CTA replica: {vcol} = {fmt_value(v, claim['unit'])}" + (f" on {asof}" if asof else "") + "."
+    with contextlib.suppress(TypeError, ValueError):
+        v = float(v) * scale
+    asof = next(
+        (
+            _d(hit[c])
+            for c in ("replica_date", "as_of", "date", "asof")
+            if c in tab.columns and pd.notna(hit[c])
+        ),
+        "",
+    )
+    why = next(
+        (
+            str(hit[c])
+            for c in ("why_differ", "why_differs", "note", "comment", "explanation")
+            if c in tab.columns and pd.notna(hit[c])
+        ),
+        "",
+    )
+    text = f"CTA replica: {fmt_value(v, claim['unit'])}" + (f" on {asof}" if asof else "")
+    if {"replica_low", "replica_high"} <= set(tab.columns) and pd.notna(hit["replica_low"]):
+        lo, hi = float(hit["replica_low"]) * scale, float(hit["replica_high"]) * scale
+        win = (
+            f" over {_d(hit['window_start'])}..{_d(hit['window_end'])}"
+            if "window_start" in tab.columns and pd.notna(hit["window_start"])
+            else ""
+        )
+        text += f" (range{win}: {fmt_value(lo, claim['unit'])} to {fmt_value(hi, claim['unit'])})"
+    text += "."
     if why:
         text += f" {why}"
     ok = None
@@ -534,23 +647,51 @@ def compare(value: float, quoted: float, comparator: str, tol: float) -> tuple[b
 
 def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
     """One verdict row for one claim."""
-    base = {c: claim[c] for c in ("id", "topic", "claim", "quote_zh", "quoted_value", "unit", "comparator", "tolerance", "source_doc", "source_section", "method")}
+    base = {
+        c: claim[c]
+        for c in (
+            "id",
+            "topic",
+            "claim",
+            "quote_zh",
+            "quoted_value",
+            "unit",
+            "comparator",
+            "tolerance",
+            "source_doc",
+            "source_section",
+            "method",
+        )
+    }
     params = json.loads(claim["params"] or "{}")
     test = TESTS.get(claim["method"])
     if test is None:
-        raise ValueError(f"claim {claim['id']}: unknown test method {claim['method']!r}; known: {sorted(TESTS)}")
+        raise ValueError(
+            f"claim {claim['id']}: unknown test method {claim['method']!r}; known: {sorted(TESTS)}"
+        )
     try:
         out = test(claim, params, data)
     except MissingData as exc:
         note = f" {claim['note']}" if claim.get("note") else ""
-        return {**base, "verdict": CANNOT, "computed_value": None, "computed_display": "n/a", "difference": None, "evidence": f"Cannot check: {exc}.{note}".replace("..", "."), "data_used": "", "data_dates": ""}
+        return {
+            **base,
+            "verdict": CANNOT,
+            "computed_value": None,
+            "computed_display": "n/a",
+            "difference": None,
+            "evidence": f"Cannot check: {exc}.{note}".replace("..", "."),
+            "data_used": "",
+            "data_dates": "",
+        }
     ok, diff = out.ok, out.difference
     if ok is None:
         try:
             quoted = float(claim["quoted_value"])
             tol = float(claim["tolerance"] or 0)
         except ValueError as exc:
-            raise ValueError(f"claim {claim['id']}: comparator {claim['comparator']!r} needs a numeric quoted value and tolerance") from exc
+            raise ValueError(
+                f"claim {claim['id']}: comparator {claim['comparator']!r} needs a numeric quoted value and tolerance"
+            ) from exc
         ok, diff = compare(float(out.value), quoted, claim["comparator"], tol)
     evidence = out.evidence
     if diff is not None and claim["comparator"] == "approx":

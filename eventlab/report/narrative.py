@@ -25,7 +25,11 @@ def main_stats(event_stats: pd.DataFrame | None, variant: str = "main") -> pd.Da
         return None
     st = event_stats
     if "variant" in st.columns:
-        st = st[st["variant"] == variant] if (st["variant"] == variant).any() else st[st["variant"] == st["variant"].iloc[0]]
+        st = (
+            st[st["variant"] == variant]
+            if (st["variant"] == variant).any()
+            else st[st["variant"] == st["variant"].iloc[0]]
+        )
     return st.sort_values("horizon").reset_index(drop=True)
 
 
@@ -34,7 +38,16 @@ def coverage_facts(event_stats: pd.DataFrame | None) -> dict[str, object]:
     if st is None:
         return {}
     row = st.iloc[0]
-    keys = ("requested_start", "sample_start", "sample_end", "first_usable_open", "continuously_usable_since", "share_usable", "sample_days", "definition")
+    keys = (
+        "requested_start",
+        "sample_start",
+        "sample_end",
+        "first_usable_open",
+        "continuously_usable_since",
+        "share_usable",
+        "sample_days",
+        "definition",
+    )
     return {k: row[k] for k in keys if k in st.columns}
 
 
@@ -60,7 +73,11 @@ def narrative(
             f"Since {req} the rule (open more than the threshold above the prior close, close below the prior close) "
             f"fires on {len(dates)} days: {', '.join(dates)}. The data can only see this rule from {seen}"
             + (f" (without interruption from {cont})" if cont else "")
-            + (f": {share:.0%} of the trading days since {req} have a genuine opening price" if isinstance(share, float) else "")
+            + (
+                f": {share:.0%} of the trading days since {req} have a genuine opening price"
+                if isinstance(share, float)
+                else ""
+            )
             + f", so the first event the data finds is {dates[0]}."
         )
         paras.append(p)
@@ -68,7 +85,11 @@ def narrative(
             f"The latest event is {pd.Timestamp(last['date']).date()} ({pd.Timestamp(last['date']).day_name()}): "
             f"the index opened {_pct(last['gap'])} above the prior close, reached {_pct(last.get('high_runup', float('nan')))} "
             f"and closed {_pct(last['close_to_close'])}"
-            + (f", with the VIX at {last['vix_close']:.2f}" if pd.notna(last.get("vix_close", float("nan"))) else "")
+            + (
+                f", with the VIX at {last['vix_close']:.2f}"
+                if pd.notna(last.get("vix_close", float("nan")))
+                else ""
+            )
             + "."
         )
     else:
@@ -101,7 +122,15 @@ def narrative(
         paras.append(
             f"Of the {len(claims)} checkable claims in the research notes, {int(c.get(CONFIRMED, 0))} are confirmed by the data, "
             f"{int(c.get(DIFFERS, 0))} differ and {int(c.get(CANNOT, 0))} cannot be checked with the data shipped."
-            + (" The ones that differ: " + "; ".join(f"{r.id} {r.claim} (data: {r.computed_display})" for r in differs.itertuples()) + "." if len(differs) else "")
+            + (
+                " The ones that differ: "
+                + "; ".join(
+                    f"{r.id} {r.claim} (data: {r.computed_display})" for r in differs.itertuples()
+                )
+                + "."
+                if len(differs)
+                else ""
+            )
         )
     cta_sentence = cta_narrative(cta_tables or {})
     if cta_sentence:
@@ -120,12 +149,19 @@ def cta_narrative(tables: dict[str, pd.DataFrame]) -> str | None:
     name_col = next((c for c in ("horizon", "name", "signal", "term") if c in lv.columns), None)
     if level_col is None or name_col is None:
         return f"The CTA replica's latest levels are in the table below ({len(lv)} rows)."
-    dist_col = next((c for c in ("distance", "distance_pct", "dist", "distance_from_close") if c in lv.columns), None)
+    dist_col = next(
+        (c for c in ("distance", "distance_pct", "dist", "distance_from_close") if c in lv.columns),
+        None,
+    )
     parts = []
     for _, r in lv.iterrows():
         s = f"{r[name_col]} {float(r[level_col]):,.0f}"
         if dist_col is not None and pd.notna(r[dist_col]):
             d = float(r[dist_col])
-            s += f" ({d:+.1%} from the close)" if abs(d) < 1 else f" ({d:+,.0f} points from the close)"
+            s += (
+                f" ({d:+.1%} from the close)"
+                if abs(d) < 1
+                else f" ({d:+,.0f} points from the close)"
+            )
         parts.append(s)
     return "The CTA replica's trigger levels on the latest date: " + "; ".join(parts) + "."

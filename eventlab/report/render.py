@@ -109,19 +109,91 @@ def _cell(col: str, v: object) -> str:
         return "yes" if v else "no"
     if isinstance(v, int | float):
         c = col.lower()
-        if any(t in c for t in ("pct", "ret", "fwd", "dist", "share", "percentile", "prob", "position", "gap")) and abs(float(v)) <= 5:
+        if (
+            any(
+                t in c
+                for t in (
+                    "pct",
+                    "ret",
+                    "fwd",
+                    "dist",
+                    "share",
+                    "percentile",
+                    "prob",
+                    "position",
+                    "gap",
+                )
+            )
+            and abs(float(v)) <= 5
+        ):
             return pct(v, 1)
+        if abs(float(v)) >= 1e8:  # notional in USD
+            return f"{'-' if float(v) < 0 else ''}${abs(float(v)) / 1e9:,.1f}bn"
         if abs(float(v)) >= 1000:
             return f"{float(v):,.0f}"
         return f"{float(v):,.4g}" if isinstance(v, float) else str(v)
     return str(v)
 
 
-def generic_table(df: pd.DataFrame, max_rows: int = 60) -> dict[str, object]:
+CTA_DISPLAY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cta_levels_latest": (
+        "as_of",
+        "horizon",
+        "lookback_days",
+        "rule",
+        "close",
+        "level",
+        "distance",
+        "signal",
+        "position",
+        "method",
+    ),
+    "cta_claims": (
+        "claim",
+        "unit",
+        "notes_value",
+        "replica_date",
+        "replica_value",
+        "replica_low",
+        "replica_high",
+        "why_differ",
+    ),
+    "cta_scenarios": (
+        "as_of",
+        "scenario",
+        "window",
+        "days",
+        "path_return",
+        "position_start",
+        "position_end",
+        "flow_usd",
+        "max_daily_sell_usd",
+    ),
+    "cta_event_summary": (
+        "horizon",
+        "status",
+        "n_events",
+        "median_fwd_5d",
+        "median_fwd_20d",
+        "hit_rate_20d",
+        "event_dates",
+    ),
+}
+
+
+def generic_table(
+    df: pd.DataFrame, max_rows: int = 60, columns: tuple[str, ...] = ()
+) -> dict[str, object]:
+    cols = [c for c in columns if c in df.columns]
+    if cols:
+        df = df[cols]
     head = df.head(max_rows)
     return {
         "columns": [str(c) for c in head.columns],
-        "rows": [[_cell(str(c), v) for c, v in zip(head.columns, row, strict=True)] for row in head.itertuples(index=False)],
+        "rows": [
+            [_cell(str(c), v) for c, v in zip(head.columns, row, strict=True)]
+            for row in head.itertuples(index=False)
+        ],
         "more": max(len(df) - max_rows, 0),
     }
 
@@ -143,7 +215,16 @@ EVENT_COLUMNS = (
     ("fwd_20d", "T+20", lambda r: pct(r.get("fwd_20d"))),
 )
 
-RETURN_KEYS = {"gap", "high_runup", "close_to_close", "open_to_close", "dist_sma200", "fwd_1d", "fwd_5d", "fwd_20d"}
+RETURN_KEYS = {
+    "gap",
+    "high_runup",
+    "close_to_close",
+    "open_to_close",
+    "dist_sma200",
+    "fwd_1d",
+    "fwd_5d",
+    "fwd_20d",
+}
 
 
 def event_rows(events: pd.DataFrame | None) -> tuple[list[str], list[dict[str, object]]]:
@@ -155,7 +236,11 @@ def event_rows(events: pd.DataFrame | None) -> tuple[list[str], list[dict[str, o
         cells = []
         for k, _, f in cols:
             v = r.get(k)
-            sign = "" if k not in RETURN_KEYS or _isnan(v) else ("pos" if float(v) > 0 else "neg" if float(v) < 0 else "")
+            sign = (
+                ""
+                if k not in RETURN_KEYS or _isnan(v)
+                else ("pos" if float(v) > 0 else "neg" if float(v) < 0 else "")
+            )
             cells.append({"text": f(r), "cls": sign})
         rows.append({"cells": cells})
     return [h for _, h, _ in cols], rows
@@ -171,7 +256,11 @@ def stats_rows(event_stats: pd.DataFrame | None) -> list[dict[str, str]]:
             {
                 "horizon": f"T+{int(r['horizon'])}",
                 "n": f"{int(r.get('n_events_with_horizon', r.get('event_n', 0)))}"
-                + (f" (+{int(r['n_events_too_recent'])} too recent)" if r.get("n_events_too_recent", 0) else ""),
+                + (
+                    f" (+{int(r['n_events_too_recent'])} too recent)"
+                    if r.get("n_events_too_recent", 0)
+                    else ""
+                ),
                 "event_median": pct(r.get("event_median")),
                 "baseline_median": pct(r.get("baseline_median")),
                 "event_hit": pct(r.get("event_hit_rate"), 0, False),
@@ -204,7 +293,9 @@ def robustness_rows(event_stats: pd.DataFrame | None) -> tuple[list[str], list[l
         for h in horizons:
             if h in g.index:
                 r = g.loc[h]
-                cells.append(f"{pct(r.get('event_median'))} / {pct(r.get('event_hit_rate'), 0, False)}")
+                cells.append(
+                    f"{pct(r.get('event_median'))} / {pct(r.get('event_hit_rate'), 0, False)}"
+                )
             else:
                 cells.append("–")
         rows.append(cells)
@@ -260,7 +351,15 @@ def _quoted_display(r: pd.Series) -> str:
         v = float(q)
     except (TypeError, ValueError):
         return str(q).replace(";", ", ")
-    prefix = {"gt": "> ", "ge": "≥ ", "lt": "< ", "le": "≤ ", "held_above": "holds ", "broke_below": "below ", "cross_below": "breaks "}.get(r["comparator"], "")
+    prefix = {
+        "gt": "> ",
+        "ge": "≥ ",
+        "lt": "< ",
+        "le": "≤ ",
+        "held_above": "holds ",
+        "broke_below": "below ",
+        "cross_below": "breaks ",
+    }.get(r["comparator"], "")
     return prefix + fmt_value(v, r["unit"])
 
 
@@ -280,17 +379,33 @@ def build_context(
     ev_header, ev_rows = event_rows(events)
     rb_header, rb_rows = robustness_rows(event_stats)
     cov = coverage_facts(event_stats)
-    counts = verdict_counts(claims) if claims is not None and len(claims) else dict.fromkeys(VERDICTS, 0)
+    counts = (
+        verdict_counts(claims) if claims is not None and len(claims) else dict.fromkeys(VERDICTS, 0)
+    )
     paras = narrative(events, event_stats, claims, cta_tables, as_of)
     n_events = 0 if events is None else len(events)
     st = main_stats(event_stats)
     kpis = []
     if events is not None:
         kpis.append(("Events", str(n_events), f"since {cov.get('requested_start', 'start')}"))
-        kpis.append(("Data sees opens from", str(cov.get("first_usable_open") or cov.get("sample_start") or "n/a"), f"{pct(cov.get('share_usable'), 0, False)} of days usable" if "share_usable" in cov else ""))
+        kpis.append(
+            (
+                "Data sees opens from",
+                str(cov.get("first_usable_open") or cov.get("sample_start") or "n/a"),
+                f"{pct(cov.get('share_usable'), 0, False)} of days usable"
+                if "share_usable" in cov
+                else "",
+            )
+        )
     if st is not None:
         for _, r in st.iterrows():
-            kpis.append((f"T+{int(r['horizon'])} median", pct(r["event_median"]), f"all days {pct(r['baseline_median'])}"))
+            kpis.append(
+                (
+                    f"T+{int(r['horizon'])} median",
+                    pct(r["event_median"]),
+                    f"all days {pct(r['baseline_median'])}",
+                )
+            )
     return {
         "title": "Gap up, close red: what happened next",
         "as_of": as_of,
@@ -309,7 +424,11 @@ def build_context(
         "coverage": cov,
         "claims": claim_rows(claims),
         "claim_counts": counts,
-        "cta": {k: generic_table(cta_tables[k]) for k in CTA_TABLES if k in cta_tables},
+        "cta": {
+            k: generic_table(cta_tables[k], columns=CTA_DISPLAY_COLUMNS.get(k, ()))
+            for k in CTA_TABLES
+            if k in cta_tables
+        },
         "cta_titles": {
             "cta_levels_latest": "Trigger levels on the latest date",
             "cta_claims": "The notes' CTA figures vs the replica",
@@ -324,7 +443,9 @@ def build_context(
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2",), default_for_string=False
+        ),
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
