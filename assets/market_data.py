@@ -2,6 +2,7 @@
 reference tables. The universe in eventlab.config is the only list; adding a series there (or via
 EVENTLAB_EXTRA_TICKERS) adds its asset and its checks with no code change."""
 
+import warnings
 
 import dagster as dg
 import pandas as pd
@@ -41,7 +42,9 @@ PRICE_CHECKS: tuple[tuple[str, str], ...] = (
 def _outs(descriptions: dict[dg.AssetKey, str]) -> dict[str, dg.AssetOut]:
     """IO-managed, optional outputs (so the UI can materialize any subset of series)."""
     return {
-        k.to_python_identifier(): dg.AssetOut(key=k, group_name=GROUP, description=d, is_required=False, kinds={"pandas", "parquet"})
+        k.to_python_identifier(): dg.AssetOut(
+            key=k, group_name=GROUP, description=d, is_required=False, kinds={"pandas", "parquet"}
+        )
         for k, d in descriptions.items()
     }
 
@@ -59,23 +62,30 @@ def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool)
     df = fetched.frame
     extra = fetched.report.to_metadata() if fetched.report is not None else {}
     # Output rather than MaterializeResult(value=...): dagster compares value to a sentinel with
-    # `!=`, which is ambiguous for DataFrames.
-    yield dg.Output(
-        df,
-        output_name=key.to_python_identifier(),
-        data_version=dg.DataVersion(frame_hash(df)),
-        metadata={
-            **frame_span_metadata(df),
-            "ticker": series.ticker,
-            "served_by": fetched.served_by,
-            "source_note": fetched.note or "-",
-            "adjusted": series.adjusted,
-            **extra,
-            "preview": md_preview(df.tail(10), floatfmt=".2f"),
-        },
-    )
-    for name, ok, sev, meta in price_check_results(df, series, fetched.served_by, intraday=intraday):
-        yield dg.AssetCheckResult(asset_key=key, check_name=name, passed=ok, metadata=meta, severity=sev)
+    # `!=`, which is ambiguous for DataFrames. (`data_version` on Output is marked beta.)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        output = dg.Output(
+            df,
+            output_name=key.to_python_identifier(),
+            data_version=dg.DataVersion(frame_hash(df)),
+            metadata={
+                **frame_span_metadata(df),
+                "ticker": series.ticker,
+                "served_by": fetched.served_by,
+                "source_note": fetched.note or "-",
+                "adjusted": series.adjusted,
+                **extra,
+                "preview": md_preview(df.tail(10), floatfmt=".2f"),
+            },
+        )
+    yield output
+    for name, ok, sev, meta in price_check_results(
+        df, series, fetched.served_by, intraday=intraday
+    ):
+        yield dg.AssetCheckResult(
+            asset_key=key, check_name=name, passed=ok, metadata=meta, severity=sev
+        )
 
 
 def _stored_frame(context: dg.AssetExecutionContext, key: dg.AssetKey) -> pd.DataFrame | None:
@@ -118,14 +128,21 @@ def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
                 context.log.info(
                     f"{series.key}: {r.new_rows} new, {r.revised_rows} revised"
                     + (f" (e.g. {r.revised_examples[0]})" if r.revised_examples else "")
-                    + (f", re-adjusted by {r.rescale_factor}" if r.rescale_factor is not None else "")
+                    + (
+                        f", re-adjusted by {r.rescale_factor}"
+                        if r.rescale_factor is not None
+                        else ""
+                    )
                 )
             yield from _results(series, key, fetched, intraday=False)
         if failures:
             raise dg.Failure(
                 description=f"{len(failures)} series not updated (previous data kept): "
                 + " | ".join(failures.values()),
-                metadata={"failed_series": ", ".join(failures), **{f"cause/{k}": v for k, v in failures.items()}},
+                metadata={
+                    "failed_series": ", ".join(failures),
+                    **{f"cause/{k}": v for k, v in failures.items()},
+                },
                 allow_retries=retryable,
             )
 
@@ -164,7 +181,12 @@ def build_reference_tables(tables: tuple[tuple[str, str], ...]) -> dg.AssetsDefi
             yield dg.Output(
                 df,
                 output_name=key.to_python_identifier(),
-                metadata={"rows": len(df), "source_file": raw, "served_by": "snapshot", "preview": md_preview(df.head(10))},
+                metadata={
+                    "rows": len(df),
+                    "source_file": raw,
+                    "served_by": "snapshot",
+                    "preview": md_preview(df.head(10)),
+                },
             )
 
     return reference_tables

@@ -43,24 +43,38 @@ class PriceSource(dg.ConfigurableResource):
     mode: SourceMode = Field(default="snapshot", description="snapshot | yfinance | auto")
     snapshot_root: str | None = None
     probe_timeout_s: float = Field(default=5.0, description="auto mode: seconds to wait for Yahoo")
-    start: str = Field(default="1927-01-01", description="first date of a full (non-incremental) fetch, YYYY-MM-DD")
-    overlap_sessions: int = Field(default=10, description="stored sessions refetched to catch revisions")
-    retries: int = Field(default=3, description="retries on rate limit / network errors, with backoff")
-    backoff_s: float = Field(default=2.0, description="first retry wait; doubles per retry (capped at 60 s)")
-    full_refresh: bool = Field(default=False, description="refetch from `start` and allow a re-basing rescale")
+    start: str = Field(
+        default="1927-01-01", description="first date of a full (non-incremental) fetch, YYYY-MM-DD"
+    )
+    overlap_sessions: int = Field(
+        default=10, description="stored sessions refetched to catch revisions"
+    )
+    retries: int = Field(
+        default=3, description="retries on rate limit / network errors, with backoff"
+    )
+    backoff_s: float = Field(
+        default=2.0, description="first retry wait; doubles per retry (capped at 60 s)"
+    )
+    full_refresh: bool = Field(
+        default=False, description="refetch from `start` and allow a re-basing rescale"
+    )
 
     @field_validator("mode", mode="before")
     @classmethod
     def _check_mode(cls, v: object) -> object:
         if v not in ("snapshot", "yfinance", "auto"):
-            raise ValueError(f"price_source.mode: unknown mode {v!r}. Fix: use 'snapshot' (offline), 'yfinance' (live) or 'auto'")
+            raise ValueError(
+                f"price_source.mode: unknown mode {v!r}. Fix: use 'snapshot' (offline), 'yfinance' (live) or 'auto'"
+            )
         return v
 
     @field_validator("probe_timeout_s")
     @classmethod
     def _check_probe(cls, v: float) -> float:
         if not (0 < v <= 60):
-            raise ValueError(f"price_source.probe_timeout_s: must be in (0, 60] seconds, got {v}. Fix: use e.g. 5")
+            raise ValueError(
+                f"price_source.probe_timeout_s: must be in (0, 60] seconds, got {v}. Fix: use e.g. 5"
+            )
         return v
 
     @field_validator("start")
@@ -69,16 +83,22 @@ class PriceSource(dg.ConfigurableResource):
         try:
             d = dt.date.fromisoformat(v)
         except (TypeError, ValueError):
-            raise ValueError(f"price_source.start: {v!r} is not an ISO date. Fix: write it as YYYY-MM-DD, e.g. 1927-01-01") from None
+            raise ValueError(
+                f"price_source.start: {v!r} is not an ISO date. Fix: write it as YYYY-MM-DD, e.g. 1927-01-01"
+            ) from None
         if d > dt.date.today():
-            raise ValueError(f"price_source.start: {v} is in the future. Fix: use a past date, e.g. 1927-01-01")
+            raise ValueError(
+                f"price_source.start: {v} is in the future. Fix: use a past date, e.g. 1927-01-01"
+            )
         return v
 
     @field_validator("overlap_sessions")
     @classmethod
     def _check_overlap(cls, v: int) -> int:
         if not (1 <= v <= 500):
-            raise ValueError(f"price_source.overlap_sessions: must be 1..500, got {v}. Fix: use e.g. 10")
+            raise ValueError(
+                f"price_source.overlap_sessions: must be 1..500, got {v}. Fix: use e.g. 10"
+            )
         return v
 
     @field_validator("retries")
@@ -92,7 +112,9 @@ class PriceSource(dg.ConfigurableResource):
     @classmethod
     def _check_backoff(cls, v: float) -> float:
         if not (0 <= v <= 300):
-            raise ValueError(f"price_source.backoff_s: must be 0..300 seconds, got {v}. Fix: use e.g. 2")
+            raise ValueError(
+                f"price_source.backoff_s: must be 0..300 seconds, got {v}. Fix: use e.g. 2"
+            )
         return v
 
     def _root(self) -> Path | None:
@@ -111,7 +133,10 @@ class PriceSource(dg.ConfigurableResource):
             cached = bool(yahoo.is_reachable(timeout=self.probe_timeout_s))
             object.__setattr__(self, "_probe_cache", cached)
         if not cached:
-            warnings.warn("PriceSource(mode=auto): Yahoo unreachable, serving the shipped snapshot", stacklevel=2)
+            warnings.warn(
+                "PriceSource(mode=auto): Yahoo unreachable, serving the shipped snapshot",
+                stacklevel=2,
+            )
         return cached
 
     def fetch_live(self, series: Series, start: dt.date, **kw: object) -> pd.DataFrame:
@@ -142,11 +167,17 @@ class PriceSource(dg.ConfigurableResource):
             base = stored
             if (base is None or base.empty) and not self.full_refresh and series.raw_file:
                 try:
-                    base = normalize_ohlcv(snapshot.read_series(series.key, self._root()), series.key)
+                    base = normalize_ohlcv(
+                        snapshot.read_series(series.key, self._root()), series.key
+                    )
                 except DataError:
                     base = None
             default_start = dt.date.fromisoformat(self.start)
-            start = default_start if self.full_refresh else plan_fetch(base, default_start, self.overlap_sessions)
+            start = (
+                default_start
+                if self.full_refresh
+                else plan_fetch(base, default_start, self.overlap_sessions)
+            )
             fetched = self.fetch_live(series, start)
             frame, report = merge_incremental(
                 base,
@@ -164,13 +195,19 @@ class PriceSource(dg.ConfigurableResource):
         if self.mode == "auto":
             if stored is not None and not stored.empty and stored.index[-1] > snap.index[-1]:
                 # Never shrink history: the warehouse already holds newer live data than the snapshot.
-                return Fetched(stored, "warehouse", "auto: Yahoo unreachable, kept the stored (newer) warehouse frame")
+                return Fetched(
+                    stored,
+                    "warehouse",
+                    "auto: Yahoo unreachable, kept the stored (newer) warehouse frame",
+                )
             return Fetched(snap, "snapshot", "auto: Yahoo unreachable, snapshot served")
         return Fetched(snap, "snapshot", "")
 
     def intraday(self, series: Series) -> Fetched:
         """5-minute bars; only the snapshot ships them (Yahoo keeps 60 days of 5m history)."""
-        frame = normalize_ohlcv(snapshot.read_series(series.key, self._root()), series.key, intraday=True)
+        frame = normalize_ohlcv(
+            snapshot.read_series(series.key, self._root()), series.key, intraday=True
+        )
         return Fetched(frame, "snapshot")
 
     def reference(self, name: str) -> Fetched:
@@ -254,7 +291,9 @@ class CTASettings(dg.ConfigurableResource):
             try:
                 dates.append(dt.date.fromisoformat(value))
             except ValueError as exc:
-                raise ConfigError("cta.scenario_as_of", f"{value!r} is not an ISO date", "write it as YYYY-MM-DD") from exc
+                raise ConfigError(
+                    "cta.scenario_as_of", f"{value!r} is not an ISO date", "write it as YYYY-MM-DD"
+                ) from exc
         return CONFIG.cta.with_(
             rule=self.rule,
             lookbacks=tuple(self.lookbacks),

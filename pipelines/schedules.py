@@ -16,7 +16,9 @@ import pandas as pd
 
 NY = "America/New_York"
 CRON = "30 18 * * 1-5"
-REFRESH_MODE = "yfinance"  # fail loudly when Yahoo is down: the previous data stays, the next night recovers
+REFRESH_MODE = (
+    "yfinance"  # fail loudly when Yahoo is down: the previous data stays, the next night recovers
+)
 
 REFRESH_RUN_CONFIG: dict = {"resources": {"price_source": {"config": {"mode": REFRESH_MODE}}}}
 REFRESH_TAGS = {"eventlab/refresh": "nightly"}  # dagster.yaml limits this tag to one run at a time
@@ -46,7 +48,11 @@ def nyse_session_info(day: dt.date) -> dict | None:
     if not cal.is_session(ts):
         return None
     close = cal.session_close(ts).tz_convert(NY)
-    return {"session": day.isoformat(), "close": close.strftime("%H:%M"), "early_close": close.hour < 16}
+    return {
+        "session": day.isoformat(),
+        "close": close.strftime("%H:%M"),
+        "early_close": close.hour < 16,
+    }
 
 
 @dg.schedule(
@@ -62,9 +68,16 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext):
     when = pd.Timestamp(when).tz_convert(NY) if when is not None else pd.Timestamp.now(tz=NY)
     info = nyse_session_info(when.date())
     if info is None:
-        return dg.SkipReason(f"{when.date()} is not an NYSE trading session (weekend or holiday): nothing to refresh")
+        return dg.SkipReason(
+            f"{when.date()} is not an NYSE trading session (weekend or holiday): nothing to refresh"
+        )
     return dg.RunRequest(
         run_key=f"refresh-{info['session']}",
         run_config=REFRESH_RUN_CONFIG,
-        tags={**REFRESH_TAGS, "eventlab/session": info["session"], "eventlab/close": info["close"], "eventlab/early_close": str(info["early_close"]).lower()},
+        tags={
+            **REFRESH_TAGS,
+            "eventlab/session": info["session"],
+            "eventlab/close": info["close"],
+            "eventlab/early_close": str(info["early_close"]).lower(),
+        },
     )

@@ -36,7 +36,9 @@ def run_prices(tmp_path, keys=("GSPC",), **kw):
         instance=dg.DagsterInstance.ephemeral(),
         resources={
             "io_manager": ParquetIOManager(base_dir=str(tmp_path)),
-            "price_source": PriceSource(mode="yfinance", backoff_s=0, retries=kw.pop("retries", 1), **kw),
+            "price_source": PriceSource(
+                mode="yfinance", backoff_s=0, retries=kw.pop("retries", 1), **kw
+            ),
         },
         raise_on_error=False,
     )
@@ -86,11 +88,22 @@ def with_jump(frac: float) -> pd.DataFrame:
 
 
 def test_network_down(tmp_path, good_run):
-    bad_then_recover(tmp_path, good_run, ConnectionError("[Errno 101] Network is unreachable"), "network error", "gave up after 2 attempts")
+    bad_then_recover(
+        tmp_path,
+        good_run,
+        ConnectionError("[Errno 101] Network is unreachable"),
+        "network error",
+        "gave up after 2 attempts",
+    )
 
 
 def test_rate_limited_swallowed_by_yfinance(tmp_path, good_run):
-    bad_then_recover(tmp_path, good_run, "YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')", "rate limited")
+    bad_then_recover(
+        tmp_path,
+        good_run,
+        "YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')",
+        "rate limited",
+    )
 
 
 def test_empty_frame(tmp_path, good_run):
@@ -103,19 +116,26 @@ def test_garbled_missing_columns(tmp_path, good_run):
 
 
 def test_garbled_non_numeric(tmp_path, good_run):
-    bad = pd.DataFrame({"Open": ["-"], "High": ["-"], "Low": ["-"], "Close": ["n/a"], "Volume": ["x"]}, index=pd.DatetimeIndex(["2026-08-24"]))
+    bad = pd.DataFrame(
+        {"Open": ["-"], "High": ["-"], "Low": ["-"], "Close": ["n/a"], "Volume": ["x"]},
+        index=pd.DatetimeIndex(["2026-08-24"]),
+    )
     bad_then_recover(tmp_path, good_run, bad, "unreadable frame")
 
 
 def test_series_that_jumps_is_blocked(tmp_path, good_run):
-    msg = bad_then_recover(tmp_path, good_run, with_jump(0.40), "update blocked", "one-day move of 40.0%", "25% limit")
+    msg = bad_then_recover(
+        tmp_path, good_run, with_jump(0.40), "update blocked", "one-day move of 40.0%", "25% limit"
+    )
     assert "kept unchanged" in msg
 
 
 def test_series_that_loses_columns_is_blocked(tmp_path, good_run):
     lost = live_history("GSPC", 4)
     lost[["high", "low", "volume"]] = np.nan
-    bad_then_recover(tmp_path, good_run, lost, "update blocked", "lost column(s) ['high', 'low', 'volume']")
+    bad_then_recover(
+        tmp_path, good_run, lost, "update blocked", "lost column(s) ['high', 'low', 'volume']"
+    )
 
 
 def test_level_discontinuity_at_seam_is_blocked(tmp_path, good_run):
@@ -128,31 +148,50 @@ def test_partial_bar_for_today_is_dropped(tmp_path, good_run, monkeypatch):
     path, _, fake = good_run
     partial = live_history("GSPC", 4)  # its last session is "today", fetched at 14:00 New York
     today = partial.index[-1]
-    monkeypatch.setattr(yahoo, "_now", lambda: pd.Timestamp(f"{today.date()} 14:00", tz="America/New_York"))
+    monkeypatch.setattr(
+        yahoo, "_now", lambda: pd.Timestamp(f"{today.date()} 14:00", tz="America/New_York")
+    )
     fake.default = partial
     assert run_prices(tmp_path).success
     assert pd.read_parquet(path).index[-1] == partial.index[-2]
-    monkeypatch.setattr(yahoo, "_now", lambda: pd.Timestamp(f"{today.date()} 18:30", tz="America/New_York"))
+    monkeypatch.setattr(
+        yahoo, "_now", lambda: pd.Timestamp(f"{today.date()} 18:30", tz="America/New_York")
+    )
     assert run_prices(tmp_path).success
     assert pd.read_parquet(path).index[-1] == today
 
 
 def test_one_bad_series_does_not_block_the_others(tmp_path, monkeypatch):
-    fakes = {"^GSPC": FakeYahoo("^GSPC", default=live_history("GSPC", 2)), "^VIX": FakeYahoo("^VIX", default=ConnectionError("connection reset"))}
+    fakes = {
+        "^GSPC": FakeYahoo("^GSPC", default=live_history("GSPC", 2)),
+        "^VIX": FakeYahoo("^VIX", default=ConnectionError("connection reset")),
+    }
     monkeypatch.setattr(yahoo, "_yf_download", lambda t, **kw: fakes[t](t, **kw))
     res = run_prices(tmp_path, keys=("GSPC", "VIX"))
     assert not res.success
     msg = failure_text(res)
     assert "VIX (^VIX): network error" in msg and "1 series not updated" in msg
-    assert (tmp_path / "prices" / "GSPC.parquet").exists() and not (tmp_path / "prices" / "VIX.parquet").exists()
+    assert (tmp_path / "prices" / "GSPC.parquet").exists() and not (
+        tmp_path / "prices" / "VIX.parquet"
+    ).exists()
 
 
 def test_rate_limit_retry_timing_is_bounded(monkeypatch):
     """Real sleeps, small backoff: 3 retries take ~0.05+0.1+0.2 s, then a clear error."""
     fake = FakeYahoo("SPY", default="YFRateLimitError('Too Many Requests')")
     t0 = time.perf_counter()
-    with pytest.raises(yahoo.RateLimitedError, match=r"SPY \(SPY\): rate limited .* gave up after 4 attempts"):
-        yahoo.fetch_daily("SPY", "2026-01-02", series="SPY", auto_adjust=True, download=fake, retries=3, backoff_s=0.05)
+    with pytest.raises(
+        yahoo.RateLimitedError, match=r"SPY \(SPY\): rate limited .* gave up after 4 attempts"
+    ):
+        yahoo.fetch_daily(
+            "SPY",
+            "2026-01-02",
+            series="SPY",
+            auto_adjust=True,
+            download=fake,
+            retries=3,
+            backoff_s=0.05,
+        )
     elapsed = time.perf_counter() - t0
     assert 0.35 <= elapsed < 2.0 and len(fake.calls) == 4
 
@@ -162,7 +201,11 @@ def test_rate_limit_retry_timing_is_bounded(monkeypatch):
 
 def _frame(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame(rng.random((n, 5)), columns=["open", "high", "low", "close", "volume"], index=pd.date_range("1900-01-01", periods=n, freq="min"))
+    return pd.DataFrame(
+        rng.random((n, 5)),
+        columns=["open", "high", "low", "close", "volume"],
+        index=pd.date_range("1900-01-01", periods=n, freq="min"),
+    )
 
 
 def test_exception_mid_write_leaves_old_file(tmp_path, monkeypatch):
@@ -178,7 +221,9 @@ def test_exception_mid_write_leaves_old_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         store.write_parquet_atomic(_frame(200), dest)
     assert dest.read_bytes() == before
-    assert [p.name for p in dest.parent.iterdir() if p.suffix == ".tmp"] == []  # temp file cleaned up
+    assert [
+        p.name for p in dest.parent.iterdir() if p.suffix == ".tmp"
+    ] == []  # temp file cleaned up
 
 
 def test_sigkill_mid_write_leaves_old_file(tmp_path):
@@ -196,7 +241,9 @@ def test_sigkill_mid_write_leaves_old_file(tmp_path):
         print("done", flush=True)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         deadline = time.monotonic() + 20
@@ -226,29 +273,53 @@ for i in range(n):
 
 def test_two_refreshes_at_once_do_not_corrupt_or_lose_updates(tmp_path):
     dest = tmp_path / "shared.parquet"
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER.format(), str(dest), w, "15"], cwd=ROOT) for w in ("a", "b")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER.format(), str(dest), w, "15"], cwd=ROOT)
+        for w in ("a", "b")
+    ]
     # a thread in this process joins in too
-    t = threading.Thread(target=lambda: [store.update_parquet_locked(dest, lambda o, i=i: pd.concat([o, pd.DataFrame({"who": ["t"], "i": [i]})], ignore_index=True) if o is not None else pd.DataFrame({"who": ["t"], "i": [i]})) for i in range(15)])
+    t = threading.Thread(
+        target=lambda: [
+            store.update_parquet_locked(
+                dest,
+                lambda o, i=i: (
+                    pd.concat([o, pd.DataFrame({"who": ["t"], "i": [i]})], ignore_index=True)
+                    if o is not None
+                    else pd.DataFrame({"who": ["t"], "i": [i]})
+                ),
+            )
+            for i in range(15)
+        ]
+    )
     t.start()
     for p in procs:
         assert p.wait(60) == 0
     t.join(60)
     out = pd.read_parquet(dest)
-    assert len(out) == 45 and out.groupby("who")["i"].apply(list).to_dict() == {w: list(range(15)) for w in ("a", "b", "t")}
+    assert len(out) == 45 and out.groupby("who")["i"].apply(list).to_dict() == {
+        w: list(range(15)) for w in ("a", "b", "t")
+    }
 
 
 # ---- freshness ------------------------------------------------------------------------------
 
 
 def _checks(df, key, served_by, today):
-    return {name: (ok, meta) for name, ok, _sev, meta in price_check_results(df, CONFIG.series(key), served_by, today=today)}
+    return {
+        name: (ok, meta)
+        for name, ok, _sev, meta in price_check_results(
+            df, CONFIG.series(key), served_by, today=today
+        )
+    }
 
 
 def test_freshness_flags_a_stale_live_series():
     df = live_history("GSPC", 0)  # ends 2026-08-20 (Thu)
     ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 8, 20))["fresh"]
     assert ok is True and meta["expected"] == "2026-08-20"
-    ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 8, 23))["fresh"]  # Sunday: Friday's session missing
+    ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 8, 23))[
+        "fresh"
+    ]  # Sunday: Friday's session missing
     assert ok is False and meta["expected"] == "2026-08-21" and meta["calendar_days_behind"] == 1
     ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 8, 26))["fresh"]
     assert ok is False and meta["expected"] == "2026-08-26" and meta["calendar_days_behind"] == 6
@@ -256,8 +327,12 @@ def test_freshness_flags_a_stale_live_series():
 
 def test_freshness_respects_holidays():
     idx = pd.DatetimeIndex(["2026-11-24", "2026-11-25"])
-    df = pd.DataFrame({c: [1.0, 1.0] for c in ("open", "high", "low", "close", "volume")}, index=idx)
-    ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 11, 26))["fresh"]  # Thanksgiving: no session
+    df = pd.DataFrame(
+        {c: [1.0, 1.0] for c in ("open", "high", "low", "close", "volume")}, index=idx
+    )
+    ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 11, 26))[
+        "fresh"
+    ]  # Thanksgiving: no session
     assert ok is True and meta["expected"] == "2026-11-25"
 
 
@@ -275,7 +350,11 @@ def test_freshness_on_snapshot_is_a_warning_not_a_failure():
         ("mode", "live", r"price_source.mode: unknown mode 'live'. Fix: use 'snapshot'"),
         ("probe_timeout_s", 0, r"price_source.probe_timeout_s: must be in \(0, 60\].*Fix"),
         ("probe_timeout_s", -3, r"probe_timeout_s"),
-        ("start", "2026-13-01", r"price_source.start: '2026-13-01' is not an ISO date. Fix: write it as YYYY-MM-DD"),
+        (
+            "start",
+            "2026-13-01",
+            r"price_source.start: '2026-13-01' is not an ISO date. Fix: write it as YYYY-MM-DD",
+        ),
         ("start", "2999-01-01", r"price_source.start: 2999-01-01 is in the future"),
         ("overlap_sessions", 0, r"price_source.overlap_sessions: must be 1..500"),
         ("retries", -1, r"price_source.retries: must be 0..10"),
@@ -291,12 +370,19 @@ def test_bad_config_through_run_config_is_reported(tmp_path):
     res = dg.materialize(
         [daily_prices],
         selection=[price_key("GSPC")],
-        resources={"io_manager": ParquetIOManager(base_dir=str(tmp_path)), "price_source": PriceSource()},
+        resources={
+            "io_manager": ParquetIOManager(base_dir=str(tmp_path)),
+            "price_source": PriceSource(),
+        },
         run_config={"resources": {"price_source": {"config": {"probe_timeout_s": -1.0}}}},
         raise_on_error=False,
     )
     assert not res.success
     errors = [getattr(e.event_specific_data, "error", None) for e in res.all_events]
-    text = " ".join(f"{err.message} {err.cause.message if err.cause else ''}" for err in errors if err is not None)
+    text = " ".join(
+        f"{err.message} {err.cause.message if err.cause else ''}"
+        for err in errors
+        if err is not None
+    )
     assert "probe_timeout_s" in text and "Fix" in text
     assert not (tmp_path / "prices" / "GSPC.parquet").exists()

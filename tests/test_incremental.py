@@ -20,7 +20,13 @@ from pipelines.resources import PriceSource
 def _frame(dates, closes, volume=1e6):
     closes = np.asarray(closes, dtype=float)
     return pd.DataFrame(
-        {"open": closes, "high": closes * 1.01, "low": closes * 0.99, "close": closes, "volume": float(volume)},
+        {
+            "open": closes,
+            "high": closes * 1.01,
+            "low": closes * 0.99,
+            "close": closes,
+            "volume": float(volume),
+        },
         index=pd.DatetimeIndex(pd.to_datetime(dates), name="date"),
     )
 
@@ -76,7 +82,10 @@ def test_dividend_readjustment_rescales_adjusted_series():
 def test_constant_shift_on_an_index_is_blocked():
     stored = _frame(DATES[:10], np.linspace(100, 109, 10))
     fetched = _frame(DATES[7:], np.linspace(107, 111, 5) * 0.99)
-    with pytest.raises(BlockedUpdateError, match=r"GSPC: update blocked - level discontinuity at the seam.*not adjusted"):
+    with pytest.raises(
+        BlockedUpdateError,
+        match=r"GSPC: update blocked - level discontinuity at the seam.*not adjusted",
+    ):
         merge_incremental(stored, fetched, series="GSPC", kind="index")
 
 
@@ -129,7 +138,11 @@ def test_asset_refresh_is_incremental_and_data_version_stable(tmp_path, monkeypa
     assert res.success
     assert fake.calls[1]["start"] == stored.index[-10].date().isoformat()
     v2, meta2 = _version(instance, "GSPC")
-    assert v2 == v1 and meta2["incremental/new_rows"].value == 0 and meta2["incremental/revised_rows"].value == 0
+    assert (
+        v2 == v1
+        and meta2["incremental/new_rows"].value == 0
+        and meta2["incremental/revised_rows"].value == 0
+    )
 
     # third run: the source revised yesterday's close slightly and added a day
     revised = live.copy()
@@ -140,6 +153,10 @@ def test_asset_refresh_is_incremental_and_data_version_stable(tmp_path, monkeypa
     res, _ = materialize_prices(tmp_path, instance=instance)
     assert res.success
     v3, meta3 = _version(instance, "GSPC")
-    assert v3 != v1 and meta3["incremental/new_rows"].value == 1 and meta3["incremental/revised_rows"].value == 1
+    assert (
+        v3 != v1
+        and meta3["incremental/new_rows"].value == 1
+        and meta3["incremental/revised_rows"].value == 1
+    )
     assert "close" in meta3["incremental/revised_examples"].value
     assert len(pd.read_parquet(tmp_path / "prices" / "GSPC.parquet")) == len(snap) + 6

@@ -23,7 +23,9 @@ PG_CONFIG = ROOT / "deploy" / "postgres" / "dagster.yaml"
 
 
 def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3])
+    )
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
@@ -60,7 +62,9 @@ def pg_server():
     if os.geteuid() == 0:
         user = next((u for u in ("postgres", "nobody") if _has_user(u)), None)
         if user is None:
-            pytest.fail("running as root and no unprivileged user (postgres/nobody) to run initdb as")
+            pytest.fail(
+                "running as root and no unprivileged user (postgres/nobody) to run initdb as"
+            )
         pw = pwd.getpwnam(user)
         os.chown(base, pw.pw_uid, pw.pw_gid)
         runuser = shutil.which("runuser")
@@ -71,9 +75,32 @@ def pg_server():
         full = [*prefix, *cmd] if prefix[:1] != ["su"] else [*prefix, " ".join(cmd)]
         subprocess.run(full, check=True, capture_output=True, timeout=60)
 
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "dagster", "-A", "trust", "-E", "UTF8", "--no-sync")
+    run(
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "dagster",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--no-sync",
+    )
     opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off"
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "-t", "30", "start")
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(log),
+        "-o",
+        opts,
+        "-w",
+        "-t",
+        "30",
+        "start",
+    )
     try:
         import psycopg2
 
@@ -82,7 +109,13 @@ def pg_server():
         with conn.cursor() as cur:
             cur.execute("CREATE DATABASE eventlab_dagster")
         conn.close()
-        yield {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(port), "DAGSTER_PG_USER": "dagster", "DAGSTER_PG_PASSWORD": "", "DAGSTER_PG_DB": "eventlab_dagster"}
+        yield {
+            "DAGSTER_PG_HOST": "127.0.0.1",
+            "DAGSTER_PG_PORT": str(port),
+            "DAGSTER_PG_USER": "dagster",
+            "DAGSTER_PG_PASSWORD": "",
+            "DAGSTER_PG_DB": "eventlab_dagster",
+        }
     finally:
         try:
             run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
@@ -118,7 +151,10 @@ def test_postgres_instance_runs_a_real_materialization(pg_server, monkeypatch, t
             [daily_prices],
             selection=[price_key("GSPC")],
             instance=instance,
-            resources={"io_manager": ParquetIOManager(base_dir=str(tmp_path / "wh")), "price_source": PriceSource(mode="snapshot")},
+            resources={
+                "io_manager": ParquetIOManager(base_dir=str(tmp_path / "wh")),
+                "price_source": PriceSource(mode="snapshot"),
+            },
         )
         assert res.success
         run_id = res.run_id

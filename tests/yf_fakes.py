@@ -28,7 +28,13 @@ def recorded(name: str) -> pd.DataFrame:
 def to_yf_shape(df: pd.DataFrame, ticker: str, multi: bool = True) -> pd.DataFrame:
     """A canonical (lower-case) frame in the shape yf.download returns."""
     out = pd.DataFrame(
-        {"Close": df["close"], "High": df["high"], "Low": df["low"], "Open": df["open"], "Volume": df["volume"]},
+        {
+            "Close": df["close"],
+            "High": df["high"],
+            "Low": df["low"],
+            "Open": df["open"],
+            "Volume": df["volume"],
+        },
         index=pd.DatetimeIndex(df.index, name="Date"),
     )
     if multi:
@@ -43,7 +49,9 @@ def live_history(key: str, extra_sessions: int = 5, seed: int = 0) -> pd.DataFra
     snap = read_series(key)
     last = snap.index[-1]
     cal = xcals.get_calendar("XNYS")
-    days = cal.sessions_in_range(last + pd.Timedelta(days=1), last + pd.Timedelta(days=60))[:extra_sessions]
+    days = cal.sessions_in_range(last + pd.Timedelta(days=1), last + pd.Timedelta(days=60))[
+        :extra_sessions
+    ]
     rng = np.random.default_rng(seed)
     close = float(snap["close"].iloc[-1]) * np.cumprod(1 + rng.normal(0, 0.004, len(days)))
     opens = np.r_[snap["close"].iloc[-1], close[:-1]] * (1 + rng.normal(0, 0.001, len(days)))
@@ -55,7 +63,9 @@ def live_history(key: str, extra_sessions: int = 5, seed: int = 0) -> pd.DataFra
             "close": close,
             "volume": 1e9,
         },
-        index=pd.DatetimeIndex(days.tz_localize(None) if days.tz is not None else days, name="date"),
+        index=pd.DatetimeIndex(
+            days.tz_localize(None) if days.tz is not None else days, name="date"
+        ),
     )
     return pd.concat([snap, new])
 
@@ -66,7 +76,9 @@ class FakeYahoo:
     'yfinance' logger as yfinance does for swallowed errors, then an empty frame returned).
     When the script is exhausted, `default` is used."""
 
-    def __init__(self, ticker: str, script: list | None = None, default: object = None, multi: bool = True) -> None:
+    def __init__(
+        self, ticker: str, script: list | None = None, default: object = None, multi: bool = True
+    ) -> None:
         self.ticker = ticker
         self.script = list(script or [])
         self.default = default
@@ -107,7 +119,9 @@ def sessions_after(day: str, n: int) -> pd.DatetimeIndex:
     import exchange_calendars as xcals
 
     cal = xcals.get_calendar("XNYS")
-    return cal.sessions_in_range(pd.Timestamp(day) + pd.Timedelta(days=1), pd.Timestamp(day) + pd.Timedelta(days=40))[:n]
+    return cal.sessions_in_range(
+        pd.Timestamp(day) + pd.Timedelta(days=1), pd.Timestamp(day) + pd.Timedelta(days=40)
+    )[:n]
 
 
 Mutator = Callable[[pd.DataFrame], pd.DataFrame]

@@ -42,21 +42,41 @@ def render(
     view = corr.loc[pd.Timestamp(start) :]
     last = view.dropna(how="all").iloc[-1]
     last_date = view.dropna(how="all").index[-1]
-    numbers = {"last_date": str(last_date.date()), **{f"last_{c}": float(last[c]) for c in corr.columns}, "full_period_corr": full_corr}
+    numbers = {
+        "last_date": str(last_date.date()),
+        **{f"last_{c}": float(last[c]) for c in corr.columns},
+        "full_period_corr": full_corr,
+    }
     colors = [style.ALT3, style.BASE, style.INK]
     with style.style_context():
         fig = style.figure()
         ax = fig.add_axes((0.065, 0.12, 0.9, 0.7))
-        for (col, c), lw in zip(zip(view.columns, colors, strict=False), (0.9, 1.4, 2.0), strict=False):
-            ax.plot(view.index, view[col], color=c, lw=lw, label=f"{col.replace('d', '')}-day window (last {last[col]:+.2f})")
+        for (col, c), lw in zip(
+            zip(view.columns, colors, strict=False), (0.9, 1.4, 2.0), strict=False
+        ):
+            ax.plot(
+                view.index,
+                view[col],
+                color=c,
+                lw=lw,
+                label=f"{col.replace('d', '')}-day window (last {last[col]:+.2f})",
+            )
         ax.axhline(0, color=style.MUTED, lw=0.9, ls=":")
-        ax.axhline(full_corr, color=style.ALT2, lw=1.0, ls="--", label=f"whole period since {pd.Timestamp(start).year}: {full_corr:+.2f}")
+        ax.axhline(
+            full_corr,
+            color=style.ALT2,
+            lw=1.0,
+            ls="--",
+            label=f"whole period since {pd.Timestamp(start).year}: {full_corr:+.2f}",
+        )
         for d in event_dates:
             d = pd.Timestamp(d)
             if view.index.min() <= d <= view.index.max():
                 ax.axvline(d, color=style.EVENT, lw=0.9, alpha=0.6)
         if len(event_dates):
-            ax.plot([], [], color=style.EVENT, lw=0.9, alpha=0.6, label="gap-up, close-red event days")
+            ax.plot(
+                [], [], color=style.EVENT, lw=0.9, alpha=0.6, label="gap-up, close-red event days"
+            )
         ax.set_ylim(-0.6, 1.0)
         ax.set_ylabel("correlation of daily returns")
         ax.set_xlabel("date (NYSE trading days)")
@@ -88,5 +108,3 @@ def render(
         ),
     )
     return style.save(fig, out_dir, name, meta, numbers)
-
-

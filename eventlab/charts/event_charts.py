@@ -34,7 +34,9 @@ def percentile_in_baseline(value_pct: float, baseline_pct: pd.Series) -> float:
 
 def _sample_span(forward_returns: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
     s = forward_returns.index[forward_returns["in_sample"].astype(bool)]
-    return (s.min(), s.max()) if len(s) else (forward_returns.index.min(), forward_returns.index.max())
+    return (
+        (s.min(), s.max()) if len(s) else (forward_returns.index.min(), forward_returns.index.max())
+    )
 
 
 def render_forward_paths(
@@ -52,16 +54,30 @@ def render_forward_paths(
     numbers: dict = {"n_events": len(ev_dates)}
     with style.style_context():
         fig = style.figure()
-        gs = fig.add_gridspec(1, 2, left=0.06, right=0.985, top=0.83, bottom=0.12, wspace=0.2, width_ratios=[1.25, 1])
+        gs = fig.add_gridspec(
+            1, 2, left=0.06, right=0.985, top=0.83, bottom=0.12, wspace=0.2, width_ratios=[1.25, 1]
+        )
         ax = fig.add_subplot(gs[0])
-        wide = event_paths.pivot(index="offset", columns="event_date", values="ret").sort_index() * 100.0
+        wide = (
+            event_paths.pivot(index="offset", columns="event_date", values="ret").sort_index()
+            * 100.0
+        )
         colors = [c for c in style.SERIES_COLORS if c != style.EVENT]
         for i, d in enumerate(sorted(wide.columns)):
             latest = d == max(wide.columns)
-            ax.plot(wide.index, wide[d], color=style.EVENT if latest else colors[i % len(colors)], lw=2.2 if latest else 1.1, alpha=1 if latest else 0.75, label=str(pd.Timestamp(d).date()))
+            ax.plot(
+                wide.index,
+                wide[d],
+                color=style.EVENT if latest else colors[i % len(colors)],
+                lw=2.2 if latest else 1.1,
+                alpha=1 if latest else 0.75,
+                label=str(pd.Timestamp(d).date()),
+            )
         if wide.shape[1]:
             med = wide.median(axis=1)
-            ax.plot(med.index, med.values, color=style.INK, lw=2.4, ls="--", label="median of events")
+            ax.plot(
+                med.index, med.values, color=style.INK, lw=2.4, ls="--", label="median of events"
+            )
             numbers["median_path_t20"] = float(med.get(20, np.nan))
         ax.axvline(0, color=style.MUTED, lw=0.9)
         ax.axhline(0, color=style.MUTED, lw=0.9, ls=":")
@@ -83,9 +99,26 @@ def render_forward_paths(
             pos.append(j)
             evk = events[_fwd(k)].dropna() * 100.0 if _fwd(k) in events else pd.Series(dtype=float)
             jitter = np.linspace(-0.12, 0.12, max(len(evk), 1))[: len(evk)]
-            ax2.scatter(j + 0.28 + jitter, evk.to_numpy(), color=style.EVENT, s=28, zorder=5, edgecolor="white", lw=0.5, label="events" if j == 0 else None)
+            ax2.scatter(
+                j + 0.28 + jitter,
+                evk.to_numpy(),
+                color=style.EVENT,
+                s=28,
+                zorder=5,
+                edgecolor="white",
+                lw=0.5,
+                label="events" if j == 0 else None,
+            )
             if len(evk):
-                ax2.hlines(float(evk.median()), j + 0.12, j + 0.44, color=style.EVENT, lw=2.2, zorder=6, label="event median" if j == 0 else None)
+                ax2.hlines(
+                    float(evk.median()),
+                    j + 0.12,
+                    j + 0.44,
+                    color=style.EVENT,
+                    lw=2.2,
+                    zorder=6,
+                    label="event median" if j == 0 else None,
+                )
             numbers[f"T+{k}"] = {
                 "baseline_n": len(base),
                 "baseline_median": float(base.median()) if len(base) else float("nan"),
@@ -94,15 +127,34 @@ def render_forward_paths(
                 "event_hit_rate": float((evk > 0).mean()) if len(evk) else float("nan"),
             }
         if data:
-            bp = ax2.boxplot(data, positions=[p - 0.1 for p in pos], widths=0.32, whis=(5, 95), showfliers=False, patch_artist=True, medianprops={"color": style.INK, "lw": 1.6})
+            bp = ax2.boxplot(
+                data,
+                positions=[p - 0.1 for p in pos],
+                widths=0.32,
+                whis=(5, 95),
+                showfliers=False,
+                patch_artist=True,
+                medianprops={"color": style.INK, "lw": 1.6},
+            )
             for b in bp["boxes"]:
                 b.set(facecolor=style.BASE, alpha=0.35, edgecolor=style.BASE)
-        ax2.set_xticks(pos, [f"{lab}\n(baseline n={len(d):,})" for lab, d in zip(labels, data, strict=True)])
+        ax2.set_xticks(
+            pos, [f"{lab}\n(baseline n={len(d):,})" for lab, d in zip(labels, data, strict=True)]
+        )
         ax2.axhline(0, color=style.MUTED, lw=0.9, ls=":")
         ax2.set_ylabel("forward return from the close (%)")
         style.pct_axis(ax2)
         ax2.set_title("Events vs baseline days", loc="left")
-        ax2.text(1.0, 1.005, "box 25-75%, whiskers 5-95%", transform=ax2.transAxes, ha="right", va="bottom", fontsize=8, color=style.MUTED)
+        ax2.text(
+            1.0,
+            1.005,
+            "box 25-75%, whiskers 5-95%",
+            transform=ax2.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color=style.MUTED,
+        )
         ax2.legend(loc="upper left")
         txt = "\n".join(
             f"T+{k}: events median {v['event_median']:+.2f}% (n={v['event_n']}, {v['event_hit_rate']:.0%} up) vs baseline {v['baseline_median']:+.2f}%"
@@ -122,10 +174,17 @@ def render_forward_paths(
         title="Forward returns after every event: paths t-5..t+20 and box plots vs the baseline",
         caption=(
             f"{len(ev_dates)} events ({', '.join(str(d.date()) for d in ev_dates)}). "
-            + (f"At T+20 the event median is {t20['event_median']:+.2f}% ({t20['event_hit_rate']:.0%} up, n={t20['event_n']}) against a baseline median of {t20['baseline_median']:+.2f}% over {t20['baseline_n']:,} days." if t20 else "")
+            + (
+                f"At T+20 the event median is {t20['event_median']:+.2f}% ({t20['event_hit_rate']:.0%} up, n={t20['event_n']}) against a baseline median of {t20['baseline_median']:+.2f}% over {t20['baseline_n']:,} days."
+                if t20
+                else ""
+            )
         ),
         data_span=style.span(s0, s1),
-        sources=[f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}", "eventlab study assets: events, event_paths, forward_returns"],
+        sources=[
+            f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}",
+            "eventlab study assets: events, event_paths, forward_returns",
+        ],
         kind="measured",
         offline_note=None,
     )
@@ -146,24 +205,55 @@ def render_forward_distributions(
     ev_sorted = events.sort_values("date")
     with style.style_context():
         fig = style.figure((11.0, 5.4))
-        gs = fig.add_gridspec(1, len(HORIZONS), left=0.055, right=0.985, top=0.8, bottom=0.14, wspace=0.18)
+        gs = fig.add_gridspec(
+            1, len(HORIZONS), left=0.055, right=0.985, top=0.8, bottom=0.14, wspace=0.18
+        )
         for j, k in enumerate(HORIZONS):
             ax = fig.add_subplot(gs[j])
             base = baseline_sample(forward_returns, k)
             lo, hi = np.nanpercentile(base, [0.5, 99.5]) if len(base) else (-1, 1)
             evk = ev_sorted.set_index("date")[_fwd(k)].dropna() * 100.0
-            lo, hi = min(lo, evk.min() if len(evk) else lo) - 0.3, max(hi, evk.max() if len(evk) else hi) + 0.3
-            ax.hist(base.clip(lo, hi), bins=np.linspace(lo, hi, 60), density=True, color=style.BASE, alpha=0.45, label=f"baseline days (n={len(base):,})")
+            lo, hi = (
+                min(lo, evk.min() if len(evk) else lo) - 0.3,
+                max(hi, evk.max() if len(evk) else hi) + 0.3,
+            )
+            ax.hist(
+                base.clip(lo, hi),
+                bins=np.linspace(lo, hi, 60),
+                density=True,
+                color=style.BASE,
+                alpha=0.45,
+                label=f"baseline days (n={len(base):,})",
+            )
             ymax = ax.get_ylim()[1]
             ax.set_ylim(0, ymax * 1.45)
             pcts = {}
             for i, (d, v) in enumerate(evk.items()):
                 latest = d == evk.index.max()
-                ax.vlines(v, 0, ymax * (0.55 + 0.05 * (i % 8)), color=style.EVENT, lw=2.0 if latest else 1.0, alpha=1 if latest else 0.75)
+                ax.vlines(
+                    v,
+                    0,
+                    ymax * (0.55 + 0.05 * (i % 8)),
+                    color=style.EVENT,
+                    lw=2.0 if latest else 1.0,
+                    alpha=1 if latest else 0.75,
+                )
                 pcts[str(pd.Timestamp(d).date())] = percentile_in_baseline(v, base)
-            ax.axvline(float(base.median()), color=style.INK, lw=1.2, ls="--", label=f"baseline median {base.median():+.2f}%")
+            ax.axvline(
+                float(base.median()),
+                color=style.INK,
+                lw=1.2,
+                ls="--",
+                label=f"baseline median {base.median():+.2f}%",
+            )
             if len(evk):
-                ax.axvline(float(evk.median()), color=style.EVENT, lw=1.6, ls="--", label=f"event median {evk.median():+.2f}%")
+                ax.axvline(
+                    float(evk.median()),
+                    color=style.EVENT,
+                    lw=1.6,
+                    ls="--",
+                    label=f"event median {evk.median():+.2f}%",
+                )
 
             ax.set_xlabel(f"return from close to close {k} day{'s' if k > 1 else ''} later (%)")
             style.pct_axis(ax, axis="x")
@@ -172,8 +262,15 @@ def render_forward_distributions(
                 ax.set_ylabel("density of baseline days")
             ax.legend(loc="upper left", fontsize=7.5)
             mean_pct = float(np.mean(list(pcts.values()))) if pcts else float("nan")
-            ax.set_title(f"T+{k}: events at the {mean_pct:.0f}th pct. (mean)", loc="left", fontsize=10)
-            numbers[f"T+{k}"] = {"percentiles": pcts, "mean_percentile": mean_pct, "baseline_median": float(base.median()), "event_median": float(evk.median()) if len(evk) else float("nan")}
+            ax.set_title(
+                f"T+{k}: events at the {mean_pct:.0f}th pct. (mean)", loc="left", fontsize=10
+            )
+            numbers[f"T+{k}"] = {
+                "percentiles": pcts,
+                "mean_percentile": mean_pct,
+                "baseline_median": float(base.median()),
+                "event_median": float(evk.median()) if len(evk) else float("nan"),
+            }
         style.header(
             fig,
             f"{index_name}: forward returns after events vs every other day",
@@ -188,7 +285,10 @@ def render_forward_distributions(
             for k in HORIZONS
         ),
         data_span=style.span(s0, s1),
-        sources=[f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}", "eventlab study assets: events, forward_returns"],
+        sources=[
+            f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}",
+            "eventlab study assets: events, forward_returns",
+        ],
         kind="measured",
         offline_note=None,
     )
@@ -214,7 +314,9 @@ def render_event_timeline(
     ev = ev[ev["date"] >= pd.Timestamp(start)]
     with style.style_context():
         fig = style.figure((11.0, 5.6))
-        gs = fig.add_gridspec(2, 1, left=0.08, right=0.985, top=0.8, bottom=0.1, hspace=0.1, height_ratios=[2.2, 1])
+        gs = fig.add_gridspec(
+            2, 1, left=0.08, right=0.985, top=0.8, bottom=0.1, hspace=0.1, height_ratios=[2.2, 1]
+        )
         ax = fig.add_subplot(gs[0])
         ax2 = fig.add_subplot(gs[1], sharex=ax)
         # shade usable-open runs
@@ -227,15 +329,40 @@ def render_event_timeline(
         ax.vlines(ev["date"], 0, gap, color=style.EVENT, lw=1.6)
         ax.scatter(ev["date"], gap, color=style.EVENT, s=30, zorder=5)
         rows = []
-        for i, (d, g, c) in enumerate(zip(ev["date"], gap, ev["close_to_close"] * 100.0, strict=True), start=1):
-            ax.annotate(str(i), (d, g), xytext=(0, 5 + 9 * (i % 2)), textcoords="offset points", fontsize=7.5, ha="center", color=style.EVENT, fontweight="bold")
+        for i, (d, g, c) in enumerate(
+            zip(ev["date"], gap, ev["close_to_close"] * 100.0, strict=True), start=1
+        ):
+            ax.annotate(
+                str(i),
+                (d, g),
+                xytext=(0, 5 + 9 * (i % 2)),
+                textcoords="offset points",
+                fontsize=7.5,
+                ha="center",
+                color=style.EVENT,
+                fontweight="bold",
+            )
             rows.append(f"{i:>2}  {d.date()}  gap {g:+.2f}%  close {c:+.2f}%")
         if rows:
-            ax.text(0.45, 0.97, "\n".join(rows), transform=ax.transAxes, ha="left", va="top", fontsize=7.8, family="DejaVu Sans Mono", color=style.INK)
+            ax.text(
+                0.45,
+                0.97,
+                "\n".join(rows),
+                transform=ax.transAxes,
+                ha="left",
+                va="top",
+                fontsize=7.8,
+                family="DejaVu Sans Mono",
+                color=style.INK,
+            )
         ax.set_ylim(0, max(3.6, float(gap.max()) + 1.2) if len(gap) else 3.6)
         ax.set_ylabel("opening gap (%)")
         style.pct_axis(ax)
-        ax.set_title(f"{len(ev)} events: opened above the gap threshold, closed below the prior close", loc="left", fontsize=10)
+        ax.set_title(
+            f"{len(ev)} events: opened above the gap threshold, closed below the prior close",
+            loc="left",
+            fontsize=10,
+        )
         ax.tick_params(labelbottom=False)
         ax2.plot(cov.index, cov.values * 100.0, color=style.BASE, lw=1.1)
         ax2.set_ylim(-5, 105)
@@ -258,7 +385,11 @@ def render_event_timeline(
             f"{index_name} daily bars {style.span(oq.index.min(), oq.index.max())}, shipped snapshot (Yahoo). "
             "Opens before ~2007 are mostly stale\n(previous close, or close-only before 1962), so events there are invisible to the rule.",
         )
-    numbers = {"n_events": len(ev), "share_usable": share, "first_usable": str(first_usable.date()) if first_usable is not None else None}
+    numbers = {
+        "n_events": len(ev),
+        "share_usable": share,
+        "first_usable": str(first_usable.date()) if first_usable is not None else None,
+    }
     meta = style.ChartMeta(
         title=f"Event timeline since {pd.Timestamp(start).year} with genuine-open coverage",
         caption=(
@@ -267,7 +398,10 @@ def render_event_timeline(
             f"{first_usable.date() if first_usable is not None else 'none'}, so 'since {pd.Timestamp(start).year}' in practice means since then."
         ),
         data_span=style.span(oq.index.min(), oq.index.max()),
-        sources=[f"GSPC daily OHLC (snapshot) {style.span(oq.index.min(), oq.index.max())}", "eventlab study assets: events, open_quality"],
+        sources=[
+            f"GSPC daily OHLC (snapshot) {style.span(oq.index.min(), oq.index.max())}",
+            "eventlab study assets: events, open_quality",
+        ],
         kind="measured",
         offline_note=None,
     )

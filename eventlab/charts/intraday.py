@@ -26,9 +26,7 @@ def _prev_session_close(df: pd.DataFrame, day: pd.Timestamp) -> float | None:
     return float(before["close"].iloc[-1]) if len(before) else None
 
 
-def normalized_session(
-    bars: pd.DataFrame, day, prior_close: float | None = None
-) -> pd.Series:
+def normalized_session(bars: pd.DataFrame, day, prior_close: float | None = None) -> pd.Series:
     """Percent change of each bar's close vs the prior close, indexed by 'HH:MM' bar start.
 
     The first point (label '09:30' of the open) is the session's open print vs the prior close,
@@ -44,7 +42,9 @@ def normalized_session(
     times = sess.index.strftime("%H:%M")
     end_times = (sess.index + pd.Timedelta(minutes=5)).strftime("%H:%M")
     s = pd.Series((sess["close"].to_numpy() / pc - 1.0) * 100.0, index=end_times)
-    s = pd.concat([pd.Series([(float(sess["open"].iloc[0]) / pc - 1.0) * 100.0], index=[times[0]]), s])
+    s = pd.concat(
+        [pd.Series([(float(sess["open"].iloc[0]) / pc - 1.0) * 100.0], index=[times[0]]), s]
+    )
     return s
 
 
@@ -70,10 +70,30 @@ def _minutes(labels) -> np.ndarray:
 
 def _panel(ax, spx: pd.Series, nvda: pd.Series, day: pd.Timestamp, big: bool) -> dict:
     ax.axhline(0, color=style.MUTED, lw=0.9, ls=":")
-    ax.plot(_minutes(spx.index), spx.values, color=style.BASE, lw=1.8 if big else 1.3, label="S&P 500 (SPX, 5-min)")
-    ax.plot(_minutes(nvda.index), nvda.values, color=style.ALT, lw=1.8 if big else 1.3, label="NVDA (5-min)")
+    ax.plot(
+        _minutes(spx.index),
+        spx.values,
+        color=style.BASE,
+        lw=1.8 if big else 1.3,
+        label="S&P 500 (SPX, 5-min)",
+    )
+    ax.plot(
+        _minutes(nvda.index),
+        nvda.values,
+        color=style.ALT,
+        lw=1.8 if big else 1.3,
+        label="NVDA (5-min)",
+    )
     ticks = [0, 60, 120, 180, 240, 300, 390] if big else [0, 120, 240, 390]
-    labels = {0: "09:30", 60: "10:30", 120: "11:30", 180: "12:30", 240: "13:30", 300: "14:30", 390: "16:00"}
+    labels = {
+        0: "09:30",
+        60: "10:30",
+        120: "11:30",
+        180: "12:30",
+        240: "13:30",
+        300: "14:30",
+        390: "16:00",
+    }
     ax.set_xticks(ticks, [labels[t] for t in ticks])
     ax.set_xlim(-5, 395)
     stats = {}
@@ -84,10 +104,25 @@ def _panel(ax, spx: pd.Series, nvda: pd.Series, day: pd.Timestamp, big: bool) ->
         stats[f"{name}_high_time"] = str(s.idxmax())
     if big:
         for name, s, c in (("SPX", spx, style.BASE), ("NVDA", nvda, style.ALT)):
-            ax.annotate(f"{name} {s.iloc[-1]:+.2f}%", (_minutes([s.index[-1]])[0], s.iloc[-1]), xytext=(4, 0), textcoords="offset points", fontsize=8, color=c, va="center")
+            ax.annotate(
+                f"{name} {s.iloc[-1]:+.2f}%",
+                (_minutes([s.index[-1]])[0], s.iloc[-1]),
+                xytext=(4, 0),
+                textcoords="offset points",
+                fontsize=8,
+                color=c,
+                va="center",
+            )
     else:
-        style.note_box(ax, f"open SPX {spx.iloc[0]:+.2f}%, NVDA {nvda.iloc[0]:+.2f}%\nlast bar SPX {spx.iloc[-1]:+.2f}%, NVDA {nvda.iloc[-1]:+.2f}%", loc="lower left", fontsize=7.5)
-    ax.set_title(f"{day.date()} ({day.strftime('%a')})" + ("  - latest event" if big else ""), loc="left")
+        style.note_box(
+            ax,
+            f"open SPX {spx.iloc[0]:+.2f}%, NVDA {nvda.iloc[0]:+.2f}%\nlast bar SPX {spx.iloc[-1]:+.2f}%, NVDA {nvda.iloc[-1]:+.2f}%",
+            loc="lower left",
+            fontsize=7.5,
+        )
+    ax.set_title(
+        f"{day.date()} ({day.strftime('%a')})" + ("  - latest event" if big else ""), loc="left"
+    )
     return stats
 
 
@@ -112,7 +147,9 @@ def render(
             kind="measured",
             offline_note="5-minute bars older than 60 days cannot be had from yfinance; older events need a paid intraday source.",
         )
-        return style.placeholder(out_dir, name, meta.title, "No event falls inside the 5-minute bar span.", meta)
+        return style.placeholder(
+            out_dir, name, meta.title, "No event falls inside the 5-minute bar span.", meta
+        )
     latest, others = days[-1], days[:-1]
     daily_close = spx_daily["close"]
     series = {}
@@ -124,7 +161,17 @@ def render(
     with style.style_context():
         fig = style.figure((11.0, 7.4) if others else style.FIGSIZE)
         if others:
-            gs = fig.add_gridspec(2, max(3, len(others)), left=0.06, right=0.93, top=0.86, bottom=0.075, hspace=0.42, wspace=0.22, height_ratios=[1.45, 1])
+            gs = fig.add_gridspec(
+                2,
+                max(3, len(others)),
+                left=0.06,
+                right=0.93,
+                top=0.86,
+                bottom=0.075,
+                hspace=0.42,
+                wspace=0.22,
+                height_ratios=[1.45, 1],
+            )
             ax = fig.add_subplot(gs[0, :])
         else:
             gs = fig.add_gridspec(1, 1, left=0.06, right=0.93, top=0.83, bottom=0.1)

@@ -20,7 +20,11 @@ import pandas as pd
 
 from eventlab.charts import style
 
-DEPTHS_USD = {"$5M (notes: on the day)": 5e6, "$11M (notes: 2025 average)": 11e6, "$20M+ (notes: ample)": 20e6}
+DEPTHS_USD = {
+    "$5M (notes: on the day)": 5e6,
+    "$11M (notes: 2025 average)": 11e6,
+    "$20M+ (notes: ample)": 20e6,
+}
 ES_TICK_POINTS = 0.25  # E-mini S&P 500 tick, index points
 PER_USD = 1e8  # report impact per $100M traded
 
@@ -32,7 +36,9 @@ def bar_impact(bars: pd.DataFrame) -> pd.DataFrame:
     volume get NaN impact. Returns columns session, time, ret, dollar_volume, impact_bp_per_100m.
     """
     df = bars[["open", "close", "volume"]].astype(float).copy()
-    session = df.index.tz_localize(None).normalize() if df.index.tz is not None else df.index.normalize()
+    session = (
+        df.index.tz_localize(None).normalize() if df.index.tz is not None else df.index.normalize()
+    )
     df["session"] = session
     df["time"] = df.index.strftime("%H:%M")
     prev = df.groupby("session")["close"].shift(1)
@@ -50,7 +56,10 @@ def session_impact(per_bar: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "median_bar_impact": g["impact_bp_per_100m"].median(),
-            "amihud_bp_per_100m": g["ret"].apply(lambda r: r.abs().sum()) / g["dollar_volume"].sum() * 1e4 * PER_USD,
+            "amihud_bp_per_100m": g["ret"].apply(lambda r: r.abs().sum())
+            / g["dollar_volume"].sum()
+            * 1e4
+            * PER_USD,
             "dollar_volume": g["dollar_volume"].sum(),
             "bars": g.size(),
         }
@@ -116,23 +125,59 @@ def render(
     orders = np.geomspace(1e6, 5e8, 200)
     with style.style_context():
         fig = style.figure()
-        gs = fig.add_gridspec(1, 2, left=0.065, right=0.985, top=0.83, bottom=0.15, wspace=0.22, width_ratios=[1.15, 1])
+        gs = fig.add_gridspec(
+            1,
+            2,
+            left=0.065,
+            right=0.985,
+            top=0.83,
+            bottom=0.15,
+            wspace=0.22,
+            width_ratios=[1.15, 1],
+        )
         ax = fig.add_subplot(gs[0])
         prof = r["profile"]
         x = np.arange(len(prof))
         smooth = {"window": 6, "center": True, "min_periods": 3}
-        ax.fill_between(x, prof["q25"].rolling(**smooth).median(), prof["q75"].rolling(**smooth).median(), color=style.BASE, alpha=0.18, lw=0, label=f"baseline IQR ({len(r['baseline_days'])} sessions)")
-        ax.plot(x, prof["median"].rolling(**smooth).median(), color=style.BASE, lw=1.8, label="baseline median")
+        ax.fill_between(
+            x,
+            prof["q25"].rolling(**smooth).median(),
+            prof["q75"].rolling(**smooth).median(),
+            color=style.BASE,
+            alpha=0.18,
+            lw=0,
+            label=f"baseline IQR ({len(r['baseline_days'])} sessions)",
+        )
+        ax.plot(
+            x,
+            prof["median"].rolling(**smooth).median(),
+            color=style.BASE,
+            lw=1.8,
+            label="baseline median",
+        )
         ev = r["event_profile"].reindex(prof.index)
-        ax.scatter(x, ev.values, color=style.EVENT, s=7, alpha=0.45, lw=0, label=f"{day.date()}, each bar")
-        ax.plot(x, ev.rolling(**smooth).median().values, color=style.EVENT, lw=1.8, label=f"{day.date()} (event day)")
+        ax.scatter(
+            x, ev.values, color=style.EVENT, s=7, alpha=0.45, lw=0, label=f"{day.date()}, each bar"
+        )
+        ax.plot(
+            x,
+            ev.rolling(**smooth).median().values,
+            color=style.EVENT,
+            lw=1.8,
+            label=f"{day.date()} (event day)",
+        )
         ax.set_yscale("log")
         ticks = [i for i, t in enumerate(prof.index) if t.endswith(":30")]
         ax.set_xticks(ticks, [prof.index[i] for i in ticks], rotation=0)
         ax.set_xlabel("5-minute bar start (ET)")
         ax.set_ylabel("|bar return| per $100M traded (bp, log scale)")
         ax.set_title("MEASURED: price impact per dollar, SPY 5-minute bars", loc="left")
-        ax.legend(loc="upper right", ncols=2, title="lines: 30-minute rolling median of bars", title_fontsize=8)
+        ax.legend(
+            loc="upper right",
+            ncols=2,
+            title="lines: 30-minute rolling median of bars",
+            title_fontsize=8,
+        )
         style.note_box(
             ax,
             f"median bar impact: event {r['event_median_impact']:.2f} bp vs baseline {r['baseline_median_impact']:.2f} bp"
@@ -146,13 +191,36 @@ def render(
         ax2 = fig.add_subplot(gs[1])
         colors = [style.EVENT, style.BASE, style.ALT]
         for (label, depth), c in zip(DEPTHS_USD.items(), colors, strict=True):
-            ax2.plot(orders / 1e6, book_walk_slippage_bp(orders, depth, tick_bp), color=c, lw=1.8, ls="--", label=f"model, depth {label}")
+            ax2.plot(
+                orders / 1e6,
+                book_walk_slippage_bp(orders, depth, tick_bp),
+                color=c,
+                lw=1.8,
+                ls="--",
+                label=f"model, depth {label}",
+            )
         q100 = 1e8
         s5, s11 = (float(book_walk_slippage_bp(q100, d, tick_bp)) for d in (5e6, 11e6))
-        ax2.scatter([100], [10.0], marker="o", facecolors="none", edgecolors=style.INK, s=50, zorder=5)
-        ax2.scatter([100], [50.0], marker="s", facecolors="none", edgecolors=style.INK, s=50, zorder=5)
-        ax2.annotate("notes: $100M moves index ~0.1% normally", (100, 10.0), xytext=(1.2, 5.5), fontsize=8, arrowprops={"arrowstyle": "-", "color": style.MUTED})
-        ax2.annotate("notes: 0.5%+ slippage at $5M depth", (100, 50.0), xytext=(1.2, 30), fontsize=8, arrowprops={"arrowstyle": "-", "color": style.MUTED})
+        ax2.scatter(
+            [100], [10.0], marker="o", facecolors="none", edgecolors=style.INK, s=50, zorder=5
+        )
+        ax2.scatter(
+            [100], [50.0], marker="s", facecolors="none", edgecolors=style.INK, s=50, zorder=5
+        )
+        ax2.annotate(
+            "notes: $100M moves index ~0.1% normally",
+            (100, 10.0),
+            xytext=(1.2, 5.5),
+            fontsize=8,
+            arrowprops={"arrowstyle": "-", "color": style.MUTED},
+        )
+        ax2.annotate(
+            "notes: 0.5%+ slippage at $5M depth",
+            (100, 50.0),
+            xytext=(1.2, 30),
+            fontsize=8,
+            arrowprops={"arrowstyle": "-", "color": style.MUTED},
+        )
         ax2.set_xscale("log")
         ax2.set_yscale("log")
         ax2.set_xlabel("market order size ($M, log scale)")
@@ -185,11 +253,23 @@ def render(
             f"a $100M order slips {s5:.1f} bp at $5M depth and {s11:.1f} bp at $11M."
         ),
         data_span=style.span(b0, day),
-        sources=[f"{source}: sessions {b0.date()}..{day.date()}", "Research notes doc 002 §1.2.1: book depth $5M / $11M / $20M+ (quoted)"],
+        sources=[
+            f"{source}: sessions {b0.date()}..{day.date()}",
+            "Research notes doc 002 §1.2.1: book depth $5M / $11M / $20M+ (quoted)",
+        ],
         kind="mixed",
         offline_note="Top-of-book depth for S&P 500 futures is not in any shipped file (it needs CME market-depth data, e.g. CME DataMine MBP); "
         "the depth curves are a model driven by the notes' figures.",
     )
-    numbers = {k: r[k] for k in ("event_median_impact", "baseline_median_impact", "impact_ratio", "event_amihud", "baseline_amihud")}
+    numbers = {
+        k: r[k]
+        for k in (
+            "event_median_impact",
+            "baseline_median_impact",
+            "impact_ratio",
+            "event_amihud",
+            "baseline_amihud",
+        )
+    }
     numbers.update({"tick_bp": tick_bp, "slip_100m_5m": s5, "slip_100m_11m": s11})
     return style.save(fig, out_dir, name, meta, numbers)

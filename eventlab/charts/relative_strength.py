@@ -59,11 +59,26 @@ def render(
     }
     with style.style_context():
         fig = style.figure()
-        gs = fig.add_gridspec(2, 1, left=0.075, right=0.975, top=0.83, bottom=0.1, hspace=0.08, height_ratios=[2, 1])
+        gs = fig.add_gridspec(
+            2, 1, left=0.075, right=0.975, top=0.83, bottom=0.1, hspace=0.08, height_ratios=[2, 1]
+        )
         ax = fig.add_subplot(gs[0])
         ax2 = fig.add_subplot(gs[1], sharex=ax)
-        ax.plot(r.index, r.values, color=style.BASE, lw=1.5, label="Russell 2000 / Nasdaq-100 (index points ratio)")
-        ax.plot(r.index, ratio.rolling(50).mean().loc[start:], color=style.MUTED, lw=1.0, ls="--", label="50-day average of the ratio")
+        ax.plot(
+            r.index,
+            r.values,
+            color=style.BASE,
+            lw=1.5,
+            label="Russell 2000 / Nasdaq-100 (index points ratio)",
+        )
+        ax.plot(
+            r.index,
+            ratio.rolling(50).mean().loc[start:],
+            color=style.MUTED,
+            lw=1.0,
+            ls="--",
+            label="50-day average of the ratio",
+        )
         ax.set_ylabel("RUT / NDX ratio")
         ax.tick_params(labelbottom=False)
         ax.legend(loc="upper right")
@@ -75,8 +90,12 @@ def render(
         if any(start <= pd.Timestamp(d) <= end for d in event_dates):
             ax.plot([], [], color=style.EVENT, lw=0.9, label="gap-up, close-red event days")
             ax.legend(loc="upper right")
-        style.note_box(ax, f"last ({end.date()}): ratio {ratio.iloc[-1]:.4f}, RSI({rsi_n}) {rsi.iloc[-1]:.1f}\n"
-                       f"ratio change over the window: {numbers['ratio_change_window']:+.1%}", loc="lower left")
+        style.note_box(
+            ax,
+            f"last ({end.date()}): ratio {ratio.iloc[-1]:.4f}, RSI({rsi_n}) {rsi.iloc[-1]:.1f}\n"
+            f"ratio change over the window: {numbers['ratio_change_window']:+.1%}",
+            loc="lower left",
+        )
         ax2.plot(q.index, q.values, color=style.ALT2, lw=1.3)
         ax2.axhspan(70, 100, color=style.DOWN, alpha=0.08, lw=0)
         ax2.axhspan(0, 30, color=style.UP, alpha=0.08, lw=0)
@@ -101,7 +120,10 @@ def render(
             f"{numbers['days_rsi_below_30']} days of the window)."
         ),
         data_span=style.span(r.index.min(), end),
-        sources=[f"RUT daily closes (snapshot, IBKR/Yahoo) to {rut.index.max().date()}", f"NDX daily closes (snapshot, Yahoo) to {ndx.index.max().date()}"],
+        sources=[
+            f"RUT daily closes (snapshot, IBKR/Yahoo) to {rut.index.max().date()}",
+            f"NDX daily closes (snapshot, Yahoo) to {ndx.index.max().date()}",
+        ],
         kind="measured",
         offline_note=(
             f"The shipped ^NDX ends {ndx.index.max().date()} (RUT {rut.index.max().date()}); the live source (yfinance ^NDX, ^RUT) extends the ratio to the as-of date."

@@ -175,7 +175,9 @@ def span(start, end) -> str:
     return f"{pd.Timestamp(start).date().isoformat()} .. {pd.Timestamp(end).date().isoformat()}"
 
 
-def save(fig: Figure, out_dir: Path, name: str, meta: ChartMeta, numbers: dict | None = None) -> ChartOutput:
+def save(
+    fig: Figure, out_dir: Path, name: str, meta: ChartMeta, numbers: dict | None = None
+) -> ChartOutput:
     """Write <out_dir>/<name>.png and <name>.json (atomically, via temp files) and close the figure."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -184,7 +186,9 @@ def save(fig: Figure, out_dir: Path, name: str, meta: ChartMeta, numbers: dict |
     tmp_png = png.with_name(f".{png.name}.tmp")
     tmp_side = side.with_name(f".{side.name}.tmp")
     try:
-        fig.savefig(tmp_png, dpi=DPI, format="png", pil_kwargs={"optimize": False, "compress_level": 6})
+        fig.savefig(
+            tmp_png, dpi=DPI, format="png", pil_kwargs={"optimize": False, "compress_level": 6}
+        )
     finally:
         plt.close(fig)
     tmp_side.write_text(json.dumps(meta.to_json(), indent=2, ensure_ascii=False, default=str))

@@ -15,7 +15,20 @@ import pandas as pd
 
 from eventlab.charts import style
 
-AI_LARGE_CAPS = ("NVDA", "MSFT", "GOOGL", "AMZN", "META", "AVGO", "AMD", "ORCL", "PLTR", "AAPL", "TSLA", "TSM")
+AI_LARGE_CAPS = (
+    "NVDA",
+    "MSFT",
+    "GOOGL",
+    "AMZN",
+    "META",
+    "AVGO",
+    "AMD",
+    "ORCL",
+    "PLTR",
+    "AAPL",
+    "TSLA",
+    "TSM",
+)
 
 
 def forward_pe_on(fwd_pe: pd.DataFrame, as_of) -> tuple[pd.Timestamp, pd.Series]:
@@ -32,10 +45,16 @@ def forward_pe_on(fwd_pe: pd.DataFrame, as_of) -> tuple[pd.Timestamp, pd.Series]
 def pick_fundamentals(snapshots: dict[str, pd.DataFrame], on) -> tuple[str, pd.DataFrame] | None:
     """The snapshot with an earningsGrowth column dated nearest on or before `on` (else the
     earliest after it); returns (as-of-close date, frame)."""
-    usable = {k: v for k, v in snapshots.items() if "earningsGrowth" in v.columns and v["earningsGrowth"].notna().any()}
+    usable = {
+        k: v
+        for k, v in snapshots.items()
+        if "earningsGrowth" in v.columns and v["earningsGrowth"].notna().any()
+    }
     if not usable:
         return None
-    dated = sorted(((str(v["AsOfClose"].iloc[0]), v) for v in usable.values()), key=lambda kv: kv[0])
+    dated = sorted(
+        ((str(v["AsOfClose"].iloc[0]), v) for v in usable.values()), key=lambda kv: kv[0]
+    )
     before = [kv for kv in dated if pd.Timestamp(kv[0]) <= pd.Timestamp(on)]
     return before[-1] if before else dated[0]
 
@@ -58,7 +77,15 @@ def peg_table(fwd_pe: pd.Series, growth: pd.Series, tickers=AI_LARGE_CAPS) -> pd
         else:
             why = ""
         peg = float(pe) / g_pct if not why else np.nan
-        rows.append({"ticker": t, "forward_pe": float(pe) if pd.notna(pe) else np.nan, "growth_pct": g_pct, "peg": peg, "missing": why})
+        rows.append(
+            {
+                "ticker": t,
+                "forward_pe": float(pe) if pd.notna(pe) else np.nan,
+                "growth_pct": g_pct,
+                "peg": peg,
+                "missing": why,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -89,11 +116,38 @@ def render(
         for peg, ls in ((0.25, ":"), (0.5, ":"), (1.0, "--"), (2.0, "-.")):
             ax.plot(xs, peg * xs, color=style.MUTED, lw=0.9, ls=ls)
             x_lab = min(xhi * 0.8, yhi * 0.8 / peg)
-            ax.text(x_lab, peg * x_lab, f"PEG {peg:g}", fontsize=8, color=style.MUTED, va="bottom", ha="right", rotation=0)
+            ax.text(
+                x_lab,
+                peg * x_lab,
+                f"PEG {peg:g}",
+                fontsize=8,
+                color=style.MUTED,
+                va="bottom",
+                ha="right",
+                rotation=0,
+            )
         vmax = max(1.5, float(ok["peg"].max()) if len(ok) else 1.5)
-        sc = ax.scatter(ok["growth_pct"], ok["forward_pe"], c=ok["peg"], cmap="viridis_r", s=90, edgecolor=style.INK, lw=0.6, zorder=5, vmin=0, vmax=vmax)
+        sc = ax.scatter(
+            ok["growth_pct"],
+            ok["forward_pe"],
+            c=ok["peg"],
+            cmap="viridis_r",
+            s=90,
+            edgecolor=style.INK,
+            lw=0.6,
+            zorder=5,
+            vmin=0,
+            vmax=vmax,
+        )
         for i, (_, r) in enumerate(ok.sort_values("growth_pct").iterrows()):
-            ax.annotate(r["ticker"], (r["growth_pct"], r["forward_pe"]), xytext=(7, 7 if i % 2 == 0 else -13), textcoords="offset points", fontsize=9, fontweight="bold")
+            ax.annotate(
+                r["ticker"],
+                (r["growth_pct"], r["forward_pe"]),
+                xytext=(7, 7 if i % 2 == 0 else -13),
+                textcoords="offset points",
+                fontsize=9,
+                fontweight="bold",
+            )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(xlo, xhi)
@@ -114,11 +168,27 @@ def render(
             g_s = f"{r['growth_pct']:.0f}%" if pd.notna(r["growth_pct"]) else "-"
             peg_s = f"{r['peg']:.2f}" if pd.notna(r["peg"]) else "-"
             lines.append(f"{r['ticker']:<6}{pe_s:>8}{g_s:>8}{peg_s:>6}")
-        fig.text(0.745, 0.8, "\n".join(lines), family="DejaVu Sans Mono", fontsize=8.5, va="top", ha="left")
+        fig.text(
+            0.745,
+            0.8,
+            "\n".join(lines),
+            family="DejaVu Sans Mono",
+            fontsize=8.5,
+            va="top",
+            ha="left",
+        )
         miss = tab[tab["missing"] != ""]
         if len(miss):
-            fig.text(0.745, 0.8 - 0.032 * (len(lines) + 1), "Missing / not plotted:\n" + "\n".join(f"{r['ticker']}: {r['missing']}" for _, r in miss.iterrows()),
-                     fontsize=8, va="top", ha="left", color=style.DOWN)
+            fig.text(
+                0.745,
+                0.8 - 0.032 * (len(lines) + 1),
+                "Missing / not plotted:\n"
+                + "\n".join(f"{r['ticker']}: {r['missing']}" for _, r in miss.iterrows()),
+                fontsize=8,
+                va="top",
+                ha="left",
+                color=style.DOWN,
+            )
         style.header(
             fig,
             "AI large caps: forward P/E vs earnings growth (PEG)",
@@ -127,17 +197,30 @@ def render(
             footer="Caveat: the P/E uses next-fiscal-year EPS while growth is the latest quarter's YoY earnings growth (yfinance earningsGrowth), so PEG here mixes horizons. "
             "No value is estimated or filled in.",
         )
-    numbers = {"pe_date": str(pe_day.date()), "growth_date": g_day, "table": tab.to_dict(orient="records")}
+    numbers = {
+        "pe_date": str(pe_day.date()),
+        "growth_date": g_day,
+        "table": tab.to_dict(orient="records"),
+    }
     stale = pd.Timestamp(as_of) > pe_day + pd.Timedelta(days=3)
     meta = style.ChartMeta(
         title="AI large caps valuation: forward P/E vs earnings growth (PEG)",
         caption=(
             f"Forward P/E on {pe_day.date()} against quarterly earnings growth as of {g_day}: "
-            + ", ".join(f"{r['ticker']} {r['peg']:.2f}" for _, r in ok.sort_values("peg").iterrows())
-            + (f". Not plotted: {', '.join(f'{r.ticker} ({r.missing})' for r in miss.itertuples())}." if len(miss) else ".")
+            + ", ".join(
+                f"{r['ticker']} {r['peg']:.2f}" for _, r in ok.sort_values("peg").iterrows()
+            )
+            + (
+                f". Not plotted: {', '.join(f'{r.ticker} ({r.missing})' for r in miss.itertuples())}."
+                if len(miss)
+                else "."
+            )
         ),
         data_span=f"{g_day} .. {pe_day.date()}",
-        sources=[f"FWD_PE_DAILY_2025-09-17_2026-03-20.csv, rows dated {pe_day.date()}", f"FUNDAMENTALS snapshot as of close {g_day} (earningsGrowth)"],
+        sources=[
+            f"FWD_PE_DAILY_2025-09-17_2026-03-20.csv, rows dated {pe_day.date()}",
+            f"FUNDAMENTALS snapshot as of close {g_day} (earningsGrowth)",
+        ],
         kind="measured",
         offline_note=(
             f"The shipped forward P/E ends {pe_day.date()}, before the as-of {pd.Timestamp(as_of).date()}; live values come from yfinance "

@@ -36,13 +36,69 @@ class Claim:
 
 
 NOTES_CLAIMS: tuple[Claim, ...] = (
-    Claim("short_term_level", "Short-term CTA trigger on the S&P 500", "doc 003 part 2.2 and table 1 (GS derivatives desk)", "index points", 6725, 6725, 6725),
-    Claim("medium_term_level", "Next CTA level to defend (compared with the medium-term level)", "doc 004 parts 3.2.2 and 4.2.1", "index points", 6456, 6456, 6456),
-    Claim("position_percentile", "CTA long positioning percentile, mid-November", "doc 003 table 1 (94%-100%)", "percentile (0-100)", 94, 94, 100),
-    Claim("notional", "CTA S&P 500 notional long, mid-November", "doc 003 table 1 (~$165bn)", "USD", 165e9, 165e9, 165e9),
-    Claim("initial_selling", "Initial selling once the trigger broke", "doc 003 table 1 ($40-50bn)", "USD", -45e9, -50e9, -40e9),
-    Claim("down_big_1w", "Selling over one week in a 'down big' tape", "doc 003 part 2.2 ($390bn, GS Cullen Morgan)", "USD", -390e9, -390e9, -390e9),
-    Claim("down_big_1m", "Selling over one month in a 'down big' tape", "doc 003 part 2.2 ($650bn)", "USD", -650e9, -650e9, -650e9),
+    Claim(
+        "short_term_level",
+        "Short-term CTA trigger on the S&P 500",
+        "doc 003 part 2.2 and table 1 (GS derivatives desk)",
+        "index points",
+        6725,
+        6725,
+        6725,
+    ),
+    Claim(
+        "medium_term_level",
+        "Next CTA level to defend (compared with the medium-term level)",
+        "doc 004 parts 3.2.2 and 4.2.1",
+        "index points",
+        6456,
+        6456,
+        6456,
+    ),
+    Claim(
+        "position_percentile",
+        "CTA long positioning percentile, mid-November",
+        "doc 003 table 1 (94%-100%)",
+        "percentile (0-100)",
+        94,
+        94,
+        100,
+    ),
+    Claim(
+        "notional",
+        "CTA S&P 500 notional long, mid-November",
+        "doc 003 table 1 (~$165bn)",
+        "USD",
+        165e9,
+        165e9,
+        165e9,
+    ),
+    Claim(
+        "initial_selling",
+        "Initial selling once the trigger broke",
+        "doc 003 table 1 ($40-50bn)",
+        "USD",
+        -45e9,
+        -50e9,
+        -40e9,
+    ),
+    Claim(
+        "down_big_1w",
+        "Selling over one week in a 'down big' tape",
+        "doc 003 part 2.2 ($390bn, GS Cullen Morgan)",
+        "USD",
+        -390e9,
+        -390e9,
+        -390e9,
+    ),
+    Claim(
+        "down_big_1m",
+        "Selling over one month in a 'down big' tape",
+        "doc 003 part 2.2 ($650bn)",
+        "USD",
+        -650e9,
+        -650e9,
+        -650e9,
+    ),
 )
 
 WHY = {
@@ -91,7 +147,9 @@ def _last_on_or_before(index: pd.DatetimeIndex, when) -> pd.Timestamp:
     return index[index <= pd.Timestamp(when)][-1]
 
 
-def initial_selling(history: pd.DataFrame, params: CTAParams, start, end) -> tuple[float, pd.Timestamp | None]:
+def initial_selling(
+    history: pd.DataFrame, params: CTAParams, start, end
+) -> tuple[float, pd.Timestamp | None]:
     """Cumulative notional change from the first short-term break in [start, end] through `end`."""
     h = params.horizons[0]
     win = history.loc[pd.Timestamp(start) : pd.Timestamp(end)]
@@ -119,8 +177,14 @@ def claims_table(history: pd.DataFrame, scenarios: pd.DataFrame, params: CTAPara
     short, medium = params.horizons[0], params.horizons[min(1, len(params.horizons) - 1)]
     rows = []
 
-    def add(c: Claim, date: pd.Timestamp, value: float, low: float, high: float, w0=ws, w1=d1) -> None:
-        implied = params.capacity_usd * c.value / value if c.unit == "USD" and value not in (0.0,) and np.isfinite(value) else np.nan
+    def add(
+        c: Claim, date: pd.Timestamp, value: float, low: float, high: float, w0=ws, w1=d1
+    ) -> None:
+        implied = (
+            params.capacity_usd * c.value / value
+            if c.unit == "USD" and value not in (0.0,) and np.isfinite(value)
+            else np.nan
+        )
         rows.append([
             c.claim_id, c.claim, c.source, c.unit, c.value, c.low, c.high, date, value, low, high, w0, w1,
             value - c.value, value / c.value - 1.0, implied, DEFINITION[c.claim_id], "",
@@ -128,20 +192,61 @@ def claims_table(history: pd.DataFrame, scenarios: pd.DataFrame, params: CTAPara
 
     by_id = {c.claim_id: c for c in NOTES_CLAIMS}
     col = f"level_{short}"
-    add(by_id["short_term_level"], d0, float(history.at[d0, col]), float(win[col].min()), float(win[col].max()))
+    add(
+        by_id["short_term_level"],
+        d0,
+        float(history.at[d0, col]),
+        float(win[col].min()),
+        float(win[col].max()),
+    )
     col = f"level_{medium}"
-    add(by_id["medium_term_level"], d1, float(history.at[d1, col]), float(win[col].min()), float(win[col].max()))
-    add(by_id["position_percentile"], d0, float(history.at[d0, "percentile"]), float(win["percentile"].min()), float(win["percentile"].max()))
-    add(by_id["notional"], d0, float(history.at[d0, "notional_usd"]), float(win["notional_usd"].min()), float(win["notional_usd"].max()))
+    add(
+        by_id["medium_term_level"],
+        d1,
+        float(history.at[d1, col]),
+        float(win[col].min()),
+        float(win[col].max()),
+    )
+    add(
+        by_id["position_percentile"],
+        d0,
+        float(history.at[d0, "percentile"]),
+        float(win["percentile"].min()),
+        float(win["percentile"].max()),
+    )
+    add(
+        by_id["notional"],
+        d0,
+        float(history.at[d0, "notional_usd"]),
+        float(win["notional_usd"].min()),
+        float(win["notional_usd"].max()),
+    )
     sell, first = initial_selling(history, params, ws, d1)
     flows = win["flow_usd"]
-    add(by_id["initial_selling"], first if first is not None else d1, sell, float(flows.min()), float(flows.max()))
+    add(
+        by_id["initial_selling"],
+        first if first is not None else d1,
+        sell,
+        float(flows.min()),
+        float(flows.max()),
+    )
     sc = scenarios[scenarios["as_of"] == d0]
-    for cid, window in (("down_big_1w", params.scenario_windows[0][0]), ("down_big_1m", params.scenario_windows[-1][0])):
+    for cid, window in (
+        ("down_big_1w", params.scenario_windows[0][0]),
+        ("down_big_1m", params.scenario_windows[-1][0]),
+    ):
         sub = sc[(sc["scenario"] == "down_big") & (sc["window"] == window)]
         v = float(sub["flow_usd"].iloc[0]) if len(sub) else float("nan")
         allw = sc[sc["window"] == window]["flow_usd"]
-        add(by_id[cid], d0, v, float(allw.min()) if len(allw) else np.nan, float(allw.max()) if len(allw) else np.nan, d0, d0)
+        add(
+            by_id[cid],
+            d0,
+            v,
+            float(allw.min()) if len(allw) else np.nan,
+            float(allw.max()) if len(allw) else np.nan,
+            d0,
+            d0,
+        )
     out = pd.DataFrame(rows, columns=CLAIM_COLUMNS)
     ctx = {
         "rule": params.rule,

@@ -50,7 +50,14 @@ def closed_form_level(close: np.ndarray, lookback: int, rule: str) -> np.ndarray
     raise ValueError(f"unknown rule {rule!r}")
 
 
-def next_z(price: np.ndarray | float, level: np.ndarray | float, sigma: np.ndarray | float, lookback: int, rule: str, params: CTAParams | None = None) -> np.ndarray:
+def next_z(
+    price: np.ndarray | float,
+    level: np.ndarray | float,
+    sigma: np.ndarray | float,
+    lookback: int,
+    rule: str,
+    params: CTAParams | None = None,
+) -> np.ndarray:
     """The next session's vol-normalized trend z if it closes at `price`, given the level in force."""
     price = np.asarray(price, dtype=float)
     denom = np.asarray(sigma, dtype=float) * np.sqrt(lookback)
@@ -67,14 +74,20 @@ def next_z(price: np.ndarray | float, level: np.ndarray | float, sigma: np.ndarr
     return num / denom
 
 
-def _aggregate_at(price: np.ndarray, levels: list[np.ndarray], sigma: np.ndarray, params: CTAParams) -> np.ndarray:
+def _aggregate_at(
+    price: np.ndarray, levels: list[np.ndarray], sigma: np.ndarray, params: CTAParams
+) -> np.ndarray:
     total = np.zeros(np.broadcast(price, sigma).shape)
     for lvl, lb, w in zip(levels, params.lookbacks, params.norm_weights, strict=True):
-        total = total + w * np.clip(next_z(price, lvl, sigma, lb, params.rule) / params.saturation_z, -1.0, 1.0)
+        total = total + w * np.clip(
+            next_z(price, lvl, sigma, lb, params.rule) / params.saturation_z, -1.0, 1.0
+        )
     return total
 
 
-def _z_of_log_price(rule: str, lookback: int, level: np.ndarray, sigma: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+def _z_of_log_price(
+    rule: str, lookback: int, level: np.ndarray, sigma: np.ndarray
+) -> Callable[[np.ndarray], np.ndarray]:
     """z(x) for x = log P with the per-date constants precomputed (fast inner loop for bisection)."""
     denom = sigma * np.sqrt(lookback)
     if rule == "momentum":
@@ -89,14 +102,19 @@ def _z_of_log_price(rule: str, lookback: int, level: np.ndarray, sigma: np.ndarr
     return lambda x: k * (1.0 - level * np.exp(-x))
 
 
-def aggregate_level_bisect(close: np.ndarray, levels: list[np.ndarray], sigma: np.ndarray, params: CTAParams) -> np.ndarray:
+def aggregate_level_bisect(
+    close: np.ndarray, levels: list[np.ndarray], sigma: np.ndarray, params: CTAParams
+) -> np.ndarray:
     """Vectorized bisection (in log price) for the next-session price where the position changes sign."""
     out = np.full(close.shape, np.nan)
     ok = np.isfinite(sigma) & np.all([np.isfinite(lv) for lv in levels], axis=0)
     if not ok.any():
         return out
     sig = sigma[ok]
-    zs = [_z_of_log_price(params.rule, lb, lv[ok], sig) for lv, lb in zip(levels, params.lookbacks, strict=True)]
+    zs = [
+        _z_of_log_price(params.rule, lb, lv[ok], sig)
+        for lv, lb in zip(levels, params.lookbacks, strict=True)
+    ]
     ws = params.norm_weights
     sat = params.saturation_z
 
@@ -120,7 +138,9 @@ def aggregate_level_bisect(close: np.ndarray, levels: list[np.ndarray], sigma: n
     return out
 
 
-def aggregate_level_brentq(close_t: float, levels: list[float], sigma_t: float, params: CTAParams) -> float:
+def aggregate_level_brentq(
+    close_t: float, levels: list[float], sigma_t: float, params: CTAParams
+) -> float:
     """scipy.optimize.brentq on one date: the next-session price where the position changes sign."""
     if not np.isfinite(sigma_t) or not all(np.isfinite(lv) for lv in levels):
         return float("nan")
@@ -137,7 +157,9 @@ def aggregate_level_brentq(close_t: float, levels: list[float], sigma_t: float, 
     return float(np.exp(brentq(f, a, b, xtol=1e-13, rtol=1e-13, maxiter=200)))
 
 
-def level_arrays(close: np.ndarray, params: CTAParams, *, aggregate: bool = True) -> dict[str, np.ndarray]:
+def level_arrays(
+    close: np.ndarray, params: CTAParams, *, aggregate: bool = True
+) -> dict[str, np.ndarray]:
     """Per-horizon levels (and the aggregate level) in force for t+1, from closes up to t."""
     close = _check_close(close)
     sigma = daily_vol(close, params)
@@ -168,10 +190,27 @@ def level_frame(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd.DataF
     return df
 
 
-LEVEL_COLUMNS = ["as_of", "horizon", "lookback_days", "rule", "close", "level", "distance", "signal", "position", "method", "applies_to"]
+LEVEL_COLUMNS = [
+    "as_of",
+    "horizon",
+    "lookback_days",
+    "rule",
+    "close",
+    "level",
+    "distance",
+    "signal",
+    "position",
+    "method",
+    "applies_to",
+]
 
 
-def levels_table(signals: pd.DataFrame, levels: pd.DataFrame, params: CTAParams, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+def levels_table(
+    signals: pd.DataFrame,
+    levels: pd.DataFrame,
+    params: CTAParams,
+    as_of: pd.Timestamp | None = None,
+) -> pd.DataFrame:
     """Desk-style table of the levels in force after the close of `as_of` (default: the last date).
 
     One row per horizon plus ``aggregate``; ``distance`` = level / close - 1 (decimal fraction),
@@ -188,9 +227,37 @@ def levels_table(signals: pd.DataFrame, levels: pd.DataFrame, params: CTAParams,
     for name, lb in zip(params.horizons, params.lookbacks, strict=True):
         lvl = float(row_l[f"level_{name}"])
         lv_list.append(lvl)
-        rows.append([t, name, lb, params.rule, close_t, lvl, lvl / close_t - 1.0, float(row_s[f"signal_{name}"]), float(row_s["position"]), "closed form", "next session close"])
+        rows.append(
+            [
+                t,
+                name,
+                lb,
+                params.rule,
+                close_t,
+                lvl,
+                lvl / close_t - 1.0,
+                float(row_s[f"signal_{name}"]),
+                float(row_s["position"]),
+                "closed form",
+                "next session close",
+            ]
+        )
     agg = aggregate_level_brentq(close_t, lv_list, sigma_t, params)
-    rows.append([t, "aggregate", params.max_lookback, params.rule, close_t, agg, agg / close_t - 1.0, float(row_s["aggregate"]), float(row_s["position"]), "brentq", "next session close"])
+    rows.append(
+        [
+            t,
+            "aggregate",
+            params.max_lookback,
+            params.rule,
+            close_t,
+            agg,
+            agg / close_t - 1.0,
+            float(row_s["aggregate"]),
+            float(row_s["position"]),
+            "brentq",
+            "next session close",
+        ]
+    )
     out = pd.DataFrame(rows, columns=LEVEL_COLUMNS)
     out["as_of"] = pd.to_datetime(out["as_of"])
     return out

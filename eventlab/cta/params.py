@@ -128,49 +128,128 @@ class CTAParams:
         from eventlab.config import ConfigError
 
         if self.rule not in RULES:
-            raise ConfigError("cta.rule", f"unknown rule {self.rule!r}", f"use one of {', '.join(RULES)}")
-        if not self.horizons or len(self.horizons) != len(self.lookbacks) or len(self.horizons) != len(self.weights):
+            raise ConfigError(
+                "cta.rule", f"unknown rule {self.rule!r}", f"use one of {', '.join(RULES)}"
+            )
+        if (
+            not self.horizons
+            or len(self.horizons) != len(self.lookbacks)
+            or len(self.horizons) != len(self.weights)
+        ):
             raise ConfigError(
                 "cta.horizons",
                 f"horizons {list(self.horizons)}, lookbacks {list(self.lookbacks)} and weights {list(self.weights)} must have the same non-zero length",
                 "give one lookback and one weight per horizon, e.g. short/medium/long = 21/63/252 with weights 1/3 each",
             )
-        if len(set(self.horizons)) != len(self.horizons) or any(not h.isidentifier() for h in self.horizons):
-            raise ConfigError("cta.horizons", f"names must be distinct identifiers, got {list(self.horizons)}", "e.g. ('short', 'medium', 'long')")
+        if len(set(self.horizons)) != len(self.horizons) or any(
+            not h.isidentifier() for h in self.horizons
+        ):
+            raise ConfigError(
+                "cta.horizons",
+                f"names must be distinct identifiers, got {list(self.horizons)}",
+                "e.g. ('short', 'medium', 'long')",
+            )
         if any((not isinstance(n, int)) or n < 2 for n in self.lookbacks):
-            raise ConfigError("cta.lookbacks", f"must be integers >= 2 (sessions), got {list(self.lookbacks)}", "e.g. (21, 63, 252)")
+            raise ConfigError(
+                "cta.lookbacks",
+                f"must be integers >= 2 (sessions), got {list(self.lookbacks)}",
+                "e.g. (21, 63, 252)",
+            )
         if self.rule == "ewmac" and any(n < 8 for n in self.lookbacks):
-            raise ConfigError("cta.lookbacks", "the ewmac rule needs lookbacks >= 8 (fast span = lookback / 4 >= 2)", "use lookbacks of 8 sessions or more")
+            raise ConfigError(
+                "cta.lookbacks",
+                "the ewmac rule needs lookbacks >= 8 (fast span = lookback / 4 >= 2)",
+                "use lookbacks of 8 sessions or more",
+            )
         if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-            raise ConfigError("cta.weights", f"must be non-negative with a positive sum, got {list(self.weights)}", "e.g. (1/3, 1/3, 1/3)")
+            raise ConfigError(
+                "cta.weights",
+                f"must be non-negative with a positive sum, got {list(self.weights)}",
+                "e.g. (1/3, 1/3, 1/3)",
+            )
         if not self.saturation_z > 0:
-            raise ConfigError("cta.saturation_z", f"must be > 0, got {self.saturation_z!r}", "use 1.0 (a 1-sigma trend gives a full position)")
+            raise ConfigError(
+                "cta.saturation_z",
+                f"must be > 0, got {self.saturation_z!r}",
+                "use 1.0 (a 1-sigma trend gives a full position)",
+            )
         if self.vol_span < 2 or not (1 <= self.vol_min_periods <= 10 * self.vol_span):
-            raise ConfigError("cta.vol_span", f"span {self.vol_span} / min periods {self.vol_min_periods} invalid", "use a span >= 2, e.g. 35, and min periods e.g. 20")
+            raise ConfigError(
+                "cta.vol_span",
+                f"span {self.vol_span} / min periods {self.vol_min_periods} invalid",
+                "use a span >= 2, e.g. 35, and min periods e.g. 20",
+            )
         if not (0 < self.vol_target < 2):
-            raise ConfigError("cta.vol_target", f"must be an annualized fraction in (0, 2), got {self.vol_target!r}", "use 0.15 for 15% (a fraction, not percent)")
+            raise ConfigError(
+                "cta.vol_target",
+                f"must be an annualized fraction in (0, 2), got {self.vol_target!r}",
+                "use 0.15 for 15% (a fraction, not percent)",
+            )
         if not self.max_scale > 0:
             raise ConfigError("cta.max_scale", f"must be > 0, got {self.max_scale!r}", "use 1.0")
         if not (0 < self.vol_floor < self.vol_target):
-            raise ConfigError("cta.vol_floor", f"must be in (0, vol_target), got {self.vol_floor!r}", "use 0.01")
+            raise ConfigError(
+                "cta.vol_floor", f"must be in (0, vol_target), got {self.vol_floor!r}", "use 0.01"
+            )
         if self.trading_days not in range(200, 370):
-            raise ConfigError("cta.trading_days", f"got {self.trading_days!r}", "use 252 for equity indices")
+            raise ConfigError(
+                "cta.trading_days", f"got {self.trading_days!r}", "use 252 for equity indices"
+            )
         if not self.capacity_usd > 0:
-            raise ConfigError("cta.capacity_usd", f"must be a positive USD amount, got {self.capacity_usd!r}", "e.g. 200e9 for $200bn")
+            raise ConfigError(
+                "cta.capacity_usd",
+                f"must be a positive USD amount, got {self.capacity_usd!r}",
+                "e.g. 200e9 for $200bn",
+            )
         if self.percentile_min_periods < 1:
-            raise ConfigError("cta.percentile_min_periods", f"must be >= 1, got {self.percentile_min_periods}", "use 252")
-        if self.percentile_lookback is not None and self.percentile_lookback < self.percentile_min_periods:
-            raise ConfigError("cta.percentile_lookback", "must be None (expanding) or >= percentile_min_periods", "use None or e.g. 2520 (10 years)")
+            raise ConfigError(
+                "cta.percentile_min_periods",
+                f"must be >= 1, got {self.percentile_min_periods}",
+                "use 252",
+            )
+        if (
+            self.percentile_lookback is not None
+            and self.percentile_lookback < self.percentile_min_periods
+        ):
+            raise ConfigError(
+                "cta.percentile_lookback",
+                "must be None (expanding) or >= percentile_min_periods",
+                "use None or e.g. 2520 (10 years)",
+            )
         if not (0 <= self.break_lookback <= self.replay_pre):
-            raise ConfigError("cta.break_lookback", f"must be in [0, replay_pre], got {self.break_lookback}", "use 5 (one week)")
+            raise ConfigError(
+                "cta.break_lookback",
+                f"must be in [0, replay_pre], got {self.break_lookback}",
+                "use 5 (one week)",
+            )
         if self.replay_pre < 1 or self.replay_post < 1:
-            raise ConfigError("cta.replay_post", "replay window must extend at least one session each side", "use 20 and 20")
+            raise ConfigError(
+                "cta.replay_post",
+                "replay window must extend at least one session each side",
+                "use 20 and 20",
+            )
         if not self.scenario_windows or any(d < 1 for _, d in self.scenario_windows):
-            raise ConfigError("cta.scenario_windows", f"got {list(self.scenario_windows)}", "e.g. (('1w', 5), ('1m', 21))")
+            raise ConfigError(
+                "cta.scenario_windows",
+                f"got {list(self.scenario_windows)}",
+                "e.g. (('1w', 5), ('1m', 21))",
+            )
         if any(m <= 0 for m in self.scenario_std_multiples) or not self.down_big_std > 0:
-            raise ConfigError("cta.scenario_std_multiples", "std multiples must be positive (signs are applied for up/down)", "e.g. (1.0, 2.0) and down_big_std=3.0")
+            raise ConfigError(
+                "cta.scenario_std_multiples",
+                "std multiples must be positive (signs are applied for up/down)",
+                "e.g. (1.0, 2.0) and down_big_std=3.0",
+            )
         if not (self.claims_window_start <= self.claims_date <= self.claims_window_end):
-            raise ConfigError("cta.claims_date", f"{self.claims_date} must lie in [{self.claims_window_start}, {self.claims_window_end}]", "e.g. 2025-11-10 <= 2025-11-14 <= 2025-11-20")
+            raise ConfigError(
+                "cta.claims_date",
+                f"{self.claims_date} must lie in [{self.claims_window_start}, {self.claims_window_end}]",
+                "e.g. 2025-11-10 <= 2025-11-14 <= 2025-11-20",
+            )
         if self.claims_window_end < self.claims_date:
-            raise ConfigError("cta.claims_window_end", f"{self.claims_window_end} is before claims_date {self.claims_date}", "set it on or after claims_date")
+            raise ConfigError(
+                "cta.claims_window_end",
+                f"{self.claims_window_end} is before claims_date {self.claims_date}",
+                "set it on or after claims_date",
+            )
         return self

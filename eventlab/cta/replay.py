@@ -53,7 +53,11 @@ def full_history_loop(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd
         if t >= 1:
             r = math.log(c[t] / c[t - 1])
             var = r * r if var is None else (1 - a_vol) * var + a_vol * r * r
-        sigma = max(math.sqrt(var), floor) if (var is not None and t >= params.vol_min_periods) else math.nan
+        sigma = (
+            max(math.sqrt(var), floor)
+            if (var is not None and t >= params.vol_min_periods)
+            else math.nan
+        )
         sigmas.append(sigma)
         sigma_prev = sigmas[t - 1] if t >= 1 else math.nan
         row: dict[str, float] = {"close": c[t]}
@@ -87,20 +91,38 @@ def full_history_loop(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd
                     lvl = ((1 - as_) * slow[h] - (1 - af) * fast[h]) / (af - as_)
             row[f"level_{h}"] = lvl
             level_list.append(lvl)
-        scale = min(params.max_scale, params.vol_target / (sigma_prev * math.sqrt(params.trading_days))) if not math.isnan(sigma_prev) else math.nan
-        pos = min(1.0, max(-1.0, scale * agg)) if not math.isnan(agg) and not math.isnan(scale) else math.nan
-        row.update(aggregate=agg, vol_scale=scale, position=pos, notional_usd=pos * params.capacity_usd)
+        scale = (
+            min(params.max_scale, params.vol_target / (sigma_prev * math.sqrt(params.trading_days)))
+            if not math.isnan(sigma_prev)
+            else math.nan
+        )
+        pos = (
+            min(1.0, max(-1.0, scale * agg))
+            if not math.isnan(agg) and not math.isnan(scale)
+            else math.nan
+        )
+        row.update(
+            aggregate=agg, vol_scale=scale, position=pos, notional_usd=pos * params.capacity_usd
+        )
         row["flow_usd"] = row["notional_usd"] - rows[-1]["notional_usd"] if rows else math.nan
         pct = math.nan
         if not math.isnan(pos):
             positions_valid.append(pos)
-            hist = positions_valid if params.percentile_lookback is None else positions_valid[-params.percentile_lookback :]
+            hist = (
+                positions_valid
+                if params.percentile_lookback is None
+                else positions_valid[-params.percentile_lookback :]
+            )
             if len(positions_valid) >= params.percentile_min_periods:
                 pct = 100.0 * sum(1 for x in hist if x <= pos) / len(hist)
         row["percentile"] = pct
         row["vol_ann"] = sigma_prev * math.sqrt(params.trading_days)
         # aggregate level: the next close P at which the recomputed next-session position changes sign
-        row["level_aggregate"] = _loop_aggregate_level(c, fast, slow, sigma, params) if all(not math.isnan(x) for x in level_list) else math.nan
+        row["level_aggregate"] = (
+            _loop_aggregate_level(c, fast, slow, sigma, params)
+            if all(not math.isnan(x) for x in level_list)
+            else math.nan
+        )
         rows.append(row)
     df = pd.DataFrame(rows, index=close_s.index)
     for h in (*params.horizons, "aggregate"):
@@ -108,13 +130,15 @@ def full_history_loop(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd
     return df
 
 
-def _loop_aggregate_level(c: list[float], fast: dict, slow: dict, sigma: float, params: CTAParams) -> float:
+def _loop_aggregate_level(
+    c: list[float], fast: dict, slow: dict, sigma: float, params: CTAParams
+) -> float:
     t1 = len(c)  # index of the hypothetical next session
 
     def agg_next(logp: float) -> float:
         p = math.exp(logp)
         total = 0.0
-        for (h, lb, w) in zip(params.horizons, params.lookbacks, params.norm_weights, strict=True):
+        for h, lb, w in zip(params.horizons, params.lookbacks, params.norm_weights, strict=True):
             if params.rule == "momentum":
                 tr = math.log(p / c[t1 - lb])
             elif params.rule == "sma":
@@ -159,7 +183,9 @@ def event_replays(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams
         w = history.iloc[lo:hi][keep].copy()
         w.insert(0, "offset", np.arange(lo - i, hi - i))
         w.insert(0, "event_date", d)
-        w["cum_flow_usd"] = (w["notional_usd"] - float(history["notional_usd"].iloc[i - 1])) if i >= 1 else np.nan
+        w["cum_flow_usd"] = (
+            (w["notional_usd"] - float(history["notional_usd"].iloc[i - 1])) if i >= 1 else np.nan
+        )
         w.loc[w["offset"] < 0, "cum_flow_usd"] = np.nan
         frames.append(w.rename_axis("date").reset_index())
     cols = ["event_date", "date", "offset", *keep, "cum_flow_usd"]

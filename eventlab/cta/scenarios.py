@@ -54,13 +54,17 @@ def scenario_path(p0: float, sigma_daily: float, multiple: float, days: int) -> 
     return p0 * np.exp(multiple * sigma_daily * np.sqrt(days) * k / days)
 
 
-def scenario_daily(close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None) -> pd.DataFrame:
+def scenario_daily(
+    close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None
+) -> pd.DataFrame:
     """Day-by-day model along every scenario path (day 0 = the as-of close)."""
     i0 = resolve_as_of(close.index, as_of)
     hist = close.to_numpy(dtype=float)[: i0 + 1]
     sigma = float(daily_vol(hist, params)[-1])
     if not np.isfinite(sigma):
-        raise ValueError(f"as-of {close.index[i0].date()} is inside the model's warm-up; pick a later date")
+        raise ValueError(
+            f"as-of {close.index[i0].date()} is inside the model's warm-up; pick a later date"
+        )
     frames = []
     for window, days in params.scenario_windows:
         for name, m in scenario_specs(params):
@@ -78,7 +82,9 @@ def scenario_daily(close: pd.Series, params: CTAParams, as_of: dt.date | pd.Time
                         "close": np.concatenate([[hist[-1]], path]),
                         "position": arr["position"][sl],
                         "notional_usd": arr["notional_usd"][sl],
-                        "flow_usd": np.concatenate([[0.0], arr["flow_usd"][i0 + 1 : i0 + days + 1]]),
+                        "flow_usd": np.concatenate(
+                            [[0.0], arr["flow_usd"][i0 + 1 : i0 + days + 1]]
+                        ),
                         "vol_ann": sigma * np.sqrt(params.trading_days),
                     }
                 )
@@ -86,7 +92,9 @@ def scenario_daily(close: pd.Series, params: CTAParams, as_of: dt.date | pd.Time
     return pd.concat(frames, ignore_index=True)
 
 
-def scenario_table(close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None) -> pd.DataFrame:
+def scenario_table(
+    close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None
+) -> pd.DataFrame:
     """One row per (window, scenario): path, positions and USD flows (``flow_usd`` = total)."""
     daily = scenario_daily(close, params, as_of)
     rows = []
@@ -103,7 +111,9 @@ def scenario_table(close: pd.Series, params: CTAParams, as_of: dt.date | pd.Time
     return pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
 
 
-def scenarios_for_dates(close: pd.Series, params: CTAParams, extra_as_of: tuple = ()) -> pd.DataFrame:
+def scenarios_for_dates(
+    close: pd.Series, params: CTAParams, extra_as_of: tuple = ()
+) -> pd.DataFrame:
     """Scenario tables for the latest date and each of `params.scenario_as_of` / `extra_as_of`."""
     dates: list = [None, *params.scenario_as_of, *extra_as_of]
     seen, frames = set(), []

@@ -51,7 +51,9 @@ def _check_close(close: np.ndarray) -> np.ndarray:
     if close.ndim != 1:
         raise ValueError("close must be one-dimensional")
     if close.size and (not np.all(np.isfinite(close)) or np.any(close <= 0)):
-        raise ValueError("close prices must be finite and > 0 (drop or fill missing sessions first)")
+        raise ValueError(
+            "close prices must be finite and > 0 (drop or fill missing sessions first)"
+        )
     return close
 
 
@@ -117,7 +119,9 @@ def squash(z: np.ndarray, params: CTAParams) -> np.ndarray:
 
 def vol_scale(sigma_prev: np.ndarray, params: CTAParams) -> np.ndarray:
     """Volatility-targeting scale min(max_scale, vol_target / annualized sigma_{t-1})."""
-    return np.minimum(params.max_scale, params.vol_target / (sigma_prev * np.sqrt(params.trading_days)))
+    return np.minimum(
+        params.max_scale, params.vol_target / (sigma_prev * np.sqrt(params.trading_days))
+    )
 
 
 def expanding_percentile(x: np.ndarray, params: CTAParams) -> np.ndarray:
@@ -134,13 +138,17 @@ def expanding_percentile(x: np.ndarray, params: CTAParams) -> np.ndarray:
     if params.percentile_lookback is None:
         roller = valid.expanding(min_periods=params.percentile_min_periods)
     else:
-        roller = valid.rolling(params.percentile_lookback, min_periods=params.percentile_min_periods)
+        roller = valid.rolling(
+            params.percentile_lookback, min_periods=params.percentile_min_periods
+        )
     ranks = roller.rank(method="max", pct=True).to_numpy() * 100.0
     out[valid.index.to_numpy()] = ranks
     return out
 
 
-def model_arrays(close: np.ndarray, params: CTAParams, *, percentile: bool = True) -> dict[str, np.ndarray]:
+def model_arrays(
+    close: np.ndarray, params: CTAParams, *, percentile: bool = True
+) -> dict[str, np.ndarray]:
     """The whole signal model as arrays aligned with `close` (vectorized, no look-ahead).
 
     Keys: ``sigma`` (daily vol through t), ``sigma_prev`` (through t-1, the one used at t),
@@ -162,7 +170,9 @@ def model_arrays(close: np.ndarray, params: CTAParams, *, percentile: bool = Tru
     position = np.clip(scale * agg, -1.0, 1.0)
     notional = position * params.capacity_usd
     flow = notional - lag(notional)
-    out.update(aggregate=agg, vol_scale=scale, position=position, notional_usd=notional, flow_usd=flow)
+    out.update(
+        aggregate=agg, vol_scale=scale, position=position, notional_usd=notional, flow_usd=flow
+    )
     if percentile:
         out["percentile"] = expanding_percentile(position, params)
     return out

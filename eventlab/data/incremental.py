@@ -20,7 +20,13 @@ from eventlab.data.frames import OHLCV, PRICE_COLS, DataError, ohlc_problems
 DEFAULT_OVERLAP = 10
 # Largest believable one-day close-to-close move per series kind, for new or revised rows.
 # (Worst real index day in the data: 1987-10-19, -20.5%; VIX can double in a day.)
-MAX_DAILY_MOVE: dict[str, float] = {"index": 0.25, "etf": 0.25, "stock": 0.60, "crypto": 0.60, "volatility": 3.0}
+MAX_DAILY_MOVE: dict[str, float] = {
+    "index": 0.25,
+    "etf": 0.25,
+    "stock": 0.60,
+    "crypto": 0.60,
+    "volatility": 3.0,
+}
 REVISION_RTOL = 1e-6  # below this a difference is float noise, not a revision
 SEAM_MAX_REVISION = 0.02  # a single overlap row moving more than 2% is a level discontinuity
 RESCALE_BOUNDS = (0.80, 1.0 + 1e-4)  # dividend re-adjustment of an adjusted series: F in [0.8, 1]
@@ -32,7 +38,9 @@ class BlockedUpdateError(DataError):
     def __init__(self, series: str, cause: str) -> None:
         self.series = series
         self.cause = cause
-        super().__init__(f"{series}: update blocked - {cause}. The stored series was kept unchanged.")
+        super().__init__(
+            f"{series}: update blocked - {cause}. The stored series was kept unchanged."
+        )
 
 
 @dataclass
@@ -55,14 +63,24 @@ class MergeReport:
         return bool(self.new_rows or self.revised_rows or self.rescale_factor is not None)
 
     def to_metadata(self) -> dict:
-        out = {f"incremental/{k}": v for k, v in asdict(self).items() if k not in ("series", "revised_examples")}
-        out["incremental/revised_examples"] = "; ".join(
-            f"{e['date']} {e['column']}: {e['stored']:.6g} -> {e['fetched']:.6g}" for e in self.revised_examples
-        ) or "-"
+        out = {
+            f"incremental/{k}": v
+            for k, v in asdict(self).items()
+            if k not in ("series", "revised_examples")
+        }
+        out["incremental/revised_examples"] = (
+            "; ".join(
+                f"{e['date']} {e['column']}: {e['stored']:.6g} -> {e['fetched']:.6g}"
+                for e in self.revised_examples
+            )
+            or "-"
+        )
         return {k: ("-" if v is None else v) for k, v in out.items()}
 
 
-def plan_fetch(stored: pd.DataFrame | None, default_start: dt.date, overlap: int = DEFAULT_OVERLAP) -> dt.date:
+def plan_fetch(
+    stored: pd.DataFrame | None, default_start: dt.date, overlap: int = DEFAULT_OVERLAP
+) -> dt.date:
     """Where the next fetch starts: `overlap` stored sessions before the stored end, or `default_start`."""
     if overlap < 1:
         raise ValueError(f"overlap must be >= 1 session, got {overlap}")
@@ -125,7 +143,10 @@ def merge_incremental(
         recent = stored.tail(DEFAULT_OVERLAP)
         lost = [c for c in OHLCV if recent[c].notna().any() and fetched[c].isna().all()]
         if lost:
-            raise BlockedUpdateError(series, f"fetched frame lost column(s) {lost} (all values missing, stored series has them)")
+            raise BlockedUpdateError(
+                series,
+                f"fetched frame lost column(s) {lost} (all values missing, stored series has them)",
+            )
 
     common = stored.index.intersection(fetched.index)
     rep.overlap_rows = len(common)
@@ -147,7 +168,11 @@ def merge_incremental(
                 if allow_any_rescale or (adjusted and lo <= f_med <= hi):
                     factor = f_med
                 else:
-                    why = "the series is not adjusted" if not adjusted else f"factor outside {RESCALE_BOUNDS} (split?)"
+                    why = (
+                        "the series is not adjusted"
+                        if not adjusted
+                        else f"factor outside {RESCALE_BOUNDS} (split?)"
+                    )
                     raise BlockedUpdateError(
                         series,
                         f"level discontinuity at the seam: every overlap close moved by the factor {f_med:.6f} "
@@ -175,7 +200,12 @@ def merge_incremental(
         for d in hit.index:
             if d not in revised_dates and len(rep.revised_examples) < 5:
                 rep.revised_examples.append(
-                    {"date": d.date().isoformat(), "column": c, "stored": float(stored.loc[d, c]), "fetched": float(fetched.loc[d, c])}
+                    {
+                        "date": d.date().isoformat(),
+                        "column": c,
+                        "stored": float(stored.loc[d, c]),
+                        "fetched": float(fetched.loc[d, c]),
+                    }
                 )
             revised_dates.add(d)
     rep.revised_rows = len(revised_dates)
@@ -192,7 +222,9 @@ def merge_incremental(
 
     # Gates on what changed: new rows and revised rows.
     touched = new_idx.union(pd.DatetimeIndex(sorted(revised_dates)))
-    if not rep.stored_rows:  # first fetch: history is judged by the asset checks, gates guard the recent end
+    if (
+        not rep.stored_rows
+    ):  # first fetch: history is judged by the asset checks, gates guard the recent end
         touched = touched[-DEFAULT_OVERLAP:]
     if len(touched):
         part = merged.loc[touched]

@@ -13,7 +13,9 @@ from eventlab.data.frames import OHLCV, ohlc_problems
 Severity = Literal["ERROR", "WARN"]
 
 
-def expected_last_session(today: dt.date, calendar: str = "NYSE", now: pd.Timestamp | None = None) -> dt.date:
+def expected_last_session(
+    today: dt.date, calendar: str = "NYSE", now: pd.Timestamp | None = None
+) -> dt.date:
     """The most recent session that has closed on `today` (exchange_calendars; holidays aware).
 
     `now` (tz-aware) decides whether today's session has closed yet (early closes included); by
@@ -24,11 +26,19 @@ def expected_last_session(today: dt.date, calendar: str = "NYSE", now: pd.Timest
     import exchange_calendars as xcals
 
     cal = xcals.get_calendar("XNYS")
-    now = pd.Timestamp.now(tz="America/New_York") if now is None else pd.Timestamp(now).tz_convert("America/New_York")
+    now = (
+        pd.Timestamp.now(tz="America/New_York")
+        if now is None
+        else pd.Timestamp(now).tz_convert("America/New_York")
+    )
     ts = pd.Timestamp(today)
     sessions = cal.sessions_in_range(ts - pd.Timedelta(days=14), ts)
     last = sessions[-1]
-    if last.date() == today and now.date() == today and now < cal.session_close(last).tz_convert("America/New_York"):
+    if (
+        last.date() == today
+        and now.date() == today
+        and now < cal.session_close(last).tz_convert("America/New_York")
+    ):
         last = sessions[-2]
     return last.date()
 
@@ -50,13 +60,25 @@ def price_check_results(
     from dagster import AssetCheckSeverity
 
     err, warn = AssetCheckSeverity.ERROR, AssetCheckSeverity.WARN
-    cols_ok = all(c in df.columns for c in OHLCV) and all(pd.api.types.is_float_dtype(df[c]) for c in OHLCV)
+    cols_ok = all(c in df.columns for c in OHLCV) and all(
+        pd.api.types.is_float_dtype(df[c]) for c in OHLCV
+    )
     yield "schema", cols_ok, err, {"columns": ", ".join(map(str, df.columns))}
     idx_ok = bool(df.index.is_monotonic_increasing and not df.index.has_duplicates)
     yield "unique_increasing_dates", idx_ok, err, {"duplicates": int(df.index.duplicated().sum())}
     probs = ohlc_problems(df)
-    yield "ohlc_consistent", probs["high_below_body"] + probs["low_above_body"] == 0, err, {k: v for k, v in probs.items()}
-    yield "positive_prices", probs["nonpositive_price"] == 0, err, {"nonpositive": probs["nonpositive_price"]}
+    yield (
+        "ohlc_consistent",
+        probs["high_below_body"] + probs["low_above_body"] == 0,
+        err,
+        {k: v for k, v in probs.items()},
+    )
+    yield (
+        "positive_prices",
+        probs["nonpositive_price"] == 0,
+        err,
+        {"nonpositive": probs["nonpositive_price"]},
+    )
     if len(df) == 0:
         yield "fresh", False, err, {"reason": "empty frame"}
         return
@@ -65,15 +87,25 @@ def price_check_results(
     expected = expected_last_session(today, series.calendar)
     lag = (expected - last).days
     if served_by == "snapshot":
-        yield "fresh", True, warn, {
-            "last_date": last.isoformat(),
-            "expected_if_live": expected.isoformat(),
-            "calendar_days_behind_live": lag,
-            "note": "snapshot data: freshness is the snapshot's as-of date; run with the yfinance source to refresh",
-        }
+        yield (
+            "fresh",
+            True,
+            warn,
+            {
+                "last_date": last.isoformat(),
+                "expected_if_live": expected.isoformat(),
+                "calendar_days_behind_live": lag,
+                "note": "snapshot data: freshness is the snapshot's as-of date; run with the yfinance source to refresh",
+            },
+        )
     else:
-        yield "fresh", lag <= 0, warn if intraday else err, {
-            "last_date": last.isoformat(),
-            "expected": expected.isoformat(),
-            "calendar_days_behind": lag,
-        }
+        yield (
+            "fresh",
+            lag <= 0,
+            warn if intraday else err,
+            {
+                "last_date": last.isoformat(),
+                "expected": expected.isoformat(),
+                "calendar_days_behind": lag,
+            },
+        )

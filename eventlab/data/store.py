@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import threading
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -79,7 +79,9 @@ def write_parquet_atomic(df: pd.DataFrame, dest: Path, *, index: bool = True) ->
         df.to_parquet(tmp, engine="pyarrow", index=index)
 
 
-def update_parquet_locked(dest: Path, update: Callable[[pd.DataFrame | None], pd.DataFrame]) -> pd.DataFrame:
+def update_parquet_locked(
+    dest: Path, update: Callable[[pd.DataFrame | None], pd.DataFrame]
+) -> pd.DataFrame:
     """Read `dest` (None if absent), apply `update`, write the result atomically - all under the lock."""
     dest = Path(dest)
     with file_lock(dest):

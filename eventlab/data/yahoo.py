@@ -82,7 +82,9 @@ def classify_failure(series: str, ticker: str, cause: object) -> SourceError:
     low = text.lower()
     if "ratelimit" in name.lower() or "yfratelimiterror" in low or "too many requests" in low:
         return RateLimitedError(series, ticker, f"rate limited by Yahoo (YFRateLimitError): {text}")
-    if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)) or any(w in low for w in _NETWORK_WORDS):
+    if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)) or any(
+        w in low for w in _NETWORK_WORDS
+    ):
         return SourceUnavailableError(series, ticker, f"network error, Yahoo unreachable: {text}")
     if isinstance(cause, BaseException):
         return SourceError(series, ticker, f"download failed: {text}")
@@ -125,7 +127,11 @@ def _flatten_columns(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
             out = raw
             for lv in sorted(other, reverse=True):
                 keys = list(dict.fromkeys(out.columns.get_level_values(lv)))
-                pick = ticker if ticker in keys else (ticker.upper() if ticker.upper() in keys else None)
+                pick = (
+                    ticker
+                    if ticker in keys
+                    else (ticker.upper() if ticker.upper() in keys else None)
+                )
                 if pick is None and len(keys) == 1:
                     pick = keys[0]
                 if pick is None:
@@ -140,7 +146,9 @@ def _now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC")
 
 
-def drop_partial_bar(df: pd.DataFrame, *, calendar: str = "NYSE", now: pd.Timestamp | None = None) -> tuple[pd.DataFrame, bool]:
+def drop_partial_bar(
+    df: pd.DataFrame, *, calendar: str = "NYSE", now: pd.Timestamp | None = None
+) -> tuple[pd.DataFrame, bool]:
     """Drop the last row if it is the session still in progress at `now`.
 
     NYSE: the row dated today's session while `now` is before that session's close (early closes
@@ -166,10 +174,8 @@ def drop_partial_bar(df: pd.DataFrame, *, calendar: str = "NYSE", now: pd.Timest
             partial = False
         else:
             cal = xcals.get_calendar("XNYS")
-            if cal.is_session(last):
-                partial = now < cal.session_close(last)
-            else:
-                partial = False  # a row on a non-session day is judged by the checks, not here
+            # a row on a non-session day is judged by the checks, not here
+            partial = bool(cal.is_session(last) and now < cal.session_close(last))
     return (df.iloc[:-1], True) if partial else (df, False)
 
 
@@ -207,7 +213,9 @@ def fetch_daily(
                 exc.args = (f"{exc.args[0]} - gave up after {attempt + 1} attempts",)
                 raise
             wait = min(max_backoff_s, backoff_s * (2**attempt))
-            logging.getLogger(__name__).warning("%s: %s; retry %d/%d in %.1fs", series, exc.cause, attempt + 1, retries, wait)
+            logging.getLogger(__name__).warning(
+                "%s: %s; retry %d/%d in %.1fs", series, exc.cause, attempt + 1, retries, wait
+            )
             sleep(wait)
             attempt += 1
     try:
@@ -216,14 +224,22 @@ def fetch_daily(
     except DataError as exc:
         raise GarbledFrameError(series, ticker, f"unreadable frame: {exc}") from exc
     except (ValueError, TypeError, KeyError) as exc:
-        raise GarbledFrameError(series, ticker, f"unreadable frame (non-numeric or malformed columns): {exc}") from exc
-    frame, _dropped = drop_partial_bar(frame, calendar=calendar, now=now if now is not None else _now())
+        raise GarbledFrameError(
+            series, ticker, f"unreadable frame (non-numeric or malformed columns): {exc}"
+        ) from exc
+    frame, _dropped = drop_partial_bar(
+        frame, calendar=calendar, now=now if now is not None else _now()
+    )
     if frame.empty:
-        raise EmptyFrameError(series, ticker, f"only a partial bar for the current session since {start_s}")
+        raise EmptyFrameError(
+            series, ticker, f"only a partial bar for the current session since {start_s}"
+        )
     return frame
 
 
-def _download_once(download, ticker, start_s, end_s, series, auto_adjust, timeout_s) -> pd.DataFrame:
+def _download_once(
+    download, ticker, start_s, end_s, series, auto_adjust, timeout_s
+) -> pd.DataFrame:
     handler = _Capture(ticker)
     yf_logger = logging.getLogger("yfinance")
     yf_logger.addHandler(handler)
@@ -249,7 +265,11 @@ def _download_once(download, ticker, start_s, end_s, series, auto_adjust, timeou
     if raw is None or len(raw) == 0 or raw.dropna(how="all").empty:
         if handler.messages:
             raise classify_failure(series, ticker, "; ".join(handler.messages))
-        raise EmptyFrameError(series, ticker, f"Yahoo returned an empty frame for start={start_s} (unknown or delisted ticker, or no new sessions)")
+        raise EmptyFrameError(
+            series,
+            ticker,
+            f"Yahoo returned an empty frame for start={start_s} (unknown or delisted ticker, or no new sessions)",
+        )
     return raw
 
 
@@ -264,7 +284,7 @@ def is_reachable(timeout: float = 3.0, host: tuple[str, int] = PROBE_HOST) -> bo
         try:
             with socket.create_connection(host, timeout=timeout):
                 result["ok"] = True
-        except OSError:
+        except Exception:  # DNS failure, refused, timeout, anything else: not reachable
             result["ok"] = False
 
     t = threading.Thread(target=probe, name="yahoo-probe", daemon=True)

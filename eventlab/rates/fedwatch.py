@@ -6,11 +6,9 @@ CME's published method, step by step (no Dagster, no network in the core functio
    ``implied_average_rate = 100 - price``.
 2. A target change decided on day ``d`` of a month with ``N`` days takes effect the next day, so
    the month's average is ``(d * r_pre + (N - d) * r_post) / N``.
-3. Solve for the unknown rate: when the following month has no meeting, its contract gives
-   ``r_post`` directly and the meeting month gives ``r_pre``... CME uses whichever side is
-   anchored by a no-meeting month. Here:
-   - ``method="forward"`` (default when the meeting is late in the month, fewer than 8 days
-     after it, or when the next month's price is given): ``r_post = 100 - P_next``,
+3. Solve for the unknown rate, anchoring the other side with a month that has no meeting (as CME does):
+   - ``method="forward"`` (chosen when the meeting falls in the last 8 days of its month and the
+     next month's price is given): ``r_post = 100 - P_next``,
      ``r_pre = (N * avg - (N - d) * r_post) / d``.
    - ``method="backward"``: ``r_pre`` given (the previous no-meeting month's implied average, or
      today's EFFR), ``r_post = (N * avg - d * r_pre) / (N - d)``.
@@ -55,7 +53,11 @@ def implied_rate(price: float) -> float:
 
 def zq_symbol(month: dt.date | str, yahoo: bool = True) -> str:
     """CME/Yahoo symbol for a contract month: 2026-07 -> 'ZQN26.CBT' (yahoo) or 'ZQN26'."""
-    m = dt.date.fromisoformat(f"{month}-01") if isinstance(month, str) and len(month) == 7 else month
+    m = (
+        dt.date.fromisoformat(f"{month}-01")
+        if isinstance(month, str) and len(month) == 7
+        else month
+    )
     if isinstance(m, str):
         m = dt.date.fromisoformat(m)
     sym = f"ZQ{MONTH_CODES[m.month - 1]}{m.year % 100:02d}"
@@ -128,7 +130,9 @@ def meeting_odds(
     avg = implied_rate(meeting_month_price)
     if method == "auto":
         late = (n - d) < 8
-        method = "forward" if next_month_price is not None and (late or pre_rate is None) else "backward"
+        method = (
+            "forward" if next_month_price is not None and (late or pre_rate is None) else "backward"
+        )
     if method == "forward":
         if next_month_price is None:
             raise ValueError("forward method needs next_month_price")
@@ -156,7 +160,14 @@ def yfinance_last_close(symbol: str) -> float | None:
     """Last daily close of one contract from yfinance (None when Yahoo has no data for it)."""
     import yfinance as yf
 
-    df = yf.download(symbol, period="10d", interval="1d", auto_adjust=False, progress=False, multi_level_index=False)
+    df = yf.download(
+        symbol,
+        period="10d",
+        interval="1d",
+        auto_adjust=False,
+        progress=False,
+        multi_level_index=False,
+    )
     if df is None or df.empty or "Close" not in df:
         return None
     close = df["Close"].dropna()
@@ -179,7 +190,9 @@ def live_meeting_odds(
         sym = zq_symbol(m)
         p = fetch(sym)
         if p is None:
-            raise LookupError(f"no price for {sym} from the live source (yfinance); cannot price the {meeting} meeting")
+            raise LookupError(
+                f"no price for {sym} from the live source (yfinance); cannot price the {meeting} meeting"
+            )
         return p
 
     months_with_meetings = {(m.year, m.month) for m in FOMC_DECISIONS}
@@ -190,5 +203,7 @@ def live_meeting_odds(
     if (prv.year, prv.month) not in months_with_meetings:
         return meeting_odds(meeting, p_meet, pre_rate=implied_rate(price(prv)), method="backward")
     if effr is None:
-        raise ValueError("both neighbouring months hold meetings: pass effr (today's effective rate)")
+        raise ValueError(
+            "both neighbouring months hold meetings: pass effr (today's effective rate)"
+        )
     return meeting_odds(meeting, p_meet, pre_rate=effr, method="backward")

@@ -21,7 +21,13 @@ HERE = Path(__file__).parent
 def yf_shape(key: str, ticker: str, rows: int, multi: bool) -> pd.DataFrame:
     df = read_series(key).tail(rows)
     out = pd.DataFrame(
-        {"Close": df["close"], "High": df["high"], "Low": df["low"], "Open": df["open"], "Volume": df["volume"]},
+        {
+            "Close": df["close"],
+            "High": df["high"],
+            "Low": df["low"],
+            "Open": df["open"],
+            "Volume": df["volume"],
+        },
         index=pd.DatetimeIndex(df.index, name="Date"),
     )
     if multi:
