@@ -241,7 +241,9 @@ class StudySettings(dg.ConfigurableResource):
             try:
                 return dt.date.fromisoformat(value)
             except ValueError as exc:
-                raise ConfigError(f"study.{name}", f"{value!r} is not an ISO date", "write it as YYYY-MM-DD") from exc
+                raise ConfigError(
+                    f"study.{name}", f"{value!r} is not an ISO date", "write it as YYYY-MM-DD"
+                ) from exc
 
         return StudyParams(
             index=self.index,

@@ -8,7 +8,6 @@ ephemeral instance when DAGSTER_HOME is unset.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import random
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -37,7 +37,16 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-def loop_core(o: list[float], c: list[float], threshold: float, horizons: tuple[int, ...], window: int, min_cov: float, reps: int, seed: int):
+def loop_core(
+    o: list[float],
+    c: list[float],
+    threshold: float,
+    horizons: tuple[int, ...],
+    window: int,
+    min_cov: float,
+    reps: int,
+    seed: int,
+):
     """The same main-variant computation written as a straightforward row-by-row loop:
     flags, detection, forward returns, descriptive stats, Welch t, Mann-Whitney U, Newey-West
     HAC, a day-by-day block bootstrap and a placebo draw."""
@@ -52,7 +61,9 @@ def loop_core(o: list[float], c: list[float], threshold: float, horizons: tuple[
         for j in range(i - window + 1, i + 1):
             count += genuine[j]
         usable[i] = genuine[i] and count / window >= min_cov
-    events = [i for i in range(1, n) if usable[i] and o[i] / c[i - 1] - 1 > threshold and c[i] < c[i - 1]]
+    events = [
+        i for i in range(1, n) if usable[i] and o[i] / c[i - 1] - 1 > threshold and c[i] < c[i - 1]
+    ]
     event_set = set(events)
     out = {}
     for k in horizons:
@@ -61,8 +72,8 @@ def loop_core(o: list[float], c: list[float], threshold: float, horizons: tuple[
             if usable[i]:
                 ys.append(c[i + k] / c[i] - 1)
                 ds.append(1.0 if i in event_set else 0.0)
-        ev = [y for y, d in zip(ys, ds) if d]
-        base = [y for y, d in zip(ys, ds) if not d]
+        ev = [y for y, d in zip(ys, ds, strict=True) if d]
+        base = [y for y, d in zip(ys, ds, strict=True) if not d]
         m_e, m_b = sum(ev) / len(ev), sum(base) / len(base)
         v_e = sum((x - m_e) ** 2 for x in ev) / (len(ev) - 1)
         v_b = sum((x - m_b) ** 2 for x in base) / (len(base) - 1)
@@ -73,20 +84,23 @@ def loop_core(o: list[float], c: list[float], threshold: float, horizons: tuple[
                 u += 1.0 if x > z else 0.5 if x == z else 0.0
         # OLS on [1, d] and Newey-West with maxlags = k
         nn = len(ys)
-        resid = [y - (m_e if d else m_b) for y, d in zip(ys, ds)]
+        resid = [y - (m_e if d else m_b) for y, d in zip(ys, ds, strict=True)]
+        # Newey-West meat S = sum_l w_l * sum_t (g_t g_{t-l}' + g_{t-l} g_t'), g_t = x_t * u_t,
+        # x_t = (1, d_t); the lag-0 term is counted once.
         s00 = s01 = s11 = 0.0
         for lag in range(0, k + 1):
             w = 1.0 if lag == 0 else 1 - lag / (k + 1)
+            mult = 1.0 if lag == 0 else 2.0
             for t in range(lag, nn):
                 a0, a1 = resid[t], resid[t] * ds[t]
                 b0, b1 = resid[t - lag], resid[t - lag] * ds[t - lag]
-                f = w if lag == 0 else w
-                s00 += f * (a0 * b0 if lag == 0 else a0 * b0 + b0 * a0)
-                s01 += f * (a0 * b1 if lag == 0 else a0 * b1 + b0 * a1)
-                s11 += f * (a1 * b1 if lag == 0 else a1 * b1 + b1 * a1)
+                s00 += w * mult * a0 * b0
+                s01 += w * (a0 * b1 if lag == 0 else a0 * b1 + b0 * a1)
+                s11 += w * mult * a1 * b1
         ne = len(ev)
+        # (X'X)^-1 for X = [1, d]: [[ne, -ne], [-ne, nn]] / (nn * ne - ne^2)
         det = nn * ne - ne * ne
-        i00, i01, i11 = ne / det, -ne / det, nn / det
+        i01, i11 = -ne / det, nn / det
         var1 = i01 * (s00 * i01 + s01 * i11) + i11 * (s01 * i01 + s11 * i11)
         hac_t = (m_e - m_b) / math.sqrt(var1 * nn / (nn - 2))
         block = max(k, 5)
@@ -135,7 +149,9 @@ def core_benchmarks(repeat: int, with_loops: bool = True) -> dict[str, float]:
     )  # fmt: skip
     res["loop_main_s"] = time.perf_counter() - t0
     # The loop must compute the same numbers, not just take the same time.
-    assert [px.index[i] for i in loop_events] == list(v.events["date"]), "loop and vectorized events disagree"
+    assert [px.index[i] for i in loop_events] == list(v.events["date"]), (
+        "loop and vectorized events disagree"
+    )
     for k, (ne, mean, _, welch, u, hac_t, _, _) in loop_stats.items():
         row = stats[stats["horizon"] == k].iloc[0]
         assert ne == row["n_events_with_horizon"] and abs(mean - row["event_mean"]) < 1e-12
@@ -158,12 +174,24 @@ def job_benchmark() -> dict[str, object]:
     """`python -m pipelines.run` in a fresh process (warm: dependencies installed)."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DAGSTER_HOME": tmp}
-        cmd = [sys.executable, "-m", "pipelines.run", "--reports", f"{tmp}/reports", "--warehouse", f"{tmp}/warehouse"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pipelines.run",
+            "--reports",
+            f"{tmp}/reports",
+            "--warehouse",
+            f"{tmp}/warehouse",
+        ]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        out: dict[str, object] = {"main_job_wall_s": round(wall, 2), "main_job_peak_rss_mb": round(peak, 1), "main_job_ok": proc.returncode == 0}
+        out: dict[str, object] = {
+            "main_job_wall_s": round(wall, 2),
+            "main_job_peak_rss_mb": round(peak, 1),
+            "main_job_ok": proc.returncode == 0,
+        }
         manifests = list(Path(tmp, "reports").glob("20*/manifest.json"))
         if manifests:
             timings = json.loads(manifests[0].read_text()).get("timings_s", {})
@@ -178,7 +206,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--skip-job", action="store_true")
-    ap.add_argument("--skip-cta-loop", action="store_true", help="skip the ~20 s row-by-row CTA replay")
+    ap.add_argument(
+        "--skip-cta-loop", action="store_true", help="skip the ~20 s row-by-row CTA replay"
+    )
     args = ap.parse_args()
     results: dict[str, object] = {}
     if not args.skip_job:

@@ -16,21 +16,29 @@ class DataError(ValueError):
 def normalize_ohlcv(df: pd.DataFrame, series: str, *, intraday: bool = False) -> pd.DataFrame:
     """Lower-case OHLCV columns, float prices, a sorted unique DatetimeIndex named date/timestamp."""
     if df is None or len(df) == 0:
-        raise DataError(f"{series}: empty frame (no rows) - the source returned nothing for this range")
+        raise DataError(
+            f"{series}: empty frame (no rows) - the source returned nothing for this range"
+        )
     out = df.copy()
     out.columns = [str(c).strip().lower().replace(" ", "_") for c in out.columns]
     if "adj_close" in out.columns and "close" not in out.columns:
         out = out.rename(columns={"adj_close": "close"})
     missing = [c for c in ("open", "close") if c not in out.columns]
     if missing:
-        raise DataError(f"{series}: missing column(s) {missing}; got {list(out.columns)} - the source format changed or is garbled")
+        raise DataError(
+            f"{series}: missing column(s) {missing}; got {list(out.columns)} - the source format changed or is garbled"
+        )
     for c in OHLCV:
         if c not in out.columns:
             out[c] = np.nan
     out = out[list(OHLCV)].astype("float64")
     idx = pd.DatetimeIndex(pd.to_datetime(out.index))
     if intraday:
-        idx = idx.tz_localize("America/New_York") if idx.tz is None else idx.tz_convert("America/New_York")
+        idx = (
+            idx.tz_localize("America/New_York")
+            if idx.tz is None
+            else idx.tz_convert("America/New_York")
+        )
         idx.name = "timestamp"
     else:
         if idx.tz is not None:

@@ -67,7 +67,9 @@ def block_bootstrap_diff_ci(
     csum = np.concatenate([[0.0], np.cumsum(baseline)])
     block_means = (csum[block:] - csum[:-block]) / block
     n_blocks = int(np.ceil(n_b / block))
-    base_means = block_means[rng.integers(0, len(block_means), size=(reps, n_blocks), dtype=np.int32)].mean(axis=1)
+    base_means = block_means[
+        rng.integers(0, len(block_means), size=(reps, n_blocks), dtype=np.int32)
+    ].mean(axis=1)
     diff = ev_means - base_means
     lo, hi = np.quantile(diff, [alpha / 2, 1 - alpha / 2])
     return float(lo), float(hi)
