@@ -98,7 +98,7 @@ def charts(
     t0 = time.perf_counter()
     workers = min(chart_workers(), len(jobs))
     for out in render_many(jobs, out_dir, pd.Timestamp(as_of), workers=workers):
-        thumb = style.thumbnail_b64(out.png)
+        thumb = out.thumbnail_b64 or style.thumbnail_b64(out.png)
         yield dg.MaterializeResult(
             asset_key=chart_key(out.name),
             metadata={

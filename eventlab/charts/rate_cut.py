@@ -236,7 +236,8 @@ def render(
                 f"futures-implied vs Polymarket at 15:00 ET, {numbers['common_days']} common days:\n"
                 f"mean abs. gap {numbers['mae_poly_pp_lag_corrected']:.1f} pp re-dated vs {numbers['mae_poly_pp_as_dated']:.1f} pp as dated\n"
                 f"futures low: {numbers['futures_low']:.0%} on {low.date()}",
-                loc="lower right",
+                loc="upper left",
+                xy=(0.22, 0.975),
                 fontsize=7.5,
             )
         ax.set_title("December 2025 meeting: cut probability by day", loc="left", fontsize=10)

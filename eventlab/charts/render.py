@@ -174,9 +174,10 @@ BY_NAME = {c.name: c for c in CHARTS}
 
 
 def render_one(name: str, inputs: Inputs, out_dir: str | Path, as_of) -> style.ChartOutput:
-    """Draw one chart; the returned ChartOutput carries the render time in seconds."""
+    """Draw one chart and its UI thumbnail; the ChartOutput carries the render time in seconds."""
     t0 = time.perf_counter()
     out = BY_NAME[name].draw(inputs, Path(out_dir), pd.Timestamp(as_of))
+    out.thumbnail_b64 = style.thumbnail_b64(out.png)
     out.seconds = time.perf_counter() - t0
     return out
 

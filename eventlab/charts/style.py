@@ -102,6 +102,7 @@ class ChartOutput:
     meta: ChartMeta
     numbers: dict = field(default_factory=dict)
     seconds: float = 0.0
+    thumbnail_b64: str | None = None  # filled by the renderer (in the worker process)
 
 
 def figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
@@ -152,10 +153,19 @@ def date_axis(ax, fmt: str = "%Y-%m") -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt))
 
 
-def note_box(ax, text: str, loc: str = "upper left", fontsize: float = 8.5) -> None:
-    """A small boxed note inside an axes (used for the computed numbers a chart states)."""
+def note_box(
+    ax,
+    text: str,
+    loc: str = "upper left",
+    fontsize: float = 8.5,
+    xy: tuple[float, float] | None = None,
+) -> None:
+    """A small boxed note inside an axes (used for the computed numbers a chart states);
+    `xy` (axes fraction) overrides the corner given by `loc`."""
     x, ha = (0.015, "left") if "left" in loc else (0.985, "right")
     y, va = (0.975, "top") if "upper" in loc else (0.03, "bottom")
+    if xy is not None:
+        x, y = xy
     ax.text(
         x,
         y,
