@@ -39,6 +39,14 @@ class Chart:
     order: float = 0.0
 
 
+def _outline_position(name: str) -> float:
+    """Charts appear in the research outline's order (the chart registry is the one list)."""
+    from eventlab.charts.render import CHARTS
+
+    names = [c.name for c in CHARTS]
+    return float(names.index(name)) if name in names else float(len(names))
+
+
 def collect_charts(folder: Path) -> list[Chart]:
     """Every charts/*.png in the report folder with its sidecar metadata, in order."""
     out: list[Chart] = []
@@ -67,7 +75,7 @@ def collect_charts(folder: Path) -> list[Chart]:
                 offline_note=meta.get("offline_note"),
                 png_b64=base64.b64encode(png.read_bytes()).decode("ascii"),
                 path=f"charts/{png.name}",
-                order=float(meta.get("order", 0) or 0),
+                order=float(meta.get("order", _outline_position(png.stem))),
             )
         )
     return sorted(out, key=lambda c: (c.order, c.name))
