@@ -143,19 +143,11 @@ def _cell(col: str, v: object) -> str:
     return str(v)
 
 
+from eventlab.cta.levels import LEVEL_COLUMNS  # noqa: E402
+
 CTA_DISPLAY_COLUMNS: dict[str, tuple[str, ...]] = {
-    "cta_levels_latest": (
-        "as_of",
-        "horizon",
-        "lookback_days",
-        "rule",
-        "close",
-        "level",
-        "distance",
-        "signal",
-        "position",
-        "method",
-    ),
+    # the CTA model's own column list, minus the note on which session a level applies to
+    "cta_levels_latest": tuple(c for c in LEVEL_COLUMNS if c != "applies_to"),
     "cta_claims": (
         "claim",
         "unit",

@@ -9,6 +9,7 @@ shipped snapshot's last sessions, so merges against the snapshot line up exactly
 Run: .venv/bin/python tests/recorded/make_recorded.py
 """
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,23 +17,12 @@ import pandas as pd
 from eventlab.data.snapshot import read_series
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+from yf_fakes import to_yf_shape  # noqa: E402  (tests/ is not a package)
 
 
 def yf_shape(key: str, ticker: str, rows: int, multi: bool) -> pd.DataFrame:
-    df = read_series(key).tail(rows)
-    out = pd.DataFrame(
-        {
-            "Close": df["close"],
-            "High": df["high"],
-            "Low": df["low"],
-            "Open": df["open"],
-            "Volume": df["volume"],
-        },
-        index=pd.DatetimeIndex(df.index, name="Date"),
-    )
-    if multi:
-        out.columns = pd.MultiIndex.from_product([out.columns, [ticker]], names=["Price", "Ticker"])
-    return out
+    return to_yf_shape(read_series(key).tail(rows), ticker, multi)
 
 
 def main() -> None:
