@@ -10,7 +10,7 @@ from typing import Literal
 
 import dagster as dg
 import pandas as pd
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from eventlab.config import CONFIG, Series, StudyParams
 from eventlab.data import snapshot
@@ -28,6 +28,14 @@ class Fetched:
     served_by: Literal["snapshot", "yfinance", "warehouse"]
     note: str = ""
     report: MergeReport | None = None
+
+
+# Bounds of PriceSource's numeric fields: (low, high, unit, example), checked by one validator.
+_BOUNDS: dict[str, tuple[float, float, str, float]] = {
+    "overlap_sessions": (1, 500, "", 10),
+    "retries": (0, 10, "", 3),
+    "backoff_s": (0, 300, " seconds", 2),
+}
 
 
 class PriceSource(dg.ConfigurableResource):
@@ -92,28 +100,13 @@ class PriceSource(dg.ConfigurableResource):
             )
         return v
 
-    @field_validator("overlap_sessions")
+    @field_validator("overlap_sessions", "retries", "backoff_s")
     @classmethod
-    def _check_overlap(cls, v: int) -> int:
-        if not (1 <= v <= 500):
+    def _check_bounds(cls, v: float, info: ValidationInfo) -> float:
+        lo, hi, unit, example = _BOUNDS[info.field_name]
+        if not (lo <= v <= hi):
             raise ValueError(
-                f"price_source.overlap_sessions: must be 1..500, got {v}. Fix: use e.g. 10"
-            )
-        return v
-
-    @field_validator("retries")
-    @classmethod
-    def _check_retries(cls, v: int) -> int:
-        if not (0 <= v <= 10):
-            raise ValueError(f"price_source.retries: must be 0..10, got {v}. Fix: use e.g. 3")
-        return v
-
-    @field_validator("backoff_s")
-    @classmethod
-    def _check_backoff(cls, v: float) -> float:
-        if not (0 <= v <= 300):
-            raise ValueError(
-                f"price_source.backoff_s: must be 0..300 seconds, got {v}. Fix: use e.g. 2"
+                f"price_source.{info.field_name}: must be {lo}..{hi}{unit}, got {v}. Fix: use e.g. {example}"
             )
         return v
 

@@ -647,22 +647,8 @@ def compare(value: float, quoted: float, comparator: str, tol: float) -> tuple[b
 
 def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
     """One verdict row for one claim."""
-    base = {
-        c: claim[c]
-        for c in (
-            "id",
-            "topic",
-            "claim",
-            "quote_zh",
-            "quoted_value",
-            "unit",
-            "comparator",
-            "tolerance",
-            "source_doc",
-            "source_section",
-            "method",
-        )
-    }
+    # the claim's own columns, minus the machine-only test parameters and free-text note
+    base = {c: claim[c] for c in CLAIM_COLUMNS if c not in ("params", "note")}
     params = json.loads(claim["params"] or "{}")
     test = TESTS.get(claim["method"])
     if test is None:
