@@ -1,6 +1,8 @@
 """CTA trend-following replica assets: signals, trigger levels, event replays, flow scenarios and
-the notes-vs-replica claims table. Thin wrappers over eventlab.cta (plain functions); parameters
-come from the `cta_settings` resource (defaults: eventlab.config.CONFIG.cta)."""
+the notes-vs-replica claims table. One multi-asset step computes the replica once and emits each
+table as its own asset (any subset can be materialized; a subset computes only what it needs).
+Thin wrappers over eventlab.cta (plain functions); parameters come from the `cta_settings`
+resource (defaults: eventlab.config.CONFIG.cta)."""
 
 import dagster as dg
 import numpy as np
@@ -25,283 +27,229 @@ def _bn(x: float) -> str:
     return f"${x / 1e9:,.1f}bn" if np.isfinite(x) else "n/a"
 
 
-@dg.asset(
-    group_name=GROUP,
-    ins={"prices": PRICES},
-    kinds={"pandas", "parquet"},
-    description="Full-history CTA replica on the S&P 500: per-horizon vol-normalized trend z and signal, "
-    "aggregate, vol scale, position in [-1, 1], notional and flows in USD (assumed capacity), percentile vs own history.",
-)
-def cta_signals(
-    context: dg.AssetExecutionContext, prices: pd.DataFrame, cta_settings: CTASettings
-) -> pd.DataFrame:
-    params = cta_settings.params()
-    df = cta_signals_mod.signal_frame(prices, params)
-    last = df.dropna(subset=["position"]).iloc[-1]
-    context.add_output_metadata(
-        {
+class _Tables:
+    """The CTA tables for one run, each computed on first use (so a subset computes only what it needs)."""
+
+    def __init__(self, prices, events, as_of, folder, params) -> None:
+        self.prices, self.events, self.as_of, self.folder, self.params = (
+            prices, events, as_of, folder, params,
+        )  # fmt: skip
+        self._cache: dict[str, tuple[pd.DataFrame, dict[str, object]]] = {}
+
+    def get(self, name: str) -> tuple[pd.DataFrame, dict[str, object]]:
+        if name not in self._cache:
+            self._cache[name] = getattr(self, name)()
+        return self._cache[name]
+
+    def frame(self, name: str) -> pd.DataFrame:
+        return self.get(name)[0]
+
+    def history(self) -> pd.DataFrame:
+        return _history(self.frame("cta_signals"), self.frame("cta_levels"))
+
+    def csv(self, name: str, df: pd.DataFrame) -> dg.MetadataValue:
+        return dg.MetadataValue.path(write_report_table(self.folder, name, df))
+
+    def cta_signals(self):
+        p = self.params
+        df = cta_signals_mod.signal_frame(self.prices, p)
+        last = df.dropna(subset=["position"]).iloc[-1]
+        return df, {
             **frame_span_metadata(df),
-            "rule": params.rule,
-            "lookbacks": str(list(params.lookbacks)),
-            "capacity_usd": params.capacity_usd,
+            "rule": p.rule,
+            "lookbacks": str(list(p.lookbacks)),
+            "capacity_usd": p.capacity_usd,
             "last_position": float(last["position"]),
             "last_notional": _bn(float(last["notional_usd"])),
             "last_percentile": float(last["percentile"]),
             "preview": md_preview(df.tail(15), floatfmt=".3f"),
         }
-    )
-    return df
 
-
-@dg.asset(
-    group_name=GROUP,
-    ins={"prices": PRICES},
-    kinds={"pandas", "parquet"},
-    description="Full history of trigger levels in force for the next session (per horizon closed form; aggregate by "
-    "root finding) and their distance from the close (level / close - 1).",
-)
-def cta_levels(
-    context: dg.AssetExecutionContext, prices: pd.DataFrame, cta_settings: CTASettings
-) -> pd.DataFrame:
-    params = cta_settings.params()
-    df = cta_levels_mod.level_frame(prices, params)
-    context.add_output_metadata(
-        {
+    def cta_levels(self):
+        df = cta_levels_mod.level_frame(self.prices, self.params)
+        return df, {
             **frame_span_metadata(df),
-            "rule": params.rule,
+            "rule": self.params.rule,
             "preview": md_preview(df.tail(15), floatfmt=".2f"),
         }
-    )
-    return df
 
-
-@dg.asset(
-    group_name=GROUP,
-    ins={"report_as_of": dg.AssetIn()},
-    kinds={"pandas", "csv"},
-    description="Levels in force after the report's as-of close, one row per horizon plus the aggregate; writes cta_levels.csv.",
-)
-def cta_levels_latest(
-    context: dg.AssetExecutionContext,
-    cta_signals: pd.DataFrame,
-    cta_levels: pd.DataFrame,
-    report_as_of: pd.DataFrame,
-    cta_settings: CTASettings,
-    report_settings: ReportSettings,
-) -> pd.DataFrame:
-    params = cta_settings.params()
-    as_of = as_of_date(report_as_of)
-    table = cta_levels_mod.levels_table(cta_signals, cta_levels, params, pd.Timestamp(as_of))
-    path = write_report_table(report_settings.as_of_dir(as_of), "cta_levels.csv", table)
-    context.add_output_metadata(
-        {
-            "as_of": str(as_of),
-            "csv": dg.MetadataValue.path(path),
+    def cta_levels_latest(self):
+        table = cta_levels_mod.levels_table(
+            self.frame("cta_signals"),
+            self.frame("cta_levels"),
+            self.params,
+            pd.Timestamp(self.as_of),
+        )
+        return table, {
+            "as_of": str(self.as_of),
+            "csv": self.csv("cta_levels.csv", table),
             "preview": md_preview(table, floatfmt=".4f"),
         }
-    )
-    return table
 
-
-@dg.asset(
-    group_name=GROUP,
-    ins={"events": dg.AssetIn(key=["events"])},
-    kinds={"pandas", "parquet"},
-    description="Per event x horizon: the level in force at the event close, status (held / broke / below), "
-    "break and reclaim sessions, flows and forward returns.",
-)
-def cta_event_levels(
-    context: dg.AssetExecutionContext,
-    cta_signals: pd.DataFrame,
-    cta_levels: pd.DataFrame,
-    events: pd.DataFrame,
-    cta_settings: CTASettings,
-) -> pd.DataFrame:
-    params = cta_settings.params()
-    df = replay.event_levels(_history(cta_signals, cta_levels), events, params)
-    context.add_output_metadata(
-        {
+    def cta_event_levels(self):
+        df = replay.event_levels(self.history(), self.events, self.params)
+        return df, {
             "events": int(df["event_date"].nunique()),
-            "preview": md_preview(df[df["horizon"] == params.horizons[0]], rows=30),
+            "preview": md_preview(df[df["horizon"] == self.params.horizons[0]], rows=30),
         }
-    )
-    return df
 
-
-@dg.asset(
-    group_name=GROUP,
-    ins={"events": dg.AssetIn(key=["events"])},
-    kinds={"pandas", "parquet"},
-    description="The replica day by day from t-20 to t+20 around every event: signals, levels, position, notional, flows.",
-)
-def cta_event_replays(
-    context: dg.AssetExecutionContext,
-    cta_signals: pd.DataFrame,
-    cta_levels: pd.DataFrame,
-    events: pd.DataFrame,
-    cta_settings: CTASettings,
-) -> pd.DataFrame:
-    params = cta_settings.params()
-    df = replay.event_replays(_history(cta_signals, cta_levels), events, params)
-    at_event = df[df["offset"] == 0]
-    context.add_output_metadata(
-        {
+    def cta_event_replays(self):
+        df = replay.event_replays(self.history(), self.events, self.params)
+        return df, {
             "rows": len(df),
             "events": int(df["event_date"].nunique()),
-            "preview": md_preview(at_event, rows=30, floatfmt=".3f"),
+            "preview": md_preview(df[df["offset"] == 0], rows=30, floatfmt=".3f"),
         }
-    )
-    return df
 
-
-@dg.asset(
-    group_name=GROUP,
-    ins={"report_as_of": dg.AssetIn()},
-    kinds={"pandas", "csv"},
-    description="Did events that broke the short-term level do worse at T+5/T+20 than those that held? "
-    "Forward returns by each horizon's status at the event close, with n; writes cta_event_summary.csv.",
-)
-def cta_event_summary(
-    context: dg.AssetExecutionContext,
-    cta_event_levels: pd.DataFrame,
-    report_as_of: pd.DataFrame,
-    cta_settings: CTASettings,
-    report_settings: ReportSettings,
-) -> pd.DataFrame:
-    params = cta_settings.params()
-    df = replay.event_summary(cta_event_levels, params)
-    path = write_report_table(
-        report_settings.as_of_dir(as_of_date(report_as_of)), "cta_event_summary.csv", df
-    )
-    context.add_output_metadata(
-        {
-            "csv": dg.MetadataValue.path(path),
+    def cta_event_summary(self):
+        df = replay.event_summary(self.frame("cta_event_levels"), self.params)
+        return df, {
+            "csv": self.csv("cta_event_summary.csv", df),
             "preview": md_preview(df.drop(columns=["event_dates"]), rows=20),
         }
-    )
-    return df
+
+    def cta_scenarios(self):
+        p = self.params
+        close = self.prices["close"].loc[: pd.Timestamp(self.as_of)]
+        df = scenarios.scenarios_for_dates(close, p, (p.claims_date,))
+        meta: dict[str, object] = {
+            "csv": self.csv("cta_scenarios.csv", df),
+            "as_of_dates": str(sorted({str(d.date()) for d in df["as_of"]})),
+        }
+        for d in sorted(df["as_of"].unique(), reverse=True):
+            meta[f"desk_table_{pd.Timestamp(d).date()}"] = md_preview(
+                scenarios.desk_table(df, pd.Timestamp(d)), floatfmt=".1f"
+            )
+        return df, meta
+
+    def cta_claims(self):
+        df = cta_claims_mod.claims_table(self.history(), self.frame("cta_scenarios"), self.params)
+        show = df[
+            ["claim_id", "unit", "notes_value", "replica_date", "replica_value", "replica_low",
+             "replica_high", "difference_pct"]
+        ]  # fmt: skip
+        return df, {
+            "csv": self.csv("cta_claims.csv", df),
+            "preview": md_preview(show, floatfmt=".4g"),
+        }
 
 
-@dg.asset(
-    group_name=GROUP,
-    ins={"prices": PRICES, "report_as_of": dg.AssetIn()},
-    kinds={"pandas", "csv"},
-    description="Estimated CTA flows over one week / one month under flat, +-1/2 sd and 'down big' paths from the latest "
+OUTS: dict[str, str] = {
+    "cta_signals": "Full-history CTA replica on the S&P 500: per-horizon vol-normalized trend z and signal, "
+    "aggregate, vol scale, position in [-1, 1], notional and flows in USD (assumed capacity), percentile vs own history.",
+    "cta_levels": "Full history of trigger levels in force for the next session (per horizon closed form; aggregate by "
+    "root finding) and their distance from the close (level / close - 1).",
+    "cta_levels_latest": "Levels in force after the report's as-of close, one row per horizon plus the aggregate; writes cta_levels.csv.",
+    "cta_event_levels": "Per event x horizon: the level in force at the event close, status (held / broke / below), "
+    "break and reclaim sessions, flows and forward returns.",
+    "cta_event_replays": "The replica day by day from t-20 to t+20 around every event: signals, levels, position, notional, flows.",
+    "cta_event_summary": "Did events that broke the short-term level do worse at T+5/T+20 than those that held? "
+    "Forward returns by each horizon's status at the event close, with n; writes cta_event_summary.csv.",
+    "cta_scenarios": "Estimated CTA flows over one week / one month under flat, +-1/2 sd and 'down big' paths from the latest "
     "date, 2025-11-20 and the claims date; writes cta_scenarios.csv.",
+    "cta_claims": "The research notes' CTA numbers (6725, 6456, 94th percentile, $165bn, $40-50bn, $390bn, $650bn) next "
+    "to the replica's values on the same dates, with why they can differ; writes cta_claims.csv.",
+}
+CSV_OUTS = {"cta_levels_latest", "cta_event_summary", "cta_scenarios", "cta_claims"}
+CHECKS = (
+    dg.AssetCheckSpec(
+        "cta_levels_finite",
+        asset="cta_levels",
+        description="Every level (and distance) is finite once every horizon is past its warm-up.",
+    ),
+    dg.AssetCheckSpec(
+        "cta_position_bounded",
+        asset="cta_signals",
+        description="Position within [-1, 1], signals within [-1, 1], percentile within [0, 100].",
+    ),
+    dg.AssetCheckSpec(
+        "cta_no_lookahead",
+        asset="cta_signals",
+        description="No look-ahead: recomputing on history truncated at several dates, and on a series whose future "
+        "was replaced by a shifted path, leaves every past position and level unchanged.",
+    ),
 )
-def cta_scenarios(
+
+
+@dg.multi_asset(
+    name="cta",
+    group_name=GROUP,
+    ins={"prices": PRICES, "events": dg.AssetIn(key="events"), "report_as_of": dg.AssetIn()},
+    outs={
+        name: dg.AssetOut(
+            description=desc,
+            is_required=False,
+            kinds={"pandas", "csv" if name in CSV_OUTS else "parquet"},
+        )
+        for name, desc in OUTS.items()
+    },
+    check_specs=list(CHECKS),
+    can_subset=True,
+)
+def cta(
     context: dg.AssetExecutionContext,
     prices: pd.DataFrame,
+    events: pd.DataFrame,
     report_as_of: pd.DataFrame,
     cta_settings: CTASettings,
     report_settings: ReportSettings,
-) -> pd.DataFrame:
+):
+    """The CTA replica computed once per run; each table is an asset (report CSVs written as it goes)."""
     params = cta_settings.params()
     as_of = as_of_date(report_as_of)
-    close = prices["close"].loc[: pd.Timestamp(as_of)]
-    df = scenarios.scenarios_for_dates(close, params, (params.claims_date,))
-    path = write_report_table(report_settings.as_of_dir(as_of), "cta_scenarios.csv", df)
-    meta: dict[str, object] = {
-        "csv": dg.MetadataValue.path(path),
-        "as_of_dates": str(sorted({str(d.date()) for d in df["as_of"]})),
+    tables = _Tables(prices, events, as_of, report_settings.as_of_dir(as_of), params)
+    for name in OUTS:
+        if name in context.selected_output_names:
+            value, meta = tables.get(name)
+            yield dg.Output(value, output_name=name, metadata=meta)
+    selected = {k.name for k in context.selected_asset_check_keys}
+    checks = {
+        "cta_levels_finite": lambda: levels_finite(tables.frame("cta_levels"), params),
+        "cta_position_bounded": lambda: position_bounded(tables.frame("cta_signals")),
+        "cta_no_lookahead": lambda: no_lookahead(tables.frame("cta_signals"), prices, params),
     }
-    for d in sorted(df["as_of"].unique(), reverse=True):
-        meta[f"desk_table_{pd.Timestamp(d).date()}"] = md_preview(
-            scenarios.desk_table(df, pd.Timestamp(d)), floatfmt=".1f"
-        )
-    context.add_output_metadata(meta)
-    return df
+    for spec in CHECKS:
+        if spec.name in selected:
+            passed, meta = checks[spec.name]()
+            yield dg.AssetCheckResult(
+                asset_key=spec.asset_key, check_name=spec.name, passed=passed, metadata=meta
+            )
 
 
-@dg.asset(
-    group_name=GROUP,
-    ins={"report_as_of": dg.AssetIn()},
-    kinds={"pandas", "csv"},
-    description="The research notes' CTA numbers (6725, 6456, 94th percentile, $165bn, $40-50bn, $390bn, $650bn) next "
-    "to the replica's values on the same dates, with why they can differ; writes cta_claims.csv.",
-)
-def cta_claims(
-    context: dg.AssetExecutionContext,
-    cta_signals: pd.DataFrame,
-    cta_levels: pd.DataFrame,
-    cta_scenarios: pd.DataFrame,
-    report_as_of: pd.DataFrame,
-    cta_settings: CTASettings,
-    report_settings: ReportSettings,
-) -> pd.DataFrame:
-    params = cta_settings.params()
-    df = cta_claims_mod.claims_table(_history(cta_signals, cta_levels), cta_scenarios, params)
-    path = write_report_table(
-        report_settings.as_of_dir(as_of_date(report_as_of)), "cta_claims.csv", df
-    )
-    show = df[
-        [
-            "claim_id",
-            "unit",
-            "notes_value",
-            "replica_date",
-            "replica_value",
-            "replica_low",
-            "replica_high",
-            "difference_pct",
-        ]
-    ]
-    context.add_output_metadata(
-        {"csv": dg.MetadataValue.path(path), "preview": md_preview(show, floatfmt=".4g")}
-    )
-    return df
+# ----------------------------------------------------------------------------- check logic
 
 
-# ----------------------------------------------------------------------------- asset checks
-
-
-@dg.asset_check(
-    asset=cta_levels,
-    description="Every level (and distance) is finite once every horizon is past its warm-up.",
-)
-def cta_levels_finite(cta_levels: pd.DataFrame, cta_settings: CTASettings) -> dg.AssetCheckResult:
-    params = cta_settings.params()
+def levels_finite(cta_levels: pd.DataFrame, params) -> tuple[bool, dict]:
+    """Every level (and distance) is finite once every horizon is past its warm-up."""
     warm = params.max_lookback + params.vol_min_periods + 1
     body = cta_levels.iloc[warm:]
     cols = [c for c in body.columns if c.startswith(("level_", "distance_"))]
     bad = {c: int((~np.isfinite(body[c].to_numpy())).sum()) for c in cols}
     n_bad = sum(bad.values())
-    return dg.AssetCheckResult(
-        passed=n_bad == 0 and len(body) > 0,
-        metadata={"rows_checked": len(body), "non_finite": n_bad, "by_column": str(bad)},
-    )
+    return n_bad == 0 and len(body) > 0, {
+        "rows_checked": len(body),
+        "non_finite": n_bad,
+        "by_column": str(bad),
+    }
 
 
-@dg.asset_check(
-    asset=cta_signals,
-    description="Position within [-1, 1], signals within [-1, 1], percentile within [0, 100].",
-)
-def cta_position_bounded(cta_signals: pd.DataFrame) -> dg.AssetCheckResult:
+def position_bounded(cta_signals: pd.DataFrame) -> tuple[bool, dict]:
+    """Position and signals within [-1, 1], percentile within [0, 100]."""
     pos = cta_signals["position"].dropna()
     sig_cols = [c for c in cta_signals.columns if c.startswith("signal_")]
     sig_ok = all(cta_signals[c].dropna().between(-1, 1).all() for c in sig_cols)
     pct = cta_signals["percentile"].dropna()
     passed = bool(len(pos) and pos.between(-1, 1).all() and sig_ok and pct.between(0, 100).all())
-    return dg.AssetCheckResult(
-        passed=passed,
-        metadata={
-            "min_position": float(pos.min()),
-            "max_position": float(pos.max()),
-            "valid_rows": len(pos),
-        },
-    )
+    return passed, {
+        "min_position": float(pos.min()),
+        "max_position": float(pos.max()),
+        "valid_rows": len(pos),
+    }
 
 
-@dg.asset_check(
-    asset=cta_signals,
-    additional_ins={"prices": PRICES},
-    description="No look-ahead: recomputing on history truncated at several dates, and on a series whose future "
-    "was replaced by a shifted path, leaves every past position and level unchanged.",
-)
-def cta_no_lookahead(
-    cta_signals: pd.DataFrame, prices: pd.DataFrame, cta_settings: CTASettings
-) -> dg.AssetCheckResult:
-    params = cta_settings.params()
+def no_lookahead(cta_signals: pd.DataFrame, prices: pd.DataFrame, params) -> tuple[bool, dict]:
+    """Recomputing on truncated history, and on a history whose future was replaced by a shifted
+    path, leaves every past position and level unchanged; the stored positions match a recompute."""
     full = replay.full_history(prices, params)
     n = len(prices)
     cuts = sorted({n - 1, n - 21, n - 260, int(n * 0.5)} & set(range(params.max_lookback + 50, n)))
@@ -334,11 +282,8 @@ def cta_no_lookahead(
     stored_ok = bool(
         np.allclose(stored, full["position"].to_numpy(), equal_nan=True, rtol=0, atol=1e-12)
     )
-    return dg.AssetCheckResult(
-        passed=worst < 1e-9 and stored_ok,
-        metadata={
-            "cut_rows": str(cuts),
-            "max_relative_difference": worst,
-            "stored_matches_recomputed": stored_ok,
-        },
-    )
+    return worst < 1e-9 and stored_ok, {
+        "cut_rows": str(cuts),
+        "max_relative_difference": worst,
+        "stored_matches_recomputed": stored_ok,
+    }

@@ -1,6 +1,7 @@
 """`make run`: materialize every asset offline from the snapshot and print where the report is.
 
 Usage: python -m pipelines.run [--source snapshot|auto|yfinance] [--reports DIR] [--warehouse DIR]
+                              [--log-level DEBUG|INFO|WARNING|ERROR]
 Runs in-process against the instance in $DAGSTER_HOME (so the Dagster UI shows the run), or an
 ephemeral instance when DAGSTER_HOME is unset.
 """
@@ -21,8 +22,13 @@ def run_main_job(
     reports: str | None = None,
     warehouse: str | None = None,
     instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
 ) -> tuple[dg.ExecuteInProcessResult, Path]:
-    """Execute main_job in-process; returns the result and the report folder."""
+    """Execute main_job in-process; returns the result and the report folder.
+
+    `log_level` filters the console only; the instance's event log (what the UI shows) keeps
+    every event.
+    """
     from pipelines.definitions import default_resources, defs
     from pipelines.io import ParquetIOManager
     from pipelines.resources import PriceSource, ReportSettings
@@ -40,7 +46,10 @@ def run_main_job(
             else dg.DagsterInstance.ephemeral()
         )
     result = job.execute_in_process(
-        resources=default_resources(**overrides), instance=instance, raise_on_error=False
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        resources=default_resources(**overrides),
+        instance=instance,
+        raise_on_error=False,
     )
     folder = None
     for mat in result.asset_materializations_for_node("publish"):
@@ -55,11 +64,19 @@ def main() -> int:
     ap.add_argument("--source", choices=["snapshot", "auto", "yfinance"], default="snapshot")
     ap.add_argument("--reports", default=None, help="reports root (default: ./reports)")
     ap.add_argument("--warehouse", default=None, help="warehouse dir (default: ./data/warehouse)")
+    ap.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="console log level (default INFO; DEBUG prints every Dagster event)",
+    )
     args = ap.parse_args()
     if os.environ.get("DAGSTER_HOME"):
         Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    result, folder = run_main_job(args.source, args.reports, args.warehouse)
+    result, folder = run_main_job(
+        args.source, args.reports, args.warehouse, log_level=args.log_level
+    )
     elapsed = time.perf_counter() - t0
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]

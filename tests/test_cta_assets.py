@@ -81,7 +81,11 @@ def test_cta_assets_materialize_and_checks_pass(run):
         "cta_claims",
     ):
         assert name in keys
-        md = result.asset_materializations_for_node(name)[0].metadata
+        md = next(
+            e.materialization.metadata
+            for e in result.get_asset_materialization_events()
+            if e.materialization.asset_key == dg.AssetKey(name)
+        )
         assert any(isinstance(v, dg.MarkdownMetadataValue) for v in md.values()), name
 
 
