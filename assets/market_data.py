@@ -31,10 +31,12 @@ def reference_key(name: str) -> dg.AssetKey:
 
 
 PRICE_CHECKS: tuple[tuple[str, str], ...] = (
-    ("schema", "OHLCV columns present and numeric"),
-    ("unique_increasing_dates", "dates unique and strictly increasing"),
-    ("ohlc_consistent", "High >= max(Open, Close) and Low <= min(Open, Close)"),
-    ("positive_prices", "every price is > 0"),
+    (
+        "ohlcv_valid",
+        "schema: OHLCV columns present and numeric; unique_increasing_dates: dates unique and "
+        "strictly increasing; ohlc_consistent: High >= max(Open, Close) and Low <= min(Open, "
+        "Close); positive_prices: every price is > 0 (metadata gives each rule's verdict)",
+    ),
     ("fresh", "last date is the expected last trading session for the serving source"),
 )
 

@@ -341,6 +341,21 @@ def test_freshness_on_snapshot_is_a_warning_not_a_failure():
     assert ok is True and meta["calendar_days_behind_live"] > 0
 
 
+def test_ohlcv_valid_names_each_broken_rule():
+    good = live_history("GSPC", 0).tail(30).copy()
+    ok, meta = _checks(good, "GSPC", "snapshot", dt.date(2026, 8, 20))["ohlcv_valid"]
+    assert ok is True and meta["failed_rules"] == "none"
+    bad = good.copy()
+    bad.iloc[3, bad.columns.get_loc("high")] = bad["low"].iloc[3] * 0.5  # high below the body
+    bad.iloc[5, bad.columns.get_loc("close")] = -1.0
+    bad = pd.concat([bad, bad.tail(1)])  # a repeated last date
+    ok, meta = _checks(bad, "GSPC", "snapshot", dt.date(2026, 8, 20))["ohlcv_valid"]
+    assert ok is False
+    assert meta["failed_rules"] == "unique_increasing_dates, ohlc_consistent, positive_prices"
+    assert meta["rule/schema"] == "pass" and meta["duplicate_dates"] == 1
+    assert meta["high_below_body"] >= 1 and meta["nonpositive_price"] == 1
+
+
 # ---- bad input ------------------------------------------------------------------------------
 
 
