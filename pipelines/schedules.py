@@ -14,6 +14,8 @@ import datetime as dt
 import dagster as dg
 import pandas as pd
 
+from eventlab.data.calendar import nyse
+
 NY = "America/New_York"
 CRON = "30 18 * * 1-5"
 REFRESH_MODE = (
@@ -41,9 +43,7 @@ refresh_job = dg.define_asset_job(
 
 def nyse_session_info(day: dt.date) -> dict | None:
     """None if `day` is not an NYSE session; else its close time (NY) and whether it closes early."""
-    import exchange_calendars as xcals
-
-    cal = xcals.get_calendar("XNYS")
+    cal = nyse()
     ts = pd.Timestamp(day)
     if not cal.is_session(ts):
         return None

@@ -8,6 +8,7 @@ from typing import Literal
 import pandas as pd
 
 from eventlab.config import Series
+from eventlab.data.calendar import nyse
 from eventlab.data.frames import OHLCV, ohlc_problems
 
 Severity = Literal["ERROR", "WARN"]
@@ -23,9 +24,7 @@ def expected_last_session(
     """
     if calendar == "24/7":
         return today - dt.timedelta(days=1)
-    import exchange_calendars as xcals
-
-    cal = xcals.get_calendar("XNYS")
+    cal = nyse()
     now = (
         pd.Timestamp.now(tz="America/New_York")
         if now is None

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from eventlab.data.calendar import nyse
 from eventlab.data.frames import DataError, normalize_ohlcv
 
 NY = "America/New_York"
@@ -165,15 +166,13 @@ def drop_partial_bar(
         today_utc = now.tz_convert("UTC").tz_localize(None).normalize()
         partial = last >= today_utc
     else:
-        import exchange_calendars as xcals
-
         today_ny = now.tz_convert(NY).tz_localize(None).normalize()
         if last > today_ny:
             partial = True
         elif last < today_ny:
             partial = False
         else:
-            cal = xcals.get_calendar("XNYS")
+            cal = nyse()
             # a row on a non-session day is judged by the checks, not here
             partial = bool(cal.is_session(last) and now < cal.session_close(last))
     return (df.iloc[:-1], True) if partial else (df, False)
