@@ -59,7 +59,7 @@ def test_genuine_open_flag_matches_brute_force(seed, n, stale):
     # usable implies genuine; coverage is a trailing mean (no look-ahead)
     assert not (flags["open_genuine"] & ~flags["open_genuine_raw"]).any()
     cov = flags["open_genuine_raw"].astype(float).rolling(20).mean()
-    pd.testing.assert_series_equal(flags["coverage"], cov, check_names=False)
+    pd.testing.assert_series_equal(flags["coverage"], cov, check_names=False, check_exact=True)
 
 
 def test_stale_eras_are_detected_by_rule():
@@ -119,3 +119,30 @@ def test_snapshot_events_are_the_eight_documented_days(snapshot_prices):
     assert round(nov20["gap"], 5) == 0.01442 and round(nov20["close_to_close"], 5) == -0.01557
     # stale opens are never counted: the study cannot see before the first usable open
     assert v.coverage["first_usable_open"] > "2007-10-01"
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 400))
+def test_event_table_matches_whole_series_pandas_reference(seed, n):
+    """Rows computed only at the events equal the full-length pandas computation, filtered, to
+    the bit."""
+    px = random_ohlc(seed, n, 0.1)
+    is_event = pd.Series(np.random.default_rng(seed).random(n) < 0.2, index=px.index)
+    vix = px["close"].iloc[::2] / 10  # VIX with missing days
+    flags = open_quality_flags(px, 20, 0.7)
+    got = event_table(px, is_event, (1, 5), vix_close=vix, flags=flags)
+    c, prev = px["close"], px["close"].shift(1)
+    want = pd.DataFrame(
+        {
+            "date": px.index,
+            "weekday": px.index.day_name(),
+            "gap": px["open"] / prev - 1,
+            "reversal": c / px["high"] - 1,
+            "vix_close": vix.reindex(px.index),
+            **{f"dist_sma{w}": c / c.rolling(w, min_periods=w).mean() - 1 for w in (20, 50, 200)},
+            "fwd_1d": c.shift(-1) / c - 1,
+            "fwd_5d": c.shift(-5) / c - 1,
+            "open_coverage_250d": flags["coverage"],
+        }
+    )[is_event.to_numpy()].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[want.columns], want, check_exact=True, check_names=False)

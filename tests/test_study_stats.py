@@ -3,17 +3,22 @@
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
 from eventlab.study.returns import event_paths, forward_returns
 from eventlab.study.statistics import (
+    adjust_pvalues,
     benjamini_hochberg,
     block_bootstrap_diff_ci,
     hac_event_regression,
     holm,
     horizon_stats,
+    mann_whitney,
+    mean_of_draws,
     placebo_p_value,
+    welch_test,
 )
 
 
@@ -24,6 +29,15 @@ def test_forward_returns_by_hand():
     assert fr["fwd_1d"].iloc[1] == pytest.approx(-0.10)
     assert fr["fwd_2d"].iloc[1] == pytest.approx(120 / 110 - 1)
     assert fr["fwd_1d"].isna().sum() == 1 and fr["fwd_2d"].isna().sum() == 2
+
+
+def test_forward_returns_equal_pandas_shift_to_the_bit():
+    close = pd.Series(np.random.default_rng(5).lognormal(4, 0.1, 300))
+    close.iloc[[7, 40]] = np.nan
+    fr = forward_returns(close, (1, 5, 299, 300))
+    for k in (1, 5, 299, 300):
+        want = close.shift(-k) / close - 1
+        pd.testing.assert_series_equal(fr[f"fwd_{k}d"], want, check_names=False, check_exact=True)
 
 
 def test_event_paths_by_hand():
@@ -110,3 +124,87 @@ def test_welch_p_matches_scipy():
     )
     assert row["welch_p"] == pytest.approx(sps.ttest_ind(y[ev], y[~ev], equal_var=False).pvalue)
     assert row["hac_maxlags"] >= 4  # >= k - 1 for overlapping 5-day windows
+
+
+def statsmodels_hac(y: np.ndarray, d: np.ndarray, maxlags: int) -> dict[str, float]:
+    """The reference: statsmodels OLS with Newey-West HAC, as the study used to call it."""
+    X = sm.add_constant(d.astype(float), has_constant="add")
+    fit = sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags, "use_correction": True})
+    return {
+        "hac_coef": fit.params[1],
+        "hac_se": fit.bse[1],
+        "hac_t": fit.tvalues[1],
+        "hac_p": fit.pvalues[1],
+    }
+
+
+def assert_same_hac(y: np.ndarray, d: np.ndarray, maxlags: int) -> None:
+    got, want = hac_event_regression(y, d, maxlags), statsmodels_hac(y, d, maxlags)
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, rel=1e-10, abs=0), key
+    assert got["hac_maxlags"] == maxlags
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_closed_form_hac_equals_statsmodels_on_random_data(seed):
+    rng = np.random.default_rng(seed)
+    n, lags = int(rng.integers(40, 2000)), int(rng.integers(1, 25))
+    d = np.zeros(n)
+    d[rng.choice(n, int(rng.integers(2, 30)), replace=False)] = 1
+    d[[0, 1, n - 1]] = seed % 2  # events at both edges and next to each other
+    e = np.convolve(rng.normal(size=n + lags), np.ones(lags + 1) / (lags + 1), mode="valid")[:n]
+    assert_same_hac(0.01 * d + e, d, lags)
+
+
+def test_closed_form_hac_equals_statsmodels_on_the_snapshot(snapshot_prices):
+    from eventlab.config import StudyParams
+    from eventlab.study.returns import fwd_col
+    from eventlab.study.run import run_variant
+
+    for name, params in (("main", StudyParams()), ("all", StudyParams(open_policy="all"))):
+        v = run_variant(snapshot_prices, params, name)
+        for k in params.horizons:
+            fwd = v.fwd[fwd_col(k)]
+            ok = (v.in_sample & fwd.notna()).to_numpy()
+            assert_same_hac(fwd.to_numpy()[ok], v.is_event.to_numpy()[ok], max(k, 1))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_welch_and_mann_whitney_equal_scipy_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    # Rounded values give ties within and across the samples.
+    ev = np.round(rng.normal(0.003, 0.01, int(rng.integers(2, 40))), 3)
+    base = np.round(rng.normal(0, 0.01, int(rng.integers(50, 3000))), 3)
+    t = sps.ttest_ind(ev, base, equal_var=False)
+    assert welch_test(ev, base) == pytest.approx((t.statistic, t.pvalue), rel=1e-12)
+    mw = sps.mannwhitneyu(ev, base, alternative="two-sided", method="asymptotic")
+    assert mann_whitney(ev, base) == pytest.approx((mw.statistic, mw.pvalue), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("n_values", "size", "reps"), [(4064, 814, 2000), (9, 8, 2000), (50, 7, 3)]
+)
+def test_chunked_draws_are_the_one_shot_draws(n_values, size, reps):
+    """Chunking must not change a single draw: same means, same generator state afterwards."""
+    values = np.random.default_rng(0).normal(size=n_values)
+    one, chunked = np.random.default_rng(7), np.random.default_rng(7)
+    want = values[one.integers(0, n_values, size=(reps, size), dtype=np.int32)].mean(axis=1)
+    np.testing.assert_array_equal(mean_of_draws(values, size, reps, chunked), want)
+    assert one.integers(0, 2**62) == chunked.integers(0, 2**62)
+
+
+def test_adjust_pvalues_per_variant_match_statsmodels():
+    stats = pd.DataFrame(
+        {
+            "variant": ["a", "a", "a", "b", "b", "c"],
+            "hac_p": [0.01, 0.04, np.nan, 0.03, 0.2, np.nan],
+        }
+    )
+    out = adjust_pvalues(stats)
+    for rows in ([0, 1], [3, 4]):  # the non-missing p-values of variants a and b
+        p = stats["hac_p"].to_numpy()[rows]
+        want_holm, want_bh = (multipletests(p, method=m)[1] for m in ("holm", "fdr_bh"))
+        np.testing.assert_allclose(out["p_holm"].to_numpy()[rows], want_holm)
+        np.testing.assert_allclose(out["p_bh"].to_numpy()[rows], want_bh)
+    assert out["p_holm"].isna().tolist() == [False, False, True, False, False, True]
+    assert list(out.columns) == ["variant", "hac_p", "p_holm", "p_bh"]

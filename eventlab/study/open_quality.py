@@ -14,30 +14,48 @@ import pandas as pd
 REL_TOL = 1e-6
 
 
+def shift1(values: np.ndarray) -> np.ndarray:
+    """The array one row later with NaN first, as Series.shift(1) on a float column."""
+    out = np.empty(len(values))
+    out[:1] = np.nan
+    out[1:] = values[:-1]
+    return out
+
+
+def trailing_share(flag: np.ndarray, window: int) -> np.ndarray:
+    """Share of True over the trailing `window` rows (NaN until a full window), like
+    rolling(window, min_periods=window).mean(): integer counts make it exact, so bit-identical."""
+    out = np.full(len(flag), np.nan)
+    if len(flag) >= window:
+        counts = np.cumsum(flag, dtype=np.int64)
+        out[window - 1 :] = counts[window - 1 :]
+        out[window:] -= counts[:-window]
+        out[window - 1 :] /= window
+    return out
+
+
 def open_quality_flags(
     prices: pd.DataFrame, window: int = 250, min_coverage: float = 0.9
 ) -> pd.DataFrame:
     """Per-day flags: open_genuine_raw (rule), coverage (trailing share), open_genuine (usable)."""
-    o, c = prices["open"], prices["close"]
-    pc = c.shift(1)
-    differs_close = (o / c - 1).abs() > REL_TOL
-    differs_prev = (o / pc - 1).abs() > REL_TOL
-    raw = (differs_close & differs_prev & o.notna() & pc.notna()).astype(bool)
-    close_only = (
-        (o == c)
-        & (prices["high"].isna() | (prices["high"] == c))
-        & (prices["low"].isna() | (prices["low"] == c))
-    )
-    stale_prev = ~differs_prev & pc.notna()
-    coverage = raw.astype(float).rolling(window, min_periods=window).mean()
-    usable = raw & (coverage >= min_coverage)
+    o, c = prices["open"].to_numpy(float), prices["close"].to_numpy(float)
+    h, lo = prices["high"].to_numpy(float), prices["low"].to_numpy(float)
+    pc = shift1(c)
+    # NaN or zero prices only ever make a comparison False, as in the pandas version.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        differs_close = np.abs(o / c - 1) > REL_TOL
+        differs_prev = np.abs(o / pc - 1) > REL_TOL
+    has_prev = ~np.isnan(pc)
+    raw = differs_close & differs_prev & ~np.isnan(o) & has_prev
+    close_only = (o == c) & (np.isnan(h) | (h == c)) & (np.isnan(lo) | (lo == c))
+    coverage = trailing_share(raw, window)
     return pd.DataFrame(
         {
             "open_genuine_raw": raw,
-            "open_is_prev_close": stale_prev.astype(bool),
-            "close_only_bar": close_only.astype(bool),
+            "open_is_prev_close": ~differs_prev & has_prev,
+            "close_only_bar": close_only,
             "coverage": coverage,
-            "open_genuine": usable.astype(bool),
+            "open_genuine": raw & (coverage >= min_coverage),
         },
         index=prices.index,
     )
@@ -93,35 +111,37 @@ def coverage_summary(
     flags: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp | None
 ) -> dict[str, object]:
     """What part of the requested window the data can actually see (for stats and the manifest)."""
-    window = flags.loc[start:end] if end is not None else flags.loc[start:]
-    usable = window["open_genuine"]
-    first = usable[usable].index.min() if usable.any() else None
+    # slice_indexer is what flags.loc[start:end] uses; slicing arrays skips building a frame.
+    rows = flags.index.slice_indexer(start, end)
+    dates = flags.index[rows]
+    usable = flags["open_genuine"].to_numpy(bool)[rows]
+    first = dates[int(np.argmax(usable))] if usable.any() else None
     return {
         "requested_start": pd.Timestamp(start).date().isoformat(),
         "requested_end": (
             pd.Timestamp(end).date().isoformat()
             if end is not None
-            else window.index[-1].date().isoformat()
+            else dates[-1].date().isoformat()
         ),
-        "trading_days_requested": int(len(window)),
+        "trading_days_requested": len(dates),
         "trading_days_usable": int(usable.sum()),
-        "share_usable": float(usable.mean()) if len(window) else float("nan"),
+        "share_usable": float(usable.mean()) if len(dates) else float("nan"),
         "first_usable_open": first.date().isoformat() if first is not None else None,
-        "continuously_usable_since": _continuous_since(usable),
+        "continuously_usable_since": _continuous_since(usable, dates),
     }
 
 
-def _continuous_since(usable: pd.Series, min_share: float = 0.95, window: int = 250) -> str | None:
+def _continuous_since(
+    usable: np.ndarray, dates: pd.DatetimeIndex, min_share: float = 0.95, window: int = 250
+) -> str | None:
     """First date after which the trailing usable share never drops below `min_share` again."""
-    share = usable.astype(float).rolling(window, min_periods=window).mean()
-    bad = share < min_share
-    if share.isna().all():
+    if len(usable) < window:
         return None
-    if not bad.any():
-        return share.first_valid_index().date().isoformat()
-    last_bad = bad[bad].index.max()
-    after = share.loc[last_bad:].iloc[1:]
-    return after.index[0].date().isoformat() if len(after) else None
+    bad = np.flatnonzero(trailing_share(usable, window) < min_share)
+    if not len(bad):
+        return dates[window - 1].date().isoformat()
+    after = bad[-1] + 1
+    return dates[after].date().isoformat() if after < len(dates) else None
 
 
 def brute_force_genuine(o: np.ndarray, c: np.ndarray) -> np.ndarray:

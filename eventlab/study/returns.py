@@ -13,10 +13,31 @@ def fwd_col(k: int) -> str:
     return f"fwd_{k}d"
 
 
+def forward_return_array(close: np.ndarray, k: int) -> np.ndarray:
+    """Close_{t+k} / Close_t - 1 on positions (NaN for the last k rows)."""
+    out = np.full(len(close), np.nan)
+    if k < len(close):
+        # Zero or NaN closes give inf/NaN exactly as the pandas division did, without warnings.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[: len(close) - k] = close[k:] / close[: len(close) - k] - 1
+    return out
+
+
+def forward_return_at(close: np.ndarray, pos: np.ndarray, k: int) -> np.ndarray:
+    """forward_return_array(close, k)[pos] without computing the other rows."""
+    ahead = pos + k
+    has = ahead < len(close)
+    out = np.full(len(pos), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[has] = close[ahead[has]] / close[pos[has]] - 1
+    return out
+
+
 def forward_returns(close: pd.Series, horizons: Iterable[int]) -> pd.DataFrame:
     """Close_{t+k} / Close_t - 1 for each horizon k, on the series' own trading days (NaN at the end)."""
+    values = close.to_numpy(float)
     return pd.DataFrame(
-        {fwd_col(k): close.shift(-k) / close - 1 for k in horizons}, index=close.index
+        {fwd_col(k): forward_return_array(values, k) for k in horizons}, index=close.index
     )
 
 

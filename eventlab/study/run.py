@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from eventlab.config import StudyParams
-from eventlab.study.events import detect_events, event_table, sample_mask, study_flags
+from eventlab.study.events import event_array, event_rows, sample_array, study_flags
 from eventlab.study.open_quality import coverage_summary
 from eventlab.study.returns import forward_returns, fwd_col
-from eventlab.study.statistics import adjust_pvalues, horizon_stats
+from eventlab.study.statistics import adjust_pvalues, sample_stats
 
 
 @dataclass(frozen=True)
@@ -40,50 +40,84 @@ def run_variant(prices: dict[str, pd.DataFrame], params: StudyParams, name: str)
     """Flags, sample, events and forward returns for one definition."""
     px = prices[params.index]
     flags = study_flags(px, params)
-    in_sample = sample_mask(px, flags, params)
-    is_event = detect_events(px, flags, params)
+    # One pass on aligned arrays: flags are built on px's own index, so no reindexing is needed.
+    o, c = px["open"].to_numpy(float), px["close"].to_numpy(float)
+    in_sample = sample_array(px.index, c, flags["open_genuine"].to_numpy(bool), params)
+    is_event = event_array(o, c, in_sample, params.gap_threshold, params.close_rule)
     fwd = forward_returns(px["close"], params.horizons)
     vix = prices[params.vix]["close"] if params.vix in prices else None
-    events = event_table(px, is_event, params.horizons, vix_close=vix, flags=flags)
+    events = event_rows(
+        px, np.flatnonzero(is_event), params.horizons, vix_close=vix, coverage=flags["coverage"]
+    )
     cov = coverage_summary(
         flags, pd.Timestamp(params.start), pd.Timestamp(params.end) if params.end else None
     )
     if params.open_policy == "all":
         cov["trading_days_usable"] = int(in_sample.sum())
     return VariantResult(
-        name, describe_definition(params), params, flags, in_sample, is_event, fwd, events, cov
+        name,
+        describe_definition(params),
+        params,
+        flags,
+        pd.Series(in_sample, index=px.index),
+        pd.Series(is_event, index=px.index),
+        fwd,
+        events,
+        cov,
     )
 
 
-def variant_stats(v: VariantResult, rng: np.random.Generator) -> pd.DataFrame:
-    """One row per horizon for a variant, with its definition and coverage fields."""
+COVERAGE_FIELDS: tuple[str, ...] = (
+    "requested_start",
+    "trading_days_requested",
+    "share_usable",
+    "first_usable_open",
+    "continuously_usable_since",
+)
+
+
+def variant_rows(v: VariantResult, rng: np.random.Generator) -> list[dict[str, object]]:
+    """variant_stats as plain rows, so run_study builds one frame for all variants (in_sample,
+    is_event and fwd share the price index, as run_variant builds them)."""
+    in_sample = v.in_sample.to_numpy(bool)
+    is_event = v.is_event.to_numpy(bool)
+    days = v.in_sample.index[in_sample]
+    n_events = int((is_event & in_sample).sum())
+    common = {
+        "sample_start": days.min().date().isoformat() if len(days) else None,
+        "sample_end": days.max().date().isoformat() if len(days) else None,
+        "sample_days": int(in_sample.sum()),
+        **{key: v.coverage[key] for key in COVERAGE_FIELDS},
+        "event_dates": ";".join(d.date().isoformat() for d in v.is_event.index[is_event]),
+    }
     rows = []
     for k in v.params.horizons:
-        row = horizon_stats(
-            v.fwd[fwd_col(k)],
-            v.in_sample,
-            v.is_event,
+        fwd = v.fwd[fwd_col(k)].to_numpy(float)
+        ok = in_sample & ~np.isnan(fwd)
+        row = sample_stats(
+            fwd[ok],
+            is_event[ok],
             k,
+            n_events,
             bootstrap_reps=v.params.bootstrap_reps,
             placebo_reps=v.params.placebo_reps,
             rng=rng,
         )
-        rows.append({"variant": v.name, "index": v.params.index, "definition": v.definition, **row})
-    df = pd.DataFrame(rows)
-    in_s = v.in_sample[v.in_sample]
-    df["sample_start"] = in_s.index.min().date().isoformat() if len(in_s) else None
-    df["sample_end"] = in_s.index.max().date().isoformat() if len(in_s) else None
-    df["sample_days"] = int(v.in_sample.sum())
-    for key in (
-        "requested_start",
-        "trading_days_requested",
-        "share_usable",
-        "first_usable_open",
-        "continuously_usable_since",
-    ):
-        df[key] = v.coverage[key]
-    df["event_dates"] = ";".join(d.date().isoformat() for d in v.is_event[v.is_event].index)
-    return df
+        rows.append(
+            {
+                "variant": v.name,
+                "index": v.params.index,
+                "definition": v.definition,
+                **row,
+                **common,
+            }
+        )
+    return rows
+
+
+def variant_stats(v: VariantResult, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per horizon for a variant, with its definition and coverage fields."""
+    return pd.DataFrame(variant_rows(v, rng))
 
 
 def robustness_variants(params: StudyParams) -> list[tuple[str, StudyParams]]:
@@ -114,5 +148,5 @@ def run_study(prices: dict[str, pd.DataFrame], params: StudyParams) -> StudyResu
     """Main study and robustness variants; statistics with Holm/BH adjustment across horizons."""
     rng = np.random.default_rng(params.seed)
     variants = [run_variant(prices, p, name) for name, p in robustness_variants(params)]
-    stats = pd.concat([variant_stats(v, rng) for v in variants], ignore_index=True)
+    stats = pd.DataFrame([row for v in variants for row in variant_rows(v, rng)])
     return StudyResult(variants[0], variants, adjust_pvalues(stats))
