@@ -146,7 +146,7 @@ def assert_same_hac(y: np.ndarray, d: np.ndarray, maxlags: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_closed_form_hac_equals_statsmodels_on_random_data(seed):
+def test_hac_equals_statsmodels_ols_fit_on_random_data(seed):
     rng = np.random.default_rng(seed)
     n, lags = int(rng.integers(40, 2000)), int(rng.integers(1, 25))
     d = np.zeros(n)
@@ -156,7 +156,7 @@ def test_closed_form_hac_equals_statsmodels_on_random_data(seed):
     assert_same_hac(0.01 * d + e, d, lags)
 
 
-def test_closed_form_hac_equals_statsmodels_on_the_snapshot(snapshot_prices):
+def test_hac_equals_statsmodels_ols_fit_on_the_snapshot(snapshot_prices):
     from eventlab.config import StudyParams
     from eventlab.study.returns import fwd_col
     from eventlab.study.run import run_variant
