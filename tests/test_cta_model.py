@@ -92,11 +92,11 @@ def test_hand_checked_small_example():
     assert lv["level_slow"][4] == 99.0  # momentum(3): the close 2 sessions before 103
     sma = levels.closed_form_level(np.array(closes), 3, "sma")
     assert sma[4] == pytest.approx((102.0 + 103.0) / 2)  # SMA(3): mean of the last 2 closes
-    af, as_ = 2 / (3 / 4 + 1), 2 / (3 + 1)
+    af, as_ = 2 / (8 / 4 + 1), 2 / (8 + 1)  # EWMAC(8): spans 2 and 8
     fast = slow = 100.0
     for c in closes[1:]:
         fast, slow = af * c + (1 - af) * fast, as_ * c + (1 - as_) * slow
-    ew = levels.closed_form_level(np.array(closes), 3, "ewmac")
+    ew = levels.closed_form_level(np.array(closes), 8, "ewmac")
     assert ew[4] == pytest.approx(((1 - as_) * slow - (1 - af) * fast) / (af - as_), rel=1e-12)
 
 
