@@ -341,12 +341,7 @@ def test_intraday_from_snapshot(tmp_path):
 
 def test_render_many_pool_and_registry(tmp_path):
     """Two charts through the process pool produce the same files as in-process rendering."""
-    rut, ndx = daily(300, seed=10, level=2000), daily(300, seed=11, level=20000)
-    btc = daily(420, seed=12, level=60000, freq="D", start="2022-12-01")
-    jobs = {
-        "rut_ndx_relative_strength": {"RUT": rut, "NDX": ndx, "events": None},
-        "btc_ndx_correlation": {"NDX": ndx, "BTC_USD": btc, "events": None},
-    }
+    jobs = rs_jobs()
     outs = {o.name: o for o in render_many(jobs, tmp_path, "2024-01-01", workers=2)}
     assert set(outs) == set(jobs)
     for o in outs.values():
@@ -359,3 +354,127 @@ def test_thumbnail_is_small(tmp_path):
     out = relative_strength.render(daily(300, seed=13), daily(300, seed=14), tmp_path, months=6)
     b64 = style.thumbnail_b64(out.png)
     assert 1000 < len(b64) < 120_000
+
+
+def test_registry_import_is_cheap():
+    """The asset layer imports the registry without matplotlib, PIL or the drawing modules."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, assets.charts, eventlab.charts.render; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'PIL', 'seaborn')"
+        " or m in ('eventlab.charts.draw', 'eventlab.charts.style')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_registered_chart_has_a_drawer():
+    from eventlab.charts.draw import DRAWERS
+
+    assert set(DRAWERS) == {c.name for c in CHARTS}
+
+
+def test_save_writes_the_pixels_savefig_would(tmp_path):
+    """One draw feeds both the PNG and the thumbnail; the PNG has savefig's pixels, size and dpi."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    def fig():
+        with style.style_context():
+            f = style.figure()
+            style.header(f, "title", "subtitle", footer="footer")
+            ax = f.add_subplot()
+            ax.plot(pd.date_range("2025-01-01", periods=50), np.linspace(-2, 3, 50), label="x")
+            ax.set_yscale("symlog")
+            ax.legend()
+            style.date_axis(ax)
+        return f
+
+    ref = io.BytesIO()
+    fig().savefig(ref, dpi=style.DPI, format="png")
+    meta = style.ChartMeta("t", "c", "2025-01-01 .. 2025-02-19", ["test"], "measured")
+    out = style.save(fig(), tmp_path, "x", meta)
+    check_output(out)
+    with Image.open(ref) as a, Image.open(out.png) as b:
+        assert b.size == a.size == (2200, 1240) and b.mode == a.mode
+        assert b.info["dpi"] == pytest.approx(a.info["dpi"])
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert not list(tmp_path.glob(".*.tmp"))  # temp files renamed away
+    with Image.open(io.BytesIO(base64.b64decode(out.thumbnail_b64))) as th:
+        assert th.size == (style.THUMB_WIDTH, round(1240 * style.THUMB_WIDTH / 2200))
+    # the file-based thumbnail (render_one's fallback) makes the same image
+    assert style.thumbnail_b64(out.png) == out.thumbnail_b64
+
+
+def rs_jobs():
+    rut, ndx = daily(300, seed=10, level=2000), daily(300, seed=11, level=20000)
+    btc = daily(420, seed=12, level=60000, freq="D", start="2022-12-01")
+    return {
+        "rut_ndx_relative_strength": {"RUT": rut, "NDX": ndx, "events": None},
+        "btc_ndx_correlation": {"NDX": ndx, "BTC_USD": btc, "events": None},
+    }
+
+
+def test_pool_started_ahead_renders_and_shuts_down(tmp_path):
+    from eventlab.charts.render import start_pool
+
+    with start_pool(2) as pool:
+        assert pool.wait_ready(timeout=120)
+        outs = {o.name: o for o in render_many(rs_jobs(), tmp_path, "2024-01-01", pool=pool)}
+        assert set(outs) == set(rs_jobs())
+        for o in outs.values():
+            check_output(o)
+            assert o.thumbnail_b64
+        # the same pool serves a second batch
+        one = {"btc_ndx_correlation": rs_jobs()["btc_ndx_correlation"]}
+        assert [o.name for o in render_many(one, tmp_path, "2024-01-01", pool=pool)] == list(one)
+    with pytest.raises(RuntimeError):
+        pool.executor().submit(int)
+
+
+def test_chart_renderer_resource_lifecycle(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from assets.charts import ChartRenderer
+
+    monkeypatch.delenv("EVENTLAB_CHART_WORKERS", raising=False)
+    with dg.build_resources({"r": ChartRenderer(workers=2)}) as res:
+        assert res.r._pool is not None  # started at set-up, in the background
+        outs = list(res.r.render(rs_jobs(), tmp_path, pd.Timestamp("2024-01-01")))
+        assert {o.name for o in outs} == set(rs_jobs())
+    monkeypatch.setenv("EVENTLAB_CHART_WORKERS", "1")  # the env override: render in-process
+    with dg.build_resources({"r": ChartRenderer(workers=2)}) as res:
+        assert res.r._pool is None and res.r.processes() == 1
+        outs = list(res.r.render(rs_jobs(), tmp_path, pd.Timestamp("2024-01-01")))
+        assert {o.name for o in outs} == set(rs_jobs())
+    monkeypatch.setenv("EVENTLAB_CHART_WORKERS", "two")
+    with pytest.raises(ValueError, match="EVENTLAB_CHART_WORKERS"):
+        ChartRenderer().processes()
+
+
+@pytest.mark.parametrize(
+    ("spec_name", "file", "extra"),
+    [
+        ("pipelines.run", None, ["pipelines.run"]),  # python -m pipelines.run
+        ("pytest.__main__", None, []),  # python -m pytest: importing it would run it
+        (None, "/x/script.py", ["__main__"]),  # a script
+        (None, None, []),  # interactive
+    ],
+)
+def test_fork_server_preloads_the_main_module_once(monkeypatch, spec_name, file, extra):
+    import importlib.machinery
+    import sys
+    import types
+
+    from eventlab.charts import render
+
+    main = types.ModuleType("__main__")
+    main.__spec__ = importlib.machinery.ModuleSpec(spec_name, None) if spec_name else None
+    if file:
+        main.__file__ = file
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert render._preload_modules() == [render.WORKER_MODULE, *extra]

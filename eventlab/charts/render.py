@@ -1,101 +1,35 @@
-"""The chart registry: which inputs each chart needs and how it is drawn, plus a renderer that
-draws any subset in a small process pool (matplotlib is single-threaded; two processes use the
-two cores). No Dagster imports: the asset layer passes frames in and gets ChartOutputs back.
+"""The chart registry (which inputs each chart needs) and the renderer that draws any subset
+of it in a small process pool (matplotlib is single-threaded; two processes use the two cores).
+
+Importing this module is cheap: no matplotlib, PIL or chart-drawing modules. Those live in
+eventlab.charts.draw, imported by the pool's fork server before it forks the workers (with a
+warm-up draw, so every worker starts warm) or lazily by render_one when drawing in-process.
+`start_pool` starts the pool in the background ahead of use, so the workers' start-up overlaps
+with whatever the caller does meanwhile. No Dagster imports: the asset layer passes frames in
+and gets ChartOutputs back.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
+import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from eventlab.charts import (
-    correlation,
-    cta_monitor,
-    event_charts,
-    intraday,
-    liquidity,
-    rate_cut,
-    relative_strength,
-    style,
-    valuation,
-)
+    from eventlab.charts.style import ChartOutput
 
-Inputs = dict[str, pd.DataFrame | None]
+    Inputs = dict[str, pd.DataFrame | None]
 
-
-def _event_dates(inp: Inputs) -> list[pd.Timestamp]:
-    ev = inp.get("events")
-    if ev is None or not len(ev):
-        return []
-    return sorted(pd.to_datetime(ev["date"]).tolist())
-
-
-def _latest_covered(inp: Inputs, *bar_keys: str, default: str = "2025-11-20") -> pd.Timestamp:
-    frames = [inp[k] for k in bar_keys]
-    days = intraday.covered_events(_event_dates(inp), *frames)
-    return days[-1] if days else pd.Timestamp(default)
-
-
-def _liquidity(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    day = _latest_covered(inp, "SPY_5m")
-    gspc = inp["GSPC"]["close"]
-    level = float(gspc[gspc.index < day].iloc[-1])
-    return liquidity.render(inp["SPY_5m"], day, out, index_level=level)
-
-
-def _intraday(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    return intraday.render(
-        inp["SPX_5m"], inp["NVDA_5m"], _event_dates(inp), out, spx_daily=inp["GSPC"]
-    )
-
-
-def _paths(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    return event_charts.render_forward_paths(
-        inp["events"], inp["event_paths"], inp["forward_returns"], out
-    )
-
-
-def _dists(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    return event_charts.render_forward_distributions(inp["events"], inp["forward_returns"], out)
-
-
-def _timeline(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    return event_charts.render_event_timeline(inp["events"], inp["open_quality"], out)
-
-
-def _cta(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    ev = _event_dates(inp)
-    return cta_monitor.render(
-        inp["GSPC"], inp.get("cta_levels"), as_of, out, event_day=ev[-1] if ev else None
-    )
-
-
-def _rates(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    return rate_cut.render(
-        inp["fomc_prob_next_meeting"],
-        inp["fomc_dec2025_prediction_markets"],
-        inp.get("zq_futures"),
-        out,
-    )
-
-
-def _corr(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    return correlation.render(inp["NDX"], inp["BTC_USD"], out, event_dates=_event_dates(inp))
-
-
-def _rs(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    return relative_strength.render(inp["RUT"], inp["NDX"], out, event_dates=_event_dates(inp))
-
-
-def _peg(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
-    funds = {k: v for k, v in inp.items() if k.startswith("fundamentals_") and v is not None}
-    return valuation.render(inp["fwd_pe_daily"], funds, as_of, out)
+# imported by the fork server before it forks workers: the drawing code plus a warm-up draw
+WORKER_MODULE = "eventlab.charts.worker"
 
 
 @dataclass(frozen=True)
@@ -103,8 +37,14 @@ class ChartSpec:
     name: str
     description: str
     inputs: tuple[str, ...]  # names of upstream frames (see assets/charts.py for their asset keys)
-    draw: Callable[[Inputs, Path, pd.Timestamp], style.ChartOutput]
     optional: tuple[str, ...] = ()
+    cost: float = 0.5  # typical render seconds (measured); only orders the work in the pool
+
+    def draw(self, inputs: Inputs, out_dir: Path, as_of: pd.Timestamp) -> ChartOutput:
+        """Draw this chart (imports the drawing code, eventlab.charts.draw, on first use)."""
+        from eventlab.charts.draw import DRAWERS
+
+        return DRAWERS[self.name](inputs, Path(out_dir), as_of)
 
 
 CHARTS: tuple[ChartSpec, ...] = (
@@ -112,74 +52,183 @@ CHARTS: tuple[ChartSpec, ...] = (
         "liquidity_depth",
         "Outline chart 1: SPY 5-minute impact per dollar on the event day vs baseline, and the notes' book depth through a linear impact model.",
         ("SPY_5m", "GSPC", "events"),
-        _liquidity,
+        cost=0.71,
     ),
     ChartSpec(
         "intraday_reversal",
         "Outline chart 2: NVDA vs S&P 500 5-minute bars vs the prior close on every event day the bars cover.",
         ("SPX_5m", "NVDA_5m", "GSPC", "events"),
-        _intraday,
+        cost=0.49,
     ),
     ChartSpec(
         "forward_paths",
         "Outline chart 3: per-event paths t-5..t+20 and T+1/T+5/T+20 box plots vs the baseline.",
         ("events", "event_paths", "forward_returns"),
-        _paths,
+        cost=0.45,
     ),
     ChartSpec(
         "cta_monitor",
         "Outline chart 4: S&P 500 candles with the CTA replica's trigger levels, the notes' 6456 line and a buffer zone.",
         ("GSPC", "events"),
-        _cta,
         optional=("cta_levels",),
+        cost=0.64,
     ),
     ChartSpec(
         "rate_cut_probability",
         "Outline chart 5: December 2025 cut probability, daily (lag-corrected futures-implied, Polymarket/Kalshi, notes), plus FedWatch on ZQ bars.",
         ("fomc_prob_next_meeting", "fomc_dec2025_prediction_markets", "zq_futures"),
-        _rates,
+        cost=0.47,
     ),
     ChartSpec(
         "btc_ndx_correlation",
         "Outline chart 6: BTC vs Nasdaq-100 rolling correlation of daily returns on NYSE days (20/60/120 days).",
         ("NDX", "BTC_USD", "events"),
-        _corr,
+        cost=0.31,
     ),
     ChartSpec(
         "rut_ndx_relative_strength",
         "Outline chart 7: Russell 2000 / Nasdaq-100 ratio and its Wilder RSI(14).",
         ("RUT", "NDX", "events"),
-        _rs,
+        cost=0.32,
     ),
     ChartSpec(
         "ai_peg_scatter",
         "Outline chart 8: AI large caps forward P/E vs earnings growth (PEG), each input's date printed.",
         ("fwd_pe_daily", "fundamentals_2025_06_13", "fundamentals_2026_01_30"),
-        _peg,
+        cost=0.47,
     ),
     ChartSpec(
         "event_timeline",
         "Every event since 1957 on a timeline with genuine-open coverage shaded.",
         ("events", "open_quality"),
-        _timeline,
+        cost=0.44,
     ),
     ChartSpec(
         "forward_distributions",
         "Forward-return distributions at T+1/T+5/T+20: events vs the baseline.",
         ("events", "forward_returns"),
-        _dists,
+        cost=0.46,
     ),
 )
 BY_NAME = {c.name: c for c in CHARTS}
 
 
-def render_one(name: str, inputs: Inputs, out_dir: str | Path, as_of) -> style.ChartOutput:
+def render_one(name: str, inputs: Inputs, out_dir: str | Path, as_of) -> ChartOutput:
     """Draw one chart and its UI thumbnail; the ChartOutput carries the render time in seconds."""
+    import pandas as pd
+
     t0 = time.perf_counter()
     out = BY_NAME[name].draw(inputs, Path(out_dir), pd.Timestamp(as_of))
-    out.thumbnail_b64 = style.thumbnail_b64(out.png)
+    if not out.thumbnail_b64:  # style.save makes it from the drawn pixels; the file is a fallback
+        from eventlab.charts.style import thumbnail_b64
+
+        out.thumbnail_b64 = thumbnail_b64(out.png)
     out.seconds = time.perf_counter() - t0
     return out
+
+
+def _preload_modules() -> list[str]:
+    """What the fork server imports before forking workers: WORKER_MODULE, and the parent's
+    main module. Forkserver (like spawn) children import the parent's main module before their
+    first task; for `python -m pipelines.run` that is Dagster, ~1 s of CPU in every worker.
+    Imported once in the server instead, the workers' copy only re-runs the module's body."""
+    mods = [WORKER_MODULE]
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name:
+        # `python -m pkg` runs pkg.__main__: children skip it, and importing it would run it
+        if name != "__main__" and not name.endswith(".__main__"):
+            mods.append(name)
+    elif getattr(main, "__file__", None):
+        mods.append("__main__")  # a script: the server imports it as __mp_main__, workers skip it
+    return mods
+
+
+def _ping(hold_s: float = 0.0) -> int:
+    """Pool start-up task; holding each worker briefly makes every submit spawn its own process."""
+    import os
+
+    time.sleep(hold_s)
+    return os.getpid()
+
+
+class ChartPool:
+    """A process pool for render_many whose workers are started in a background thread.
+
+    With the forkserver context the fork server imports WORKER_MODULE (matplotlib, the drawing
+    modules and a warm-up draw, ~1 s of CPU) and the caller's main module once, and forks every
+    worker from it. Started ahead of use (prestart, the default) the workers come up in the
+    background, overlapping the caller's other work; `executor()` waits until they are up.
+    Without prestart they are spawned as the first tasks arrive. `shutdown()` (or leaving a
+    `with` block) stops them.
+    """
+
+    def __init__(self, workers: int = 2, mp_context: str = "forkserver", prestart: bool = True):
+        self.workers = max(1, int(workers))
+        ctx = mp.get_context(mp_context)
+        if mp_context == "forkserver":
+            ctx.set_forkserver_preload(_preload_modules())
+        self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        self._error: BaseException | None = None
+        self._starter: threading.Thread | None = None
+        if prestart:  # otherwise the executor spawns its workers as the first tasks arrive
+            self._starter = threading.Thread(target=self._start, name="chart-pool-start")
+            self._starter.daemon = True
+            self._starter.start()
+
+    def _start(self) -> None:
+        try:
+            for ping in [self._executor.submit(_ping, 0.05) for _ in range(self.workers)]:
+                ping.result()
+        except BaseException as exc:  # re-raised by executor() in the caller's thread
+            self._error = exc
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until every worker has started (or start-up failed); False on timeout."""
+        if self._starter is None:
+            return True
+        self._starter.join(timeout)
+        return not self._starter.is_alive()
+
+    def executor(self) -> ProcessPoolExecutor:
+        self.wait_ready()
+        if self._error is not None:
+            raise RuntimeError(
+                f"the chart worker pool failed to start: {self._error!r}"
+            ) from self._error
+        return self._executor
+
+    def shutdown(self) -> None:
+        self.wait_ready()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> ChartPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+def start_pool(workers: int = 2, mp_context: str = "forkserver") -> ChartPool:
+    """Start a chart pool in the background and return at once (see ChartPool)."""
+    return ChartPool(workers, mp_context)
+
+
+def _in_pool(
+    pool: ChartPool, jobs: dict[str, Inputs], out_dir: str | Path, as_of
+) -> Iterator[ChartOutput]:
+    executor = pool.executor()
+    # slowest first, so that the workers finish together
+    order = sorted(jobs, key=lambda n: -BY_NAME[n].cost)
+    futures: list[Future] = [
+        executor.submit(render_one, n, jobs[n], str(out_dir), as_of) for n in order
+    ]
+    try:
+        for fut in as_completed(futures):  # yield each chart as soon as it is done
+            yield fut.result()
+    finally:
+        for fut in futures:  # a failed chart (or an abandoned generator) cancels the rest
+            fut.cancel()
 
 
 def render_many(
@@ -188,18 +237,17 @@ def render_many(
     as_of,
     workers: int = 2,
     mp_context: str = "forkserver",
-):
-    """Yield ChartOutputs as charts finish; `workers` <= 1 renders in this process."""
+    pool: ChartPool | None = None,
+) -> Iterator[ChartOutput]:
+    """Yield ChartOutputs as charts finish. Given a `pool` (see start_pool) the charts go to its
+    workers; otherwise `workers` <= 1 renders in this process and more start a pool for just
+    these jobs."""
+    if pool is not None:
+        yield from _in_pool(pool, jobs, out_dir, as_of)
+        return
     if workers <= 1 or len(jobs) <= 1:
         for name, inp in jobs.items():
             yield render_one(name, inp, out_dir, as_of)
         return
-    ctx = mp.get_context(mp_context)
-    if mp_context == "forkserver":
-        ctx.set_forkserver_preload(["eventlab.charts.render"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        # longest first, so the two workers finish together
-        order = sorted(jobs, key=lambda n: -len(BY_NAME[n].inputs))
-        futures = {pool.submit(render_one, n, jobs[n], str(out_dir), as_of): n for n in order}
-        for fut in futures:
-            yield fut.result()
+    with ChartPool(min(workers, len(jobs)), mp_context, prestart=False) as own:
+        yield from _in_pool(own, jobs, out_dir, as_of)

@@ -23,6 +23,7 @@ import matplotlib
 matplotlib.use("Agg", force=True)
 
 import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -33,6 +34,7 @@ SIDECAR_KEYS = ("title", "caption", "data_span", "sources", "kind", "offline_not
 DPI = 200
 FIGSIZE = (11.0, 6.2)  # inches -> 2200 x 1240 px at 200 dpi
 THUMB_WIDTH = 560  # px, for the inline Dagster preview
+PNG_COMPRESS_LEVEL = 3  # zlib level of the chart PNGs (see write_png)
 
 # One palette for the whole report (colour-blind safe, Okabe-Ito based).
 INK = "#222222"
@@ -185,10 +187,36 @@ def span(start, end) -> str:
     return f"{pd.Timestamp(start).date().isoformat()} .. {pd.Timestamp(end).date().isoformat()}"
 
 
+def draw_rgba(fig: Figure) -> memoryview:
+    """Draw the figure on its Agg canvas at DPI; its RGBA pixels (H x W x 4 bytes), exactly what
+    `fig.savefig(..., dpi=DPI)` would encode (no layout engine or tight bbox is used here)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    if fig.dpi != DPI:
+        fig.set_dpi(DPI)
+    canvas.draw()
+    return canvas.buffer_rgba()
+
+
+def write_png(dest, rgba: memoryview) -> None:
+    """Encode the RGBA pixels as PNG (the same metadata and dpi as savefig writes). zlib levels
+    1-3 share the fast deflate path: level 3 takes ~60% of level 6's time for files ~6% larger."""
+    matplotlib.image.imsave(
+        dest,
+        rgba,
+        format="png",
+        dpi=DPI,
+        pil_kwargs={"optimize": False, "compress_level": PNG_COMPRESS_LEVEL},
+    )
+
+
 def save(
     fig: Figure, out_dir: Path, name: str, meta: ChartMeta, numbers: dict | None = None
 ) -> ChartOutput:
-    """Write <out_dir>/<name>.png and <name>.json (atomically, via temp files) and close the figure."""
+    """Write <out_dir>/<name>.png and <name>.json (atomically, via temp files) and close the figure.
+
+    The figure is drawn once; the PNG and the UI thumbnail are both made from that pixel buffer."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / f"{name}.png"
@@ -196,15 +224,46 @@ def save(
     tmp_png = png.with_name(f".{png.name}.tmp")
     tmp_side = side.with_name(f".{side.name}.tmp")
     try:
-        fig.savefig(
-            tmp_png, dpi=DPI, format="png", pil_kwargs={"optimize": False, "compress_level": 6}
-        )
+        rgba = draw_rgba(fig)
+        write_png(tmp_png, rgba)
+        thumb = thumbnail_from_rgba(rgba)
     finally:
         plt.close(fig)
     tmp_side.write_text(json.dumps(meta.to_json(), indent=2, ensure_ascii=False, default=str))
     tmp_png.replace(png)
     tmp_side.replace(side)
-    return ChartOutput(name=name, png=png, sidecar=side, meta=meta, numbers=numbers or {})
+    return ChartOutput(
+        name=name,
+        png=png,
+        sidecar=side,
+        meta=meta,
+        numbers=numbers or {},
+        thumbnail_b64=thumb,
+    )
+
+
+def _thumbnail(im, width: int) -> str:
+    """Downscale (LANCZOS after a 2x box reduction, visually the same as plain LANCZOS at a
+    third of the cost), quantize to 128 colours (median cut keeps the light grid lines that a
+    fast octree drops) and encode as PNG, base64."""
+    from PIL import Image
+
+    if im.mode != "RGB":
+        im = im.convert("RGB")
+    h = max(1, round(im.height * width / im.width))
+    small = im.resize((width, h), Image.Resampling.LANCZOS, reducing_gap=1.5)
+    small = small.quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    buf = io.BytesIO()
+    small.save(buf, format="PNG", compress_level=6)  # optimize=True: 10x the time for 2% bytes
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def thumbnail_from_rgba(rgba: memoryview, width: int = THUMB_WIDTH) -> str:
+    """The UI thumbnail (see thumbnail_b64) from an RGBA pixel buffer as draw_rgba returns it."""
+    from PIL import Image
+
+    h, w = rgba.shape[:2]
+    return _thumbnail(Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1), width)
 
 
 def thumbnail_b64(png: Path, width: int = THUMB_WIDTH) -> str:
@@ -212,12 +271,7 @@ def thumbnail_b64(png: Path, width: int = THUMB_WIDTH) -> str:
     from PIL import Image
 
     with Image.open(png) as im:
-        im = im.convert("RGB")
-        h = max(1, round(im.height * width / im.width))
-        small = im.resize((width, h), Image.LANCZOS).quantize(colors=128)
-        buf = io.BytesIO()
-        small.save(buf, format="PNG", optimize=True)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+        return _thumbnail(im, width)
 
 
 def placeholder(out_dir: Path, name: str, title: str, message: str, meta: ChartMeta) -> ChartOutput:
