@@ -25,6 +25,7 @@ def default_resources(**overrides: object) -> dict[str, object]:
         "study": StudySettings(),
         "report_settings": ReportSettings(),
         "cta_settings": CTASettings(),
+        "chart_renderer": charts.ChartRenderer(),
     }
     res.update(overrides)
     return res
