@@ -34,13 +34,16 @@ class Materialized:
 
 @pytest.fixture(scope="session")
 def materialized(tmp_path_factory: pytest.TempPathFactory) -> Materialized:
-    """main_job executed once, in-process, on the snapshot, into temporary folders."""
+    """main_job executed once, in-process, on the snapshot, into temporary folders, recorded in
+    a SQLite instance (as `make run-recorded` and the UI record runs)."""
     import dagster as dg
 
     from pipelines.run import run_main_job
 
     root = tmp_path_factory.mktemp("graph")
-    instance = dg.DagsterInstance.ephemeral()
+    home = root / "dagster_home"
+    home.mkdir()
+    instance = dg.DagsterInstance.local_temp(tempdir=str(home))
     result, folder = run_main_job(
         "snapshot",
         reports=str(root / "reports"),

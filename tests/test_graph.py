@@ -91,3 +91,27 @@ def test_manifest_and_latest_pointer(materialized):
 )
 def test_warehouse_has_parquet(materialized, key):
     assert (materialized.warehouse / f"{key}.parquet").exists()
+
+
+def test_recorded_run_is_visible_to_the_ui(materialized):
+    """What `make ui` reads: the latest materialization and check results per asset."""
+    import dagster as dg
+
+    inst = materialized.instance
+    for key in (["prices", "GSPC"], ["events"], ["cta_levels"], ["charts", "cta_monitor"]):
+        event = inst.get_latest_materialization_event(dg.AssetKey(key))
+        assert event is not None and event.run_id == materialized.result.run_id, key
+    records = inst.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(dg.AssetKey("events"), "events_follow_definition"), limit=1
+    )
+    assert records and records[0].run_id == materialized.result.run_id
+
+
+def test_record_flag_needs_dagster_home(monkeypatch, capsys):
+    from pipelines import run
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setattr("sys.argv", ["pipelines.run", "--record"])
+    with pytest.raises(SystemExit) as exc:
+        run.main()
+    assert exc.value.code == 2 and "--record needs DAGSTER_HOME" in capsys.readouterr().err
