@@ -22,13 +22,10 @@ from pydantic import Field, PrivateAttr
 import assets.cta as cta_assets
 from assets.common import as_of_date
 from eventlab.charts.render import CHARTS, ChartPool, render_many, start_pool
-from eventlab.config import REFERENCE_TABLES
+from eventlab.config import CONFIG
 from pipelines.resources import ReportSettings
 
 GROUP = "charts"
-DAILY = ("GSPC", "NDX", "RUT", "BTC_USD")
-INTRADAY = ("SPY_5m", "SPX_5m", "NVDA_5m")
-STUDY = ("events", "event_paths", "forward_returns", "open_quality")
 
 
 def chart_key(name: str) -> dg.AssetKey:
@@ -43,14 +40,25 @@ def _cta_levels_defined() -> bool:
     return False
 
 
+def input_key(name: str) -> dg.AssetKey:
+    """The asset a chart input name refers to: a daily or 5-minute series key of the universe,
+    a reference table, or otherwise an asset of that name (events, cta_levels, ...)."""
+    if name in CONFIG.daily_keys:
+        return dg.AssetKey(["prices", name])
+    if name in {s.key for s in CONFIG.intraday}:
+        return dg.AssetKey(["intraday", name])
+    if name in dict(CONFIG.reference_tables):
+        return dg.AssetKey(["reference", name])
+    return dg.AssetKey(name)
+
+
 def _input_keys() -> dict[str, dg.AssetKey]:
-    keys: dict[str, dg.AssetKey] = {k: dg.AssetKey(["prices", k]) for k in DAILY}
-    keys.update({k: dg.AssetKey(["intraday", k]) for k in INTRADAY})
-    keys.update({name: dg.AssetKey(["reference", name]) for name, _ in REFERENCE_TABLES})
-    keys.update({k: dg.AssetKey(k) for k in STUDY})
-    if _cta_levels_defined():
-        keys["cta_levels"] = dg.AssetKey("cta_levels")
-    return keys
+    """Exactly the inputs the registered charts declare (so a chart's step re-runs only when
+    something it draws from changes); the optional CTA levels only if the CTA assets exist."""
+    names = dict.fromkeys(n for c in CHARTS for n in (*c.inputs, *c.optional))
+    if not _cta_levels_defined():
+        names.pop("cta_levels", None)
+    return {name: input_key(name) for name in names}
 
 
 INPUT_KEYS = _input_keys()
