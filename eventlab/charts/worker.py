@@ -5,8 +5,16 @@ warm. Not meant to be imported anywhere else (it freezes the garbage collector's
 
 import contextlib
 import gc
+import warnings
 
 from eventlab.charts import draw
+
+# The server has imported the parent's main module (e.g. pipelines.run) by name; each forked
+# worker then re-runs it as __mp_main__ and runpy warns that the module is already imported.
+# That is the intended, harmless path (see render._preload_modules): keep the console clean.
+warnings.filterwarnings(
+    "ignore", message=r".* found in sys\.modules after import of package", category=RuntimeWarning
+)
 
 # warming is only an optimization: a failure here must not take the fork server down
 with contextlib.suppress(Exception):
