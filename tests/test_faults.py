@@ -257,6 +257,10 @@ def test_sigkill_mid_write_leaves_old_file(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     assert dest.read_bytes() == before
     pd.testing.assert_frame_equal(pd.read_parquet(dest), old, check_freq=False)
+    # the killed writer's temp file is left behind; the next write of the same file clears it
+    assert [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+    store.write_parquet_atomic(old, dest)
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
 
 
 WRITER = """

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import tempfile
 import threading
@@ -73,10 +74,26 @@ def atomic_write_bytes(dest: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def _remove_stale_temps(dest: Path) -> list[str]:
+    """Delete temp files a killed writer of `dest` left behind; call only under dest's lock.
+
+    Every Parquet writer takes the lock before creating its temp file, so while we hold it no
+    live writer owns one: whatever matches is a leftover of a crash (SIGKILL, power loss).
+    """
+    removed = []
+    for stale in Path(dest).parent.glob(f".{glob.escape(Path(dest).name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
+        removed.append(stale.name)
+    return removed
+
+
 def write_parquet_atomic(df: pd.DataFrame, dest: Path, *, index: bool = True) -> None:
-    """Write a DataFrame as Parquet (pyarrow) atomically, under the file's lock."""
-    with file_lock(dest), atomic_path(dest) as tmp:
-        df.to_parquet(tmp, engine="pyarrow", index=index)
+    """Write a DataFrame as Parquet (pyarrow) atomically, under the file's lock (and clear any
+    temp file a killed earlier writer left)."""
+    with file_lock(dest):
+        _remove_stale_temps(dest)
+        with atomic_path(dest) as tmp:
+            df.to_parquet(tmp, engine="pyarrow", index=index)
 
 
 def update_parquet_locked(
