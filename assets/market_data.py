@@ -13,7 +13,7 @@ from eventlab.data.frames import DataError
 from eventlab.data.incremental import frame_hash
 from eventlab.data.quality import price_check_results
 from eventlab.data.yahoo import RETRYABLE as SOURCE_RETRYABLE
-from pipelines.resources import Fetched, PriceSource
+from pipelines.resources import REFRESH_TAG, Fetched, PriceSource
 
 GROUP = "market_data"
 
@@ -138,7 +138,7 @@ def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
                 )
             yield from _results(series, key, fetched, intraday=False)
         if failures:
-            raise dg.Failure(
+            failure = dg.Failure(
                 description=f"{len(failures)} series not updated (previous data kept): "
                 + " | ".join(failures.values()),
                 metadata={
@@ -147,6 +147,14 @@ def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
                 },
                 allow_retries=retryable,
             )
+            # Only the nightly refresh waits out an outage (5 then 10 minutes by default), and
+            # only this step: blocked (bad) data, or any other step's error, is never retried.
+            if retryable and REFRESH_TAG in context.run.tags and price_source.outage_retries:
+                raise dg.RetryRequested(
+                    max_retries=price_source.outage_retries,
+                    seconds_to_wait=price_source.outage_retry_delay_s * 2**context.retry_number,
+                ) from failure
+            raise failure
 
     return daily_prices
 

@@ -35,7 +35,12 @@ _BOUNDS: dict[str, tuple[float, float, str, float]] = {
     "overlap_sessions": (1, 500, "", 10),
     "retries": (0, 10, "", 3),
     "backoff_s": (0, 300, " seconds", 2),
+    "outage_retries": (0, 5, "", 2),
+    "outage_retry_delay_s": (0, 3600, " seconds", 300),
 }
+
+# Runs with this tag (the nightly refresh) retry a source outage; see PriceSource.outage_retries.
+REFRESH_TAG = "eventlab/refresh"
 
 
 class PriceSource(dg.ConfigurableResource):
@@ -65,6 +70,14 @@ class PriceSource(dg.ConfigurableResource):
     )
     full_refresh: bool = Field(
         default=False, description="refetch from `start` and allow a re-basing rescale"
+    )
+    outage_retries: int = Field(
+        default=2,
+        description=f"runs tagged {REFRESH_TAG} (the nightly refresh): times the prices step is "
+        "retried when the source is still down after the adapter's own retries",
+    )
+    outage_retry_delay_s: float = Field(
+        default=300.0, description="wait before the first outage retry; doubles per retry"
     )
 
     @field_validator("mode", mode="before")
@@ -100,7 +113,7 @@ class PriceSource(dg.ConfigurableResource):
             )
         return v
 
-    @field_validator("overlap_sessions", "retries", "backoff_s")
+    @field_validator(*_BOUNDS)
     @classmethod
     def _check_bounds(cls, v: float, info: ValidationInfo) -> float:
         lo, hi, unit, example = _BOUNDS[info.field_name]

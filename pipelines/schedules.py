@@ -15,6 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from eventlab.data.calendar import nyse
+from pipelines.resources import REFRESH_TAG
 
 NY = "America/New_York"
 CRON = "30 18 * * 1-5"
@@ -23,7 +24,7 @@ REFRESH_MODE = (
 )
 
 REFRESH_RUN_CONFIG: dict = {"resources": {"price_source": {"config": {"mode": REFRESH_MODE}}}}
-REFRESH_TAGS = {"eventlab/refresh": "nightly"}  # dagster.yaml limits this tag to one run at a time
+REFRESH_TAGS = {REFRESH_TAG: "nightly"}  # dagster.yaml limits this tag to one run at a time
 
 refresh_job = dg.define_asset_job(
     "refresh_job",
@@ -35,9 +36,8 @@ refresh_job = dg.define_asset_job(
     config=REFRESH_RUN_CONFIG,
     tags=REFRESH_TAGS,
     executor_def=dg.in_process_executor,
-    # A source outage that outlasts the adapter's own backoff fails the step; retry it twice, 5 then
-    # 10 minutes later. Blocked (bad) data raises Failure(allow_retries=False) and is not retried.
-    op_retry_policy=dg.RetryPolicy(max_retries=2, delay=300, backoff=dg.Backoff.EXPONENTIAL),
+    # No blanket op retry policy: the prices step itself retries a source outage in runs with
+    # REFRESH_TAG (PriceSource.outage_retries), and no other step is retried.
 )
 
 

@@ -29,11 +29,12 @@ from pipelines.resources import PriceSource
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_prices(tmp_path, keys=("GSPC",), **kw):
+def run_prices(tmp_path, keys=("GSPC",), tags=None, **kw):
     res = dg.materialize(
         [daily_prices],
         selection=[price_key(k) for k in keys],
         instance=dg.DagsterInstance.ephemeral(),
+        tags=tags,
         resources={
             "io_manager": ParquetIOManager(base_dir=str(tmp_path)),
             "price_source": PriceSource(
@@ -95,6 +96,31 @@ def test_network_down(tmp_path, good_run):
         "network error",
         "gave up after 2 attempts",
     )
+
+
+def _attempts(res) -> int:
+    return 1 + sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in res.all_events)
+
+
+@pytest.mark.parametrize(
+    ("bad", "tags", "attempts"),
+    [
+        (ConnectionError("Network is unreachable"), {"eventlab/refresh": "nightly"}, 3),
+        (ConnectionError("Network is unreachable"), None, 1),  # a manual run fails at once
+        (with_jump(0.40), {"eventlab/refresh": "nightly"}, 1),  # bad data is never retried
+    ],
+    ids=["outage-in-refresh", "outage-manual-run", "blocked-in-refresh"],
+)
+def test_only_an_outage_in_the_nightly_refresh_is_retried(tmp_path, good_run, bad, tags, attempts):
+    path, before, fake = good_run
+    fake.script = [bad] * 20
+    res = run_prices(tmp_path, tags=tags, outage_retry_delay_s=0)
+    assert not res.success and _attempts(res) == attempts
+    (fail,) = [e for e in res.all_events if e.event_type_value == "STEP_FAILURE"]
+    err = fail.event_specific_data.error
+    cause = err.cause.message if attempts > 1 else err.message  # retries wrap the Failure
+    assert "GSPC" in cause and "previous data kept" in cause
+    assert path.read_bytes() == before
 
 
 def test_rate_limited_swallowed_by_yfinance(tmp_path, good_run):

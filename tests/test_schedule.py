@@ -53,6 +53,7 @@ def test_refresh_job_registered_with_live_config_and_retries():
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def("refresh_job")
-    assert job.op_retry_policy is not None and job.op_retry_policy.max_retries == 2
+    # no blanket retry: only the prices step retries, and only an outage (tests/test_faults.py)
+    assert job.op_retry_policy is None
     assert job.tags.get("eventlab/refresh") == "nightly"
     assert [s.name for s in defs.schedules] == ["nightly_refresh"]
