@@ -161,6 +161,8 @@ def render_forward_paths(
             for k in HORIZONS
             if isinstance(v := numbers.get(f"T+{k}"), dict)
         )
+        lo, hi = ax2.get_ylim()  # room under the data, so the note box hides no whisker
+        ax2.set_ylim(lo - 0.28 * (hi - lo), hi)
         style.note_box(ax2, txt, loc="lower right", fontsize=7.5)
         style.header(
             fig,
