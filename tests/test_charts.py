@@ -478,3 +478,12 @@ def test_fork_server_preloads_the_main_module_once(monkeypatch, spec_name, file,
         main.__file__ = file
     monkeypatch.setitem(sys.modules, "__main__", main)
     assert render._preload_modules() == [render.WORKER_MODULE, *extra]
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"), (13, "13th"),
+     (21, "21st"), (72.4, "72nd"), (73, "73rd"), (111, "111th"), (112, "112th")],
+)  # fmt: skip
+def test_ordinal_suffixes(n, text):
+    assert style.ordinal(n) == text

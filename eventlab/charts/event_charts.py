@@ -262,10 +262,15 @@ def render_forward_distributions(
             ax.set_yticks([])
             if j == 0:
                 ax.set_ylabel("density of baseline days")
-            ax.legend(loc="upper left", fontsize=7.5)
+            # a white frame, so the median lines do not cross the legend text
+            ax.legend(
+                loc="upper left", fontsize=7.5, frameon=True, facecolor="white", edgecolor="none"
+            )
             mean_pct = float(np.mean(list(pcts.values()))) if pcts else float("nan")
             ax.set_title(
-                f"T+{k}: events at the {mean_pct:.0f}th pct. (mean)", loc="left", fontsize=10
+                f"T+{k}: events at the {style.ordinal(mean_pct)} pct. (mean)",
+                loc="left",
+                fontsize=10,
             )
             numbers[f"T+{k}"] = {
                 "percentiles": pcts,
@@ -282,7 +287,7 @@ def render_forward_distributions(
     meta = style.ChartMeta(
         title="Forward-return distributions: events vs the baseline",
         caption=" ".join(
-            f"T+{k}: events sit on average at the {numbers[f'T+{k}']['mean_percentile']:.0f}th percentile of the baseline "
+            f"T+{k}: events sit on average at the {style.ordinal(numbers[f'T+{k}']['mean_percentile'])} percentile of the baseline "
             f"(median {numbers[f'T+{k}']['event_median']:+.2f}% vs {numbers[f'T+{k}']['baseline_median']:+.2f}%)."
             for k in HORIZONS
         ),

@@ -182,6 +182,13 @@ def note_box(
     )
 
 
+def ordinal(n: float) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ... of a number rounded to an integer."""
+    k = int(round(n))
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
 def span(start, end) -> str:
     """'YYYY-MM-DD .. YYYY-MM-DD' for the sidecar and subtitles."""
     return f"{pd.Timestamp(start).date().isoformat()} .. {pd.Timestamp(end).date().isoformat()}"
