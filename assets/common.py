@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+
 import dagster as dg
 import pandas as pd
+
+CheckFields = dict[str, object]  # AssetCheckResult fields: passed, metadata, description, ...
 
 
 def md_preview(df: pd.DataFrame, rows: int = 20, floatfmt: str = ".4f") -> dg.MetadataValue:
@@ -39,3 +43,21 @@ def write_report_table(folder, name: str, df: pd.DataFrame, *, index: bool = Fal
     with atomic_path(dest) as tmp:
         df.to_csv(tmp, index=index, float_format="%.10g", date_format="%Y-%m-%d")
     return str(dest)
+
+
+def selected_results(
+    context: dg.AssetExecutionContext,
+    outputs: Iterable[str],
+    table: Callable[[str], tuple[object, dict[str, object]]],
+    checks: Iterable[tuple[dg.AssetCheckSpec, Callable[[], CheckFields]]],
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """What a subsettable multi-asset stage yields: an Output for each selected table
+    (`table(name)` gives its value and metadata), then each selected check's result."""
+    for name in outputs:
+        if name in context.selected_output_names:
+            value, meta = table(name)
+            yield dg.Output(value, output_name=name, metadata=meta)
+    selected = context.selected_asset_check_keys
+    for spec, fields in checks:
+        if spec.key in selected:
+            yield dg.AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name, **fields())

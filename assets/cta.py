@@ -8,7 +8,14 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.common import as_of_date, frame_span_metadata, md_preview, write_report_table
+from assets.common import (
+    CheckFields,
+    as_of_date,
+    frame_span_metadata,
+    md_preview,
+    selected_results,
+    write_report_table,
+)
 from eventlab.cta import claims as cta_claims_mod
 from eventlab.cta import levels as cta_levels_mod
 from eventlab.cta import replay, scenarios
@@ -198,56 +205,53 @@ def cta(
     params = cta_settings.params()
     as_of = as_of_date(report_as_of)
     tables = _Tables(prices, events, as_of, report_settings.as_of_dir(as_of), params)
-    for name in OUTS:
-        if name in context.selected_output_names:
-            value, meta = tables.get(name)
-            yield dg.Output(value, output_name=name, metadata=meta)
-    selected = {k.name for k in context.selected_asset_check_keys}
-    checks = {
-        "cta_levels_finite": lambda: levels_finite(tables.frame("cta_levels"), params),
-        "cta_position_bounded": lambda: position_bounded(tables.frame("cta_signals")),
-        "cta_no_lookahead": lambda: no_lookahead(tables.frame("cta_signals"), prices, params),
-    }
-    for spec in CHECKS:
-        if spec.name in selected:
-            passed, meta = checks[spec.name]()
-            yield dg.AssetCheckResult(
-                asset_key=spec.asset_key, check_name=spec.name, passed=passed, metadata=meta
-            )
+    finite, bounded, lookahead = CHECKS
+    yield from selected_results(
+        context,
+        OUTS,
+        tables.get,
+        [
+            (finite, lambda: levels_finite(tables.frame("cta_levels"), params)),
+            (bounded, lambda: position_bounded(tables.frame("cta_signals"))),
+            (lookahead, lambda: no_lookahead(tables.frame("cta_signals"), prices, params)),
+        ],
+    )
 
 
 # ----------------------------------------------------------------------------- check logic
 
 
-def levels_finite(cta_levels: pd.DataFrame, params) -> tuple[bool, dict]:
+def levels_finite(cta_levels: pd.DataFrame, params) -> CheckFields:
     """Every level (and distance) is finite once every horizon is past its warm-up."""
     warm = params.max_lookback + params.vol_min_periods + 1
     body = cta_levels.iloc[warm:]
     cols = [c for c in body.columns if c.startswith(("level_", "distance_"))]
     bad = {c: int((~np.isfinite(body[c].to_numpy())).sum()) for c in cols}
     n_bad = sum(bad.values())
-    return n_bad == 0 and len(body) > 0, {
-        "rows_checked": len(body),
-        "non_finite": n_bad,
-        "by_column": str(bad),
+    return {
+        "passed": n_bad == 0 and len(body) > 0,
+        "metadata": {"rows_checked": len(body), "non_finite": n_bad, "by_column": str(bad)},
     }
 
 
-def position_bounded(cta_signals: pd.DataFrame) -> tuple[bool, dict]:
+def position_bounded(cta_signals: pd.DataFrame) -> CheckFields:
     """Position and signals within [-1, 1], percentile within [0, 100]."""
     pos = cta_signals["position"].dropna()
     sig_cols = [c for c in cta_signals.columns if c.startswith("signal_")]
     sig_ok = all(cta_signals[c].dropna().between(-1, 1).all() for c in sig_cols)
     pct = cta_signals["percentile"].dropna()
     passed = bool(len(pos) and pos.between(-1, 1).all() and sig_ok and pct.between(0, 100).all())
-    return passed, {
-        "min_position": float(pos.min()),
-        "max_position": float(pos.max()),
-        "valid_rows": len(pos),
+    return {
+        "passed": passed,
+        "metadata": {
+            "min_position": float(pos.min()),
+            "max_position": float(pos.max()),
+            "valid_rows": len(pos),
+        },
     }
 
 
-def no_lookahead(cta_signals: pd.DataFrame, prices: pd.DataFrame, params) -> tuple[bool, dict]:
+def no_lookahead(cta_signals: pd.DataFrame, prices: pd.DataFrame, params) -> CheckFields:
     """Recomputing on truncated history, and on a history whose future was replaced by a shifted
     path, leaves every past position and level unchanged; the stored positions match a recompute."""
     full = replay.full_history(prices, params)
@@ -282,8 +286,11 @@ def no_lookahead(cta_signals: pd.DataFrame, prices: pd.DataFrame, params) -> tup
     stored_ok = bool(
         np.allclose(stored, full["position"].to_numpy(), equal_nan=True, rtol=0, atol=1e-12)
     )
-    return worst < 1e-9 and stored_ok, {
-        "cut_rows": str(cuts),
-        "max_relative_difference": worst,
-        "stored_matches_recomputed": stored_ok,
+    return {
+        "passed": worst < 1e-9 and stored_ok,
+        "metadata": {
+            "cut_rows": str(cuts),
+            "max_relative_difference": worst,
+            "stored_matches_recomputed": stored_ok,
+        },
     }

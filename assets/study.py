@@ -11,7 +11,7 @@ launchpad without code changes.
 import dagster as dg
 import pandas as pd
 
-from assets.common import md_preview
+from assets.common import CheckFields, md_preview, selected_results
 from eventlab.config import CONFIG, StudyParams
 from eventlab.study.open_quality import coverage_summary
 from eventlab.study.open_quality import open_quality_eras as eras_table
@@ -39,6 +39,7 @@ OUTS = {
     "event_paths": "Cumulative return paths from each event close, t-pre .. t+post trading days.",
     "event_stats": "Event vs baseline statistics per horizon, for the main definition and the robustness rows.",
 }
+WARN = dg.AssetCheckSeverity.WARN
 CHECKS = (
     dg.AssetCheckSpec(
         "study_window_coverage",
@@ -138,7 +139,7 @@ def study_tables(
     }
 
 
-def coverage_check(flags: pd.DataFrame, params: StudyParams) -> tuple[bool, str, dict]:
+def coverage_check(flags: pd.DataFrame, params: StudyParams) -> CheckFields:
     """Do genuine opens reach back to (within a year of) the requested start?"""
     cov = coverage_summary(
         flags, pd.Timestamp(params.start), pd.Timestamp(params.end) if params.end else None
@@ -151,12 +152,14 @@ def coverage_check(flags: pd.DataFrame, params: StudyParams) -> tuple[bool, str,
         f"Genuine opens cover {cov['share_usable']:.1%} of the trading days since {cov['requested_start']}; "
         f"the first usable open is {first}. Events before that cannot be seen in this data."
     )
-    return bool(ok), text, {k: (v if v is not None else "none") for k, v in cov.items()}
+    return {
+        "passed": bool(ok),
+        "description": text,
+        "metadata": {k: (v if v is not None else "none") for k, v in cov.items()},
+    }
 
 
-def definition_check(
-    events: pd.DataFrame, flags: pd.DataFrame, params: StudyParams
-) -> tuple[bool, dict]:
+def definition_check(events: pd.DataFrame, flags: pd.DataFrame, params: StudyParams) -> CheckFields:
     """Every event has gap > threshold, closed red by the close rule, and (by default) a genuine open."""
     ok_rule = bool((events["gap"] > params.gap_threshold).all())
     ref = events["prior_close"] if params.close_rule == "prior_close" else events["open"]
@@ -166,16 +169,16 @@ def definition_check(
     )
     ok_open = params.open_policy == "all" or bool(genuine.all())
     meta = {"events": len(events), "gap_rule": ok_rule, "red_rule": red, "genuine_opens": ok_open}
-    return ok_rule and red and ok_open, meta
+    return {"passed": ok_rule and red and ok_open, "metadata": meta}
 
 
-def stats_check(stats: pd.DataFrame, events: pd.DataFrame) -> tuple[bool, dict]:
+def stats_check(stats: pd.DataFrame, events: pd.DataFrame) -> CheckFields:
     """p-values lie in [0, 1] and the main variant's event count equals the events table."""
     main = stats[stats["variant"] == "main"]
     p = stats[["welch_p", "mw_p", "hac_p", "placebo_p", "p_holm", "p_bh"]].stack()
     counts_ok = bool((main["n_events"] == len(events)).all())
     meta = {"main_n_events": int(main["n_events"].iloc[0]), "events_rows": len(events)}
-    return bool(((p >= 0) & (p <= 1)).all()) and counts_ok, meta
+    return {"passed": bool(((p >= 0) & (p <= 1)).all()) and counts_ok, "metadata": meta}
 
 
 @dg.multi_asset(
@@ -194,30 +197,15 @@ def event_study(context: dg.AssetExecutionContext, study: StudySettings, **price
     params = study.params()
     result = run_study(prices, params)
     tables = study_tables(result, prices[params.index]["close"])
-    for name in OUTS:
-        if name in context.selected_output_names:
-            value, meta = tables[name]
-            yield dg.Output(value, output_name=name, metadata=meta)
-
-    selected = {k.name for k in context.selected_asset_check_keys}
     flags, ev = result.main.flags, result.main.events
-    if "study_window_coverage" in selected:
-        ok, text, meta = coverage_check(flags, params)
-        yield dg.AssetCheckResult(
-            asset_key="open_quality",
-            check_name="study_window_coverage",
-            passed=ok,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=text,
-            metadata=meta,
-        )
-    if "events_follow_definition" in selected:
-        ok, meta = definition_check(ev, flags, params)
-        yield dg.AssetCheckResult(
-            asset_key="events", check_name="events_follow_definition", passed=ok, metadata=meta
-        )
-    if "event_stats_consistent" in selected:
-        ok, meta = stats_check(result.stats, ev)
-        yield dg.AssetCheckResult(
-            asset_key="event_stats", check_name="event_stats_consistent", passed=ok, metadata=meta
-        )
+    coverage, definition, consistent = CHECKS
+    yield from selected_results(
+        context,
+        OUTS,
+        tables.__getitem__,
+        [
+            (coverage, lambda: {**coverage_check(flags, params), "severity": WARN}),
+            (definition, lambda: definition_check(ev, flags, params)),
+            (consistent, lambda: stats_check(result.stats, ev)),
+        ],
+    )
