@@ -38,9 +38,11 @@ class _Tables:
     """The CTA tables for one run, each computed on first use (so a subset computes only what it needs)."""
 
     def __init__(self, prices, events, as_of, folder, params) -> None:
-        self.prices, self.events, self.as_of, self.folder, self.params = (
-            prices, events, as_of, folder, params,
-        )  # fmt: skip
+        self.prices = prices
+        self.events = events
+        self.as_of = as_of
+        self.folder = folder
+        self.params = params
         self._cache: dict[str, tuple[pd.DataFrame, dict[str, object]]] = {}
 
     def get(self, name: str) -> tuple[pd.DataFrame, dict[str, object]]:

@@ -74,17 +74,14 @@ def atomic_write_bytes(dest: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def _remove_stale_temps(dest: Path) -> list[str]:
+def _remove_stale_temps(dest: Path) -> None:
     """Delete temp files a killed writer of `dest` left behind; call only under dest's lock.
 
     Every Parquet writer takes the lock before creating its temp file, so while we hold it no
     live writer owns one: whatever matches is a leftover of a crash (SIGKILL, power loss).
     """
-    removed = []
     for stale in Path(dest).parent.glob(f".{glob.escape(Path(dest).name)}.*.tmp"):
         stale.unlink(missing_ok=True)
-        removed.append(stale.name)
-    return removed
 
 
 def write_parquet_atomic(df: pd.DataFrame, dest: Path, *, index: bool = True) -> None:

@@ -13,8 +13,6 @@ import pandas as pd
 from scipy import special
 from statsmodels.stats.sandwich_covariance import S_hac_simple
 
-from eventlab.study.returns import fwd_col
-
 
 def describe(x: np.ndarray, prefix: str) -> dict[str, float]:
     """n, mean, median, std, hit rate (> 0) and quantiles of a sample."""
@@ -266,7 +264,3 @@ def adjust_pvalues(stats: pd.DataFrame, column: str = "hac_p", by: str = "varian
     out["p_holm"] = p_holm
     out["p_bh"] = p_bh
     return out
-
-
-def fwd_matrix(frame: pd.DataFrame, horizons: tuple[int, ...]) -> dict[int, pd.Series]:
-    return {k: frame[fwd_col(k)] for k in horizons}
