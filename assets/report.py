@@ -16,7 +16,7 @@ import pandas as pd
 from assets.common import as_of_date, md_preview, write_report_table
 from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
-from eventlab.report.claims import ClaimData, evaluate_claims, verdict_counts
+from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, verdict_counts
 from eventlab.report.render import (
     CTA_TABLES,
     build_context,
@@ -29,6 +29,7 @@ from pipelines.resources import ReportSettings
 GROUP = "report"
 
 PRICE_INS = {f"price_{k}": dg.AssetIn(key=["prices", k]) for k in CONFIG.daily_keys}
+INTRADAY_INS = {f"bars_{s.key}": dg.AssetIn(key=["intraday", s.key]) for s in CONFIG.intraday}
 REFERENCE_INS = {
     f"ref_{name}": dg.AssetIn(key=["reference", name]) for name, _ in CONFIG.reference_tables
 }
@@ -73,6 +74,7 @@ def _cta_tables(kwargs: dict, folder) -> dict[str, pd.DataFrame]:
         "events": dg.AssetIn(),
         "event_stats": dg.AssetIn(),
         **PRICE_INS,
+        **INTRADAY_INS,
         **REFERENCE_INS,
         **CTA_INS,
     },
@@ -88,16 +90,20 @@ def claims_vs_data(
         events=inputs["events"],
         event_stats=inputs["event_stats"],
         prices={k: inputs[f"price_{k}"] for k in CONFIG.daily_keys},
+        intraday={s.key: inputs[f"bars_{s.key}"] for s in CONFIG.intraday},
         reference={name: inputs[f"ref_{name}"] for name, _ in CONFIG.reference_tables},
         cta_claims=_cta_tables(inputs, folder).get("cta_claims"),
         index_key=CONFIG.study.index,
     )
     result = evaluate_claims(data)
     path = write_report_table(folder, "claims_vs_data.csv", result)
-    counts = verdict_counts(result)
     context.add_output_metadata(
         {
-            **{f"n_{k.replace(' ', '_')}": v for k, v in counts.items()},
+            **{
+                f"n_{kind}_{k.replace(' ', '_')}": v
+                for kind in KINDS
+                for k, v in verdict_counts(result, kind).items()
+            },
             "claims": len(result),
             "csv": dg.MetadataValue.path(path),
             "cta_claims_available": data.cta_claims is not None,
@@ -149,10 +155,10 @@ def report(
     html_path, md_path = folder / "report.html", folder / "report.md"
     atomic_write_bytes(html_path, html.encode("utf-8"))
     atomic_write_bytes(md_path, md.encode("utf-8"))
-    counts = verdict_counts(claims)
+    counts = verdict_counts(claims, "data")
     preview = (
         "\n\n".join(ctx["narrative"])
-        + "\n\n**Claims vs data:** "
+        + "\n\n**Claims checked against market data:** "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
     )
     return dg.MaterializeResult(

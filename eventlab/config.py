@@ -125,6 +125,9 @@ REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
     ("fundamentals_2026_01_30", "FUNDAMENTALS_2026-01-30.csv"),
     ("sp500_constituents", "SP500_CONSTITUENTS.csv"),
     ("vix_cboe", "VIX_CBOE.csv"),
+    # ^DJI has Open/Close/Volume only (no High/Low): a reference table, not a price series.
+    ("dji", "DJI.csv"),
+    ("dgs10", "DGS10.csv"),
 )
 
 

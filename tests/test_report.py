@@ -133,19 +133,19 @@ def synthetic_data() -> ClaimData:
     )
 
 
-CLAIMS = """id,topic,claim,quote_zh,quoted_value,unit,comparator,tolerance,source_doc,source_section,method,params,note
-T01,count,Four events,四次,4,count,eq,0,002,1.1.1,event_count,{},
-T02,count,Eight events,八次,8,count,eq,0,002,1.1.1,event_count,{},
-T03,day,Closed down 1.6%,收跌 1.6%,-0.016,fraction,approx,0.0005,002,1.1.1,day_stat,"{""series"": ""GSPC"", ""date"": ""2025-11-20"", ""stat"": ""close_to_close""}",
-T04,day,VIX at 26.05,VIX 26.05,26.05,vix_points,approx,0.05,002,1.1.3,day_stat,"{""series"": ""VIX"", ""date"": ""2025-11-20"", ""stat"": ""close""}",
-T05,day,Dow fell 400 points,道指,-400,index_points,approx,50,000,intro,day_stat,"{""series"": ""DJI"", ""date"": ""2025-11-20"", ""stat"": ""close_change_points""}",No DJI series.
-T06,date,Event on 11.21,11.21,2025-11-21,date,is_event,0,002,title,is_event,{},
-T07,date,Previous two,上两次,2020-04-07;2025-04-08,dates,set_eq,0,002,1.1.1,prior_events,"{""before"": ""2025-11-20"", ""n"": 2}",
-T08,rates,Cut prob 35%,35%,0.35,probability,approx,0.025,004,2.3.1,fomc_prob,"{""info_date"": ""2025-11-20"", ""meeting"": ""2025-12-10""}",
-T09,rates,Cut prob Tuesday 30%,30%,0.30,probability,approx,0.025,001,2,fomc_prob,"{""info_date"": ""2025-11-18"", ""meeting"": ""2025-12-10""}",
-T10,cta,6725 trigger,6725,6725,index_points,approx,50,003,2.2,cta,"{""keys"": [""short_term_level""]}",
-T11,span,Since 1957,自 1957 年以来,1957-01-01,date,date_le,0,002,1.1.1,coverage_start,{},
-T12,macro,ETF share 41%,41%,0.41,fraction,approx,0.01,002,1.1.2,no_data,"{""needs"": ""ETF volume share""}",
+CLAIMS = """id,topic,kind,claim,quote_zh,quoted_value,unit,comparator,tolerance,source_doc,source_section,method,params,note
+T01,count,data,Four events,四次,4,count,eq,0,002,1.1.1,event_count,{},
+T02,count,data,Eight events,八次,8,count,eq,0,002,1.1.1,event_count,{},
+T03,day,data,Closed down 1.6%,收跌 1.6%,-0.016,fraction,approx,0.0005,002,1.1.1,day_stat,"{""series"": ""GSPC"", ""date"": ""2025-11-20"", ""stat"": ""close_to_close""}",
+T04,day,data,VIX at 26.05,VIX 26.05,26.05,vix_points,approx,0.05,002,1.1.3,day_stat,"{""series"": ""VIX"", ""date"": ""2025-11-20"", ""stat"": ""close""}",
+T05,day,data,Dow fell 400 points,道指,-400,index_points,approx,50,000,intro,day_stat,"{""series"": ""DJI"", ""date"": ""2025-11-20"", ""stat"": ""close_change_points""}",No DJI series.
+T06,date,data,Event on 11.21,11.21,2025-11-21,date,is_event,0,002,title,is_event,{},
+T07,date,data,Previous two,上两次,2020-04-07;2025-04-08,dates,set_eq,0,002,1.1.1,prior_events,"{""before"": ""2025-11-20"", ""n"": 2}",
+T08,rates,data,Cut prob 35%,35%,0.35,probability,approx,0.025,004,2.3.1,fomc_prob,"{""info_date"": ""2025-11-20"", ""meeting"": ""2025-12-10""}",
+T09,rates,data,Cut prob Tuesday 30%,30%,0.30,probability,approx,0.025,001,2,fomc_prob,"{""info_date"": ""2025-11-18"", ""meeting"": ""2025-12-10""}",
+T10,cta,model,6725 trigger,6725,6725,index_points,approx,50,003,2.2,cta,"{""keys"": [""short_term_level""]}",
+T11,span,data,Since 1957,自 1957 年以来,1957-01-01,date,date_le,0,002,1.1.1,coverage_start,{},
+T12,macro,data,ETF share 41%,41%,0.41,fraction,approx,0.01,002,1.1.2,no_data,"{""needs"": ""ETF volume share""}",
 """
 
 
@@ -295,7 +295,9 @@ def test_templates_render_self_contained(tmp_path: Path) -> None:
         "6,725",
     ):
         assert text in html, text
-    assert "confirmed 3" in html and "differs 5" in html and "cannot check 4" in html
+    # data checks and model comparisons are counted apart (T10 is the one model comparison)
+    assert "confirmed 3" in html and "differs 5" in html and "cannot check 3" in html
+    assert "confirmed 0" in html and "differs 0" in html and "cannot check 1" in html
     assert "Small sample (4 events)" in html
     for text in (
         "## Claims vs data",

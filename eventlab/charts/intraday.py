@@ -184,7 +184,7 @@ def render(
         style.note_box(
             ax,
             f"open: SPX {st['spx_open']:+.2f}%, NVDA {st['nvda_open']:+.2f}%\n"
-            f"high: SPX {st['spx_high']:+.2f}% (bar ending {st['spx_high_time']}), NVDA {st['nvda_high']:+.2f}%\n"
+            f"highest 5-min close: SPX {st['spx_high']:+.2f}% (bar {st['spx_high_time']}), NVDA {st['nvda_high']:+.2f}%\n"
             f"last bar: SPX {st['spx_close']:+.2f}%, NVDA {st['nvda_close']:+.2f}%",
             loc="lower left",
         )

@@ -9,6 +9,9 @@ every test against the frames in `ClaimData` and returns one verdict row per cla
 - ``differs``: the data gives a value that does not match (the evidence says by how much);
 - ``cannot check``: the data needed is not in this run (the evidence names what is missing).
 
+Each claim has a `kind`: ``data`` (checked against market data) or ``model`` (compared with the
+CTA replica, a model whose output is not evidence about the market). Counts are kept apart.
+
 No figure is written by hand here: every number in a verdict comes from the frames.
 """
 
@@ -29,9 +32,13 @@ CLAIMS_CSV = Path(__file__).with_name("claims.csv")
 CONFIRMED, DIFFERS, CANNOT = "confirmed", "differs", "cannot check"
 VERDICTS = (CONFIRMED, DIFFERS, CANNOT)
 
+DATA, MODEL = "data", "model"
+KINDS = (DATA, MODEL)
+
 CLAIM_COLUMNS = (
     "id",
     "topic",
+    "kind",
     "claim",
     "quote_zh",
     "quoted_value",
@@ -48,6 +55,7 @@ CLAIM_COLUMNS = (
 RESULT_COLUMNS = (
     "id",
     "topic",
+    "kind",
     "claim",
     "quote_zh",
     "quoted_value",
@@ -78,6 +86,7 @@ class ClaimData:
     events: pd.DataFrame | None = None
     event_stats: pd.DataFrame | None = None
     prices: dict[str, pd.DataFrame] = field(default_factory=dict)
+    intraday: dict[str, pd.DataFrame] = field(default_factory=dict)
     reference: dict[str, pd.DataFrame] = field(default_factory=dict)
     cta_claims: pd.DataFrame | None = None
     index_key: str = "GSPC"
@@ -103,6 +112,9 @@ def load_claims(path: Path | None = None) -> pd.DataFrame:
     missing = [c for c in CLAIM_COLUMNS if c not in df.columns]
     if missing:
         raise ValueError(f"claims table {path or CLAIMS_CSV}: missing columns {missing}")
+    bad = sorted(set(df["kind"]) - set(KINDS))
+    if bad:
+        raise ValueError(f"claims table: unknown kind {bad}; use one of {list(KINDS)}")
     if df["id"].duplicated().any():
         raise ValueError(
             f"claims table: duplicate ids {sorted(df.loc[df['id'].duplicated(), 'id'])}"
@@ -263,8 +275,37 @@ def t_coverage_start(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     )
 
 
+def us_session_for_local_date(
+    sessions: pd.DatetimeIndex, local_date: str, tz: str, close_et: str = "16:00"
+) -> pd.Timestamp | None:
+    """The US session whose close falls on `local_date` in time zone `tz` (e.g. the notes date a
+    US session by its Beijing-time calendar day: the 11-20 session closes 05:00 on 11-21 there)."""
+    day = pd.Timestamp(local_date).date()
+    for s in sessions[
+        (sessions <= pd.Timestamp(local_date))
+        & (sessions >= pd.Timestamp(local_date) - pd.Timedelta(days=7))
+    ][::-1]:
+        close = pd.Timestamp(f"{s.date()} {close_et}").tz_localize("America/New_York")
+        if close.tz_convert(tz).date() == day:
+            return s
+    return None
+
+
 def t_is_event(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     date = p.get("date", claim["quoted_value"])
+    if tz := p.get("notes_timezone"):
+        index = _series(data, data.index_key)
+        session = us_session_for_local_date(index.index, date, tz)
+        if session is None:
+            raise MissingData(f"no US session closes on {date} in {tz}")
+        out = t_is_event(claim, {"date": _d(session)}, data)
+        out.evidence = (
+            f"The notes date events by the {tz} calendar day: {date} there is the US session of "
+            f"{_d(session)} ({session.day_name()}), which closed at 16:00 New York time = "
+            f"{pd.Timestamp(f'{session.date()} 16:00').tz_localize('America/New_York').tz_convert(tz):%Y-%m-%d %H:%M} "
+            f"in {tz}. Judged on the US session: " + out.evidence
+        )
+        return out
     ev = _events(data)
     dates = [_d(d) for d in ev["date"]]
     ok = date in dates
@@ -598,6 +639,146 @@ def t_cta(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     return Outcome(v, fmt_value(v, claim["unit"]), text, "cta_claims (CTA replica)", asof, ok=ok)
 
 
+def t_swing_points(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    """A close-to-close move in index points, with the intraday high taken from an ETF proxy
+    when the index file has no High (^DJI ships Open/Close only; DIA tracks it at 1/100)."""
+    tab = _reference(data, p["table"]).copy()
+    tab.index = pd.to_datetime(tab["Date"])
+    b, prev = _row(tab.rename(columns=str.lower), p["table"], p["date"])
+    proxy_b, proxy_prev = _row(_series(data, p["proxy"]), p["proxy"], p["date"])
+    close_pts = float(b["close"] - prev["close"])
+    open_pts = float(b["open"] - prev["close"])
+    high_pts = float(prev["close"] * (proxy_b["high"] / proxy_prev["close"] - 1))
+    low_pts = float(prev["close"] * (proxy_b["low"] / proxy_prev["close"] - 1))
+    quoted_high, high_tol = float(p["high_points"]), float(p["high_tolerance"])
+    tol = float(claim["tolerance"] or 0)
+    ok = (
+        abs(close_pts - float(claim["quoted_value"])) <= tol
+        and abs(high_pts - quoted_high) <= high_tol
+    )
+    text = (
+        f"^DJI on {p['date']}: prior close {prev['close']:,.2f}, open {b['open']:,.2f} ({open_pts:+,.0f} points), "
+        f"close {b['close']:,.2f} ({close_pts:+,.0f} points). ^DJI has no High/Low in the data, so the intraday "
+        f"swing is measured on {p['proxy']} (which tracks the Dow at about 1/100) and scaled to Dow points: "
+        f"high {high_pts:+,.0f}, low {low_pts:+,.0f} points. Quoted: +{quoted_high:,.0f} to {float(claim['quoted_value']):+,.0f} "
+        f"(tolerance {tol:,.0f} points on the close, {high_tol:,.0f} on the proxy high)."
+    )
+    return Outcome(
+        close_pts,
+        f"high {high_pts:+,.0f} (via {p['proxy']}), close {close_pts:+,.0f} points",
+        text,
+        f"reference/{p['table']}, prices/{p['proxy']}",
+        p["date"],
+        ok=ok,
+        difference=close_pts - float(claim["quoted_value"]),
+    )
+
+
+def t_reference_window(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    """The minimum (or maximum) of a reference column over a date window."""
+    tab = _reference(data, p["table"])
+    dates = pd.to_datetime(tab["Date"])
+    rows = tab[(dates >= p["start"]) & (dates <= p["end"])].dropna(subset=[p["column"]])
+    if rows.empty:
+        raise MissingData(
+            f"reference table '{p['table']}' has no {p['column']} in {p['start']}..{p['end']}"
+        )
+    col = rows[p["column"]].astype(float) * float(p.get("scale", 1.0))
+    stat = p.get("stat", "min")
+    i = col.idxmin() if stat == "min" else col.idxmax()
+    v = float(col[i])
+    unit = claim["unit"]
+    text = (
+        f"{p['table']}.{p['column']} {p['start']}..{p['end']} ({len(rows)} days): {stat} "
+        f"{fmt_value(v, unit)} on {rows.loc[i, 'Date']}, first {fmt_value(float(col.iloc[0]), unit)}, "
+        f"last {fmt_value(float(col.iloc[-1]), unit)}."
+    )
+    return Outcome(
+        v, fmt_value(v, unit), text, f"reference/{p['table']}", f"{p['start']}..{p['end']}"
+    )
+
+
+def t_intraday_high_time(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    """Minutes from the 09:30 open to the start of the 5-minute bar holding the session high."""
+    key, date = p["series"], p["date"]
+    bars = data.intraday.get(key)
+    if bars is None or len(bars) == 0:
+        raise MissingData(f"no intraday series '{key}' in this run")
+    day = bars[bars.index.strftime("%Y-%m-%d") == date]
+    if day.empty:
+        raise MissingData(f"'{key}' has no 5-minute bars on {date}")
+    hi_at = day["high"].idxmax()
+    minutes = (hi_at - hi_at.normalize()).total_seconds() / 60 - (9 * 60 + 30)
+    prior = (
+        _row(_series(data, p["daily"]), p["daily"], date)[1]["close"] if p.get("daily") else None
+    )
+    text = (
+        f"{key} on {date}: open {day['open'].iloc[0]:,.2f}, session high {day['high'].max():,.2f} in the bar "
+        f"starting {hi_at:%H:%M} ET ({minutes:.0f} minutes after the open), last bar close {day['close'].iloc[-1]:,.2f}"
+    )
+    if prior is not None:
+        below = day[day["low"] < prior]
+        text += (
+            f"; first trade below the prior close {prior:,.2f} in the bar starting {below.index[0]:%H:%M} ET"
+            if len(below)
+            else f"; never below the prior close {prior:,.2f}"
+        )
+    return Outcome(
+        minutes,
+        f"{minutes:.0f} min (high at {hi_at:%H:%M} ET)",
+        text + ".",
+        f"intraday/{key}",
+        date,
+    )
+
+
+def t_period_return(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    """Close-to-close return over a period, ranked among all same-length returns of the series."""
+    key = p["series"]
+    close = _series(data, key)["close"]
+    start, end = pd.Timestamp(p["from_close"]), pd.Timestamp(p["to_close"])
+    if start not in close.index or end not in close.index:
+        raise MissingData(f"{key} has no close on {p['from_close']} or {p['to_close']}")
+    n = close.index.get_loc(end) - close.index.get_loc(start)
+    v = float(close[end] / close[start] - 1)
+    since = pd.Timestamp(p.get("rank_since", close.index[0]))
+    rolling = (close / close.shift(n) - 1).loc[since:].dropna()
+    share_lower = float((rolling < v).mean())
+    text = (
+        f"{key} close {close[start]:,.2f} on {p['from_close']} -> {close[end]:,.2f} on {p['to_close']} "
+        f"({n} sessions) = {v:+.2%}; {share_lower:.1%} of all {n}-session returns since {since.date()} were lower."
+    )
+    return Outcome(v, f"{v:+.2%}", text, f"prices/{key}", f"{p['from_close']}..{p['to_close']}")
+
+
+def t_new_high(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    """Whether a ticker's close in a window exceeded every earlier close in the shipped table."""
+    tab = _reference(data, p["table"])
+    rows = tab[tab["Ticker"] == p["ticker"]]
+    if rows.empty:
+        raise MissingData(f"{p['table']} has no prices for {p['ticker']}")
+    px = rows.set_index(pd.to_datetime(rows["PriceDate"]))["Price"].astype(float).sort_index()
+    window = px.loc[p["start"] : p["end"]]
+    before = px.loc[: pd.Timestamp(p["start"]) - pd.Timedelta(days=1)]
+    if window.empty or before.empty:
+        raise MissingData(f"{p['ticker']}: no prices in {p['start']}..{p['end']} or before it")
+    top, when = float(window.max()), _d(window.idxmax())
+    ok = top > float(before.max())
+    text = (
+        f"{p['ticker']} highest close {p['start']}..{p['end']}: {top:,.2f} on {when}; highest earlier close "
+        f"in the shipped data {float(before.max()):,.2f} on {_d(before.idxmax())}. The shipped prices start on "
+        f"{_d(px.index[0])}, so this is a high within that span; an all-time high cannot be verified offline."
+    )
+    return Outcome(
+        top,
+        f"{top:,.2f} ({when})",
+        text,
+        f"reference/{p['table']}",
+        f"{_d(px.index[0])}..{p['end']}",
+        ok=ok,
+    )
+
+
 def t_no_data(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     raise MissingData(f"needs {p.get('needs', 'data that is not in the snapshot')}")
 
@@ -619,6 +800,11 @@ TESTS: dict[str, Callable[[pd.Series, dict, ClaimData], Outcome]] = {
     "reference_value": t_reference_value,
     "fundamental": t_fundamental,
     "cta": t_cta,
+    "swing_points": t_swing_points,
+    "reference_window": t_reference_window,
+    "intraday_high_time": t_intraday_high_time,
+    "period_return": t_period_return,
+    "new_high": t_new_high,
     "no_data": t_no_data,
 }
 
@@ -725,6 +911,9 @@ def _value_text(v: object) -> str | None:
         return str(v)
 
 
-def verdict_counts(results: pd.DataFrame) -> dict[str, int]:
+def verdict_counts(results: pd.DataFrame, kind: str | None = None) -> dict[str, int]:
+    """Claims per verdict, for one kind (data checks or model comparisons) or for all."""
+    if kind is not None and "kind" in results.columns:
+        results = results[results["kind"] == kind]
     counts = results["verdict"].value_counts()
     return {v: int(counts.get(v, 0)) for v in VERDICTS}

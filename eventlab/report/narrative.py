@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from eventlab.report.claims import CANNOT, CONFIRMED, DIFFERS
+from eventlab.report.claims import CANNOT, CONFIRMED, DATA, DIFFERS, MODEL
 
 
 def _pct(x: float, signed: bool = True) -> str:
@@ -117,21 +117,7 @@ def narrative(
             )
         )
     if claims is not None and len(claims):
-        c = claims["verdict"].value_counts()
-        differs = claims[claims["verdict"] == DIFFERS]
-        paras.append(
-            f"Of the {len(claims)} checkable claims in the research notes, {int(c.get(CONFIRMED, 0))} are confirmed by the data, "
-            f"{int(c.get(DIFFERS, 0))} differ and {int(c.get(CANNOT, 0))} cannot be checked with the data shipped."
-            + (
-                " The ones that differ: "
-                + "; ".join(
-                    f"{r.id} {r.claim} (data: {r.computed_display})" for r in differs.itertuples()
-                )
-                + "."
-                if len(differs)
-                else ""
-            )
-        )
+        paras.append(claims_sentence(claims))
     cta_sentence = cta_narrative(cta_tables or {})
     if cta_sentence:
         paras.append(cta_sentence)
@@ -165,3 +151,32 @@ def cta_narrative(tables: dict[str, pd.DataFrame]) -> str | None:
             )
         parts.append(s)
     return "The CTA replica's trigger levels on the latest date: " + "; ".join(parts) + "."
+
+
+def claims_sentence(claims: pd.DataFrame) -> str:
+    """Verdict counts for the data checks, the ones that differ, and the model comparisons apart."""
+    kind = claims["kind"] if "kind" in claims.columns else pd.Series(DATA, index=claims.index)
+    data, model = claims[kind == DATA], claims[kind == MODEL]
+    c = data["verdict"].value_counts()
+    differs = data[data["verdict"] == DIFFERS]
+    text = (
+        f"Of the {len(data)} statements in the research notes checked against market data, "
+        f"{int(c.get(CONFIRMED, 0))} are confirmed, {int(c.get(DIFFERS, 0))} differ and "
+        f"{int(c.get(CANNOT, 0))} cannot be checked with the data shipped."
+    )
+    if len(differs):
+        text += (
+            " The ones that differ: "
+            + "; ".join(
+                f"{r.id} {r.claim} (data: {r.computed_display})" for r in differs.itertuples()
+            )
+            + "."
+        )
+    if len(model):
+        m = model["verdict"].value_counts()
+        text += (
+            f" A further {len(model)} figures are compared with the CTA replica, a model rather than "
+            f"market data: {int(m.get(CONFIRMED, 0))} match it, {int(m.get(DIFFERS, 0))} do not and "
+            f"{int(m.get(CANNOT, 0))} cannot be compared; they are not counted as evidence."
+        )
+    return text

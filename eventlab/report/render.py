@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from eventlab.report.claims import VERDICTS, verdict_counts
+from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
 from eventlab.report.narrative import coverage_facts, main_stats, narrative
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -330,6 +330,7 @@ def claim_rows(claims: pd.DataFrame | None) -> list[dict[str, str]]:
             {
                 "id": r["id"],
                 "topic": r["topic"],
+                "kind": r.get("kind", "data"),
                 "claim": r["claim"],
                 "quote_zh": r["quote_zh"],
                 "quoted": _quoted_display(r),
@@ -379,9 +380,16 @@ def build_context(
     ev_header, ev_rows = event_rows(events)
     rb_header, rb_rows = robustness_rows(event_stats)
     cov = coverage_facts(event_stats)
-    counts = (
-        verdict_counts(claims) if claims is not None and len(claims) else dict.fromkeys(VERDICTS, 0)
-    )
+    # Data checks and model comparisons are counted apart: a match with the CTA replica is
+    # agreement between two models, not evidence about the market.
+    counts = {
+        kind: (
+            verdict_counts(claims, kind)
+            if claims is not None and len(claims)
+            else dict.fromkeys(VERDICTS, 0)
+        )
+        for kind in KINDS
+    }
     paras = narrative(events, event_stats, claims, cta_tables, as_of)
     n_events = 0 if events is None else len(events)
     st = main_stats(event_stats)

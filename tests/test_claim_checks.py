@@ -1,0 +1,193 @@
+"""The claim tests added for the notes' unchecked statements, against hand computations."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventlab.report.claims import (
+    CANNOT,
+    CONFIRMED,
+    DIFFERS,
+    ClaimData,
+    evaluate_claim,
+    load_claims,
+    us_session_for_local_date,
+    verdict_counts,
+)
+
+
+def _claim(
+    method: str, params: dict, quoted: str, comparator: str, tol: str = "0", unit: str = "fraction"
+) -> pd.Series:
+    return pd.Series(
+        {
+            "id": "X1",
+            "topic": "t",
+            "kind": "data",
+            "claim": "c",
+            "quote_zh": "q",
+            "quoted_value": quoted,
+            "unit": unit,
+            "comparator": comparator,
+            "tolerance": tol,
+            "source_doc": "000",
+            "source_section": "s",
+            "method": method,
+            "params": json.dumps(params),
+            "note": "",
+        }
+    )
+
+
+def _daily(closes: list[float], start: str = "2025-11-17") -> pd.DataFrame:
+    idx = pd.bdate_range(start, periods=len(closes))
+    c = np.array(closes, float)
+    return pd.DataFrame(
+        {"open": c, "high": c * 1.01, "low": c * 0.99, "close": c, "volume": 1.0}, index=idx
+    )
+
+
+def test_beijing_date_maps_to_the_us_session_that_closed_on_it() -> None:
+    sessions = pd.DatetimeIndex(["2025-11-19", "2025-11-20", "2025-11-21", "2025-11-24"])
+    assert us_session_for_local_date(sessions, "2025-11-21", "Asia/Shanghai") == pd.Timestamp(
+        "2025-11-20"
+    )
+    # Saturday in Beijing is Friday's US session; Monday in Beijing has no US session closing on it
+    assert us_session_for_local_date(sessions, "2025-11-22", "Asia/Shanghai") == pd.Timestamp(
+        "2025-11-21"
+    )
+    assert us_session_for_local_date(sessions, "2025-11-24", "Asia/Shanghai") is None
+    # in New York time the date is the session itself
+    assert us_session_for_local_date(sessions, "2025-11-21", "America/New_York") == pd.Timestamp(
+        "2025-11-21"
+    )
+
+
+def test_dow_swing_uses_the_proxy_high_scaled_to_points() -> None:
+    dji = pd.DataFrame(
+        {
+            "Date": ["2025-11-19", "2025-11-20"],
+            "Open": [46000.0, 46500.0],
+            "High": [np.nan, np.nan],
+            "Low": [np.nan, np.nan],
+            "Close": [46100.0, 45700.0],
+            "Volume": [1, 1],
+        }
+    )
+    dia = _daily([461.0, 455.0], start="2025-11-19")
+    dia.loc["2025-11-20", "high"] = 468.0
+    data = ClaimData(prices={"DIA": dia}, reference={"dji": dji})
+    params = {
+        "table": "dji",
+        "proxy": "DIA",
+        "date": "2025-11-20",
+        "high_points": 700,
+        "high_tolerance": 75,
+    }
+    row = evaluate_claim(
+        _claim("swing_points", params, "-400", "approx", "50", "index_points"), data
+    )
+    high = 46100.0 * (468.0 / 461.0 - 1)  # = 700.0 points
+    assert row["verdict"] == CONFIRMED
+    assert float(row["computed_value"]) == pytest.approx(-400.0)
+    assert f"{high:+,.0f}" in row["computed_display"]
+    # the same close but a proxy high far from +700 points differs
+    params["high_points"] = 1200
+    assert (
+        evaluate_claim(
+            _claim("swing_points", params, "-400", "approx", "50", "index_points"), data
+        )["verdict"]
+        == DIFFERS
+    )
+
+
+def test_reference_window_minimum() -> None:
+    tab = pd.DataFrame(
+        {
+            "Date": ["2025-11-19", "2025-11-20", "2025-11-21", "2025-11-24"],
+            "DGS10": [3.9, 4.10, 4.02, 4.08],
+        }
+    )
+    data = ClaimData(reference={"dgs10": tab})
+    p = {
+        "table": "dgs10",
+        "column": "DGS10",
+        "start": "2025-11-20",
+        "end": "2025-11-24",
+        "scale": 0.01,
+    }
+    row = evaluate_claim(_claim("reference_window", p, "0.04", "gt", unit="yield"), data)
+    assert float(row["computed_value"]) == pytest.approx(0.0402)
+    assert row["verdict"] == CONFIRMED
+    p["start"] = "2025-11-19"  # now the window includes 3.90%
+    assert (
+        evaluate_claim(_claim("reference_window", p, "0.04", "gt", unit="yield"), data)["verdict"]
+        == DIFFERS
+    )
+
+
+def test_intraday_high_time_in_minutes_after_the_open() -> None:
+    idx = pd.date_range("2025-11-20 09:30", periods=78, freq="5min", tz="America/New_York")
+    close = 100 + np.r_[np.linspace(0, 2, 14), np.linspace(2, -3, 64)]
+    bars = pd.DataFrame(
+        {"open": close, "high": close + 0.1, "low": close - 0.1, "close": close}, index=idx
+    )
+    daily = _daily([100.0, 100.0], start="2025-11-19")
+    data = ClaimData(prices={"GSPC": daily}, intraday={"SPX_5m": bars})
+    p = {"series": "SPX_5m", "daily": "GSPC", "date": "2025-11-20"}
+    row = evaluate_claim(_claim("intraday_high_time", p, "60", "lt", unit="minutes"), data)
+    assert float(row["computed_value"]) == 13 * 5  # the 14th bar starts 65 minutes after 09:30
+    assert row["verdict"] == DIFFERS
+    first_below = bars.index[bars["low"] < 100.0][0]
+    assert f"{first_below:%H:%M}" in row["evidence"]
+    assert (
+        evaluate_claim(_claim("intraday_high_time", p, "60", "approx", "15", "minutes"), data)[
+            "verdict"
+        ]
+        == CONFIRMED
+    )
+
+
+def test_period_return_and_its_rank() -> None:
+    closes = [100, 101, 99, 98, 97, 96, 95, 97]
+    df = _daily(closes, start="2025-11-10")
+    data = ClaimData(prices={"IXIC": df})
+    p = {"series": "IXIC", "from_close": "2025-11-10", "to_close": "2025-11-17"}
+    row = evaluate_claim(_claim("period_return", p, "-0.02", "lt"), data)
+    assert float(row["computed_value"]) == pytest.approx(96 / 100 - 1)  # 5 sessions on
+    five = [closes[i + 5] / closes[i] - 1 for i in range(len(closes) - 5)]
+    lower = np.mean(np.array(five) < 96 / 100 - 1)
+    assert f"{lower:.1%} of all 5-session returns" in row["evidence"]
+    assert row["verdict"] == CONFIRMED
+
+
+def test_new_high_within_the_shipped_window() -> None:
+    tab = pd.DataFrame(
+        {
+            "PriceDate": ["2025-11-17", "2025-11-18", "2025-11-19", "2025-11-20"],
+            "Ticker": ["GOOGL"] * 4,
+            "Price": [300.0, 290.0, 299.0, 301.0],
+        }
+    )
+    data = ClaimData(reference={"fwd_pe_daily": tab})
+    p = {"table": "fwd_pe_daily", "ticker": "GOOGL", "start": "2025-11-19", "end": "2025-11-20"}
+    row = evaluate_claim(_claim("new_high", p, "new high", "is_true", unit="usd"), data)
+    assert row["verdict"] == CONFIRMED and "all-time high cannot be verified" in row["evidence"]
+    p["end"] = "2025-11-19"
+    assert (
+        evaluate_claim(_claim("new_high", p, "new high", "is_true", unit="usd"), data)["verdict"]
+        == DIFFERS
+    )
+
+
+def test_shipped_claims_have_a_kind_and_model_counts_apart() -> None:
+    claims = load_claims()
+    assert set(claims["kind"]) == {"data", "model"}
+    assert (claims.loc[claims["method"] == "cta", "kind"] == "model").all()
+    res = pd.DataFrame({"kind": ["data", "data", "model"], "verdict": [CONFIRMED, DIFFERS, CANNOT]})
+    assert verdict_counts(res, "data") == {CONFIRMED: 1, DIFFERS: 1, CANNOT: 0}
+    assert verdict_counts(res, "model") == {CONFIRMED: 0, DIFFERS: 0, CANNOT: 1}
