@@ -85,8 +85,9 @@ def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool)
     for name, ok, sev, meta in price_check_results(
         df, series, fetched.served_by, intraday=intraday
     ):
+        text = meta.pop("description", None)  # the check's one-line verdict, shown in the UI
         yield dg.AssetCheckResult(
-            asset_key=key, check_name=name, passed=ok, metadata=meta, severity=sev
+            asset_key=key, check_name=name, passed=ok, metadata=meta, severity=sev, description=text
         )
 
 

@@ -297,6 +297,12 @@ def test_claims_table(gspc, history):
     assert row.loc["notional", "replica_value"] == pytest.approx(
         history.loc["2025-11-14", "notional_usd"]
     )
+    # every replica value lies in its own low-high range (the range measures the same quantity)
+    for cid, r in row.iterrows():
+        assert r["replica_low"] <= r["replica_value"] <= r["replica_high"], cid
+    # the initial-selling range is the cumulative change since the break, not daily flows
+    path = claims.selling_path(history, p, p.claims_window_start, p.claims_window_end)
+    assert row.loc["initial_selling", "replica_low"] == pytest.approx(path.min())
     # USD claims: the implied capacity reproduces the notes' number exactly (flows are linear in capacity)
     for cid in ("notional", "down_big_1w"):
         r = row.loc[cid]

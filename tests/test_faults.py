@@ -346,13 +346,16 @@ def _checks(df, key, served_by, today):
 def test_freshness_flags_a_stale_live_series():
     df = live_history("GSPC", 0)  # ends 2026-08-20 (Thu)
     ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 8, 20))["fresh"]
-    assert ok is True and meta["expected"] == "2026-08-20"
+    assert ok is True and meta["expected"] == "2026-08-20" and meta["sessions_behind"] == 0
     ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 8, 23))[
         "fresh"
     ]  # Sunday: Friday's session missing
-    assert ok is False and meta["expected"] == "2026-08-21" and meta["calendar_days_behind"] == 1
+    assert ok is False and meta["expected"] == "2026-08-21" and meta["sessions_behind"] == 1
     ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 8, 26))["fresh"]
-    assert ok is False and meta["expected"] == "2026-08-26" and meta["calendar_days_behind"] == 6
+    # Fri, Mon, Tue, Wed: four sessions (six calendar days)
+    assert ok is False and meta["expected"] == "2026-08-26" and meta["sessions_behind"] == 4
+    assert meta["calendar_days_behind"] == 6 and meta["why"] == "live source"
+    assert meta["description"].startswith("4 sessions behind: the live source (yfinance)")
 
 
 def test_freshness_respects_holidays():
@@ -364,11 +367,30 @@ def test_freshness_respects_holidays():
         "fresh"
     ]  # Thanksgiving: no session
     assert ok is True and meta["expected"] == "2026-11-25"
+    # Thanksgiving is not a session: Wednesday's bar on Friday is one session behind, not two
+    ok, meta = _checks(df, "GSPC", "yfinance", dt.date(2026, 11, 27))["fresh"]
+    assert ok is False and meta["sessions_behind"] == 1
 
 
-def test_freshness_on_snapshot_is_a_warning_not_a_failure():
-    ok, meta = _checks(live_history("GSPC", 0), "GSPC", "snapshot", dt.date(2026, 11, 20))["fresh"]
-    assert ok is True and meta["calendar_days_behind_live"] > 0
+def test_stale_snapshot_fails_fresh_at_warn_severity_saying_why():
+    from dagster import AssetCheckSeverity
+
+    df = live_history("GSPC", 0)  # ends 2026-08-20
+    results = price_check_results(
+        df, CONFIG.series("GSPC"), "snapshot", today=dt.date(2026, 11, 20)
+    )
+    [(ok, sev, meta)] = [(ok, sev, meta) for name, ok, sev, meta in results if name == "fresh"]
+    assert ok is False and sev == AssetCheckSeverity.WARN
+    assert meta["why"].startswith("offline") and meta["expected"] == "2026-11-20"
+    # 2026-08-21 .. 2026-11-20: 65 NYSE sessions (Labor Day is not one)
+    assert meta["sessions_behind"] == 65
+    assert "65 sessions behind: offline data (snapshot) ends 2026-08-20" in meta["description"]
+    assert "yfinance" in meta["description"]
+    # BTC trades every day: its lag is counted in days
+    btc = live_history("BTC_USD", 0) if "BTC_USD" in CONFIG.daily_keys else None
+    if btc is not None:
+        ok, meta = _checks(btc, "BTC_USD", "snapshot", dt.date(2026, 11, 20))["fresh"]
+        assert ok is False and meta["description"].split(":")[0].endswith("days behind")
 
 
 def test_ohlcv_valid_names_each_broken_rule():

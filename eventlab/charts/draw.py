@@ -17,6 +17,7 @@ from eventlab.charts import (
     event_charts,
     intraday,
     liquidity,
+    mean_path,
     rate_cut,
     relative_strength,
     style,
@@ -57,6 +58,10 @@ def _paths(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
     return event_charts.render_forward_paths(
         inp["events"], inp["event_paths"], inp["forward_returns"], out
     )
+
+
+def _mean_path(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
+    return mean_path.render_mean_path(inp["event_paths"], out)
 
 
 def _dists(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
@@ -101,6 +106,7 @@ DRAWERS: dict[str, Drawer] = {
     "liquidity_depth": _liquidity,
     "intraday_reversal": _intraday,
     "forward_paths": _paths,
+    "mean_path": _mean_path,
     "cta_monitor": _cta,
     "rate_cut_probability": _rates,
     "btc_ndx_correlation": _corr,

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 # imported by the fork server before it forks workers: the drawing code plus a warm-up draw
 WORKER_MODULE = "eventlab.charts.worker"
+# charts/<SCREEN_DIR>/<name>.png: the right-sized copy report.html embeds (eventlab.charts.style)
+SCREEN_DIR = "screen"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,12 @@ CHARTS: tuple[ChartSpec, ...] = (
         "Outline chart 3: per-event paths t-5..t+20 and T+1/T+5/T+20 box plots vs the baseline.",
         ("events", "event_paths", "forward_returns"),
         cost=0.45,
+    ),
+    ChartSpec(
+        "mean_path",
+        "Mean return path t-5..t+20 after the events with the 95% t-band of the mean (n on the chart).",
+        ("event_paths",),
+        cost=0.3,
     ),
     ChartSpec(
         "cta_monitor",

@@ -28,12 +28,18 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from eventlab.charts.render import SCREEN_DIR  # noqa: E402
+
 ChartKind = Literal["measured", "model", "mixed"]
 SIDECAR_KEYS = ("title", "caption", "data_span", "sources", "kind", "offline_note")
 
 DPI = 200
 FIGSIZE = (11.0, 6.2)  # inches -> 2200 x 1240 px at 200 dpi
 THUMB_WIDTH = 560  # px, for the inline Dagster preview
+# The copy report.html embeds (charts/screen/<name>.png): the page shows charts at most ~1040 CSS
+# px wide, so 1500 px is sharp inline and at full size, at a fifth of the print PNG's bytes.
+SCREEN_WIDTH = 1500
+SCREEN_COLORS = 256
 PNG_COMPRESS_LEVEL = 3  # zlib level of the chart PNGs (see write_png)
 
 # One palette for the whole report (colour-blind safe, Okabe-Ito based).
@@ -230,14 +236,19 @@ def save(
     side = out_dir / f"{name}.json"
     tmp_png = png.with_name(f".{png.name}.tmp")
     tmp_side = side.with_name(f".{side.name}.tmp")
+    screen = out_dir / SCREEN_DIR / f"{name}.png"
+    tmp_screen = screen.with_name(f".{screen.name}.tmp")
     try:
         rgba = draw_rgba(fig)
         write_png(tmp_png, rgba)
+        screen.parent.mkdir(exist_ok=True)
+        tmp_screen.write_bytes(screen_png(rgba))
         thumb = thumbnail_from_rgba(rgba)
     finally:
         plt.close(fig)
     tmp_side.write_text(json.dumps(meta.to_json(), indent=2, ensure_ascii=False, default=str))
     tmp_png.replace(png)
+    tmp_screen.replace(screen)
     tmp_side.replace(side)
     return ChartOutput(
         name=name,
@@ -263,6 +274,21 @@ def _thumbnail(im, width: int) -> str:
     buf = io.BytesIO()
     small.save(buf, format="PNG", compress_level=6)  # optimize=True: 10x the time for 2% bytes
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def screen_png(rgba: memoryview, width: int = SCREEN_WIDTH, colors: int = SCREEN_COLORS) -> bytes:
+    """The report's embedded copy: `width` px wide, a 256-colour palette (charts are flat colours
+    plus anti-aliasing, which a median-cut palette keeps), PNG bytes."""
+    from PIL import Image
+
+    h, w = rgba.shape[:2]
+    im = Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).convert("RGB")
+    if w > width:
+        im = im.resize((width, round(h * width / w)), Image.Resampling.LANCZOS, reducing_gap=1.5)
+    im = im.quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
 
 
 def thumbnail_from_rgba(rgba: memoryview, width: int = THUMB_WIDTH) -> str:

@@ -137,7 +137,7 @@ DEFINITION = {
     "medium_term_level": "level_medium in force for the session after replica_date",
     "position_percentile": "percentile of the aggregate position vs its own history, at the replica_date close",
     "notional": "notional_usd (position x capacity_usd) at the replica_date close",
-    "initial_selling": "notional at window_end minus notional the session before the first short-term break in the window (low/high: smallest/largest daily flow in the window)",
+    "initial_selling": "notional at window_end minus notional the session before the first short-term break in the window (low/high: smallest/largest such cumulative change on any session from the break to window_end)",
     "down_big_1w": "scenario 'down_big' (-down_big_std sd over 5 sessions) flow_usd from replica_date (low/high: range across all scenarios)",
     "down_big_1m": "scenario 'down_big' (-down_big_std sd over 21 sessions) flow_usd from replica_date (low/high: range across all scenarios)",
 }
@@ -147,20 +147,28 @@ def _last_on_or_before(index: pd.DatetimeIndex, when) -> pd.Timestamp:
     return index[index <= pd.Timestamp(when)][-1]
 
 
-def initial_selling(
-    history: pd.DataFrame, params: CTAParams, start, end
-) -> tuple[float, pd.Timestamp | None]:
-    """Cumulative notional change from the first short-term break in [start, end] through `end`."""
+def selling_path(history: pd.DataFrame, params: CTAParams, start, end) -> pd.Series:
+    """Cumulative notional change since the session before the first short-term break in
+    [start, end], on each session from that break through `end` (empty when nothing broke)."""
     h = params.horizons[0]
     win = history.loc[pd.Timestamp(start) : pd.Timestamp(end)]
     sig = history[f"signal_{h}"]
     prev = sig.shift(1).loc[win.index]
     broke = win.index[(prev > 0) & (win[f"signal_{h}"] <= 0)]
     if len(broke) == 0:
+        return pd.Series(dtype=float)
+    i = history.index.get_loc(broke[0])
+    return win.loc[broke[0] :, "notional_usd"] - float(history["notional_usd"].iloc[i - 1])
+
+
+def initial_selling(
+    history: pd.DataFrame, params: CTAParams, start, end
+) -> tuple[float, pd.Timestamp | None]:
+    """Cumulative notional change from the first short-term break in [start, end] through `end`."""
+    path = selling_path(history, params, start, end)
+    if path.empty:
         return float("nan"), None
-    first = broke[0]
-    i = history.index.get_loc(first)
-    return float(win["notional_usd"].iloc[-1] - history["notional_usd"].iloc[i - 1]), first
+    return float(path.iloc[-1]), path.index[0]
 
 
 def claims_table(history: pd.DataFrame, scenarios: pd.DataFrame, params: CTAParams) -> pd.DataFrame:
@@ -221,14 +229,15 @@ def claims_table(history: pd.DataFrame, scenarios: pd.DataFrame, params: CTAPara
         float(win["notional_usd"].min()),
         float(win["notional_usd"].max()),
     )
-    sell, first = initial_selling(history, params, ws, d1)
-    flows = win["flow_usd"]
+    # low/high of the same quantity as the value (the cumulative change on each session since the
+    # break), so the value always lies in its range; daily flows measure something else.
+    path = selling_path(history, params, ws, d1)
     add(
         by_id["initial_selling"],
-        first if first is not None else d1,
-        sell,
-        float(flows.min()),
-        float(flows.max()),
+        path.index[0] if len(path) else d1,
+        float(path.iloc[-1]) if len(path) else np.nan,
+        float(path.min()) if len(path) else np.nan,
+        float(path.max()) if len(path) else np.nan,
     )
     sc = scenarios[scenarios["as_of"] == d0]
     for cid, window in (

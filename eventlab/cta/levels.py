@@ -254,7 +254,7 @@ def levels_table(
             agg / close_t - 1.0,
             float(row_s["aggregate"]),
             float(row_s["position"]),
-            "brentq",
+            "root finding",  # Brent's method (scipy brentq) on the aggregate signal
             "next session close",
         ]
     )

@@ -53,12 +53,12 @@ def price_check_results(
 ):
     """Yield (check name, passed, severity, metadata) for the standard price checks.
 
-    Freshness: a live frame must end on the last closed NYSE session; a snapshot frame is as
-    fresh as the snapshot manifest says (its staleness against today is reported, as a warning).
+    Freshness (see `freshness`): the frame must end on the last closed session of its calendar;
+    a stale frame fails at WARN severity, saying how far behind and why (offline vs live).
     """
     from dagster import AssetCheckSeverity
 
-    err, warn = AssetCheckSeverity.ERROR, AssetCheckSeverity.WARN
+    err = AssetCheckSeverity.ERROR
     cols_ok = all(c in df.columns for c in OHLCV) and all(
         pd.api.types.is_float_dtype(df[c]) for c in OHLCV
     )
@@ -88,30 +88,57 @@ def price_check_results(
     if len(df) == 0:
         yield "fresh", False, err, {"reason": "empty frame"}
         return
-    last = df.index[-1].date()
-    today = today or dt.date.today()
-    expected = expected_last_session(today, series.calendar)
-    lag = (expected - last).days
-    if served_by == "snapshot":
-        yield (
-            "fresh",
-            True,
-            warn,
-            {
-                "last_date": last.isoformat(),
-                "expected_if_live": expected.isoformat(),
-                "calendar_days_behind_live": lag,
-                "note": "snapshot data: freshness is the snapshot's as-of date; run with the yfinance source to refresh",
-            },
+    yield ("fresh", *freshness(df.index[-1].date(), series.calendar, served_by, today))
+
+
+def sessions_behind(last: dt.date, expected: dt.date, calendar: str = "NYSE") -> int:
+    """Sessions after `last` up to and including `expected` (0 when up to date): NYSE sessions,
+    or calendar days for a 24/7 series."""
+    if last >= expected:
+        return 0
+    if calendar == "24/7":
+        return (expected - last).days
+    cal = nyse()
+    start = max(pd.Timestamp(last) + pd.Timedelta(days=1), cal.first_session)
+    return len(cal.sessions_in_range(start, pd.Timestamp(expected)))
+
+
+def freshness(
+    last: dt.date, calendar: str, served_by: str, today: dt.date | None = None
+) -> tuple[bool, object, dict[str, object]]:
+    """(passed, severity, metadata) of the `fresh` check: the series must end on the last closed
+    session. A stale series fails at WARN severity (the data is still usable, and the report
+    states its as-of date); `description` says how many sessions behind and why: offline data
+    (the snapshot, or rows stored by an earlier live run) versus a live source that has not
+    delivered the latest session."""
+    from dagster import AssetCheckSeverity
+
+    expected = expected_last_session(today or dt.date.today(), calendar)
+    behind = sessions_behind(last, expected, calendar)
+    unit = "day" if calendar == "24/7" else "session"
+    gap = f"{behind} {unit}{'s' if behind != 1 else ''} behind"
+    offline = served_by != "yfinance"
+    if behind <= 0:
+        text = f"up to date: last bar {last} is the last closed {unit} ({expected}); served by {served_by}"
+    elif offline:
+        text = (
+            f"{gap}: offline data ({served_by}) ends {last}, the last closed {unit} is {expected}. "
+            "The shipped snapshot is frozen at its build date; run with the yfinance (or auto) "
+            "source to bring the series up to date."
         )
     else:
-        yield (
-            "fresh",
-            lag <= 0,
-            warn if intraday else err,
-            {
-                "last_date": last.isoformat(),
-                "expected": expected.isoformat(),
-                "calendar_days_behind": lag,
-            },
+        text = (
+            f"{gap}: the live source ({served_by}) returned bars up to {last}, the last closed "
+            f"{unit} is {expected}. Yahoo may not have published it yet, or this series was not "
+            "refreshed; the next refresh fetches it."
         )
+    meta: dict[str, object] = {
+        "last_date": last.isoformat(),
+        "expected": expected.isoformat(),
+        "sessions_behind": behind,
+        "calendar_days_behind": (expected - last).days,
+        "served_by": served_by,
+        "why": "offline data (snapshot / stored)" if offline else "live source",
+        "description": text,
+    }
+    return behind <= 0, AssetCheckSeverity.WARN, meta

@@ -3,7 +3,9 @@
 `build_context` turns the computed frames into display rows (percentages formatted for reading;
 the CSV artifacts stay decimal); `render_html` / `render_markdown` fill the two templates in
 `templates/`. Charts are read from `<report folder>/charts/{name}.png` with their sidecar
-`{name}.json` ({"title", "caption", "data_span", "sources", "kind", "offline_note"}).
+`{name}.json` ({"title", "caption", "data_span", "sources", "kind", "offline_note"}); the HTML
+embeds the chart's screen copy `charts/screen/{name}.png` (see eventlab.charts.style) when there
+is one, else the print PNG.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from eventlab.charts.render import SCREEN_DIR
 from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
+from eventlab.report.fonts import font_face_css
+from eventlab.report.key_figures import key_figures
+from eventlab.report.labels import column_label, cta_table_classes, cta_value
 from eventlab.report.narrative import coverage_facts, main_stats, narrative
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -34,9 +40,23 @@ class Chart:
     sources: list[str] = field(default_factory=list)
     kind: str = ""
     offline_note: str | None = None
-    png_b64: str = ""
+    png_b64: str = ""  # the embedded image (screen copy if present), base64
+    mime: str = "image/png"
+    width: int = 0  # pixel size of the embedded image (lets the browser reserve its space)
+    height: int = 0
     path: str = ""
     order: float = 0.0
+
+    @property
+    def src(self) -> str:
+        return f"data:{self.mime};base64,{self.png_b64}"
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (no image decoding)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return 0, 0
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def _outline_position(name: str) -> float:
@@ -64,6 +84,9 @@ def collect_charts(folder: Path) -> list[Chart]:
         sources = meta.get("sources") or []
         if isinstance(sources, str):
             sources = [sources]
+        screen = cdir / SCREEN_DIR / png.name
+        data = (screen if screen.is_file() else png).read_bytes()
+        width, height = _png_size(data)
         out.append(
             Chart(
                 name=png.stem,
@@ -73,7 +96,9 @@ def collect_charts(folder: Path) -> list[Chart]:
                 sources=[str(s) for s in sources],
                 kind=str(meta.get("kind") or ""),
                 offline_note=meta.get("offline_note"),
-                png_b64=base64.b64encode(png.read_bytes()).decode("ascii"),
+                png_b64=base64.b64encode(data).decode("ascii"),
+                width=width,
+                height=height,
                 path=f"charts/{png.name}",
                 order=float(meta.get("order", _outline_position(png.stem))),
             )
@@ -184,14 +209,17 @@ CTA_DISPLAY_COLUMNS: dict[str, tuple[str, ...]] = {
 def generic_table(
     df: pd.DataFrame, max_rows: int = 60, columns: tuple[str, ...] = ()
 ) -> dict[str, object]:
+    """A table for the template: readable headings (labels.column_label), formatted cells and
+    a CSS class per column (numbers right-aligned, long text given room)."""
     cols = [c for c in columns if c in df.columns]
     if cols:
         df = df[cols]
     head = df.head(max_rows)
     return {
-        "columns": [str(c) for c in head.columns],
+        "columns": [column_label(str(c)) for c in head.columns],
+        "classes": cta_table_classes(head),
         "rows": [
-            [_cell(str(c), v) for c, v in zip(head.columns, row, strict=True)]
+            [cta_value(str(c), v, _cell(str(c), v)) for c, v in zip(head.columns, row, strict=True)]
             for row in head.itertuples(index=False)
         ],
         "more": max(len(df) - max_rows, 0),
@@ -421,6 +449,8 @@ def build_context(
         "definition": cov.get("definition", ""),
         "narrative": paras,
         "kpis": kpis,
+        "key_figures": key_figures(events, event_stats),
+        "font_face_css": font_face_css(),
         "event_header": ev_header,
         "event_rows": ev_rows,
         "stats_rows": stats_rows(event_stats),

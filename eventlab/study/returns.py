@@ -63,3 +63,33 @@ def event_paths(
             "close": path_close.ravel(),
         }
     )
+
+
+def mean_t_interval(values: Iterable[float], conf: float = 0.95) -> tuple[int, float, float, float]:
+    """(n, mean, low, high): the mean and its t(n-1) confidence interval, NaNs dropped.
+
+    With a handful of events the t distribution (not the normal) is the honest width; n < 2
+    has no interval (low = high = NaN)."""
+    from scipy.stats import t
+
+    x = np.asarray(list(values), dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return 0, float("nan"), float("nan"), float("nan")
+    mean = float(x.mean())
+    if n < 2:
+        return n, mean, float("nan"), float("nan")
+    half = float(t.ppf(0.5 + conf / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    return n, mean, mean - half, mean + half
+
+
+def mean_path_band(paths: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
+    """Per offset of an event_paths frame: n, mean, median and the t(n-1) band of the mean
+    (columns offset, n, mean, median, low, high); events too recent for an offset drop out of n."""
+    rows = [
+        (int(off), *mean_t_interval(g["ret"], conf), float(g["ret"].median()))
+        for off, g in paths.groupby("offset", sort=True)
+    ]
+    out = pd.DataFrame(rows, columns=["offset", "n", "mean", "low", "high", "median"])
+    return out[["offset", "n", "mean", "median", "low", "high"]]
