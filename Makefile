@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 
-.PHONY: run run-recorded test ui daemon lint format bench snapshot clean
+.PHONY: run run-recorded test ui daemon lint format bench snapshot clean universe universe-data
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,6 +23,15 @@ run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 # The same run, recorded in .dagster_home so `make ui` shows it (Dagster's SQLite event log: ~2-3 s more).
 run-recorded: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m pipelines.run --record
+
+# The universe study (504 S&P 500 members, one partition per ticker, all in one run on 2 processes):
+# its own job, not part of `make run`. Writes reports/<as-of>/universe/.
+universe: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -m pipelines.run_universe
+
+# Rebuild data/universe (committed) from ../shared/data/universe.
+universe-data: $(STAMP)
+	$(PY) scripts/build_universe.py
 
 test: $(STAMP)
 	$(PY) -m pytest

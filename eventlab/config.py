@@ -236,6 +236,52 @@ class StudyParams:
 
 
 @dataclass(frozen=True)
+class UniverseParams:
+    """Universe studies (eventlab/universe): which named list, and the per-ticker data rules.
+
+    A universe is a CSV in `lists_dir` (columns ticker, optional name and sector); its file name
+    is its name. Adding a ticker to a list, or a new list file, needs no code change: the
+    per-ticker partitions are read from the list files when the code location loads.
+    """
+
+    name: str = "sp500_2021"
+    lists_dir: str = "data/universe/lists"
+    data_dir: str = "data/universe"
+    # Coverage window (250) + the longest horizon (20): fewer days cannot give a usable sample.
+    min_days: int = 270
+    # Index event days whose breadth across the members is measured (DAILY_SERIES keys).
+    breadth_indices: tuple[str, ...] = ("GSPC", "SPY")
+    # Days with fewer members than this (or half the studied tickers, if fewer) are not ranked.
+    breadth_min_members: int = 20
+    # A split-adjusted open more than this far from the previous close, at a recorded split or
+    # near a common split ratio, is a data error (an unrecorded split), not a gap.
+    split_jump_min: float = 0.25
+    split_ratio_tol: float = 0.02
+    # Local execution: processes computing tickers in one run (the machine has 2 cores).
+    workers: int = 2
+    # Live mode: tickers per yf.download request and requests in flight at once.
+    live_batch_size: int = 50
+    live_concurrency: int = 2
+
+    def validate(self) -> UniverseParams:
+        if self.min_days < 30:
+            raise ConfigError("universe.min_days", f"got {self.min_days}", "use 270 or more")
+        if not (0 < self.split_jump_min < 5) or not (0 < self.split_ratio_tol < 0.2):
+            raise ConfigError(
+                "universe.split_jump_min",
+                f"got {self.split_jump_min} / tol {self.split_ratio_tol}",
+                "e.g. 0.25 and 0.02",
+            )
+        for name in ("workers", "live_batch_size", "live_concurrency"):
+            if not (1 <= getattr(self, name) <= 500):
+                raise ConfigError(f"universe.{name}", f"got {getattr(self, name)}", "use 1..500")
+        return self
+
+    def with_(self, **changes: object) -> UniverseParams:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class EventlabConfig:
     """Everything configurable, in one object."""
 
@@ -244,6 +290,7 @@ class EventlabConfig:
     reference_tables: tuple[tuple[str, str], ...] = REFERENCE_TABLES
     study: StudyParams = field(default_factory=StudyParams)
     cta: CTAParams = field(default_factory=CTAParams)
+    universe: UniverseParams = field(default_factory=UniverseParams)
 
     @property
     def daily_keys(self) -> tuple[str, ...]:
@@ -266,6 +313,7 @@ class EventlabConfig:
             )
         self.study.validate(self.daily_keys)
         self.cta.validate()
+        self.universe.validate()
         return self
 
 

@@ -10,9 +10,11 @@ import assets.market_data as market_data
 import assets.publish as publish
 import assets.report as report
 import assets.study as study
+import assets.universe as universe
 from pipelines.io import ParquetIOManager
 from pipelines.resources import CTASettings, PriceSource, ReportSettings, StudySettings
 from pipelines.schedules import nightly_refresh, refresh_job
+from pipelines.universe import UniverseIOManager, UniverseSettings
 
 ASSET_MODULES = [market_data, study, cta, charts, report, publish]
 
@@ -26,6 +28,8 @@ def default_resources(**overrides: object) -> dict[str, object]:
         "report_settings": ReportSettings(),
         "cta_settings": CTASettings(),
         "chart_renderer": charts.ChartRenderer(),
+        "universe_io_manager": UniverseIOManager(),
+        "universe_settings": UniverseSettings(),
     }
     res.update(overrides)
     return res
@@ -35,18 +39,30 @@ _graph_assets = dg.load_assets_from_modules(ASSET_MODULES)
 # publish runs last: it depends on every other asset so the manifest lists all artifacts.
 all_assets = [*_graph_assets, publish.build_publish([k for a in _graph_assets for k in a.keys])]
 all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
+# The universe study is a separate job (`make universe`): main_job and its timing are unchanged.
+universe_assets = dg.load_assets_from_modules([universe])
+UNIVERSE = dg.AssetSelection.groups(universe.GROUP)
 
 main_job = dg.define_asset_job(
     "main_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - UNIVERSE,
     description="Materialize every asset (data, study, CTA, charts, report) and write reports/<as-of>/.",
     executor_def=dg.in_process_executor,
 )
 
+universe_job = dg.define_asset_job(
+    "universe_job",
+    selection=UNIVERSE,
+    description="The index study on every ticker of a universe (one partition per ticker, all in "
+    "one run on `universe_settings.workers` processes), pooled, with breadth; writes "
+    "reports/<as-of>/universe/.",
+    executor_def=dg.in_process_executor,
+)
+
 defs = dg.Definitions(
-    assets=all_assets,
+    assets=[*all_assets, *universe_assets],
     asset_checks=all_checks,
-    jobs=[main_job, refresh_job],
+    jobs=[main_job, refresh_job, universe_job],
     schedules=[nightly_refresh],
     resources=default_resources(),
 )

@@ -28,7 +28,8 @@ REFRESH_TAGS = {REFRESH_TAG: "nightly"}  # dagster.yaml limits this tag to one r
 
 refresh_job = dg.define_asset_job(
     "refresh_job",
-    selection=dg.AssetSelection.all(),
+    # The universe (eventlab/universe) is its own job, not part of the nightly refresh.
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("universe"),
     description=(
         "Nightly refresh: every series from yfinance (incremental, with overlap and revision checks), "
         "then the study, CTA, charts and report. Bad updates are blocked and the previous data kept."

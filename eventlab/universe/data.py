@@ -1,0 +1,156 @@
+"""Offline universe prices: the shipped Parquet (checksum-verified) and the main snapshot.
+
+`data/universe/<name>.parquet` holds raw as-traded OHLCV with `dividend` and `split` columns for
+the S&P 500 members (built by scripts/build_universe.py). Its sha256 is checked against
+`data/universe/manifest.json` once per process (and again if the file changes); a mismatch is an
+error naming the file and the fix. Tickers not in a shipped universe file but in the main
+snapshot (indices and ETFs) come from data/snapshot with dividend 0 and split 1: those series are
+already adjusted (ETFs: Yahoo auto_adjust) or have no dividends (price indices).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from eventlab.config import CONFIG, UniverseParams
+from eventlab.data import snapshot
+from eventlab.data.frames import DataError
+from eventlab.data.snapshot import PROJECT_ROOT
+from eventlab.universe.adjust import UNIVERSE_COLUMNS
+
+
+def data_dir(params: UniverseParams) -> Path:
+    path = Path(params.data_dir)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def read_manifest(root: Path) -> dict:
+    path = root / "manifest.json"
+    if not path.exists():
+        raise DataError(
+            f"universe manifest {path} not found - rebuild it with `make universe-data` "
+            "(needs ../shared/data/universe)"
+        )
+    return json.loads(path.read_text())
+
+
+@lru_cache(maxsize=16)
+def _verified(path: str, size: int, mtime_ns: int, expected: str) -> bool:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise DataError(
+            f"{path}: sha256 {digest.hexdigest()[:12]}... does not match the manifest "
+            f"({expected[:12]}...): the shipped file is corrupt or was edited. Fix: restore it "
+            "with `git checkout data/universe` or rebuild with `make universe-data`"
+        )
+    return True
+
+
+def verify(root: Path, filename: str) -> Path:
+    """The path of a shipped file after checking its sha256 against the manifest."""
+    entry = read_manifest(root).get("files", {}).get(filename)
+    path = root / filename
+    if entry is None:
+        raise DataError(
+            f"{filename} is not in {root}/manifest.json - rebuild with `make universe-data`"
+        )
+    if not path.exists():
+        raise DataError(f"{path} is missing - restore it with `git checkout data/universe`")
+    st = path.stat()
+    _verified(str(path), st.st_size, st.st_mtime_ns, entry["sha256"])
+    return path
+
+
+def shipped_files(params: UniverseParams) -> list[Path]:
+    """Verified price files of every shipped universe."""
+    root = data_dir(params)
+    if not (root / "manifest.json").exists():
+        return []
+    manifest = read_manifest(root)
+    return [verify(root, u["prices"]) for u in manifest.get("universes", {}).values()]
+
+
+def _canonical(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.set_index(pd.DatetimeIndex(df["date"], name="date"))[list(UNIVERSE_COLUMNS)]
+    return out.astype(float)
+
+
+def _snapshot_keys() -> dict[str, str]:
+    """Yahoo ticker -> snapshot series key for the shipped daily series."""
+    return {s.ticker: s.key for s in CONFIG.daily if s.raw_file is not None}
+
+
+def read_snapshot_ticker(ticker: str) -> pd.DataFrame | None:
+    key = _snapshot_keys().get(ticker)
+    if key is None:
+        return None
+    df = snapshot.read_series(key)
+    out = df[["open", "high", "low", "close", "volume"]].astype(float)
+    out["dividend"], out["split"] = 0.0, 1.0
+    out.index = pd.DatetimeIndex(out.index, name="date")
+    return out
+
+
+def _split_sorted(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per-ticker canonical frames of a (ticker, date)-sorted table, by slicing (no groupby)."""
+    codes = df["ticker"].cat.codes.to_numpy()
+    names = df["ticker"].cat.categories
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    stops = np.r_[starts[1:], len(codes)]
+    dates = pd.DatetimeIndex(df["date"], name="date")
+    cols = {c: df[c].to_numpy(float) for c in UNIVERSE_COLUMNS}
+    return {
+        str(names[codes[a]]): pd.DataFrame({c: v[a:b] for c, v in cols.items()}, index=dates[a:b])
+        for a, b in zip(starts, stops, strict=True)
+    }
+
+
+def _read_tickers(path: Path, tickers: list[str]) -> pa.Table | None:
+    """The rows of `tickers`, reading only the row groups whose ticker range can hold them (the
+    file is sorted by ticker; pyarrow's generic `filters=` scanned the whole file, ~20x slower)."""
+    pf = pq.ParquetFile(path, read_dictionary=["ticker"])
+    col = pf.schema_arrow.get_field_index("ticker")
+    groups = []
+    for i in range(pf.metadata.num_row_groups):
+        st = pf.metadata.row_group(i).column(col).statistics
+        if st is None or not st.has_min_max or any(st.min <= t <= st.max for t in tickers):
+            groups.append(i)
+    if not groups:
+        return None
+    table = pf.read_row_groups(groups)
+    table = table.filter(
+        pc.is_in(pc.cast(table["ticker"], pa.string()), value_set=pa.array(tickers))
+    )
+    return table if table.num_rows else None
+
+
+def read_offline(tickers: list[str], params: UniverseParams) -> dict[str, pd.DataFrame | None]:
+    """Raw frames for `tickers` (None where nothing offline has the ticker)."""
+    out: dict[str, pd.DataFrame | None] = dict.fromkeys(tickers)
+    wanted = set(tickers)
+    for path in shipped_files(params):
+        table = _read_tickers(path, sorted(wanted))
+        if table is None:
+            continue
+        for ticker, frame in _split_sorted(table.to_pandas()).items():
+            if ticker in wanted:
+                out[ticker] = frame
+                wanted.discard(ticker)
+    for ticker in sorted(wanted):
+        try:
+            out[ticker] = read_snapshot_ticker(ticker)
+        except DataError:
+            out[ticker] = None
+    return out

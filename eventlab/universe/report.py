@@ -1,0 +1,288 @@
+"""The universe report: reports/<as-of>/universe/ (report.html, report.md, CSVs, charts, manifest).
+
+<as-of> is the last date of the universe's data. The folder is built complete in a private
+staging folder next to it, then published by one atomic switch: `universe` is a symlink that
+os.replace repoints from the previous build to the new one (readers see the old report or the
+new one, never a half-written folder), and the previous build is removed afterwards. (The main
+report's own staging/publish mechanism had not landed when this was written; this is the same
+symlink-swap pattern as reports/latest.)
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from eventlab.config import StudyParams  # noqa: E402
+from eventlab.universe.members import SURVIVORSHIP, Universe  # noqa: E402
+
+CSV_TABLES = (
+    "pooled_events",
+    "pooled_stats",
+    "ticker_summary",
+    "breadth_daily",
+    "breadth_on_index_events",
+)
+
+
+def _pct(x: float) -> str:
+    return "" if pd.isna(x) else f"{x:+.2%}"
+
+
+def _data_used(days_span: tuple[str, str], universe: Universe, source: str) -> str:
+    return (
+        f"Data: {universe.name} ({len(universe.tickers)} tickers, {days_span[0]}..{days_span[1]}, "
+        f"source {source}: data/universe shipped prices unless live)."
+    )
+
+
+def _charts(
+    tables: dict[str, pd.DataFrame], params: StudyParams, used: str, out: Path
+) -> dict[str, str]:
+    """PNG charts in out/charts; returns name -> caption (each caption says what data it used)."""
+    out.mkdir(parents=True, exist_ok=True)
+    captions: dict[str, str] = {}
+    daily, on_ev = tables["breadth_daily"], tables["breadth_on_index_events"]
+    if len(daily):
+        fig, ax = plt.subplots(figsize=(8, 4))
+        ax.hist(daily["share_gap_up_red"].dropna(), bins=80, color="#9aa7b8", label="all days")
+        for (idx, grp), color in zip(on_ev.groupby("index"), ("#c0392b", "#2c7fb8"), strict=False):
+            ax.scatter(
+                grp["share_gap_up_red"],
+                np.full(len(grp), 1.0),
+                color=color,
+                marker="v",
+                s=40,
+                label=f"{idx} event days ({len(grp)})",
+                zorder=3,
+            )
+        ax.set_yscale("log")
+        ax.set_xlabel(
+            f"share of members that gapped up > {params.gap_threshold:.0%} and closed red"
+        )
+        ax.set_ylabel("days")
+        ax.legend()
+        ax.set_title("Breadth of gap-up / close-red across members, per day")
+        fig.tight_layout()
+        fig.savefig(out / "breadth.png", dpi=120)
+        plt.close(fig)
+        captions["breadth"] = f"Histogram over every day; triangles: index event days. {used}"
+    ps = tables["pooled_stats"]
+    k = max(params.horizons)
+    sec = ps[(ps["group_type"] == "sector") & (ps["horizon"] == k)].sort_values("diff_mean")
+    if len(sec):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        y = np.arange(len(sec))
+        ax.errorbar(
+            sec["diff_mean"], y, xerr=1.96 * sec["diff_se_clustered"], fmt="o", color="#2c3e50"
+        )
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_yticks(y, sec["group"])
+        ax.set_xlabel(
+            f"event minus baseline mean {k}-day forward return (95% CI, clustered by date)"
+        )
+        ax.set_title(f"By sector: {k}-day return after a member's gap-up / close-red day")
+        fig.tight_layout()
+        fig.savefig(out / "by_sector.png", dpi=120)
+        plt.close(fig)
+        captions["by_sector"] = f"Pooled ticker-days of each sector, horizon {k}. {used}"
+    yr = ps[(ps["group_type"] == "year") & (ps["horizon"] == k)]
+    if len(yr):
+        fig, ax1 = plt.subplots(figsize=(8, 4))
+        ax1.bar(yr["group"], yr["n_events"], color="#9aa7b8")
+        ax1.set_ylabel("ticker-events")
+        ax2 = ax1.twinx()
+        ax2.plot(yr["group"], yr["event_mean"], "o-", color="#c0392b", label=f"event mean fwd {k}d")
+        ax2.plot(yr["group"], yr["baseline_mean"], "s--", color="#2c7fb8", label="baseline mean")
+        ax2.legend(loc="upper left")
+        ax1.tick_params(axis="x", rotation=90)
+        ax1.set_title("By year: ticker-events and mean forward return")
+        fig.tight_layout()
+        fig.savefig(out / "by_year.png", dpi=120)
+        plt.close(fig)
+        captions["by_year"] = f"Events and means per calendar year, horizon {k}. {used}"
+    return captions
+
+
+def _markdown(tables, params, universe, used, captions, status_counts) -> str:
+    ps = tables["pooled_stats"]
+    allr = ps[ps["group_type"] == "all"]
+    lines = [
+        f"# Universe study: {universe.name}",
+        "",
+        f"> **{SURVIVORSHIP}**",
+        "",
+        used,
+        "",
+        f"Event (per ticker, the index study's definition on split-adjusted prices): Open_t / "
+        f"Close_(t-1) - 1 > {params.gap_threshold:.2%} and Close_t < Close_(t-1), genuine opens only. "
+        "Forward returns: total return (dividends reinvested) from the event close. Standard errors "
+        "clustered by date (events on the same day are not independent); overlapping k-day windows "
+        "of one ticker are not absorbed by date clusters, so for k > 1 they are a lower bound.",
+        "",
+        "## Tickers",
+        "",
+        pd.DataFrame([status_counts]).to_markdown(index=False),
+        "",
+        "## Pooled: every ticker-event vs every other ticker-day",
+        "",
+    ]
+    cols = ["horizon", "n_events_with_horizon", "n_event_dates", "n_tickers_with_events",
+            "event_mean", "event_mean_se_clustered", "event_mean_se_iid", "event_hit_rate",
+            "baseline_mean", "diff_mean", "diff_se_clustered", "diff_p_clustered"]  # fmt: skip
+    lines += [allr[cols].to_markdown(index=False, floatfmt=".4g"), ""]
+    k = max(params.horizons)
+    for kind in ("sector", "year"):
+        sub = ps[(ps["group_type"] == kind) & (ps["horizon"] == k)]
+        lines += [f"## By {kind} (horizon {k})", "", used, ""]
+        lines += [
+            sub[["group", "n_tickers", *cols[1:]]].to_markdown(index=False, floatfmt=".4g"),
+            "",
+        ]
+    on_ev = tables["breadth_on_index_events"]
+    lines += [
+        "## Breadth on the index's event days",
+        "",
+        f"For each ^GSPC / SPY event day inside the universe's span: the share of members (with a "
+        f"usable open) that gapped up > {params.gap_threshold:.0%} and closed red, the share of "
+        "members that closed red, and each share's rank among all days (1 = highest). " + used,
+        "",
+    ]
+    bcols = ["index", "date", "gap", "n_members", "share_gap_up_red", "rank_share_gap_up_red",
+             "share_red", "rank_share_red", "days_ranked"]  # fmt: skip
+    show = on_ev[bcols].assign(date=pd.to_datetime(on_ev["date"]).dt.date) if len(on_ev) else on_ev
+    lines += [
+        show.to_markdown(index=False, floatfmt=".4g")
+        if len(show)
+        else "No index event day falls in the universe's span.",
+        "",
+    ]
+    lines += ["## Charts", ""]
+    for name, cap in captions.items():
+        lines += [f"![{name}](charts/{name}.png)", "", f"*{cap}*", ""]
+    lines += ["## Files", "", ", ".join(f"`{t}.csv`" for t in CSV_TABLES), ""]
+    return "\n".join(lines)
+
+
+def _html(md_text: str, charts: Path) -> str:
+    """A self-contained page: the Markdown's tables as HTML, charts embedded as base64."""
+    body = []
+    for block in md_text.split("\n\n"):
+        b = block.strip()
+        if b.startswith("# "):
+            body.append(f"<h1>{b[2:]}</h1>")
+        elif b.startswith("## "):
+            body.append(f"<h2>{b[3:]}</h2>")
+        elif b.startswith("|"):
+            rows = [r.strip("|").split("|") for r in b.splitlines() if not set(r) <= set("|-: ")]
+            head, *rest = rows
+            body.append(
+                "<table><tr>"
+                + "".join(f"<th>{c.strip()}</th>" for c in head)
+                + "</tr>"
+                + "".join(
+                    "<tr>" + "".join(f"<td>{c.strip()}</td>" for c in r) + "</tr>" for r in rest
+                )
+                + "</table>"
+            )
+        elif b.startswith("![") and "](" in b:
+            name = b[b.index("(") + 1 : b.index(")")]
+            data = base64.b64encode((charts.parent / name).read_bytes()).decode()
+            body.append(
+                f'<img alt="{name}" src="data:image/png;base64,{data}" style="max-width:100%">'
+            )
+        elif b.startswith("> "):
+            body.append(f"<p class='warn'>{b[2:].strip('*')}</p>")
+        elif b:
+            body.append(f"<p>{b.strip('*')}</p>")
+    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:"
+             "collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
+             ".warn{background:#fff3cd;padding:8px;border:1px solid #e0c36c}")  # fmt: skip
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>Universe study</title><style>{style}</style></head><body>{''.join(body)}</body></html>"
+
+
+def publish_folder(staging: Path, dest: Path) -> Path:
+    """Atomically make `dest` (a symlink) point at `staging`; remove the build it replaced."""
+    old = dest.resolve() if dest.is_symlink() else None
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.lnk")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(staging.name, target_is_directory=True)
+    if dest.exists() and not dest.is_symlink():
+        shutil.rmtree(dest)  # a plain folder from an older layout
+    os.replace(tmp, dest)
+    if old is not None and old != staging.resolve() and old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+    return dest
+
+
+def write_universe_report(
+    tables: dict[str, pd.DataFrame],
+    params: StudyParams,
+    universe: Universe,
+    *,
+    reports_root: str | Path,
+    run_id: str,
+    source: str,
+) -> Path:
+    """Build the report in a staging folder and publish it as reports/<as-of>/universe."""
+    daily = tables["breadth_daily"]
+    dates = pd.to_datetime(daily["date"]) if len(daily) else pd.Series(dtype="datetime64[ns]")
+    span = (
+        (dates.min().date().isoformat(), dates.max().date().isoformat())
+        if len(dates)
+        else ("-", "-")
+    )
+    as_of = span[1] if len(dates) else dt.date.today().isoformat()
+    parent = Path(reports_root) / as_of
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = parent / f".universe-{run_id[:8]}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    used = _data_used(span, universe, source)
+    for name in CSV_TABLES:
+        tables[name].to_csv(
+            staging / f"{name}.csv", index=False, float_format="%.10g", date_format="%Y-%m-%d"
+        )
+    captions = _charts(tables, params, used, staging / "charts")
+    for name, cap in captions.items():
+        (staging / "charts" / f"{name}.json").write_text(
+            json.dumps({"caption": cap, "data_span": span})
+        )
+    summ = tables["ticker_summary"].drop_duplicates("ticker")
+    counts = {"tickers": len(summ), **summ["status"].value_counts().to_dict()}
+    md = _markdown(tables, params, universe, used, captions, counts)
+    (staging / "report.md").write_text(md)
+    (staging / "report.html").write_text(_html(md, staging / "charts"))
+    files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
+    manifest = {
+        "as_of": as_of,
+        "generated_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "run_id": run_id,
+        "universe": universe.name,
+        "universe_file": str(universe.path.name),
+        "source": source,
+        "span": span,
+        "survivorship_bias": SURVIVORSHIP,
+        "parameters": {
+            "gap_threshold": params.gap_threshold,
+            "close_rule": params.close_rule,
+            "horizons": list(params.horizons),
+            "open_policy": params.open_policy,
+        },  # fmt: skip
+        "ticker_status": counts,
+        "artifacts": {f: hashlib.sha256((staging / f).read_bytes()).hexdigest() for f in files},
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+    return publish_folder(staging, parent / "universe")

@@ -1,0 +1,122 @@
+"""`make universe`: the universe job over every ticker partition in one run, offline by default.
+
+Usage: python -m pipelines.run_universe [--universe NAME] [--first N] [--workers N]
+                                        [--source snapshot|yfinance] [--reports DIR]
+                                        [--warehouse DIR] [--record]
+All partitions of the run form one partition range, so the single-run backfill policy gives one
+`universe_ticker_study` step over all of them (`--first N`: the first N tickers, as the benchmark
+uses). Runs on an ephemeral instance unless --record (then $DAGSTER_HOME, visible in `make ui`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def run_universe_job(
+    *,
+    universe: str | None = None,
+    first: int | None = None,
+    workers: int | None = None,
+    source: str = "snapshot",
+    reports: str | None = None,
+    warehouse: str | None = None,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
+) -> tuple[dg.ExecuteInProcessResult, Path | None]:
+    """Execute universe_job in-process over the partition range; returns the result and the
+    report folder (None if the report step did not run)."""
+    import dagster as dg
+
+    from pipelines.definitions import default_resources, defs
+    from pipelines.io import ParquetIOManager
+    from pipelines.resources import ReportSettings
+    from pipelines.universe import TICKERS, UniverseIOManager, UniverseSettings
+
+    keys = TICKERS.get_partition_keys()
+    if first is not None:
+        keys = keys[:first]
+    settings: dict[str, object] = {"source": source}
+    if universe:
+        settings["name"] = universe
+    if workers:
+        settings["workers"] = workers
+    overrides: dict[str, object] = {"universe_settings": UniverseSettings(**settings)}
+    if reports:
+        overrides["report_settings"] = ReportSettings(reports_root=reports)
+    if warehouse:
+        overrides["io_manager"] = ParquetIOManager(base_dir=warehouse)
+        overrides["universe_io_manager"] = UniverseIOManager(base_dir=warehouse)
+    job = defs.resolve_job_def("universe_job")
+    result = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        resources=default_resources(**overrides),
+        instance=instance or dg.DagsterInstance.ephemeral(),
+        tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
+        raise_on_error=False,
+    )
+    folder = None
+    for mat in result.asset_materializations_for_node("universe__report"):
+        folder = Path(str(mat.metadata["report_folder"].value))
+    return result, folder
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--universe", default=None, help="list name (default: eventlab.config)")
+    ap.add_argument("--first", type=int, default=None, help="only the first N ticker partitions")
+    ap.add_argument("--workers", type=int, default=None, help="processes (default: config, 2)")
+    ap.add_argument("--source", choices=["snapshot", "yfinance"], default="snapshot")
+    ap.add_argument("--reports", default=None)
+    ap.add_argument("--warehouse", default=None)
+    ap.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    ap.add_argument("--record", action="store_true", help="record the run in $DAGSTER_HOME")
+    args = ap.parse_args()
+    instance = None
+    if args.record:
+        if not os.environ.get("DAGSTER_HOME"):
+            ap.error("--record needs DAGSTER_HOME (the Makefile sets it to .dagster_home)")
+        import dagster as dg
+
+        instance = dg.DagsterInstance.get()
+    t0 = time.perf_counter()
+    result, folder = run_universe_job(
+        universe=args.universe,
+        first=args.first,
+        workers=args.workers,
+        source=args.source,
+        reports=args.reports,
+        warehouse=args.warehouse,
+        instance=instance,
+        log_level=args.log_level,
+    )
+    elapsed = time.perf_counter() - t0
+    if not result.success:
+        for e in result.all_events:
+            if e.is_step_failure:
+                print(e.event_specific_data.error.to_string(), file=sys.stderr)
+        print(f"universe_job FAILED after {elapsed:.1f}s", file=sys.stderr)
+        return 1
+    print(f"universe_job succeeded in {elapsed:.1f}s")
+    print(f"universe report: {folder}")
+    gc.freeze()
+    return 0
+
+
+if __name__ == "__main__":
+    gc.set_threshold(50_000, 20, 100)
+    sys.exit(main())

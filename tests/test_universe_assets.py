@@ -1,0 +1,90 @@
+"""The partitioned universe assets: one run over a partition range, a failing partition that
+leaves the others and the stored data intact, and the report of the whole job."""
+
+import dagster as dg
+import pandas as pd
+
+import eventlab.universe.compute as compute
+from assets.universe import universe_ticker_study
+from pipelines.definitions import default_resources
+from pipelines.run_universe import RANGE_END, RANGE_START, run_universe_job
+from pipelines.universe import TICKERS, UniverseIOManager, UniverseSettings
+
+KEYS = TICKERS.get_partition_keys()[:3]  # A, AAL, AAP
+
+
+def _materialize(tmp_path):
+    return dg.materialize(
+        [universe_ticker_study],
+        resources=default_resources(
+            universe_io_manager=UniverseIOManager(base_dir=str(tmp_path)),
+            universe_settings=UniverseSettings(workers=1, bootstrap_reps=100),
+        ),
+        tags={RANGE_START: KEYS[0], RANGE_END: KEYS[-1]},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def test_failing_partition_leaves_the_others_and_stored_data_intact(tmp_path, monkeypatch):
+    assert _materialize(tmp_path).success
+    folder = tmp_path / "universe"
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*.parquet")}
+    assert len(before) == 4 * len(KEYS)
+    bad = KEYS[1]
+    real = compute.read_offline
+
+    def corrupt(tickers, params):
+        frames = real(tickers, params)
+        frames[bad] = frames[bad].drop(columns=["close"])  # the computation of `bad` raises
+        return frames
+
+    monkeypatch.setattr(compute, "read_offline", corrupt)
+    result = _materialize(tmp_path)
+    assert result.success  # one bad ticker never fails the step
+    status = pd.concat(pd.read_parquet(folder / "ticker_status" / f"{k}.parquet") for k in KEYS)
+    status = status.set_index("ticker")
+    assert status.loc[bad, "status"] == "error" and "close" in status.loc[bad, "message"]
+    assert (status.drop(index=bad)["status"] == "ok").all()
+    for name in ("ticker_days", "ticker_events", "ticker_stats"):
+        # The failed ticker's stored results are untouched; the others were rewritten whole.
+        assert (folder / name / f"{bad}.parquet").read_bytes() == before[
+            folder.joinpath(name, f"{bad}.parquet").relative_to(folder)
+        ]
+        for k in KEYS:
+            assert not pd.read_parquet(folder / name / f"{k}.parquet").empty
+    mats = result.asset_materializations_for_node("universe_ticker_study")
+    assert {m.partition for m in mats} == set(KEYS)
+
+
+def test_universe_job_writes_the_report(tmp_path):
+    result, folder = run_universe_job(
+        first=12,
+        workers=1,
+        reports=str(tmp_path / "reports"),
+        warehouse=str(tmp_path / "wh"),
+        log_level="WARNING",
+    )
+    assert result.success
+    assert folder == tmp_path / "reports" / "2021-04-21" / "universe" and folder.is_symlink()
+    for name in ("report.html", "report.md", "pooled_stats.csv", "breadth_on_index_events.csv",
+                 "pooled_events.csv", "ticker_summary.csv", "manifest.json"):  # fmt: skip
+        assert (folder / name).exists(), name
+    md = (folder / "report.md").read_text()
+    assert "Survivorship bias" in md and "clustered by date" in md
+    assert "Survivorship bias" in (folder / "report.html").read_text()
+    on_events = pd.read_csv(folder / "breadth_on_index_events.csv")
+    assert set(on_events["index"]) == {"GSPC", "SPY"}
+    assert pd.to_datetime(on_events["date"]).max() <= pd.Timestamp("2021-04-21")
+    # Publishing again swaps the link and removes the previous build.
+    first_target = folder.resolve()
+    result, again = run_universe_job(
+        first=12, workers=1, reports=str(tmp_path / "reports"), warehouse=str(tmp_path / "wh"),
+        log_level="WARNING",
+    )  # fmt: skip
+    assert result.success and again.resolve() != first_target and not first_target.exists()
+    # main_job does not include the universe.
+    from pipelines.definitions import defs
+
+    main_keys = defs.resolve_job_def("main_job").asset_layer.executable_asset_keys
+    assert not any(k.path[0] == "universe" for k in main_keys)

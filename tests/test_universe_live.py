@@ -1,0 +1,93 @@
+"""Live universe downloads, offline: a fake yf.download serves recorded-shape batch frames."""
+
+import datetime as dt
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventlab.data.yahoo import RateLimitedError
+from eventlab.universe import live
+from tests.yf_fakes import RecordingSleep
+
+NOW = pd.Timestamp("2025-01-10 22:00", tz="UTC")  # after the close: no partial bar
+
+
+def yahoo_frame(tickers, days=30, seed=0):
+    """What yf.download(tickers, group_by='ticker', actions=True, auto_adjust=False) returns."""
+    rng = np.random.default_rng(seed)
+    idx = pd.bdate_range("2024-11-01", periods=days, name="Date")
+    parts = {}
+    for t in tickers:
+        close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, days)))
+        parts[t] = pd.DataFrame(
+            {"Open": close * 1.001, "High": close * 1.01, "Low": close * 0.99, "Close": close,
+             "Adj Close": close, "Volume": 1e6, "Dividends": 0.0, "Stock Splits": 0.0},
+            index=idx,
+        )  # fmt: skip
+    parts[tickers[0]].iloc[5, 6] = 0.5  # one dividend
+    return pd.concat(parts, axis=1, names=["Ticker", "Price"])
+
+
+class FakeBatchYahoo:
+    """yf.download for many tickers: records calls and in-flight requests; unknown symbols are
+    absent from the frame (as Yahoo does); `fail_first` calls raise a rate-limit error."""
+
+    def __init__(self, unknown=(), fail_first=0, hold_s=0.02):
+        self.unknown, self.fail_first, self.hold_s = set(unknown), fail_first, hold_s
+        self.calls, self.in_flight, self.max_in_flight = [], 0, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, tickers, **kw):
+        with self.lock:
+            self.calls.append((list(tickers), kw))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            fail = len(self.calls) <= self.fail_first
+        try:
+            time.sleep(self.hold_s)
+            if fail:
+                raise RuntimeError("YFRateLimitError('Too Many Requests. Rate limited.')")
+            known = [t for t in tickers if t not in self.unknown]
+            return yahoo_frame(known) if known else pd.DataFrame()
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_batches_many_tickers_per_request_with_bounded_concurrency():
+    tickers = [f"T{i:02d}" for i in range(23)]
+    fake = FakeBatchYahoo(unknown={"T07"})
+    frames, errors = live.download_universe(
+        tickers, dt.date(2024, 11, 1), batch_size=5, concurrency=2, download=fake, now=NOW
+    )
+    assert len(fake.calls) == 5 and all(len(c[0]) <= 5 for c in fake.calls)
+    assert fake.max_in_flight <= 2
+    kw = fake.calls[0][1]
+    assert kw["start"] == "2024-11-01" and kw["auto_adjust"] is False and kw["actions"] is True
+    assert errors == {} and frames["T07"] is None
+    got = frames["T00"]
+    assert list(got.columns) == ["open", "high", "low", "close", "volume", "dividend", "split"]
+    assert (got["split"] == 1).all() and got["dividend"].iloc[5] == 0.5 and len(got) == 30
+
+
+def test_rate_limits_back_off_then_succeed_and_a_dead_batch_spares_the_others():
+    sleep = RecordingSleep()
+    fake = FakeBatchYahoo(fail_first=2)
+    frames = live.download_batch(
+        ["A", "B"], dt.date(2024, 11, 1), download=fake, sleep=sleep, backoff_s=1.0, now=NOW
+    )
+    assert sleep.waits == [1.0, 2.0] and frames["A"] is not None
+    with pytest.raises(RateLimitedError, match="rate limited"):
+        live.download_batch(
+            ["A"], dt.date(2024, 11, 1), download=FakeBatchYahoo(fail_first=9),
+            sleep=RecordingSleep(), retries=2, now=NOW,
+        )  # fmt: skip
+    fake = FakeBatchYahoo(fail_first=1)
+    frames, errors = live.download_universe(
+        ["A", "B", "C"], dt.date(2024, 11, 1), batch_size=2, concurrency=1, download=fake,
+        sleep=RecordingSleep(), retries=0, now=NOW,
+    )  # fmt: skip
+    assert set(errors) == {"A", "B"} and frames["C"] is not None
