@@ -10,11 +10,12 @@ import pandas as pd
 
 from assets.common import (
     CheckFields,
+    LazyTables,
     as_of_date,
     frame_span_metadata,
     md_preview,
     selected_results,
-    write_report_table,
+    table_outs,
 )
 from eventlab.cta import claims as cta_claims_mod
 from eventlab.cta import levels as cta_levels_mod
@@ -34,30 +35,18 @@ def _bn(x: float) -> str:
     return f"${x / 1e9:,.1f}bn" if np.isfinite(x) else "n/a"
 
 
-class _Tables:
+class _Tables(LazyTables):
     """The CTA tables for one run, each computed on first use (so a subset computes only what it needs)."""
 
     def __init__(self, prices, events, as_of, folder, params) -> None:
+        super().__init__(folder)
         self.prices = prices
         self.events = events
         self.as_of = as_of
-        self.folder = folder
         self.params = params
-        self._cache: dict[str, tuple[pd.DataFrame, dict[str, object]]] = {}
-
-    def get(self, name: str) -> tuple[pd.DataFrame, dict[str, object]]:
-        if name not in self._cache:
-            self._cache[name] = getattr(self, name)()
-        return self._cache[name]
-
-    def frame(self, name: str) -> pd.DataFrame:
-        return self.get(name)[0]
 
     def history(self) -> pd.DataFrame:
         return _history(self.frame("cta_signals"), self.frame("cta_levels"))
-
-    def csv(self, name: str, df: pd.DataFrame) -> dg.MetadataValue:
-        return dg.MetadataValue.path(write_report_table(self.folder, name, df))
 
     def cta_signals(self):
         p = self.params
@@ -184,14 +173,7 @@ CHECKS = (
     name="cta",
     group_name=GROUP,
     ins={"prices": PRICES, "events": dg.AssetIn(key="events"), "report_as_of": dg.AssetIn()},
-    outs={
-        name: dg.AssetOut(
-            description=desc,
-            is_required=False,
-            kinds={"pandas", "csv" if name in CSV_OUTS else "parquet"},
-        )
-        for name, desc in OUTS.items()
-    },
+    outs=table_outs(OUTS, CSV_OUTS),
     check_specs=list(CHECKS),
     can_subset=True,
 )

@@ -9,6 +9,8 @@ import pandas as pd
 
 from assets.common import frame_span_metadata, md_preview
 from eventlab.config import CONFIG, Series
+from eventlab.cta.reference import check_levels
+from eventlab.cta.validation_params import TREND_INDICES
 from eventlab.data.frames import DataError
 from eventlab.data.incremental import frame_hash
 from eventlab.data.quality import price_check_results
@@ -177,18 +179,43 @@ def build_intraday_bars(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
     return intraday_bars
 
 
+# The trend-following reference indices (eventlab/cta/validation_params.py) get a check each.
+TREND_FREQ = {name: freq for name, _, freq, _ in TREND_INDICES}
+TREND_DESC = {name: desc for name, _, _, desc in TREND_INDICES}
+LEVELS_CHECK = (
+    "levels_valid",
+    "dates unique and increasing; no gaps beyond holidays (daily: at most 3 business days "
+    "between rows; monthly: one row per consecutive month, dated in its last week); every "
+    "level finite and > 0 (metadata gives each rule's verdict)",
+)
+
+
 def build_reference_tables(tables: tuple[tuple[str, str], ...]) -> dg.AssetsDefinition:
     by_key = {reference_key(name): (name, raw) for name, raw in tables}
 
     @dg.multi_asset(
         name="reference_tables",
-        outs=_outs({k: f"reference table from {raw}" for k, (_, raw) in by_key.items()}),
+        outs=_outs(
+            {
+                k: f"{TREND_DESC[name]} ({raw})"
+                if name in TREND_DESC
+                else f"reference table from {raw}"
+                for k, (name, raw) in by_key.items()
+            }
+        ),
+        check_specs=[
+            dg.AssetCheckSpec(LEVELS_CHECK[0], asset=k, description=LEVELS_CHECK[1])
+            for k, (name, _) in by_key.items()
+            if name in TREND_FREQ
+        ],
         can_subset=True,
     )
     def reference_tables(context: dg.AssetExecutionContext, price_source: PriceSource):
         for key in context.selected_asset_keys:
             name, raw = by_key[key]
             df: pd.DataFrame = price_source.reference(name).frame
+            # the trend indices' previews show their latest levels; other tables their head
+            preview = df.tail(10) if name in TREND_FREQ else df.head(10)
             yield dg.Output(
                 df,
                 output_name=key.to_python_identifier(),
@@ -196,9 +223,16 @@ def build_reference_tables(tables: tuple[tuple[str, str], ...]) -> dg.AssetsDefi
                     "rows": len(df),
                     "source_file": raw,
                     "served_by": "snapshot",
-                    "preview": md_preview(df.head(10)),
+                    "preview": md_preview(preview),
                 },
             )
+            if name in TREND_FREQ and dg.AssetCheckKey(key, LEVELS_CHECK[0]) in (
+                context.selected_asset_check_keys
+            ):
+                passed, meta = check_levels(df, name, TREND_FREQ[name])  # type: ignore[arg-type]
+                yield dg.AssetCheckResult(
+                    asset_key=key, check_name=LEVELS_CHECK[0], passed=passed, metadata=meta
+                )
 
     return reference_tables
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from eventlab.cta.params import CTAParams
+from eventlab.cta.validation_params import TREND_INDICES, BacktestParams, ValidationParams
 
 SeriesKind = Literal["index", "etf", "stock", "crypto", "volatility"]
 CloseRule = Literal["prior_close", "open"]
@@ -128,6 +129,8 @@ REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
     # ^DJI has Open/Close/Volume only (no High/Low): a reference table, not a price series.
     ("dji", "DJI.csv"),
     ("dgs10", "DGS10.csv"),
+    # real trend-following returns (SG Trend / SG CTA daily, BTOP50 / TSMOM monthly)
+    *((name, raw) for name, raw, _, _ in TREND_INDICES),
 )
 
 
@@ -291,6 +294,8 @@ class EventlabConfig:
     study: StudyParams = field(default_factory=StudyParams)
     cta: CTAParams = field(default_factory=CTAParams)
     universe: UniverseParams = field(default_factory=UniverseParams)
+    validation: ValidationParams = field(default_factory=ValidationParams)
+    backtest: BacktestParams = field(default_factory=BacktestParams)
 
     @property
     def daily_keys(self) -> tuple[str, ...]:
@@ -314,6 +319,8 @@ class EventlabConfig:
         self.study.validate(self.daily_keys)
         self.cta.validate()
         self.universe.validate()
+        self.validation.validate()
+        self.backtest.validate()
         return self
 
 

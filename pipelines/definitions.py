@@ -11,12 +11,13 @@ import assets.publish as publish
 import assets.report as report
 import assets.study as study
 import assets.universe as universe
+import assets.validation as validation
 from pipelines.io import ParquetIOManager
 from pipelines.resources import CTASettings, PriceSource, ReportSettings, StudySettings
 from pipelines.schedules import nightly_refresh, refresh_job
 from pipelines.universe import UniverseIOManager, UniverseSettings
 
-ASSET_MODULES = [market_data, study, cta, charts, report, publish]
+ASSET_MODULES = [market_data, study, cta, validation, charts, report, publish]
 
 
 def default_resources(**overrides: object) -> dict[str, object]:

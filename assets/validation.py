@@ -1,0 +1,394 @@
+"""Is the replica real? One multi-asset step: the CTA equity exposure implied by real trend-
+following returns (data), the replica validated against it and against the indices' returns
+(with an in-sample calibration judged out of sample), and the backtests (the replica from 1929,
+the event signal with random-entry benchmarks). Thin wrappers over eventlab.cta.exposure,
+eventlab.cta.validation and eventlab.backtest; parameters from eventlab.config (CONFIG.validation,
+CONFIG.backtest); report CSVs are written as each table is computed."""
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from assets.common import (
+    CheckFields,
+    LazyTables,
+    as_of_date,
+    md_preview,
+    selected_results,
+    table_outs,
+    write_large_report_table,
+)
+from eventlab.backtest import strategies
+from eventlab.config import CONFIG
+from eventlab.cta import exposure as exp_mod
+from eventlab.cta import validation as val_mod
+from eventlab.cta.reference import level_series
+from eventlab.cta.validation_params import TREND_INDICES
+from pipelines.resources import CTASettings, ReportSettings
+
+GROUP = "validation"
+TREND_NAMES = tuple(name for name, _, _, _ in TREND_INDICES)
+# the 10-year yield, when the snapshot ships it (a reference table read from DGS10.csv)
+BOND_TABLE = next((n for n, raw in CONFIG.reference_tables if raw == "DGS10.csv"), None)
+REF_INS = {
+    name: dg.AssetIn(key=["reference", name])
+    for name in (*TREND_NAMES, "fed_funds_effective", *((BOND_TABLE,) if BOND_TABLE else ()))
+}
+
+
+class _Tables(LazyTables):
+    """The validation and backtest tables for one run, each computed on first use."""
+
+    def __init__(self, inputs: dict, as_of, folder, cta_params) -> None:
+        super().__init__(folder)
+        self.inp = inputs
+        self.as_of = as_of
+        self.cta = cta_params
+        self.vp = CONFIG.validation
+        self.bp = CONFIG.backtest
+        self.px: pd.DataFrame = inputs["prices"]
+        self.close: pd.Series = self.px["close"]
+        self.refs = {n: level_series(inputs[n], n) for n in TREND_NAMES}
+        self.cash = val_mod.cash_returns(self.close.index, inputs["fed_funds_effective"])
+        self._calibration: dict[str, object] | None = None
+
+    def bond(self) -> pd.Series | None:
+        if BOND_TABLE is None:
+            return None
+        return exp_mod.bond_returns(self.inp[BOND_TABLE], self.vp.bond_duration)
+
+    def implied(self) -> pd.Series:
+        """SG Trend's implied exposure over the main window (the validation's target)."""
+        return exp_mod.exposure_series(
+            self.frame("cta_implied_exposure"), "sg_trend_index", self.vp.main_window
+        )
+
+    def positions(self) -> dict[str, pd.Series]:
+        """The default replica (as run by the CTA step) and the calibrated variant."""
+        sig = self.inp["cta_signals"]
+        cal = self.calibration()
+        calibrated = val_mod.smoothed_position(
+            self.close.to_numpy(), cal["params"], cal["smoothing"]
+        )
+        return {
+            "replica": sig["position"].reindex(self.close.index),
+            "replica_calibrated": pd.Series(calibrated, index=self.close.index),
+        }
+
+    def calibration(self) -> dict[str, object]:
+        self.get("cta_calibration")
+        assert self._calibration is not None
+        return self._calibration
+
+    def cta_implied_exposure(self):
+        vp = self.vp
+        bond = self.bond()
+        df = exp_mod.exposure_table(
+            self.close, {n: self.refs[n] for n in vp.daily_indices}, vp, bond
+        )
+        on = df[(df["model"] == exp_mod.SINGLE) & (df["window"] == vp.main_window)]
+        meta: dict[str, object] = {
+            "rows": len(df),
+            "csv": dg.MetadataValue.path(
+                write_large_report_table(self.folder, "cta_implied_exposure.csv", df)
+            ),
+            "windows": str(list(vp.windows)),
+            "indices": str(list(vp.daily_indices)),
+            "multi_factor": "spx + 10y bond proxy (DGS10, duration "
+            f"{vp.bond_duration})" if bond is not None else "not in this run: no 10-year yield in the snapshot",
+        }  # fmt: skip
+        for day in ("2025-11-14", "2025-11-20"):
+            sel = on[(on["index"] == "sg_trend_index") & (on["date"] == pd.Timestamp(day))]
+            if len(sel):
+                r = sel.iloc[0]
+                meta[f"sg_trend_{vp.main_window}d_{day}"] = (
+                    f"slope {r['slope']:.3f} (se {r['se']:.3f}), {r['percentile']:.0f}th pct"
+                )
+        meta["preview"] = md_preview(
+            on[on["date"] >= pd.Timestamp("2025-11-10")].head(30), floatfmt=".3f"
+        )
+        return df, meta
+
+    def cta_calibration(self):
+        grid, chosen = val_mod.calibrate(self.close, self.implied(), self.cta, self.vp)
+        self._calibration = chosen
+        p = chosen["params"]
+        return grid, {
+            "grid_points": len(grid),
+            "chosen": f"lookbacks {list(p.lookbacks)}, saturation z {p.saturation_z}, vol target "
+            f"{p.vol_target}, smoothing {chosen['smoothing']}",
+            "in_sample_corr": float(chosen["in_sample_corr"]),
+            "preview": md_preview(grid.sort_values("in_sample_corr", ascending=False), rows=12, floatfmt=".3f"),
+        }  # fmt: skip
+
+    def cta_validation(self):
+        df = val_mod.validation_table(
+            self.positions(), self.close, self.implied(), self.refs, self.cash, self.vp
+        )
+        meta: dict[str, object] = {"rows": len(df), "csv": self.csv("cta_validation.csv", df)}
+        pos = df[df["measure"] == "position_vs_implied"]
+        for _, r in pos[pos["period"].str.startswith(("in-sample", "out-of-sample"))].iterrows():
+            key = f"corr_{r['model']}_{r['period'].split()[0]}"
+            meta[key] = float(r["correlation"])
+        meta["preview"] = md_preview(
+            df[df["period"].str.startswith(("full", "in-sample", "out-of-sample"))], rows=40,
+            floatfmt=".3f",
+        )  # fmt: skip
+        return df, meta
+
+    def cta_validation_series(self):
+        sg = self.frame("cta_implied_exposure")
+        sel = sg[
+            (sg["index"] == "sg_trend_index")
+            & (sg["window"] == self.vp.main_window)
+            & (sg["model"] == exp_mod.SINGLE)
+        ].set_index("date")
+        df = val_mod.validation_series(self.positions(), self.close, sel, self.vp)
+        return df, {"rows": len(df), "preview": md_preview(df.tail(10), floatfmt=".3f")}
+
+    def _replica_bt(self):
+        if "_replica_bt" not in self._cache:
+            rows, daily = strategies.replica_backtest(
+                self.close, self.positions(), self.cash, self.bp.cost_bp, self.bp.start,
+                self.refs["sg_trend_index"],
+            )  # fmt: skip
+            self._cache["_replica_bt"] = (rows, {"daily": daily})
+        return self._cache["_replica_bt"]
+
+    def _event_bt(self):
+        if "_event_bt" not in self._cache:
+            ev = self.inp["events"]
+            fwd = self.inp["forward_returns"]
+            rows, trades, daily = strategies.event_backtest(
+                self.px, pd.DatetimeIndex(pd.to_datetime(ev["date"])) if len(ev) else pd.DatetimeIndex([]),
+                fwd["in_sample"].astype(bool), CONFIG.study.horizons, self.bp.entries, self.cash,
+                self.bp.cost_bp, self.bp.random_draws, self.bp.seed,
+            )  # fmt: skip
+            self._cache["_event_bt"] = (rows, {"trades": trades, "daily": daily})
+        return self._cache["_event_bt"]
+
+    def backtests(self):
+        rep, _ = self._replica_bt()
+        evt, _ = self._event_bt()
+        df = pd.concat([rep, evt], ignore_index=True)
+        show = ["strategy", "period", "cagr", "volatility", "sharpe", "max_drawdown", "calmar",
+                "n_trades", "random_percentile"]  # fmt: skip
+        return df, {
+            "rows": len(df),
+            "csv": self.csv("backtests.csv", df),
+            "preview": md_preview(df[show], rows=30, floatfmt=".3f"),
+        }
+
+    def backtest_trades(self):
+        trades = self._event_bt()[1]["trades"]
+        return trades, {
+            "rows": len(trades),
+            "csv": self.csv("backtest_trades.csv", trades),
+            "preview": md_preview(trades, rows=30, floatfmt=".4f"),
+        }
+
+    def backtest_returns(self):
+        daily = self._replica_bt()[1]["daily"].join(self._event_bt()[1]["daily"], rsuffix="_study")
+        return daily, {
+            "rows": len(daily),
+            "columns": ", ".join(daily.columns),
+            "preview": md_preview(daily.dropna(how="all").tail(10), floatfmt=".4f"),
+        }
+
+
+OUTS: dict[str, str] = {
+    "cta_implied_exposure": "CTA equity exposure implied by real returns (data): per date, index (SG Trend, SG CTA), "
+    "model (S&P 500 alone; plus a 10y bond proxy when shipped) and window (20/60/120 sessions), the trailing OLS "
+    "slope, its standard error, its percentile vs its own history since 2000 (expanding), R^2. Writes "
+    "cta_implied_exposure.csv.",
+    "cta_calibration": "The calibration grid (lookbacks, saturation, vol target, smoothing) with each point's "
+    "in-sample (2000-2012) correlation with the 60-session implied exposure; the chosen point is the in-sample "
+    "maximum; out-of-sample correlations shown, never used to choose.",
+    "cta_validation": "Replica vs data: position and 'same-lens' exposure vs SG Trend's implied exposure "
+    "(correlation, sign agreement) and the replica as a strategy vs SG Trend daily/monthly, SG CTA, BTOP50 and "
+    "TSMOM monthly (correlation, beta, tracking error), by period and era. Writes cta_validation.csv.",
+    "cta_validation_series": "Daily series for the validation chart: implied exposure (and se), each replica's "
+    "held position and its exposure through the same 60-session regression.",
+    "backtests": "One row per strategy and period: CAGR, volatility, Sharpe, Sortino, max drawdown and its "
+    "dates, Calmar, turnover, cost drag; event strategies add trades, hit rate and the random-entry "
+    "distribution. Writes backtests.csv.",
+    "backtest_trades": "Every event trade: entry (close / next open), horizon, dates, prices, gross and net "
+    "return, overlap flag. Writes backtest_trades.csv.",
+    "backtest_returns": "Daily net returns of every backtested strategy (for the equity and drawdown charts).",
+}
+CSV_OUTS = {"cta_implied_exposure", "cta_validation", "backtests", "backtest_trades"}
+CHECKS = (
+    dg.AssetCheckSpec(
+        "implied_exposure_no_lookahead",
+        asset="cta_implied_exposure",
+        description="A value at t uses returns up to t only: recomputing on data truncated at several "
+        "dates reproduces every earlier slope, standard error and percentile.",
+    ),
+    dg.AssetCheckSpec(
+        "implied_exposure_valid",
+        asset="cta_implied_exposure",
+        description="Every window and index present; slopes and standard errors finite, se > 0; "
+        "percentiles within [0, 100].",
+    ),
+    dg.AssetCheckSpec(
+        "calibration_in_sample_only",
+        asset="cta_calibration",
+        description="The chosen point is the in-sample maximum, and its in-sample correlation is "
+        "unchanged when every close after the in-sample end is replaced by a random path.",
+    ),
+    dg.AssetCheckSpec(
+        "backtests_consistent",
+        asset="backtests",
+        description="Each strategy's compounded daily returns equal its total return; every event "
+        "with a full horizon is one trade; the random-entry distribution has the configured draws.",
+    ),
+)
+
+
+@dg.multi_asset(
+    name="validation",
+    group_name=GROUP,
+    ins={
+        "prices": dg.AssetIn(key=["prices", CONFIG.study.index]),
+        "cta_signals": dg.AssetIn(),
+        "events": dg.AssetIn(),
+        "forward_returns": dg.AssetIn(),
+        "report_as_of": dg.AssetIn(),
+        **REF_INS,
+    },
+    outs=table_outs(OUTS, CSV_OUTS),
+    check_specs=list(CHECKS),
+    can_subset=True,
+)
+def validation(
+    context: dg.AssetExecutionContext,
+    cta_settings: CTASettings,
+    report_settings: ReportSettings,
+    **inputs,
+):
+    """Implied exposure, replica validation and backtests, computed once per run."""
+    as_of = as_of_date(inputs["report_as_of"])
+    tables = _Tables(inputs, as_of, report_settings.as_of_dir(as_of), cta_settings.params())
+    lookahead, valid, insample, consistent = CHECKS
+    yield from selected_results(
+        context,
+        OUTS,
+        tables.get,
+        [
+            (lookahead, lambda: exposure_no_lookahead(tables)),
+            (valid, lambda: exposure_valid(tables.frame("cta_implied_exposure"), tables.vp)),
+            (insample, lambda: calibration_in_sample(tables)),
+            (consistent, lambda: backtests_consistent(tables)),
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------- check logic
+
+
+def exposure_no_lookahead(tables: _Tables) -> CheckFields:
+    """Recompute on data truncated at several dates; earlier rows must be unchanged."""
+    full = tables.frame("cta_implied_exposure")
+    vp = tables.vp
+    dates = full["date"].drop_duplicates().sort_values()
+    cuts = [dates.iloc[int(len(dates) * f)] for f in (0.3, 0.6, 0.95)]
+    worst = 0.0
+    cols = ["slope", "se", "percentile"]
+    for cut in cuts:
+        trunc = exp_mod.exposure_table(
+            tables.close.loc[:cut], {n: tables.refs[n].loc[:cut] for n in vp.daily_indices}, vp,
+            tables.bond().loc[:cut] if BOND_TABLE else None,
+        )  # fmt: skip
+        keys = ["date", "index", "model", "window"]
+        a = full[full["date"] <= cut].set_index(keys)[cols].sort_index()
+        b = trunc.set_index(keys)[cols].sort_index()
+        if not a.index.equals(b.index):
+            return {"passed": False, "metadata": {"cut": str(cut.date()), "problem": "rows differ"}}
+        diff = np.nanmax(np.abs(a.to_numpy() - b.to_numpy()))
+        same_nan = bool((a.isna().to_numpy() == b.isna().to_numpy()).all())
+        worst = max(worst, float(diff) if same_nan else np.inf)
+    return {
+        "passed": worst < 1e-9,
+        "metadata": {"cuts": str([str(c.date()) for c in cuts]), "max_abs_difference": worst},
+    }
+
+
+def exposure_valid(df: pd.DataFrame, vp) -> CheckFields:
+    have = set(zip(df["index"], df["window"], strict=True))
+    want = {(i, w) for i in vp.daily_indices for w in vp.windows}
+    missing = sorted(want - have)
+    finite = bool(np.isfinite(df[["slope", "se"]].to_numpy()).all())
+    se_pos = bool((df["se"] > 0).all())
+    pct = df["percentile"].dropna()
+    pct_ok = bool(pct.between(0, 100).all())
+    return {
+        "passed": not missing and finite and se_pos and pct_ok and len(df) > 0,
+        "metadata": {
+            "rows": len(df),
+            "missing_index_windows": str(missing),
+            "finite": finite,
+            "se_positive": se_pos,
+            "percentile_in_range": pct_ok,
+        },
+    }
+
+
+def calibration_in_sample(tables: _Tables) -> CheckFields:
+    """The chosen point is the in-sample maximum, and its objective does not move when every
+    close and implied exposure after the in-sample end is replaced (nothing later can matter)."""
+    grid = tables.frame("cta_calibration")
+    chosen = tables.calibration()
+    is_max = bool(
+        grid.loc[grid["chosen"], "in_sample_corr"].iloc[0] == grid["in_sample_corr"].max()
+    )
+    end = pd.Timestamp(tables.vp.in_sample[1])
+    close, implied = tables.close.copy(), tables.implied().copy()
+    rng = np.random.default_rng(7)
+    after = close.index > end
+    close[after] = close[~after].iloc[-1] * np.exp(np.cumsum(rng.normal(0, 0.02, after.sum())))
+    implied[implied.index > end] = rng.normal(0, 1, (implied.index > end).sum())
+    corr = val_mod.in_sample_corr(close, implied, chosen["params"], chosen["smoothing"], tables.vp)
+    diff = abs(corr - float(chosen["in_sample_corr"]))
+    return {
+        "passed": is_max and diff < 1e-12,
+        "metadata": {"chosen_is_in_sample_max": is_max, "in_sample_corr_difference": diff},
+    }
+
+
+def backtests_consistent(tables: _Tables) -> CheckFields:
+    df = tables.frame("backtests")
+    daily = tables.frame("backtest_returns")
+    worst = 0.0
+    for _, r in df.iterrows():
+        col = r["strategy"] if r["strategy"] in daily.columns else None
+        if r["period"] == "study sample" and r["strategy"] == "buy_and_hold":
+            col = "buy_and_hold_study"
+        if col is None or r["period"] == "common":
+            continue
+        s = daily[col].dropna()
+        worst = max(
+            worst,
+            abs(float(np.prod(1 + s) - 1 - r["total_return"])) / max(1.0, abs(r["total_return"])),
+        )
+    ev = tables.inp["events"]
+    trades = tables.frame("backtest_trades")
+    n_ok = True
+    n = len(tables.close)
+    pos = (
+        tables.close.index.get_indexer(pd.to_datetime(ev["date"])) if len(ev) else np.array([], int)
+    )
+    for k in CONFIG.study.horizons:
+        expected = int((pos + k < n).sum())
+        for entry in tables.bp.entries:
+            got = int(((trades["horizon"] == k) & (trades["entry"] == entry)).sum())
+            n_ok &= got == expected
+    draws = df.loc[df["strategy"].str.startswith("event_"), "random_draws"]
+    draws_ok = bool((draws == tables.bp.random_draws).all())
+    return {
+        "passed": worst < 1e-9 and n_ok and draws_ok,
+        "metadata": {
+            "max_relative_difference": worst,
+            "trades_match_events": n_ok,
+            "draws_ok": draws_ok,
+        },
+    }

@@ -1,0 +1,1 @@
+"""Backtests: performance metrics and the two strategies (the CTA replica, the event signal)."""

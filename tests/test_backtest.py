@@ -1,0 +1,135 @@
+"""Backtest metrics against hand computations, the event strategy on a tiny price path, and the
+random-entry benchmark's reproducibility."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventlab.backtest import metrics as mt
+from eventlab.backtest import strategies as st
+
+
+def test_metrics_by_hand() -> None:
+    idx = pd.bdate_range("2024-01-01", periods=4)
+    r = pd.Series([0.10, -0.20, 0.05, 0.10], index=idx)
+    rf = pd.Series(0.01, index=idx)
+    cost = pd.Series([0.0, 0.001, 0.0, 0.001], index=idx)
+    turnover = pd.Series([1.0, 0.5, 0.0, 0.5], index=idx)
+    m = mt.performance(r, rf=rf, cost=cost, turnover=turnover, periods_per_year=4)
+    growth = 1.1 * 0.8 * 1.05 * 1.1
+    assert m["total_return"] == pytest.approx(growth - 1)
+    assert m["years"] == 1.0
+    assert m["cagr"] == pytest.approx(growth - 1)  # four periods = one year
+    x = np.array([0.10, -0.20, 0.05, 0.10])
+    mean, var = x.mean(), ((x - x.mean()) ** 2).sum() / 3
+    assert m["volatility"] == pytest.approx(math.sqrt(var) * 2)
+    ex = x - 0.01
+    sd_ex = math.sqrt(((ex - ex.mean()) ** 2).sum() / 3)
+    assert m["sharpe"] == pytest.approx(ex.mean() / sd_ex * 2)
+    downside = math.sqrt((0.21**2) / 4)  # only -0.21 is below zero, averaged over all 4 periods
+    assert m["sortino"] == pytest.approx(ex.mean() * 4 / (downside * 2))
+    # equity 1.1, 0.88, 0.924, 1.0164: peak 1.1 on day 1, trough 0.88 on day 2, no recovery
+    assert m["max_drawdown"] == pytest.approx(0.88 / 1.1 - 1)
+    assert m["max_drawdown_peak"] == idx[0]
+    assert m["max_drawdown_trough"] == idx[1]
+    assert m["max_drawdown_recovery"] is None
+    assert m["calmar"] == pytest.approx((growth - 1) / 0.2)
+    assert m["turnover_per_year"] == pytest.approx(2.0)
+    gross = 1.1 * 0.801 * 1.05 * 1.101
+    assert m["cost_drag"] == pytest.approx((gross - 1) - (growth - 1))
+    assert mean > 0  # sanity of the fixture
+
+
+def test_drawdown_recovery_date() -> None:
+    idx = pd.bdate_range("2024-01-01", periods=5)
+    r = pd.Series([-0.1, 0.05, 0.1, -0.01, 0.02], index=idx)
+    mdd, peak, trough, rec = mt.max_drawdown(r)
+    assert mdd == pytest.approx(-0.1)
+    assert peak == idx[0]  # the peak is the starting capital, before the first loss
+    assert trough == idx[0]
+    assert rec == idx[2]  # 0.9 * 1.05 * 1.1 = 1.0395 >= 1
+    assert mt.drawdown(r).iloc[0] == pytest.approx(-0.1)
+
+
+def _px() -> pd.DataFrame:
+    idx = pd.bdate_range("2024-01-01", periods=10)
+    close = np.array([100, 101, 102, 100, 103, 104, 102, 105, 106, 107], float)
+    opn = np.array([100, 100.5, 101.5, 101, 101, 103.5, 103, 104, 105, 106.5], float)
+    return pd.DataFrame({"open": opn, "close": close}, index=idx)
+
+
+def test_event_strategy_close_entry_by_hand() -> None:
+    px = _px()
+    events = pd.DatetimeIndex([px.index[2], px.index[3], px.index[8]])
+    cash = pd.Series(0.001, index=px.index)
+    trades, daily = st.event_strategy(px, events, 2, "close", cash, cost_bp=10)
+    # the last event has no 2-session future: two trades
+    assert len(trades) == 2
+    assert trades["gross_return"].iloc[0] == pytest.approx(103 / 102 - 1)
+    assert trades["net_return"].iloc[0] == pytest.approx(103 / 102 - 1 - 0.002)
+    assert bool(trades["overlaps_previous"].iloc[1])
+    # merged holding: close of day 2 to close of day 5 (sessions 3, 4, 5), one entry, one exit
+    held = daily["in_market"].to_numpy()
+    assert held.tolist() == [False, False, False, True, True, True, False, False, False, False]
+    net = daily["net"].to_numpy()
+    assert net[2] == pytest.approx(0.001 - 0.001)  # cash, then buy at the close: cost 10 bp
+    assert net[3] == pytest.approx(100 / 102 - 1)
+    assert net[5] == pytest.approx(104 / 103 - 1 - 0.001)  # exit at the close
+    assert net[6] == pytest.approx(0.001)
+    assert daily["turnover"].sum() == 2
+
+
+def test_event_strategy_next_open_entry_by_hand() -> None:
+    px = _px()
+    events = pd.DatetimeIndex([px.index[2]])
+    cash = pd.Series(0.0, index=px.index)
+    trades, daily = st.event_strategy(px, events, 1, "next_open", cash, cost_bp=10)
+    assert trades["entry_date"].iloc[0] == px.index[3]
+    assert trades["entry_price"].iloc[0] == 101
+    assert trades["gross_return"].iloc[0] == pytest.approx(100 / 101 - 1)
+    net = daily["net"].to_numpy()
+    # bought at the open and sold at the close of the same session: two trades of 10 bp
+    assert net[3] == pytest.approx(100 / 101 - 1 - 0.002)
+    assert np.count_nonzero(net) == 1
+    trades5, daily5 = st.event_strategy(px, events, 3, "next_open", cash, cost_bp=0)
+    compounded = np.prod(1 + daily5["net"].to_numpy()) - 1
+    assert compounded == pytest.approx(trades5["gross_return"].iloc[0])
+
+
+def test_random_entries_reproducible_with_seed() -> None:
+    rng = np.random.default_rng(0)
+    n = 500
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    px = pd.DataFrame(
+        {"open": close * 0.999, "close": close}, index=pd.bdate_range("2020-01-01", periods=n)
+    )
+    elig = np.arange(n)
+    a = st.random_entries(px, elig, 8, 5, "close", 2.0, 300, seed=42)
+    b = st.random_entries(px, elig, 8, 5, "close", 2.0, 300, seed=42)
+    c = st.random_entries(px, elig, 8, 5, "close", 2.0, 300, seed=43)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[0], c[0])
+    assert a[0].shape == (300,)
+    # every draw's mean is a mean of real 5-session returns net of 4 bp
+    fwd = close[5:] / close[:-5] - 1 - 4e-4
+    assert fwd.min() <= a[0].min() and a[0].max() <= fwd.max()
+    s = st.random_summary(float(np.quantile(a[0], 0.9)), a[0], a[1])
+    assert 89 <= s["random_percentile"] <= 91
+    assert s["random_draws"] == 300
+
+
+def test_event_backtest_rows_and_buy_and_hold() -> None:
+    px = _px()
+    ins = pd.Series(True, index=px.index)
+    cash = pd.Series(0.0, index=px.index)
+    rows, trades, daily = st.event_backtest(
+        px, pd.DatetimeIndex([px.index[2]]), ins, (1, 2), ("close", "next_open"), cash, 0.0, 100, 1
+    )
+    assert list(rows["strategy"]) == [
+        "event_close_1d", "event_close_2d", "event_next_open_1d", "event_next_open_2d", "buy_and_hold",
+    ]  # fmt: skip
+    bh = rows.set_index("strategy").loc["buy_and_hold"]
+    assert bh["total_return"] == pytest.approx(107 / 100 - 1)
+    assert len(trades) == 4
