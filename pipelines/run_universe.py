@@ -30,6 +30,7 @@ def run_universe_job(
     universe: str | None = None,
     first: int | None = None,
     workers: int | None = None,
+    bootstrap_reps: int | None = None,
     source: str = "snapshot",
     reports: str | None = None,
     warehouse: str | None = None,
@@ -53,6 +54,8 @@ def run_universe_job(
         settings["name"] = universe
     if workers:
         settings["workers"] = workers
+    if bootstrap_reps:
+        settings["bootstrap_reps"] = bootstrap_reps
     overrides: dict[str, object] = {"universe_settings": UniverseSettings(**settings)}
     if reports:
         overrides["report_settings"] = ReportSettings(reports_root=reports)
