@@ -27,6 +27,14 @@ from eventlab.report.render import (
 from pipelines.resources import ReportSettings
 
 GROUP = "report"
+# The study's evidence tables: inputs of the report, each also written as <name>.csv.
+EVIDENCE_TABLES = (
+    "event_verdicts",
+    "event_baselines",
+    "event_leave_one_out",
+    "open_accuracy",
+    "open_accuracy_by_year",
+)
 
 PRICE_INS = {f"price_{k}": dg.AssetIn(key=["prices", k]) for k in CONFIG.daily_keys}
 INTRADAY_INS = {f"bars_{s.key}": dg.AssetIn(key=["intraday", s.key]) for s in CONFIG.intraday}
@@ -123,6 +131,7 @@ def claims_vs_data(
         "event_stats": dg.AssetIn(),
         "open_quality_eras": dg.AssetIn(),
         "claims_vs_data": dg.AssetIn(),
+        **{name: dg.AssetIn() for name in EVIDENCE_TABLES},
         **CTA_INS,
     },
     deps=CHART_KEYS,
@@ -150,7 +159,11 @@ def report(
         claims=claims,
         cta_tables=cta,
         charts=charts,
+        evidence={name: inputs[name] for name in EVIDENCE_TABLES},
     )
+    for name in EVIDENCE_TABLES:
+        df = inputs[name]
+        write_report_table(folder, f"{name}.csv", df, index=name == "open_accuracy")
     html, md = render_html(ctx), render_markdown(ctx)
     html_path, md_path = folder / "report.html", folder / "report.md"
     atomic_write_bytes(html_path, html.encode("utf-8"))

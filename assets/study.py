@@ -13,6 +13,8 @@ import pandas as pd
 
 from assets.common import CheckFields, md_preview, selected_results
 from eventlab.config import CONFIG, StudyParams
+from eventlab.study import open_accuracy as oa
+from eventlab.study.evidence import weigh_evidence
 from eventlab.study.open_quality import coverage_summary
 from eventlab.study.open_quality import open_quality_eras as eras_table
 from eventlab.study.returns import event_paths as paths_frame
@@ -38,6 +40,11 @@ OUTS = {
     "forward_returns": "Every day's forward returns, with the baseline sample and event flags (the unconditional distribution).",
     "event_paths": "Cumulative return paths from each event close, t-pre .. t+post trading days.",
     "event_stats": "Event vs baseline statistics per horizon, for the main definition and the robustness rows.",
+    "event_baselines": "The main events against regime-matched baselines (VIX quintile, VIX >= 25, below the 200-day average, gap-up days that closed green), per horizon.",
+    "event_leave_one_out": "Each event's effect on the main answer: mean, median and randomization p without it, per horizon.",
+    "event_verdicts": "A verdict per horizon (supported / mixed / not supported) from the main series, the longest series, the declustered sample and the VIX-matched baseline.",
+    "open_accuracy": "Per day since 1993: the index's opening gap as a share of SPY's, and its rolling median (how much of a real gap the index open shows).",
+    "open_accuracy_by_year": "Median index/SPY gap ratio and correlation by year, with the share of genuine index opens.",
 }
 WARN = dg.AssetCheckSeverity.WARN
 CHECKS = (
@@ -66,10 +73,11 @@ def _sample_span(v: VariantResult) -> str:
 
 
 def study_tables(
-    result: StudyResult, close: pd.Series
+    result: StudyResult, prices: dict[str, pd.DataFrame]
 ) -> dict[str, tuple[pd.DataFrame, dict[str, object]]]:
-    """Each study table (paths from the index `close`) with the metadata its asset shows in the UI."""
+    """Each study table (paths from the index close) with the metadata its asset shows in the UI."""
     v, params, stats = result.main, result.main.params, result.stats
+    close = prices[params.index]["close"]
     flags, ev = v.flags, v.events
     usable = flags["open_genuine"]
     eras = eras_table(flags)
@@ -80,7 +88,47 @@ def study_tables(
     paths = paths_frame(close, pd.DatetimeIndex(ev["date"]), params.path_pre, params.path_post)
     wide = paths.pivot(index="offset", columns="event_date", values="ret")
     wide.columns = [c.date().isoformat() for c in wide.columns]
+    evidence = weigh_evidence(v, stats, prices)
+    ratios = result.open_accuracy if result.open_accuracy is not None else pd.DataFrame()
+    visible = stats["effective_visibility_from"].iloc[0]
+    by_year = oa.accuracy_by_year(ratios) if len(ratios) else pd.DataFrame()
+    verdicts = evidence["event_verdicts"]
+    accuracy_tables = {
+        "open_accuracy": (
+            ratios,
+            {
+                "effective_visibility_from": str(visible or "never"),
+                "rule": f"first day after which the median of the last {params.accuracy_window} "
+                f"index/{params.robustness_index} gap ratios (days with |{params.robustness_index} gap| > "
+                f"{params.accuracy_min_reference_gap:.1%}) stays >= {params.accuracy_bound}",
+            },
+        ),
+        "open_accuracy_by_year": (
+            by_year,
+            {"preview": md_preview(by_year, rows=40, floatfmt=".3f")},
+        ),
+        "event_baselines": (
+            evidence["event_baselines"],
+            {
+                "preview": md_preview(
+                    evidence["event_baselines"].drop(columns=["baseline_description"]), rows=20
+                )
+            },
+        ),
+        "event_leave_one_out": (
+            evidence["event_leave_one_out"],
+            {"preview": md_preview(evidence["event_leave_one_out"], rows=30)},
+        ),
+        "event_verdicts": (
+            verdicts,
+            {
+                **{f"T+{int(r.horizon)}": str(r.verdict) for r in verdicts.itertuples()},
+                "preview": md_preview(verdicts[["horizon", "verdict", "reason"]]),
+            },
+        ),
+    }
     return {
+        **accuracy_tables,
         "open_quality": (
             flags,
             {
@@ -196,7 +244,7 @@ def event_study(context: dg.AssetExecutionContext, study: StudySettings, **price
     """The study (main definition + robustness variants) computed once; each table is an asset."""
     params = study.params()
     result = run_study(prices, params)
-    tables = study_tables(result, prices[params.index]["close"])
+    tables = study_tables(result, prices)
     flags, ev = result.main.flags, result.main.events
     coverage, definition, consistent = CHECKS
     yield from selected_results(

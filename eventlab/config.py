@@ -156,6 +156,15 @@ class StudyParams:
     # A day's open counts as genuine only if the trailing share of genuine opens is at least this.
     genuine_coverage_min: float = 0.9
     genuine_coverage_window: int = 250
+    # Inference for a handful of events (eventlab/study/small_sample.py, evidence.py).
+    min_events_for_inference: int = 5  # below it: descriptive figures only, no p-values
+    decluster_cooldown: int = 20  # sessions: events closer than this form one episode
+    near_threshold_margin: float = 0.0002  # gap within 2 bp of the threshold is flagged
+    verdict_alpha: float = 0.05  # adjusted p-value a "supported" verdict needs
+    # Open accuracy: the index gap as a share of the tradeable (robustness index) gap.
+    accuracy_min_reference_gap: float = 0.005  # only days where |reference gap| > 0.5%
+    accuracy_window: int = 60  # rolling median over this many such days
+    accuracy_bound: float = 0.5  # "visible" once the rolling median ratio stays above this
 
     def validate(self, series_keys: tuple[str, ...]) -> StudyParams:
         """Raise ConfigError for any invalid field; return self so calls can chain."""
@@ -231,6 +240,25 @@ class StudyParams:
                 "coverage must be in (0, 1] with a window of >= 20 days",
                 "e.g. 0.9 over 250 days",
             )
+        bounds = {
+            "min_events_for_inference": (self.min_events_for_inference, 2, 1000, "e.g. 5"),
+            "decluster_cooldown": (self.decluster_cooldown, 0, 1000, "sessions, e.g. 20"),
+            "near_threshold_margin": (self.near_threshold_margin, 0.0, 0.05, "e.g. 0.0002 (2 bp)"),
+            "verdict_alpha": (self.verdict_alpha, 0.001, 0.5, "e.g. 0.05"),
+            "accuracy_min_reference_gap": (
+                self.accuracy_min_reference_gap,
+                0.0,
+                0.05,
+                "e.g. 0.005",
+            ),
+            "accuracy_window": (self.accuracy_window, 5, 2000, "days, e.g. 60"),
+            "accuracy_bound": (self.accuracy_bound, 0.0, 2.0, "e.g. 0.5"),
+        }
+        for name, (value, lo, hi, example) in bounds.items():
+            if not (lo <= value <= hi):
+                raise ConfigError(
+                    f"study.{name}", f"must be in [{lo}, {hi}], got {value!r}", f"use {example}"
+                )
         return self
 
     def with_(self, **changes: object) -> StudyParams:

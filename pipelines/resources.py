@@ -236,6 +236,8 @@ class StudySettings(dg.ConfigurableResource):
     horizons: list[int] = list(StudyParams.horizons)
     bootstrap_reps: int = StudyParams.bootstrap_reps
     placebo_reps: int = StudyParams.placebo_reps
+    min_events_for_inference: int = StudyParams.min_events_for_inference
+    decluster_cooldown: int = StudyParams.decluster_cooldown
 
     def params(self) -> StudyParams:
         """Validated StudyParams (raises ConfigError naming the field and the fix)."""
@@ -261,6 +263,8 @@ class StudySettings(dg.ConfigurableResource):
             horizons=tuple(self.horizons),
             bootstrap_reps=self.bootstrap_reps,
             placebo_reps=self.placebo_reps,
+            min_events_for_inference=self.min_events_for_inference,
+            decluster_cooldown=self.decluster_cooldown,
         ).validate(CONFIG.daily_keys)
 
 

@@ -66,19 +66,10 @@ def narrative(
         dates = pd.to_datetime(events["date"]).dt.date.astype(str).tolist()
         last = events.sort_values("date").iloc[-1]
         req = cov.get("requested_start", "the requested start")
-        seen = cov.get("first_usable_open") or cov.get("sample_start") or "n/a"
-        cont = cov.get("continuously_usable_since")
-        share = cov.get("share_usable")
         p = (
             f"Since {req} the rule (open more than the threshold above the prior close, close below the prior close) "
-            f"fires on {len(dates)} days: {', '.join(dates)}. The data can only see this rule from {seen}"
-            + (f" (without interruption from {cont})" if cont else "")
-            + (
-                f": {share:.0%} of the trading days since {req} have a genuine opening price"
-                if isinstance(share, float)
-                else ""
-            )
-            + f", so the first event the data finds is {dates[0]}."
+            f"fires on {len(dates)} days of {cov.get('sample_start', 'n/a')}..{cov.get('sample_end', 'n/a')}, "
+            f"the span with usable opens: {', '.join(dates)}."
         )
         paras.append(p)
         paras.append(
@@ -100,7 +91,7 @@ def narrative(
             k = int(r["horizon"])
             n = int(r.get("n_events_with_horizon", r.get("event_n", 0)))
             parts.append(
-                f"T+{k}: median {_pct(r['event_median'])} vs {_pct(r['baseline_median'])} on all days, "
+                f"T+{k}: median {_pct(r['event_median'])} vs {_pct(r['baseline_median'])} on the sample's non-event days, "
                 f"up {_pct(r['event_hit_rate'], False)} of the time vs {_pct(r['baseline_hit_rate'], False)} (n={n})"
             )
         n_ev = int(st["n_events"].max())
@@ -110,8 +101,8 @@ def narrative(
             + "; ".join(parts)
             + ". "
             + (
-                f"With {n_ev} events these are anecdotes more than statistics: read the medians, hit rates and the per-event rows; "
-                "the t-statistics and p-values below are fragile (overlapping windows, clustered dates)."
+                f"With {n_ev} events these figures describe what happened rather than establish an effect: "
+                "the verdicts above say how far the evidence goes."
                 if small
                 else f"{n_ev} events give the tests some power; p-values are adjusted across horizons."
             )

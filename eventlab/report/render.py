@@ -24,6 +24,7 @@ from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
 from eventlab.report.fonts import font_face_css
 from eventlab.report.key_figures import key_figures
 from eventlab.report.labels import column_label, cta_table_classes, cta_value
+from eventlab.report.evidence import display_tables, evidence_paragraphs
 from eventlab.report.narrative import coverage_facts, main_stats, narrative
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -312,12 +313,19 @@ def robustness_rows(event_stats: pd.DataFrame | None) -> tuple[list[str], list[l
     if event_stats is None or len(event_stats) == 0 or "variant" not in event_stats.columns:
         return [], []
     horizons = sorted(int(h) for h in event_stats["horizon"].unique())
-    header = ["Variant", "Definition", "Events"] + [f"T+{h} median / hit" for h in horizons]
+    header = ["Variant", "Definition", "Sample used", "Events"] + [
+        f"T+{h} median / hit" for h in horizons
+    ]
     rows = []
     for name, grp in event_stats.groupby("variant", sort=False):
         g = grp.set_index("horizon")
         defn = str(grp["definition"].iloc[0]) if "definition" in grp.columns else ""
-        cells = [str(name), defn, str(int(grp["n_events"].max()))]
+        span = (
+            f"{grp['sample_start'].iloc[0]}..{grp['sample_end'].iloc[0]}"
+            if "sample_start" in grp.columns
+            else ""
+        )
+        cells = [str(name), defn, span, str(int(grp["n_events"].max()))]
         for h in horizons:
             if h in g.index:
                 r = g.loc[h]
@@ -403,7 +411,10 @@ def build_context(
     cta_tables: dict[str, pd.DataFrame] | None,
     charts: list[Chart],
     sources: list[dict[str, str]] | None = None,
+    evidence: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, object]:
+    """Everything the templates show, as display strings. `evidence` holds the study's evidence
+    tables (event_verdicts, event_baselines, event_leave_one_out, open_accuracy_by_year)."""
     cta_tables = {k: v for k, v in (cta_tables or {}).items() if v is not None and len(v)}
     ev_header, ev_rows = event_rows(events)
     rb_header, rb_rows = robustness_rows(event_stats)
@@ -418,7 +429,17 @@ def build_context(
         )
         for kind in KINDS
     }
-    paras = narrative(events, event_stats, claims, cta_tables, as_of)
+    ev_tabs = evidence or {}
+    index, reference = _series_names(event_stats)
+    paras = evidence_paragraphs(
+        event_stats,
+        ev_tabs.get("event_verdicts"),
+        ev_tabs.get("event_baselines"),
+        ev_tabs.get("event_leave_one_out"),
+        events,
+        index,
+        reference,
+    ) + narrative(events, event_stats, claims, cta_tables, as_of)
     n_events = 0 if events is None else len(events)
     st = main_stats(event_stats)
     kpis = []
@@ -439,7 +460,7 @@ def build_context(
                 (
                     f"T+{int(r['horizon'])} median",
                     pct(r["event_median"]),
-                    f"all days {pct(r['baseline_median'])}",
+                    f"non-event days {pct(r['baseline_median'])}",
                 )
             )
     return {
@@ -448,6 +469,15 @@ def build_context(
         "generated_utc": generated_utc,
         "definition": cov.get("definition", ""),
         "narrative": paras,
+        "evidence_tables": display_tables(
+            event_stats,
+            ev_tabs.get("event_verdicts"),
+            ev_tabs.get("event_baselines"),
+            ev_tabs.get("event_leave_one_out"),
+            ev_tabs.get("open_accuracy_by_year"),
+            index,
+            reference,
+        ),
         "kpis": kpis,
         "key_figures": key_figures(events, event_stats),
         "font_face_css": font_face_css(),
@@ -476,6 +506,18 @@ def build_context(
         "charts": charts,
         "sources": sources or [],
     }
+
+
+def _series_names(event_stats: pd.DataFrame | None) -> tuple[str, str]:
+    """(study index, robustness index) as the statistics table names them."""
+    if event_stats is None or len(event_stats) == 0 or "index" not in event_stats.columns:
+        return ("the index", "the reference")
+    main = event_stats.loc[event_stats["variant"] == "main", "index"]
+    own = event_stats.loc[event_stats["variant"].astype(str).str.endswith("_own_opens"), "index"]
+    return (
+        str(main.iloc[0]) if len(main) else "the index",
+        str(own.iloc[0]) if len(own) else "the reference",
+    )
 
 
 def _env() -> jinja2.Environment:

@@ -115,6 +115,7 @@ def coverage_summary(
     rows = flags.index.slice_indexer(start, end)
     dates = flags.index[rows]
     usable = flags["open_genuine"].to_numpy(bool)[rows]
+    genuine = flags["open_genuine_raw"].to_numpy(bool)[rows]
     first = dates[int(np.argmax(usable))] if usable.any() else None
     return {
         "requested_start": pd.Timestamp(start).date().isoformat(),
@@ -126,6 +127,7 @@ def coverage_summary(
         "trading_days_requested": len(dates),
         "trading_days_usable": int(usable.sum()),
         "share_usable": float(usable.mean()) if len(dates) else float("nan"),
+        "share_genuine_open": float(genuine.mean()) if len(dates) else float("nan"),
         "first_usable_open": first.date().isoformat() if first is not None else None,
         "continuously_usable_since": _continuous_since(usable, dates),
     }

@@ -9,8 +9,14 @@ import pandas as pd
 
 from eventlab.config import StudyParams
 from eventlab.study.events import event_array, event_rows, sample_array, study_flags
+from eventlab.study.open_accuracy import (
+    effective_visibility,
+    gap_ratios,
+    unseen_reference_events,
+)
 from eventlab.study.open_quality import coverage_summary
 from eventlab.study.returns import forward_returns, fwd_col
+from eventlab.study.small_sample import decluster
 from eventlab.study.statistics import adjust_pvalues, sample_stats
 
 
@@ -32,8 +38,9 @@ class VariantResult:
 def describe_definition(p: StudyParams) -> str:
     red = "Close_t < Close_{t-1}" if p.close_rule == "prior_close" else "Close_t < Open_t"
     opens = "genuine opens only" if p.open_policy == "genuine" else "all opens (stale included)"
-    end = p.end.isoformat() if p.end else "last date"
-    return f"{p.index}: Open_t/Close_(t-1)-1 > {p.gap_threshold:.2%} and {red}; {opens}; {p.start}..{end}"
+    end = p.end.isoformat() if p.end else "the last date"
+    # The window asked for; the sample actually used (sample_start..sample_end) is in the stats.
+    return f"{p.index}: Open_t/Close_(t-1)-1 > {p.gap_threshold:.2%} and {red}; {opens}; asked for {p.start} to {end}"
 
 
 def run_variant(prices: dict[str, pd.DataFrame], params: StudyParams, name: str) -> VariantResult:
@@ -71,6 +78,7 @@ COVERAGE_FIELDS: tuple[str, ...] = (
     "requested_start",
     "trading_days_requested",
     "share_usable",
+    "share_genuine_open",
     "first_usable_open",
     "continuously_usable_since",
 )
@@ -102,6 +110,7 @@ def variant_rows(v: VariantResult, rng: np.random.Generator) -> list[dict[str, o
             bootstrap_reps=v.params.bootstrap_reps,
             placebo_reps=v.params.placebo_reps,
             rng=rng,
+            min_events=v.params.min_events_for_inference,
         )
         rows.append(
             {
@@ -137,16 +146,121 @@ def robustness_variants(params: StudyParams) -> list[tuple[str, StudyParams]]:
     return out
 
 
+def without_events(v: VariantResult, name: str, definition: str, drop: np.ndarray) -> VariantResult:
+    """The variant with the events at price-index positions `drop` removed from the sample
+    altogether (they are neither events nor baseline days)."""
+    in_sample, is_event = v.in_sample.to_numpy(bool).copy(), v.is_event.to_numpy(bool).copy()
+    in_sample[drop] = False
+    is_event[drop] = False
+    kept = np.flatnonzero(is_event)
+    events = v.events[v.events["date"].isin(v.in_sample.index[kept])].reset_index(drop=True)
+    return VariantResult(
+        name,
+        definition,
+        v.params,
+        v.flags,
+        pd.Series(in_sample, index=v.in_sample.index),
+        pd.Series(is_event, index=v.is_event.index),
+        v.fwd,
+        events,
+        v.coverage,
+    )
+
+
+def declustered_variant(v: VariantResult) -> VariantResult:
+    """Events closer than the cooldown merged into episodes; each episode counted once, by its
+    first event (the later events of an episode leave the sample)."""
+    cooldown = v.params.decluster_cooldown
+    pos = np.flatnonzero(v.is_event.to_numpy(bool))
+    _, starts = decluster(pos, cooldown)
+    drop = np.setdiff1d(pos, starts)
+    return without_events(
+        v,
+        f"{v.name}_declustered",
+        f"{v.definition}; events within {cooldown} sessions of an episode's first event merged into it",
+        drop,
+    )
+
+
+def near_threshold_mask(events: pd.DataFrame, params: StudyParams) -> np.ndarray:
+    """Events whose gap clears the threshold by less than the configured margin."""
+    return (events["gap"] - params.gap_threshold < params.near_threshold_margin).to_numpy(bool)
+
+
+def without_near_threshold(v: VariantResult) -> VariantResult:
+    """The variant without the events that cleared the gap threshold by less than the margin."""
+    near = v.events["date"][near_threshold_mask(v.events, v.params)]
+    drop = v.in_sample.index.get_indexer(pd.DatetimeIndex(near))
+    return without_events(
+        v,
+        f"{v.name}_excl_near_threshold",
+        f"{v.definition}; events with a gap within {v.params.near_threshold_margin * 1e4:.0f} bp of the threshold left out",
+        drop,
+    )
+
+
+def annotate_events(v: VariantResult) -> pd.DataFrame:
+    """The events table with its episode number (declustering) and the near-threshold flag."""
+    ev = v.events.copy()
+    pos = v.in_sample.index.get_indexer(pd.DatetimeIndex(ev["date"]))
+    episode, _ = decluster(pos, v.params.decluster_cooldown)
+    ev["episode"] = episode + 1 if len(ev) else episode  # positions are sorted like the table
+    ev["near_threshold"] = near_threshold_mask(ev, v.params)
+    return ev
+
+
 @dataclass(frozen=True)
 class StudyResult:
     main: VariantResult
     variants: list[VariantResult]
     stats: pd.DataFrame
+    open_accuracy: pd.DataFrame | None = None
+
+
+def visibility_fields(
+    prices: dict[str, pd.DataFrame], main: VariantResult, reference: VariantResult | None
+) -> tuple[pd.DataFrame | None, dict[str, object]]:
+    """Open accuracy of the index against the robustness index (daily ratios) and the summary
+    columns event_stats carries: the effective-visibility date and the reference events the
+    index could not see between its first usable open and that date."""
+    p = main.params
+    if p.robustness_index == p.index or p.robustness_index not in prices:
+        return None, {"effective_visibility_from": None, "reference_events_unseen": None}
+    ratios = gap_ratios(
+        prices[p.index],
+        prices[p.robustness_index],
+        p.accuracy_min_reference_gap,
+        p.accuracy_window,
+        main.flags["open_genuine"],
+    )
+    visible = effective_visibility(ratios, p.accuracy_bound)
+    unseen = None
+    first = main.coverage.get("first_usable_open")
+    if reference is not None and first is not None:
+        end = visible if visible is not None else main.in_sample.index[-1] + pd.Timedelta(days=1)
+        unseen = len(unseen_reference_events(main.is_event, reference.is_event, first, end))
+    return ratios, {
+        "effective_visibility_from": visible.date().isoformat() if visible is not None else None,
+        "reference_events_unseen": unseen,
+    }
 
 
 def run_study(prices: dict[str, pd.DataFrame], params: StudyParams) -> StudyResult:
-    """Main study and robustness variants; statistics with Holm/BH adjustment across horizons."""
+    """Main study, robustness variants, and the main variant declustered and without its
+    near-threshold events; statistics with Holm/BH adjustment across horizons (HAC p as p_holm,
+    the circular-shift randomization p as perm_p_holm)."""
     rng = np.random.default_rng(params.seed)
     variants = [run_variant(prices, p, name) for name, p in robustness_variants(params)]
+    main = variants[0]
+    main = VariantResult(**{**main.__dict__, "events": annotate_events(main)})
+    variants[0] = main
+    variants += [declustered_variant(main), without_near_threshold(main)]
     stats = pd.DataFrame([row for v in variants for row in variant_rows(v, rng)])
-    return StudyResult(variants[0], variants, adjust_pvalues(stats))
+    stats = adjust_pvalues(adjust_pvalues(stats), column="perm_p", prefix="perm_p")
+    reference = next(
+        (v for v in variants if v.name == f"{params.robustness_index}_own_opens"), None
+    )
+    ratios, fields = visibility_fields(prices, main, reference)
+    for name, value in fields.items():
+        stats[name] = value
+    return StudyResult(main, variants, stats, ratios)

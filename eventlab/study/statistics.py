@@ -167,6 +167,24 @@ _NAN_TESTS: dict[str, float] = {
 }
 
 
+# Columns that infer (tests, intervals); below the minimum event count they stay empty.
+INFERENTIAL_COLUMNS: tuple[str, ...] = (
+    *_NAN_TESTS,
+    "boot_ci_low",
+    "boot_ci_high",
+    "placebo_p",
+    "t_ci_low",
+    "t_ci_high",
+    "median_ci_low",
+    "median_ci_high",
+    "median_ci_coverage",
+    "binom_p",
+    "perm_p",
+    "event_boot_ci_low",
+    "event_boot_ci_high",
+)
+
+
 def sample_stats(
     y: np.ndarray,
     d: np.ndarray,
@@ -176,9 +194,13 @@ def sample_stats(
     bootstrap_reps: int,
     placebo_reps: int,
     rng: np.random.Generator,
+    min_events: int = 5,
 ) -> dict[str, float]:
     """Every statistic for one horizon from the valid sample's forward returns `y` and event flags
-    `d`; `n_events` counts in-sample events including those too recent for the horizon."""
+    `d`; `n_events` counts in-sample events including those too recent for the horizon. With
+    fewer than `min_events` events only the descriptive columns are filled."""
+    from eventlab.study import small_sample as ss
+
     ev, base = y[d], y[~d]
     n_with = len(ev)
     row: dict[str, float] = {
@@ -191,19 +213,28 @@ def sample_stats(
     }
     row["diff_mean"] = row["event_mean"] - row["baseline_mean"]
     row["diff_median"] = row["event_median"] - row["baseline_median"]
-    if n_with >= 2:
-        row["welch_t"], row["welch_p"] = welch_test(ev, base)
-        row["mw_u"], row["mw_p"] = mann_whitney(ev, base)
-        row.update(hac_event_regression(y, d, maxlags=max(k, 1)))
-    else:
-        row.update(_NAN_TESTS)
-        row["hac_maxlags"] = max(k, 1)
+    row["hac_maxlags"] = max(k, 1)
     row["boot_block_len"] = max(k, 5)
+    row["small_sample_warning"] = bool(n_with < 30)
+    if n_with < max(min_events, 2):
+        row.update(dict.fromkeys(INFERENTIAL_COLUMNS, np.nan))
+        row["inference_note"] = f"too few events (n = {n_with} < {min_events}): descriptive only"
+        return row
+    row["inference_note"] = ""
+    row["welch_t"], row["welch_p"] = welch_test(ev, base)
+    row["mw_u"], row["mw_p"] = mann_whitney(ev, base)
+    row.update(hac_event_regression(y, d, maxlags=max(k, 1)))
     row["boot_ci_low"], row["boot_ci_high"] = block_bootstrap_diff_ci(
         ev, base, max(k, 5), bootstrap_reps, rng
     )
     row["placebo_p"] = placebo_p_value(ev, y, placebo_reps, rng)
-    row["small_sample_warning"] = bool(n_with < 30)
+    row["t_ci_low"], row["t_ci_high"] = ss.t_interval(ev)
+    row["median_ci_low"], row["median_ci_high"], row["median_ci_coverage"] = ss.median_interval(ev)
+    row["binom_p"] = ss.binomial_p(int((ev > 0).sum()), n_with, row["baseline_hit_rate"])
+    row["perm_p"] = ss.circular_shift_p(y, d)
+    row["event_boot_ci_low"], row["event_boot_ci_high"] = ss.event_bootstrap_ci(
+        ev, bootstrap_reps, rng
+    )
     return row
 
 
@@ -250,8 +281,11 @@ def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def adjust_pvalues(stats: pd.DataFrame, column: str = "hac_p", by: str = "variant") -> pd.DataFrame:
-    """Holm and Benjamini-Hochberg adjustments of `column` across the horizons of each variant."""
+def adjust_pvalues(
+    stats: pd.DataFrame, column: str = "hac_p", by: str = "variant", prefix: str = "p"
+) -> pd.DataFrame:
+    """Holm and Benjamini-Hochberg adjustments of `column` across the horizons of each variant,
+    as `<prefix>_holm` and `<prefix>_bh`."""
     p = stats[column].to_numpy(float)
     group = pd.factorize(stats[by])[0]  # -1 for a missing key, which groupby would drop too
     p_holm, p_bh = np.full(len(p), np.nan), np.full(len(p), np.nan)
@@ -261,6 +295,6 @@ def adjust_pvalues(stats: pd.DataFrame, column: str = "hac_p", by: str = "varian
             p_holm[rows] = holm(p[rows])
             p_bh[rows] = benjamini_hochberg(p[rows])
     out = stats.copy()
-    out["p_holm"] = p_holm
-    out["p_bh"] = p_bh
+    out[f"{prefix}_holm"] = p_holm
+    out[f"{prefix}_bh"] = p_bh
     return out

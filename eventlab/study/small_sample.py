@@ -1,0 +1,133 @@
+"""Inference that fits a handful of events: intervals, exact tests and randomization that keeps
+the events' spacing, declustering, and the sensitivity of the answer to each event.
+
+With n ~ 8 events a normal-theory test on overlapping forward windows says little, and a
+bootstrap of 8 values cannot see beyond them. Each function here states what it assumes; the
+report shows them side by side so a reader sees how much the answer depends on the method.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as sps
+
+from eventlab.study.statistics import mean_of_draws
+
+
+def t_interval(x: np.ndarray, alpha: float = 0.05) -> tuple[float, float]:
+    """Student-t confidence interval of the mean with n - 1 degrees of freedom."""
+    n = len(x)
+    if n < 2:
+        return (np.nan, np.nan)
+    half = sps.t.ppf(1 - alpha / 2, n - 1) * np.std(x, ddof=1) / np.sqrt(n)
+    m = float(np.mean(x))
+    return (m - half, m + half)
+
+
+def median_interval(x: np.ndarray, alpha: float = 0.05) -> tuple[float, float, float]:
+    """Distribution-free CI of the median from order statistics: [x_(j), x_(n-j+1)] with the
+    largest j whose binomial(n, 1/2) coverage is at least 1 - alpha; returns (low, high, coverage).
+    Below n = 6 even [min, max] covers less than 95%: the achieved coverage says so."""
+    n = len(x)
+    if n == 0:
+        return (np.nan, np.nan, np.nan)
+    xs = np.sort(x)
+    # P(B <= j - 1) for j = 1..n//2: the mass left outside [x_(j), x_(n-j+1)] on each side.
+    tails = sps.binom.cdf(np.arange(n // 2 + 1), n, 0.5)
+    ok = np.flatnonzero(tails[: max(n // 2, 1)] <= alpha / 2)
+    j = int(ok[-1]) + 1 if len(ok) else 1
+    coverage = float(1 - 2 * sps.binom.cdf(j - 1, n, 0.5))
+    return (float(xs[j - 1]), float(xs[n - j]), coverage)
+
+
+def binomial_p(hits: int, n: int, p0: float) -> float:
+    """Exact two-sided binomial test of `hits` successes in `n` against the rate p0: the total
+    probability of outcomes no more likely than the observed one, as scipy.stats.binomtest
+    (same relative tolerance 1 + 1e-7), from one vectorized pmf instead of its search (~5 ms)."""
+    if n == 0 or not (0 < p0 < 1):
+        return np.nan
+    pmf = sps.binom.pmf(np.arange(n + 1), n, p0)
+    return float(min(1.0, pmf[pmf <= pmf[hits] * (1 + 1e-7)].sum()))
+
+
+def circular_shift_p(y: np.ndarray, d: np.ndarray) -> float:
+    """Randomization p of the event-minus-rest mean difference over every circular shift of the
+    event dates along the sample (exact, no draws). A shift moves all events together, so their
+    spacing, clustering and the overlap of their forward windows are kept, and so is the
+    autocorrelation of the returns. The difference is studentized by the shifted events' own
+    spread: events sit in volatile markets, and an unscaled difference would call any volatile
+    stretch "extreme" whatever its sign. Two-sided; the observed arrangement counted once."""
+    n_all, pos = len(y), np.flatnonzero(d)
+    n = len(pos)
+    if n < 2 or n == n_all:
+        return np.nan
+    total = float(y.sum())
+    at = (pos[None, :] + np.arange(n_all)[:, None]) % n_all
+    vals = y[at]
+    ev_sum = vals.sum(axis=1)
+    ev_var = np.maximum((np.square(vals).sum(axis=1) - ev_sum**2 / n) / (n - 1), 0.0)
+    diff = ev_sum / n - (total - ev_sum) / (n_all - n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.abs(diff) / np.sqrt(ev_var / n)
+    stat = np.where(np.isnan(stat), 0.0, stat)
+    extreme = stat[1:] >= stat[0] * (1 - 1e-12)
+    return float((1 + extreme.sum()) / n_all)
+
+
+def event_bootstrap_ci(
+    x: np.ndarray, reps: int, rng: np.random.Generator, alpha: float = 0.05
+) -> tuple[float, float]:
+    """Percentile CI of the event mean from resampling the events themselves with replacement
+    (`reps` draws). It cannot reach beyond the observed values, so with a few events it is
+    narrower than the t interval: shown beside it, not instead of it."""
+    if len(x) < 2:
+        return (np.nan, np.nan)
+    means = mean_of_draws(x, len(x), reps, rng)
+    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return (float(lo), float(hi))
+
+
+def decluster(positions: np.ndarray, cooldown: int) -> tuple[np.ndarray, np.ndarray]:
+    """Merge events into episodes: an event within `cooldown` sessions after the first event of
+    the current episode joins it. Returns (episode number per event, positions of the events
+    that start an episode); positions are row numbers in the price index (trading sessions)."""
+    pos = np.sort(np.asarray(positions, dtype=np.int64))
+    episode = np.empty(len(pos), dtype=np.int64)
+    starts: list[int] = []
+    for i, p in enumerate(pos):
+        if not starts or p - starts[-1] > cooldown:
+            starts.append(int(p))
+        episode[i] = len(starts) - 1
+    return episode, np.array(starts, dtype=np.int64)
+
+
+def weighted_comparison(
+    events: np.ndarray, baseline: np.ndarray, weights: np.ndarray
+) -> dict[str, float]:
+    """Events vs a weighted baseline (weights need not sum to one): weighted mean, median and hit
+    rate of the baseline, the mean difference, a t-test with the events' n - 1 degrees of freedom
+    (the events' variance dominates; the baseline's is that of a weighted mean of independent
+    days) and an exact binomial test of the event hit rate against the baseline's."""
+    w = weights / weights.sum()
+    m_b = float(w @ baseline)
+    order = np.argsort(baseline)
+    cum = np.cumsum(w[order])
+    med_b = float(baseline[order][np.searchsorted(cum, 0.5)])
+    hit_b = float(w @ (baseline > 0))
+    n = len(events)
+    out = {
+        "baseline_days": int((weights > 0).sum()),
+        "baseline_mean": m_b,
+        "baseline_median": med_b,
+        "baseline_hit_rate": hit_b,
+        "event_mean": float(np.mean(events)) if n else np.nan,
+        "diff_mean": float(np.mean(events)) - m_b if n else np.nan,
+        "t_p": np.nan,
+        "binom_p": np.nan,
+    }
+    if n >= 2:
+        var_b = float(w**2 @ (baseline - m_b) ** 2)
+        se = np.sqrt(np.var(events, ddof=1) / n + var_b)
+        out["t_p"] = float(2 * sps.t.sf(abs(out["diff_mean"]) / se, n - 1)) if se > 0 else np.nan
+        out["binom_p"] = binomial_p(int((events > 0).sum()), n, hit_b)
+    return out

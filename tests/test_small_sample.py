@@ -1,0 +1,246 @@
+"""Small-sample inference, declustering, leave-one-out, regime baselines, open accuracy and the
+verdict rule, each against an independent computation (scipy, brute force, hand-built cases)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from eventlab.config import StudyParams
+from eventlab.study import open_accuracy as oa
+from eventlab.study.evidence import MIXED, NOT_SUPPORTED, SUPPORTED, leave_one_out, verdict_for
+from eventlab.study.run import VariantResult, run_variant
+from eventlab.study.small_sample import (
+    binomial_p,
+    circular_shift_p,
+    decluster,
+    event_bootstrap_ci,
+    median_interval,
+    t_interval,
+    weighted_comparison,
+)
+from eventlab.study.statistics import INFERENTIAL_COLUMNS, sample_stats
+
+RNG = np.random.default_rng(7)
+
+
+def test_t_interval_matches_scipy() -> None:
+    for n in (2, 5, 8, 40):
+        x = RNG.normal(0.01, 0.03, n)
+        lo, hi = t_interval(x)
+        ref = sps.t.interval(0.95, n - 1, loc=x.mean(), scale=sps.sem(x))
+        assert (lo, hi) == pytest.approx(ref, rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 3, 5, 6, 8, 12, 25, 40])
+def test_median_interval_is_the_tightest_order_statistic_pair_with_95pct_coverage(n: int) -> None:
+    x = RNG.normal(size=n)
+    lo, hi, cov = median_interval(x)
+    xs = np.sort(x)
+    # brute force: coverage of [x_(j), x_(n-j+1)] = P(j <= B <= n-j), B ~ Bin(n, 1/2)
+    best = 1
+    for j in range(1, n // 2 + 1):
+        c = sum(sps.binom.pmf(b, n, 0.5) for b in range(j, n - j + 1))
+        if c >= 0.95:
+            best = j
+    c_best = sum(sps.binom.pmf(b, n, 0.5) for b in range(best, n - best + 1))
+    assert (lo, hi) == (xs[best - 1], xs[n - best])
+    assert cov == pytest.approx(c_best, abs=1e-12)
+
+
+def test_binomial_p_matches_scipy_binomtest() -> None:
+    for _ in range(500):
+        n = int(RNG.integers(1, 80))
+        k = int(RNG.integers(0, n + 1))
+        p0 = float(RNG.uniform(0.02, 0.98))
+        assert binomial_p(k, n, p0) == pytest.approx(sps.binomtest(k, n, p0).pvalue, abs=1e-12)
+
+
+def _shift_p_brute(y: np.ndarray, d: np.ndarray) -> float:
+    def stat(dd: np.ndarray) -> float:
+        e, r = y[dd], y[~dd]
+        return abs(e.mean() - r.mean()) / (e.std(ddof=1) / np.sqrt(len(e)))
+
+    obs = stat(d)
+    hits = sum(stat(np.roll(d, s)) >= obs * (1 - 1e-12) for s in range(1, len(y)))
+    return (1 + hits) / len(y)
+
+
+def test_circular_shift_p_equals_a_loop_over_np_roll() -> None:
+    for _ in range(20):
+        n_all = int(RNG.integers(30, 120))
+        y = RNG.standard_t(4, n_all) * np.where(np.arange(n_all) > n_all // 2, 3, 1)
+        d = np.zeros(n_all, bool)
+        d[RNG.choice(n_all, int(RNG.integers(2, 9)), replace=False)] = True
+        assert circular_shift_p(y, d) == pytest.approx(_shift_p_brute(y, d), abs=1e-12)
+
+
+def test_event_bootstrap_is_seeded_and_is_the_percentile_of_resampled_means() -> None:
+    x = RNG.normal(size=8)
+    a = event_bootstrap_ci(x, 500, np.random.default_rng(3))
+    b = event_bootstrap_ci(x, 500, np.random.default_rng(3))
+    assert a == b
+    draws = np.random.default_rng(3).integers(0, 8, size=(500, 8), dtype=np.int32)
+    ref = np.quantile(x[draws].mean(axis=1), [0.025, 0.975])
+    assert a == pytest.approx(tuple(ref), rel=1e-12)
+
+
+def _decluster_brute(pos: list[int], cooldown: int) -> list[int]:
+    """Episode starts by definition: an event starts an episode iff it is more than `cooldown`
+    sessions after the start of the episode the previous event belongs to."""
+    starts: list[int] = []
+    for p in sorted(pos):
+        if not starts or p - starts[-1] > cooldown:
+            starts.append(p)
+    return starts
+
+
+def test_decluster_on_random_event_sets() -> None:
+    for _ in range(300):
+        pos = sorted(RNG.choice(400, int(RNG.integers(0, 25)), replace=False).tolist())
+        cooldown = int(RNG.integers(0, 40))
+        episode, starts = decluster(np.array(pos, dtype=np.int64), cooldown)
+        assert starts.tolist() == _decluster_brute(pos, cooldown)
+        # every event lies within the cooldown of its episode's first event
+        for p, e in zip(pos, episode, strict=True):
+            assert 0 <= p - starts[e] <= cooldown
+        assert all(b - a > cooldown for a, b in itertools.pairwise(starts.tolist()))
+
+
+def test_too_few_events_leave_every_inferential_column_empty() -> None:
+    y = RNG.normal(size=500)
+    d = np.zeros(500, bool)
+    d[[10, 200, 300]] = True
+    row = sample_stats(
+        y, d, 5, 3, bootstrap_reps=200, placebo_reps=200, rng=np.random.default_rng(1), min_events=5
+    )
+    assert all(np.isnan(row[c]) for c in INFERENTIAL_COLUMNS)
+    assert "too few events" in row["inference_note"]
+    assert row["event_mean"] == pytest.approx(y[d].mean())  # descriptive figures stay
+    d[[50, 400]] = True
+    row = sample_stats(
+        y, d, 5, 5, bootstrap_reps=200, placebo_reps=200, rng=np.random.default_rng(1), min_events=5
+    )
+    assert not np.isnan(row["perm_p"]) and row["inference_note"] == ""
+
+
+def test_weighted_comparison_with_equal_weights_is_the_plain_comparison() -> None:
+    ev, base = RNG.normal(0.02, 0.03, 8), RNG.normal(0, 0.01, 301)
+    out = weighted_comparison(ev, base, np.ones(len(base)))
+    assert out["baseline_mean"] == pytest.approx(base.mean())
+    assert out["baseline_median"] == pytest.approx(np.median(base))
+    assert out["baseline_hit_rate"] == pytest.approx((base > 0).mean())
+    se = np.sqrt(ev.var(ddof=1) / 8 + base.var(ddof=0) / len(base))
+    assert out["t_p"] == pytest.approx(2 * sps.t.sf(abs(ev.mean() - base.mean()) / se, 7))
+    # a baseline weighted onto two days is their weighted mean
+    w = np.zeros(len(base))
+    w[[0, 1]] = [3, 1]
+    assert weighted_comparison(ev, base, w)["baseline_mean"] == pytest.approx(
+        0.75 * base[0] + 0.25 * base[1]
+    )
+
+
+def _synthetic_prices(n: int = 1500, seed: int = 4) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    idx = pd.bdate_range("2015-01-01", periods=n)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    prev = np.r_[close[0], close[:-1]]
+    open_ = prev * (1 + rng.normal(0, 0.006, n))
+    high = np.maximum(open_, close) * 1.002
+    low = np.minimum(open_, close) * 0.998
+    px = pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": 1.0}, index=idx
+    )
+    vix = pd.DataFrame(
+        {c: 15 + 10 * rng.random(n) for c in ("open", "high", "low", "close")}, index=idx
+    )
+    vix["volume"] = 0.0
+    return {"IDX": px, "VIX": vix}
+
+
+def test_leave_one_out_by_brute_force() -> None:
+    prices = _synthetic_prices()
+    params = StudyParams(
+        index="IDX",
+        robustness_index="IDX",
+        gap_threshold=0.008,
+        start=pd.Timestamp("2015-01-01").date(),
+        genuine_coverage_window=20,
+    )
+    v: VariantResult = run_variant(prices, params, "main")
+    assert len(v.events) >= 6
+    loo = leave_one_out(v)
+    close = prices["IDX"]["close"]
+    for k in params.horizons:
+        fwd = close.shift(-k) / close - 1
+        dates = pd.DatetimeIndex(v.events["date"])
+        for d in dates:
+            rest = fwd.reindex(dates.drop(d)).dropna()
+            row = loo[(loo["horizon"] == k) & (loo["left_out"] == d.date().isoformat())].iloc[0]
+            assert row["mean_without"] == pytest.approx(rest.mean(), rel=1e-12)
+            assert row["median_without"] == pytest.approx(rest.median(), rel=1e-12)
+            assert row["n_events"] == len(rest)
+
+
+def _row(diff: float, p: float = 0.01, n: int = 8, k: int = 5) -> pd.Series:
+    return pd.Series(
+        {"diff_mean": diff, "perm_p_holm": p, "n_events_with_horizon": n, "horizon": k}
+    )
+
+
+def test_verdict_rule_on_constructed_cases() -> None:
+    params = StudyParams()
+    assert (
+        verdict_for(_row(0.02), _row(0.01), _row(0.02), _row(0.01), params)["verdict"] == SUPPORTED
+    )
+    # the longest series disagrees: one conflict -> mixed, and it is named
+    v = verdict_for(_row(0.02), _row(-0.01), _row(0.02), _row(0.01), params)
+    assert v["verdict"] == MIXED and "longest series" in v["conflicts"]
+    # all agree but the longest series is not significant on its own -> mixed
+    assert (
+        verdict_for(_row(0.02), _row(0.01, p=0.4), _row(0.02), _row(0.01), params)["verdict"]
+        == MIXED
+    )
+    # all agree but the main p is large -> mixed
+    assert (
+        verdict_for(_row(0.02, p=0.2), _row(0.01), _row(0.02), _row(0.01), params)["verdict"]
+        == MIXED
+    )
+    # two lines against -> not supported
+    v = verdict_for(_row(0.02), _row(-0.01), _row(-0.02), _row(0.01), params)
+    assert v["verdict"] == NOT_SUPPORTED and "declustered" in v["conflicts"]
+    # a line that cannot be computed counts against
+    assert verdict_for(_row(0.02), None, None, _row(0.01), params)["verdict"] == NOT_SUPPORTED
+    # too few events: no inference at all
+    v = verdict_for(_row(0.05, n=3), _row(0.01), _row(0.02), _row(0.01), params)
+    assert v["verdict"] == NOT_SUPPORTED and "too few events" in v["reason"]
+    # a negative direction is judged the same way
+    assert (
+        verdict_for(_row(-0.02), _row(-0.01), _row(-0.02), _row(-0.01), params)["direction"]
+        == "lower"
+    )
+
+
+def test_open_accuracy_ratio_and_effective_visibility() -> None:
+    n = 400
+    idx = pd.bdate_range("2010-01-01", periods=n)
+    ref_gap = np.where(np.arange(n) % 2 == 0, 0.01, -0.002)  # every other day qualifies
+    share = np.where(np.arange(n) < 200, 0.2, 0.8)
+    ref_close = np.full(n, 100.0)
+    ref = pd.DataFrame({"open": 100 * (1 + ref_gap), "close": ref_close}, index=idx)
+    index = pd.DataFrame({"open": 100 * (1 + share * ref_gap), "close": ref_close}, index=idx)
+    ratios = oa.gap_ratios(index, ref, 0.005, window=10)
+    q = ratios[ratios["qualifying"]]
+    # day 0 has no prior close, so the qualifying days are the even days from day 2
+    assert q["ratio"].to_numpy() == pytest.approx(share[np.arange(n) % 2 == 0][1:])
+    visible = oa.effective_visibility(ratios, 0.5)
+    # the 10-day median reaches the bound 0.5 (the mean of 0.2 and 0.8) once 5 of the last 10
+    # qualifying days are post-change, and never falls below it again
+    post = q.index[q.index >= idx[200]]
+    assert visible == post[4]
+    by_year = oa.accuracy_by_year(ratios)
+    assert by_year["qualifying_days"].sum() == len(q)
