@@ -96,8 +96,8 @@ def inference_paragraph(
 ) -> str | None:
     """Small-sample figures: intervals, exact tests, adjusted p, clusters and sensitivity."""
     main = _rows(stats, "main")
-    if main.empty:
-        return None
+    if main.empty or "t_ci_low" not in main.columns:
+        return None  # a statistics table without the small-sample columns
     n = int(main["n_events"].max())
     if main["inference_note"].fillna("").str.len().gt(0).all():
         return (
@@ -275,6 +275,7 @@ def display_tables(
                     "note": "Baseline: the non-event days of each series' own valid sample.",
                 }
             )
+    if stats is not None and "t_ci_low" in stats.columns:
         small = stats[
             stats["variant"].isin(
                 ["main", "main_declustered", "main_excl_near_threshold", f"{reference}_own_opens"]
