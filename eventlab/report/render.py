@@ -21,10 +21,10 @@ import pandas as pd
 
 from eventlab.charts.render import SCREEN_DIR
 from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
+from eventlab.report.evidence import display_tables, evidence_paragraphs
 from eventlab.report.fonts import font_face_css
 from eventlab.report.key_figures import key_figures
 from eventlab.report.labels import column_label, cta_table_classes, cta_value
-from eventlab.report.evidence import display_tables, evidence_paragraphs
 from eventlab.report.narrative import coverage_facts, main_stats, narrative
 
 TEMPLATES = Path(__file__).with_name("templates")

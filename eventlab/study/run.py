@@ -17,7 +17,7 @@ from eventlab.study.open_accuracy import (
 from eventlab.study.open_quality import coverage_summary
 from eventlab.study.returns import forward_returns, fwd_col
 from eventlab.study.small_sample import decluster
-from eventlab.study.statistics import adjust_pvalues, sample_stats
+from eventlab.study.statistics import adjust_all, sample_stats
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,7 @@ def run_study(prices: dict[str, pd.DataFrame], params: StudyParams) -> StudyResu
     variants[0] = main
     variants += [declustered_variant(main), without_near_threshold(main)]
     stats = pd.DataFrame([row for v in variants for row in variant_rows(v, rng)])
-    stats = adjust_pvalues(adjust_pvalues(stats), column="perm_p", prefix="perm_p")
+    stats = adjust_all(stats)
     reference = next(
         (v for v in variants if v.name == f"{params.robustness_index}_own_opens"), None
     )

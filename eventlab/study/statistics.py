@@ -298,3 +298,12 @@ def adjust_pvalues(
     out[f"{prefix}_holm"] = p_holm
     out[f"{prefix}_bh"] = p_bh
     return out
+
+
+def adjust_all(stats: pd.DataFrame) -> pd.DataFrame:
+    """Every multiple-testing adjustment the study publishes: HAC p as p_holm / p_bh and the
+    circular-shift randomization p as perm_p_holm / perm_p_bh, across each variant's horizons."""
+    out = adjust_pvalues(stats)
+    if "perm_p" in out.columns:
+        out = adjust_pvalues(out, column="perm_p", prefix="perm_p")
+    return out

@@ -20,8 +20,8 @@ import pandas as pd
 
 from eventlab.config import StudyParams, UniverseParams
 from eventlab.study.returns import forward_returns, fwd_col
-from eventlab.study.run import VariantResult, run_variant, variant_rows
-from eventlab.study.statistics import adjust_pvalues
+from eventlab.study.run import VariantResult, annotate_events, run_variant, variant_rows
+from eventlab.study.statistics import adjust_all
 from eventlab.universe.adjust import adjust_prices, mask_windows, split_like_jumps
 
 OK = "ok"
@@ -95,7 +95,8 @@ def study_adjusted(
     for k in p.horizons:
         events[fwd_col(k)] = fwd[fwd_col(k)].to_numpy()[pos]
     v = dataclasses.replace(v, in_sample=in_sample, is_event=is_event, fwd=fwd, events=events)
-    return v, adjust_pvalues(pd.DataFrame(variant_rows(v, rng)))
+    v = dataclasses.replace(v, events=annotate_events(v))  # episodes and near-threshold flags
+    return v, adjust_all(pd.DataFrame(variant_rows(v, rng)))
 
 
 def study_ticker(
