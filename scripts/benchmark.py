@@ -142,6 +142,16 @@ def core_benchmarks(repeat: int, with_loops: bool = True) -> dict[str, float]:
 
     res["core_main_s"], (v, stats) = timed(main_core, repeat)
     res["core_all_variants_s"], _ = timed(lambda: run_study(prices, params), repeat)
+
+    def whole_study():
+        # What the event_study step computes: every variant (bootstrap, placebo, every circular
+        # shift), the regime baselines, leave-one-out and the verdicts.
+        from eventlab.study.evidence import weigh_evidence
+
+        result = run_study(prices, params)
+        return weigh_evidence(result.main, result.stats, prices)
+
+    res["study_with_evidence_s"], _ = timed(whole_study, repeat)
     o, c = px["open"].tolist(), px["close"].tolist()
     t0 = time.perf_counter()
     loop_events, loop_stats = loop_core(

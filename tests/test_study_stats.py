@@ -100,6 +100,27 @@ def test_bootstrap_ci_covers_a_known_difference():
     assert all(np.isnan(block_bootstrap_diff_ci(events[:1], base, 5, 100, rng)))  # one event: no CI
 
 
+def test_normal_limit_of_the_baseline_bootstrap_matches_gathering_every_block():
+    from eventlab.study.statistics import bootstrap_means
+
+    rng = np.random.default_rng(5)
+    events = rng.normal(0.02, 0.03, 8)
+    # an autocorrelated, fat-tailed baseline like overlapping 20-day returns
+    shocks = rng.standard_t(4, 5020) * 0.01
+    base = np.convolve(shocks, np.ones(20), "valid")[:5000]
+    q = [0.025, 0.975]
+    for block in (5, 20):
+        ev_a, b_a = bootstrap_means(events, base, block, 20000, np.random.default_rng(9))
+        ev_b, b_b = bootstrap_means(
+            events, base, block, 20000, np.random.default_rng(9), exact=True
+        )
+        assert np.array_equal(ev_a, ev_b)  # the event draws come first and are the same
+        assert b_a.mean() == pytest.approx(b_b.mean(), abs=2e-4)
+        assert b_a.std() == pytest.approx(b_b.std(), rel=0.03)
+        ci_a, ci_b = np.quantile(ev_a - b_a, q), np.quantile(ev_b - b_b, q)
+        assert np.abs(ci_a - ci_b).max() < 0.01 * (ci_b[1] - ci_b[0])
+
+
 def test_placebo_p_is_small_for_outliers_and_large_for_typical_days():
     rng = np.random.default_rng(3)
     pool = rng.normal(0, 0.01, 3000)

@@ -1,5 +1,6 @@
 """The key-figures panel at the top of the report: what an alphalens / quantstats reader looks for
-first (n, mean with its interval, median, hit rate, best and worst), per horizon, events vs all days.
+first (the verdict, n, mean with its interval, median, hit rate, best and worst), per horizon,
+events vs the non-event days of the sample.
 
 Computed from the events table's forward returns (the per-event rows the reader can check) and,
 for the comparison with all days, the main definition's baseline in event_stats.
@@ -38,7 +39,9 @@ def horizons_of(events: pd.DataFrame) -> list[int]:
 
 
 def key_figures(
-    events: pd.DataFrame | None, event_stats: pd.DataFrame | None
+    events: pd.DataFrame | None,
+    event_stats: pd.DataFrame | None,
+    verdicts: pd.DataFrame | None = None,
 ) -> dict[str, object] | None:
     """{"columns": ["T+1", ...], "rows": [{"label", "note", "cells": [{"text", "sub", "cls"}]}],
     "note"}; None when there are no events."""
@@ -49,14 +52,28 @@ def key_figures(
         return None
     base = main_stats(event_stats)
     base = base.set_index("horizon") if base is not None and "horizon" in base.columns else None
-    rows: dict[str, list[dict[str, str]]] = {
-        k: [] for k in ("n", "mean", "median", "hit", "best", "worst")
-    }
+    keys = ("verdict", "n", "mean", "median", "hit", "best", "worst")
+    rows: dict[str, list[dict[str, str]]] = {k: [] for k in keys}
+    by_h = (
+        verdicts.set_index("horizon")
+        if verdicts is not None and len(verdicts) and "horizon" in verdicts.columns
+        else None
+    )
     for h in hs:
         x = pd.to_numeric(events[f"fwd_{h}d"], errors="coerce").dropna()
         n, mean, low, high = mean_t_interval(x, CONF)
         b = base.loc[h] if base is not None and h in base.index else None
         too_recent = len(events) - n
+        verdict = by_h.loc[h] if by_h is not None and h in by_h.index else None
+        rows["verdict"].append(
+            {
+                "text": str(verdict["verdict"]) if verdict is not None else "–",
+                "sub": f"{int(verdict['agreeing'])} of 4 lines agree"
+                if verdict is not None and "agreeing" in verdict
+                else "",
+                "cls": "",
+            }
+        )
         rows["n"].append(
             {"text": str(n), "sub": f"+{too_recent} too recent" if too_recent else "", "cls": ""}
         )
@@ -71,7 +88,7 @@ def key_figures(
         rows["median"].append(
             {
                 "text": _pct(med),
-                "sub": f"all days {_pct(b.get('baseline_median'))}" if b is not None else "",
+                "sub": f"non-event days {_pct(b.get('baseline_median'))}" if b is not None else "",
                 "cls": _cls(med) if n else "",
             }
         )
@@ -79,7 +96,14 @@ def key_figures(
         rows["hit"].append(
             {
                 "text": f"{_pct(hit, 0, False)}" + (f" ({int((x > 0).sum())}/{n})" if n else ""),
-                "sub": f"all days {_pct(b.get('baseline_hit_rate'), 0, False)}"
+                "sub": (
+                    f"non-event days {_pct(b.get('baseline_hit_rate'), 0, False)}"
+                    + (
+                        f"; binomial p {float(b['binom_p']):.2f}"
+                        if pd.notna(b.get("binom_p", float("nan")))
+                        else ""
+                    )
+                )
                 if b is not None
                 else "",
                 "cls": "",
@@ -89,6 +113,7 @@ def key_figures(
             v = float(fn()) if n else float("nan")
             rows[key].append({"text": _pct(v), "sub": "", "cls": _cls(v) if n else ""})
     labels = {
+        "verdict": ("Verdict", "all the evidence (see below)"),
         "n": ("Events", ""),
         "mean": ("Mean", f"{CONF:.0%} t-interval (n − 1 d.f.)"),
         "median": ("Median", ""),
@@ -96,11 +121,14 @@ def key_figures(
         "best": ("Best event", ""),
         "worst": ("Worst event", ""),
     }
+    if by_h is None:
+        rows.pop("verdict")
     return {
         "columns": [f"T+{h}" for h in hs],
         "rows": [
             {"label": labels[k][0], "note": labels[k][1], "cells": v} for k, v in rows.items()
         ],
         "note": "Returns from the event close to the close k sessions later (main definition). "
-        "With few events the interval is wide: read the median, the hit rate and every event below.",
+        "With few events the interval is wide and a hit rate is weak evidence (the binomial p says "
+        "how weak): the verdict weighs the longer SPY history, declustering and a regime-matched baseline.",
     }

@@ -479,7 +479,7 @@ def build_context(
             reference,
         ),
         "kpis": kpis,
-        "key_figures": key_figures(events, event_stats),
+        "key_figures": key_figures(events, event_stats, ev_tabs.get("event_verdicts")),
         "font_face_css": font_face_css(),
         "event_header": ev_header,
         "event_rows": ev_rows,

@@ -240,28 +240,40 @@ def verdict_for(
 def verdicts(stats: pd.DataFrame, baselines: pd.DataFrame, params: StudyParams) -> pd.DataFrame:
     """One verdict row per horizon of the main variant."""
 
-    def row(variant: str, k: int, frame: pd.DataFrame = stats) -> pd.Series | None:
-        hit = frame[(frame["variant"] == variant) & (frame["horizon"] == k)]
-        if hit.empty or (
-            "n_events_with_horizon" in hit
-            and hit["n_events_with_horizon"].iloc[0] < params.min_events_for_inference
+    # One pass over the (small) tables into dicts: repeated boolean filtering of a frame with
+    # Arrow-backed string columns costs ~15 ms a lookup.
+    by_key = {(str(r["variant"]), int(r["horizon"])): r for r in stats.to_dict("records")}
+    regime_rows = (
+        {
+            (str(r["variant"]), int(r["horizon"])): r
+            for r in baselines.to_dict("records")
+            if r["baseline"] == VIX_MATCHED
+        }
+        if len(baselines)
+        else {}
+    )
+
+    def row(variant: str, k: int, table: dict = by_key) -> pd.Series | None:
+        hit = table.get((variant, k))
+        if (
+            hit is None
+            or hit.get("n_events_with_horizon", hit.get("n_events", 0))
+            < params.min_events_for_inference
         ):
             return None
-        return hit.iloc[0]
+        return pd.Series(hit)
 
-    regime = baselines[baselines["baseline"] == VIX_MATCHED] if len(baselines) else baselines
     out = []
     for k in params.horizons:
         main = row("main", k)
         if main is None:
-            main = stats[(stats["variant"] == "main") & (stats["horizon"] == k)].iloc[0]
-        regime_row = row("main", k, regime) if len(regime) else None
+            main = pd.Series(by_key[("main", k)])
         out.append(
             verdict_for(
                 main,
                 row(f"{params.robustness_index}_own_opens", k),
                 row("main_declustered", k),
-                regime_row,
+                row("main", k, regime_rows),
                 params,
             )
         )
@@ -276,14 +288,13 @@ def series_comparison(stats: pd.DataFrame, index: str, reference: str) -> pd.Dat
         "horizon", "sample_start", "sample_end", "n_events_with_horizon", "event_median",
         "event_hit_rate", "event_mean", "baseline_mean", "baseline_hit_rate", "diff_mean",
     ]  # fmt: skip
-    parts = []
-    for variant, series in names.items():
-        sub = stats[stats["variant"] == variant]
-        if len(sub):
-            parts.append(sub[cols].assign(series=series, variant=variant))
-    if not parts:
-        return pd.DataFrame(columns=["series", "variant", *cols])
-    return pd.concat(parts, ignore_index=True)[["series", "variant", *cols]]
+    variant = stats["variant"].astype(object).to_numpy()
+    rows = [
+        {"series": names[v], "variant": v, **r}
+        for v, r in zip(variant, stats[cols].to_dict("records"), strict=True)
+        if v in names
+    ]
+    return pd.DataFrame(rows, columns=["series", "variant", *cols])
 
 
 def agreement_sentence(comparison: pd.DataFrame) -> str:

@@ -11,17 +11,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
+from eventlab.study.returns import mean_t_interval
 from eventlab.study.statistics import mean_of_draws
 
 
 def t_interval(x: np.ndarray, alpha: float = 0.05) -> tuple[float, float]:
     """Student-t confidence interval of the mean with n - 1 degrees of freedom."""
-    n = len(x)
-    if n < 2:
-        return (np.nan, np.nan)
-    half = sps.t.ppf(1 - alpha / 2, n - 1) * np.std(x, ddof=1) / np.sqrt(n)
-    m = float(np.mean(x))
-    return (m - half, m + half)
+    _, _, low, high = mean_t_interval(x, 1 - alpha)
+    return (low, high)
 
 
 def median_interval(x: np.ndarray, alpha: float = 0.05) -> tuple[float, float, float]:

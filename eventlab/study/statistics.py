@@ -121,6 +121,39 @@ def mean_of_draws(values: np.ndarray, size: int, reps: int, rng: np.random.Gener
     return sums / size
 
 
+# From this many blocks per resample on, the resampled baseline mean is drawn from its normal
+# limit instead of gathering every block (the baseline has thousands of days: gathering them was
+# the study's largest cost, and a mean of >= 200 i.i.d. block means is normal to well within
+# the CI's own Monte Carlo error; tests/test_study_stats.py compares both paths).
+NORMAL_LIMIT_BLOCKS = 200
+
+
+def bootstrap_means(
+    events: np.ndarray,
+    baseline: np.ndarray,
+    block: int,
+    reps: int,
+    rng: np.random.Generator,
+    *,
+    exact: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`reps` resampled means of the events (i.i.d.: they are far apart) and of the baseline (by
+    moving blocks of `block` consecutive sample days, since forward windows overlap)."""
+    n_e, n_b = len(events), len(baseline)
+    ev_means = mean_of_draws(events, n_e, reps, rng)
+    # A resample of whole blocks has a mean equal to the mean of its block means, so draw block
+    # starts and average precomputed block means (exact for ceil(n/block) full blocks).
+    csum = np.concatenate([[0.0], np.cumsum(baseline)])
+    block_means = (csum[block:] - csum[:-block]) / block
+    m = int(np.ceil(n_b / block))
+    if exact or m < NORMAL_LIMIT_BLOCKS:
+        base_means = mean_of_draws(block_means, m, reps, rng)
+    else:
+        spread = block_means.std() / np.sqrt(m)
+        base_means = block_means.mean() + spread * rng.standard_normal(reps)
+    return ev_means, base_means
+
+
 def block_bootstrap_diff_ci(
     events: np.ndarray,
     baseline: np.ndarray,
@@ -129,19 +162,11 @@ def block_bootstrap_diff_ci(
     rng: np.random.Generator,
     alpha: float = 0.05,
 ) -> tuple[float, float]:
-    """Percentile CI of mean(events) - mean(baseline): events resampled i.i.d. (they are far apart),
-    baseline by moving blocks of `block` consecutive sample days (overlapping windows)."""
-    n_e, n_b = len(events), len(baseline)
-    if n_e < 2 or n_b < block:
+    """Percentile CI of mean(events) - mean(baseline) from bootstrap_means."""
+    if len(events) < 2 or len(baseline) < block:
         return (np.nan, np.nan)
-    ev_means = mean_of_draws(events, n_e, reps, rng)
-    # A resample of whole blocks has a mean equal to the mean of its block means, so draw block
-    # starts and average precomputed block means (exact for ceil(n/block) full blocks).
-    csum = np.concatenate([[0.0], np.cumsum(baseline)])
-    block_means = (csum[block:] - csum[:-block]) / block
-    base_means = mean_of_draws(block_means, int(np.ceil(n_b / block)), reps, rng)
-    diff = ev_means - base_means
-    lo, hi = np.quantile(diff, [alpha / 2, 1 - alpha / 2])
+    ev_means, base_means = bootstrap_means(events, baseline, block, reps, rng)
+    lo, hi = np.quantile(ev_means - base_means, [alpha / 2, 1 - alpha / 2])
     return float(lo), float(hi)
 
 
@@ -224,17 +249,20 @@ def sample_stats(
     row["welch_t"], row["welch_p"] = welch_test(ev, base)
     row["mw_u"], row["mw_p"] = mann_whitney(ev, base)
     row.update(hac_event_regression(y, d, maxlags=max(k, 1)))
-    row["boot_ci_low"], row["boot_ci_high"] = block_bootstrap_diff_ci(
-        ev, base, max(k, 5), bootstrap_reps, rng
-    )
+    # One set of bootstrap draws gives both the CI of the mean difference and (from the event
+    # draws alone) the event-resampling CI of the event mean.
+    if len(base) < max(k, 5):
+        ev_means = base_means = np.full(1, np.nan)
+    else:
+        ev_means, base_means = bootstrap_means(ev, base, max(k, 5), bootstrap_reps, rng)
+    q = [0.025, 0.975]
+    row["boot_ci_low"], row["boot_ci_high"] = np.quantile(ev_means - base_means, q).tolist()
+    row["event_boot_ci_low"], row["event_boot_ci_high"] = np.quantile(ev_means, q).tolist()
     row["placebo_p"] = placebo_p_value(ev, y, placebo_reps, rng)
     row["t_ci_low"], row["t_ci_high"] = ss.t_interval(ev)
     row["median_ci_low"], row["median_ci_high"], row["median_ci_coverage"] = ss.median_interval(ev)
     row["binom_p"] = ss.binomial_p(int((ev > 0).sum()), n_with, row["baseline_hit_rate"])
     row["perm_p"] = ss.circular_shift_p(y, d)
-    row["event_boot_ci_low"], row["event_boot_ci_high"] = ss.event_bootstrap_ci(
-        ev, bootstrap_reps, rng
-    )
     return row
 
 
