@@ -64,7 +64,7 @@ def test_key_figures_from_the_events_table() -> None:
     assert rows["Mean"][2]["sub"] == f"{lo:+.2%} … {hi:+.2%}"
     assert rows["Hit rate"][0]["text"] == "75% (3/4)"
     assert rows["Worst event"][0]["text"] == f"{data.events['fwd_1d'].min():+.2%}"
-    assert rows["Median"][0]["sub"].startswith("all days")
+    assert rows["Median"][0]["sub"].startswith("non-event days")
     assert key_figures(None, None) is None
 
 
