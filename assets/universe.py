@@ -11,6 +11,8 @@ Survivorship bias: the shipped universe is the S&P 500 of April 2021 traced back
 metadata and the report say so.
 """
 
+import time
+
 import dagster as dg
 import pandas as pd
 
@@ -75,9 +77,11 @@ def universe_ticker_study(
         )
         for ticker, msg in errors.items():
             context.log.warning(f"{ticker}: {msg}")
-    results = run_tickers(
+    t0 = time.perf_counter()
+    results, timings = run_tickers(
         tickers, params, uparams, sectors(uparams), workers=uparams.workers, frames=frames
     )
+    timings["compute_wall_s"] = time.perf_counter() - t0
     stored = [r for r in results if r.status != "error"]
     status = pd.DataFrame(
         [
@@ -93,6 +97,7 @@ def universe_ticker_study(
         "not_ok": md_preview(failed, rows=50) if len(failed) else "none",
         "source": universe_settings.source,
         "survivorship_bias": SURVIVORSHIP,
+        **{k: round(v, 3) for k, v in timings.items()},
     }
     yield dg.Output({r.ticker: r.days for r in stored}, "ticker_days", metadata=meta)
     yield dg.Output({r.ticker: r.events for r in stored}, "ticker_events")
@@ -154,7 +159,8 @@ def universe_cross_section(
     universe = load_universe(uparams)
     members = set(universe.tickers)
     sector_of = universe.sector_of()
-    days = days[days["ticker"].isin(members)] if len(days) else days
+    if len(days) and not set(days["ticker"].unique()) <= members:  # no 2.7M-row copy otherwise
+        days = days[days["ticker"].isin(members)]
     pooled_ev = events[events["ticker"].isin(members)] if len(events) else events
     summary = status[status["ticker"].isin(members)].merge(
         stats.drop(columns=["status", "message"], errors="ignore"), on="ticker", how="left"

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -76,6 +78,38 @@ def run_universe_job(
     return result, folder
 
 
+def run_timings(result: dg.ExecuteInProcessResult, run_s: float, n: int | None) -> dict:
+    """Step durations, the ticker step's read/study/write split and peak memory of a run."""
+    import dagster as dg
+
+    steps = {
+        e.step_key: e.event_specific_data.duration_ms / 1000
+        for e in result.all_events
+        if e.event_type == dg.DagsterEventType.STEP_SUCCESS
+    }
+    ticker: dict[str, float] = {}
+    first: dict[object, object] = {}
+    for mat in result.asset_materializations_for_node("universe_ticker_study"):
+        first.setdefault(mat.asset_key, mat)  # the same output metadata on every partition
+    for mat in first.values():
+        meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+        ticker.setdefault("read_s", meta.get("read_s", 0.0))
+        ticker.setdefault("study_s", meta.get("study_s", 0.0))
+        ticker.setdefault("worker_peak_rss_mb", meta.get("worker_peak_rss_mb", 0.0))
+        ticker["write_s"] = ticker.get("write_s", 0.0) + float(meta.get("write_s", 0.0))
+    # ru_maxrss is in KiB on Linux; RUSAGE_CHILDREN reports the largest finished child.
+    to_mb = 1 / 1024
+    return {
+        "n": n,
+        "run_s": run_s,
+        "steps_s": steps,
+        "ticker_step": ticker,
+        "peak_rss_parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * to_mb,
+        # The pool's workers are children of its fork server: they report their own peak.
+        "peak_rss_worker_mb": ticker.get("worker_peak_rss_mb", 0.0),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -88,6 +122,7 @@ def main() -> int:
     ap.add_argument("--warehouse", default=None)
     ap.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     ap.add_argument("--record", action="store_true", help="record the run in $DAGSTER_HOME")
+    ap.add_argument("--timings-json", default=None, help="write timings here (the benchmark)")
     args = ap.parse_args()
     instance = None
     if args.record:
@@ -115,6 +150,8 @@ def main() -> int:
         print(f"universe_job FAILED after {elapsed:.1f}s", file=sys.stderr)
         return 1
     print(f"universe_job succeeded in {elapsed:.1f}s")
+    if args.timings_json:
+        Path(args.timings_json).write_text(json.dumps(run_timings(result, elapsed, args.first)))
     print(f"universe report: {folder}")
     gc.freeze()
     return 0

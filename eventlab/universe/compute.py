@@ -11,6 +11,8 @@ are shut down with the pool when the step ends (or fails).
 from __future__ import annotations
 
 import multiprocessing as mp
+import resource
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
@@ -28,8 +30,10 @@ def run_chunk(
     universe: UniverseParams,
     sectors: dict[str, str],
     frames: dict[str, pd.DataFrame | None] | None = None,
-) -> list[TickerResult]:
-    """Study `tickers` one after the other (frames read offline unless given)."""
+) -> tuple[list[TickerResult], dict[str, float]]:
+    """Study `tickers` one after the other (frames read offline unless given); returns the
+    results and this chunk's seconds spent reading and studying."""
+    t0 = time.perf_counter()
     if frames is None:
         try:
             frames = read_offline(tickers, universe)
@@ -39,9 +43,12 @@ def run_chunk(
                 status_result(t, "error", msg, params, {"sector": sectors.get(t, "")})
                 for t in tickers
             ]
-    return [
+    t1 = time.perf_counter()
+    out = [
         study_ticker(t, frames.get(t), params, universe, sector=sectors.get(t, "")) for t in tickers
     ]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return out, {"read_s": t1 - t0, "study_s": time.perf_counter() - t1, "peak_rss_mb": peak_mb}
 
 
 def chunks(tickers: list[str], n_chunks: int) -> list[list[str]]:
@@ -65,11 +72,14 @@ def run_tickers(
     workers: int = 1,
     frames: dict[str, pd.DataFrame | None] | None = None,
     chunks_per_worker: int = 4,
-) -> list[TickerResult]:
-    """TickerResults in the order of `tickers`; the same results whatever `workers` is (each
-    ticker's random draws depend only on the seed and the ticker)."""
+) -> tuple[list[TickerResult], dict[str, float]]:
+    """TickerResults in the order of `tickers` (the same whatever `workers` is: each ticker's
+    random draws depend only on the seed and the ticker) and the seconds spent reading and
+    studying, summed over the processes."""
     if workers <= 1 or len(tickers) < 2 * workers:
-        return run_chunk(tickers, params, universe, sectors, frames)
+        results, timings = run_chunk(tickers, params, universe, sectors, frames)
+        timings["worker_peak_rss_mb"] = timings.pop("peak_rss_mb")  # this process
+        return results, timings
     parts = chunks(tickers, workers * chunks_per_worker)
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload([WORKER_MODULE])
@@ -85,4 +95,7 @@ def run_tickers(
             )
             for part in parts
         ]
-        return [r for f in futures for r in f.result()]
+        parts_out = [f.result() for f in futures]
+    timings: dict[str, float] = {k: sum(t[k] for _, t in parts_out) for k in ("read_s", "study_s")}
+    timings["worker_peak_rss_mb"] = max(t["peak_rss_mb"] for _, t in parts_out)
+    return [r for results, _ in parts_out for r in results], timings

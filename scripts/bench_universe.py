@@ -1,0 +1,83 @@
+"""Universe benchmark (part of `make bench`): the scaling curve of `make universe`.
+
+Run: .venv/bin/python scripts/bench_universe.py [--sizes 50,100,250,504] [--repeat 1]
+For each size N, `python -m pipelines.run_universe --first N` runs in a fresh process (warm:
+one unmeasured run first; the shipped data is in the page cache), into a temp warehouse and
+report folder. Printed per N: wall time end to end (process start to exit), per-ticker cost,
+peak memory (the parent process and the largest worker process, from getrusage), and where the
+time goes: Python + Dagster imports and set-up, the ticker step (reading, studying, writing the
+per-ticker files), the cross-section and report steps, and Dagster's own overhead (wall time
+outside the steps' own timed work). Asserts nothing; targets (issue 13): N=504 < 60 s warm on
+2 cores, peak memory < 2 GB, cost per ticker not growing with N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_once(n: int, workdir: Path) -> dict:
+    out = workdir / f"timings_{n}.json"
+    cmd = [
+        sys.executable, "-m", "pipelines.run_universe", "--first", str(n),
+        "--warehouse", str(workdir / "wh"), "--reports", str(workdir / "reports"),
+        "--log-level", "ERROR", "--timings-json", str(out),
+    ]  # fmt: skip
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    timings = json.loads(out.read_text())
+    timings["wall_s"] = wall
+    timings["import_setup_s"] = wall - timings["run_s"]
+    inside = sum(timings["steps_s"].values())
+    timings["dagster_other_s"] = timings["run_s"] - inside
+    return timings
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", default="50,100,250,504")
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="eventlab-ubench-") as tmp:
+        work = Path(tmp)
+        run_once(sizes[0], work)  # warm-up: page cache, .pyc files, fork server code
+        rows = []
+        for n in sizes:
+            runs = [run_once(n, work) for _ in range(args.repeat)]
+            rows.append(min(runs, key=lambda r: r["wall_s"]))
+    head = (
+        f"{'N':>5} {'wall s':>7} {'ms/ticker':>9} {'peak parent MB':>14} {'peak worker MB':>14} "
+        f"{'import+setup s':>14} {'ticker step s':>13} {'  read':>6} {' study':>6} {' write':>6} "
+        f"{'cross+report s':>14} {'dagster other s':>15}"
+    )
+    print("Universe job scaling (make universe --first N; fresh process each; warm):")
+    print(head)
+    for r in rows:
+        t = r["ticker_step"]
+        print(
+            f"{r['n']:>5} {r['wall_s']:>7.1f} {1000 * r['wall_s'] / r['n']:>9.1f} "
+            f"{r['peak_rss_parent_mb']:>14.0f} {r['peak_rss_worker_mb']:>14.0f} "
+            f"{r['import_setup_s']:>14.1f} {r['steps_s'].get('universe_ticker_study', 0):>13.1f} "
+            f"{t.get('read_s', 0):>6.1f} {t.get('study_s', 0):>6.1f} {t.get('write_s', 0):>6.1f} "
+            f"{r['steps_s'].get('universe_cross_section', 0) + r['steps_s'].get('universe__report', 0):>14.1f} "
+            f"{r['dagster_other_s']:>15.1f}"
+        )
+    print(
+        "read/study: summed over the worker processes (CPU-side seconds, 2 processes in parallel); "
+        "write: the IO manager's per-ticker Parquet files. 'dagster other' = run time outside the "
+        "steps (plan, events, resources)."
+    )
+
+
+if __name__ == "__main__":
+    main()
