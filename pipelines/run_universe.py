@@ -96,6 +96,7 @@ def run_timings(result: dg.ExecuteInProcessResult, run_s: float, n: int | None) 
         ticker.setdefault("read_s", meta.get("read_s", 0.0))
         ticker.setdefault("study_s", meta.get("study_s", 0.0))
         ticker.setdefault("worker_peak_rss_mb", meta.get("worker_peak_rss_mb", 0.0))
+        ticker.setdefault("worker_cpu_s", meta.get("cpu_s", 0.0))
         ticker["write_s"] = ticker.get("write_s", 0.0) + float(meta.get("write_s", 0.0))
     # ru_maxrss is in KiB on Linux; RUSAGE_CHILDREN reports the largest finished child.
     to_mb = 1 / 1024
@@ -105,6 +106,7 @@ def run_timings(result: dg.ExecuteInProcessResult, run_s: float, n: int | None) 
         "steps_s": steps,
         "ticker_step": ticker,
         "peak_rss_parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * to_mb,
+        "parent_cpu_s": time.process_time(),
         # The pool's workers are children of its fork server: they report their own peak.
         "peak_rss_worker_mb": ticker.get("worker_peak_rss_mb", 0.0),
     }

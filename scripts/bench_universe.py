@@ -55,6 +55,15 @@ def main() -> None:
         for n in sizes:
             runs = [run_once(n, work) for _ in range(args.repeat)]
             rows.append(min(runs, key=lambda r: r["wall_s"]))
+    print("CPU seconds (load-independent; the machine is shared, so wall times vary with load):")
+    for r in rows:
+        t = r["ticker_step"]
+        worker = t.get("worker_cpu_s", 0.0)
+        print(
+            f"  N={r['n']:>3}: parent process {r['parent_cpu_s']:.1f} s CPU, ticker workers "
+            f"{worker:.1f} s CPU ({1000 * worker / r['n']:.0f} ms per ticker); on 2 idle cores "
+            f"~{r['parent_cpu_s'] + worker / 2:.0f} s wall (parent serial + workers in parallel)"
+        )
     head = (
         f"{'N':>5} {'wall s':>7} {'ms/ticker':>9} {'peak parent MB':>14} {'peak worker MB':>14} "
         f"{'import+setup s':>14} {'ticker step s':>13} {'  read':>6} {' study':>6} {' write':>6} "

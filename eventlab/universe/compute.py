@@ -33,7 +33,7 @@ def run_chunk(
 ) -> tuple[list[TickerResult], dict[str, float]]:
     """Study `tickers` one after the other (frames read offline unless given); returns the
     results and this chunk's seconds spent reading and studying."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     if frames is None:
         try:
             frames = read_offline(tickers, universe)
@@ -48,7 +48,12 @@ def run_chunk(
         study_ticker(t, frames.get(t), params, universe, sector=sectors.get(t, "")) for t in tickers
     ]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return out, {"read_s": t1 - t0, "study_s": time.perf_counter() - t1, "peak_rss_mb": peak_mb}
+    return out, {
+        "read_s": t1 - t0,
+        "study_s": time.perf_counter() - t1,
+        "peak_rss_mb": peak_mb,
+        "cpu_s": time.process_time() - cpu0,
+    }
 
 
 def chunks(tickers: list[str], n_chunks: int) -> list[list[str]]:
@@ -96,6 +101,8 @@ def run_tickers(
             for part in parts
         ]
         parts_out = [f.result() for f in futures]
-    timings: dict[str, float] = {k: sum(t[k] for _, t in parts_out) for k in ("read_s", "study_s")}
+    timings: dict[str, float] = {
+        k: sum(t[k] for _, t in parts_out) for k in ("read_s", "study_s", "cpu_s")
+    }
     timings["worker_peak_rss_mb"] = max(t["peak_rss_mb"] for _, t in parts_out)
     return [r for results, _ in parts_out for r in results], timings
