@@ -51,6 +51,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/benchmark.py
+	$(PY) scripts/bench_universe.py
 
 snapshot: $(STAMP)
 	$(PY) scripts/build_snapshot.py
