@@ -24,6 +24,7 @@ from eventlab.report.render import (
     render_html,
     render_markdown,
 )
+from eventlab.report.replica_section import TABLES as REPLICA_TABLES
 from pipelines.resources import ReportSettings
 
 GROUP = "report"
@@ -60,6 +61,13 @@ CHART_KEYS = _module_asset_keys("assets.charts")
 CTA_KEYS = {k.path[-1]: k for k in _module_asset_keys("assets.cta") if k.path[-1] in CTA_TABLES}
 CTA_INS = {
     f"cta_{name.removeprefix('cta_')}": dg.AssetIn(key=key) for name, key in CTA_KEYS.items()
+}
+
+# "Is the replica real?": the validation step's tables, as inputs once assets/validation.py defines them
+REPLICA_INS = {
+    f"rc_{k.path[-1]}": dg.AssetIn(key=k)
+    for k in _module_asset_keys("assets.validation")
+    if k.path[-1] in REPLICA_TABLES
 }
 
 
@@ -133,6 +141,7 @@ def claims_vs_data(
         "claims_vs_data": dg.AssetIn(),
         **{name: dg.AssetIn() for name in EVIDENCE_TABLES},
         **CTA_INS,
+        **REPLICA_INS,
     },
     deps=CHART_KEYS,
     kinds={"html", "markdown"},
@@ -160,6 +169,7 @@ def report(
         cta_tables=cta,
         charts=charts,
         evidence={name: inputs[name] for name in EVIDENCE_TABLES},
+        replica_tables={name.removeprefix("rc_"): inputs[name] for name in REPLICA_INS},
     )
     for name in EVIDENCE_TABLES:
         df = inputs[name]

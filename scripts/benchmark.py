@@ -177,7 +177,56 @@ def core_benchmarks(repeat: int, with_loops: bool = True) -> dict[str, float]:
         full_history_loop(px, CONFIG.cta)
         res["cta_loop_s"] = time.perf_counter() - t0
         res["cta_speedup"] = res["cta_loop_s"] / res["cta_full_history_replay_s"]
+    res.update(validation_benchmarks(px, repeat))
     res["core_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return res
+
+
+def validation_benchmarks(px, repeat: int) -> dict[str, float]:
+    """Issue 11's targets (< 0.2 s each): the implied exposure for every window, index and model
+    on the full history; the calibration; the validation table; each backtest."""
+    import pandas as pd
+
+    from eventlab.backtest import strategies
+    from eventlab.config import CONFIG
+    from eventlab.cta import exposure, validation
+    from eventlab.cta.reference import level_series
+    from eventlab.cta.signals import model_arrays
+    from eventlab.data.snapshot import read_aux, read_series
+    from eventlab.study.run import run_variant
+
+    vp, bp = CONFIG.validation, CONFIG.backtest
+    close = px["close"]
+    refs = {n: level_series(read_aux(n), n) for n in ("sg_trend_index", "sg_cta_index",
+                                                       "btop50_monthly", "tsmom_monthly")}  # fmt: skip
+    bond = exposure.bond_returns(read_aux("dgs10"), vp.bond_duration)
+    cash = validation.cash_returns(close.index, read_aux("fed_funds_effective"))
+    daily = {n: refs[n] for n in vp.daily_indices}
+    res: dict[str, float] = {}
+    res["implied_exposure_all_windows_s"], table = timed(
+        lambda: exposure.exposure_table(close, daily, vp, bond), repeat
+    )
+    implied = exposure.exposure_series(table, "sg_trend_index", vp.main_window)
+    res["calibration_grid_s"], (_, chosen) = timed(
+        lambda: validation.calibrate(close, implied, CONFIG.cta, vp), repeat
+    )
+    pos = pd.Series(model_arrays(close.to_numpy(), CONFIG.cta, percentile=False)["position"],
+                    index=close.index)  # fmt: skip
+    cal = pd.Series(validation.smoothed_position(close.to_numpy(), chosen["params"],
+                                                 chosen["smoothing"]), index=close.index)  # fmt: skip
+    positions = {"replica": pos, "replica_calibrated": cal}
+    res["validation_table_s"], _ = timed(
+        lambda: validation.validation_table(positions, close, implied, refs, cash, vp), repeat
+    )
+    res["backtest_replica_s"], _ = timed(
+        lambda: strategies.replica_backtest(close, positions, cash, bp.cost_bp, bp.start,
+                                            refs["sg_trend_index"]), repeat)  # fmt: skip
+    v = run_variant({k: read_series(k) for k in (CONFIG.study.index, CONFIG.study.vix)},
+                    CONFIG.study, "main")  # fmt: skip
+    res["backtest_events_all_s"], _ = timed(
+        lambda: strategies.event_backtest(
+            px, pd.DatetimeIndex(v.events["date"]), v.in_sample, CONFIG.study.horizons,
+            bp.entries, cash, bp.cost_bp, bp.random_draws, bp.seed), repeat)  # fmt: skip
     return res
 
 

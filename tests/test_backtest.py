@@ -133,3 +133,42 @@ def test_event_backtest_rows_and_buy_and_hold() -> None:
     bh = rows.set_index("strategy").loc["buy_and_hold"]
     assert bh["total_return"] == pytest.approx(107 / 100 - 1)
     assert len(trades) == 4
+
+
+def test_replica_check_charts_render(tmp_path) -> None:
+    """Both charts draw from small frames and leave a PNG and a sidecar saying 'mixed'."""
+    import json
+
+    from eventlab.charts import replica_check
+
+    idx = pd.bdate_range("2010-01-01", periods=900)
+    rng = np.random.default_rng(5)
+    implied = pd.Series(np.sin(np.arange(900) / 50), index=idx)
+    series = pd.DataFrame(
+        {
+            "implied": implied,
+            "implied_se": 0.1,
+            "replica_position": implied.shift(5) + rng.normal(0, 0.2, 900),
+            "replica_lens": implied.shift(2),
+        }
+    )
+    out = replica_check.render_validation(series, [idx[500]], tmp_path)
+    side = json.loads(out.sidecar.read_text())
+    assert out.png.exists() and side["kind"] == "mixed"
+    assert -1 <= out.numbers["oos_corr_replica"] <= 1
+    rets = pd.DataFrame(
+        {c: rng.normal(0.0003, 0.01, 900) for c in ("replica", "buy_and_hold", "sg_trend_index")},
+        index=idx,
+    )
+    cash = pd.Series(0.0, index=idx)
+    px = pd.DataFrame(
+        {"open": 100.0, "close": 100 * np.cumprod(1 + rets["buy_and_hold"])}, index=idx
+    )
+    rows, _ = st.replica_backtest(
+        px["close"], {"replica": pd.Series(0.5, index=idx)}, cash, 2.0, idx[0], px["close"]
+    )
+    ev_rows, _, _ = st.event_backtest(
+        px, idx[[100, 300]], pd.Series(True, index=idx), (1, 5), ("close",), cash, 2.0, 200, 3
+    )
+    out2 = replica_check.render_tearsheet(rets, pd.concat([rows, ev_rows]), tmp_path)
+    assert out2.png.exists() and json.loads(out2.sidecar.read_text())["kind"] == "mixed"

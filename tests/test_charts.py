@@ -347,7 +347,7 @@ def test_render_many_pool_and_registry(tmp_path):
     for o in outs.values():
         check_output(o)
         assert o.seconds > 0
-    assert len({c.name for c in CHARTS}) == len(CHARTS) == 11
+    assert len({c.name for c in CHARTS}) == len(CHARTS) == 13
 
 
 def test_thumbnail_is_small(tmp_path):

@@ -174,3 +174,43 @@ def test_calibration_uses_in_sample_only() -> None:
     np.testing.assert_allclose(grid2["in_sample_corr"], grid["in_sample_corr"], rtol=0, atol=1e-12)
     assert chosen2["smoothing"] == chosen["smoothing"]
     assert not np.allclose(grid2["out_of_sample_corr"], grid["out_of_sample_corr"])
+
+
+def test_report_section_from_computed_tables() -> None:
+    """The "Is the replica real?" block is built from the computed tables and quotes them."""
+    from eventlab.backtest import strategies as st
+    from eventlab.cta.signals import model_arrays
+    from eventlab.report import replica_section as rs
+
+    close = _random_walk(4300, 11, start="1996-01-01")
+    rng = np.random.default_rng(12)
+    pos = pd.Series(
+        model_arrays(close.to_numpy(), CTAParams(), percentile=False)["position"], index=close.index
+    )
+    r = close.pct_change().fillna(0.0)
+    sg = pd.Series(1000 * np.cumprod(1 + 0.3 * pos.shift(1).fillna(0) * r + rng.normal(0, 0.004, len(r))),
+                   index=close.index).loc["2000-01-03":]  # fmt: skip
+    vp = ValidationParams(
+        grid_lookbacks=((21, 63, 252),),
+        grid_saturation=(1.0,),
+        grid_vol_target=(0.15,),
+        grid_smoothing=(1, 20),
+    )
+    e = ex.exposure_table(close, {"sg_trend_index": sg}, vp)
+    implied = ex.exposure_series(e, "sg_trend_index", 60)
+    grid, chosen = val.calibrate(close, implied, CTAParams(), vp)
+    cash = pd.Series(0.0, index=close.index)
+    v = val.validation_table({"replica": pos}, close, implied, {"sg_trend_index": sg}, cash, vp)
+    px = pd.DataFrame({"open": close, "close": close})
+    b1, _ = st.replica_backtest(close, {"replica": pos}, cash, 2.0, close.index[0], sg)
+    b2, _, _ = st.event_backtest(px, close.index[[3000, 3500]], pd.Series(True, index=close.index),
+                                 (1, 5), ("close",), cash, 2.0, 100, 1)  # fmt: skip
+    ctx = rs.section_context(
+        {"cta_implied_exposure": e, "cta_validation": v, "cta_calibration": grid,
+         "backtests": pd.concat([b1, b2], ignore_index=True)}
+    )  # fmt: skip
+    assert ctx is not None
+    oos = v[(v["measure"] == "position_vs_implied") & v["period"].str.startswith("out")]
+    assert f"{oos['correlation'].iloc[0]:+.2f}" in " ".join(ctx["sentences"])
+    assert len(ctx["tracking"]["rows"]) == 2 and len(ctx["bt_events"]["rows"]) == 3
+    assert rs.section_context({}) is None

@@ -20,6 +20,7 @@ from eventlab.charts import (
     mean_path,
     rate_cut,
     relative_strength,
+    replica_check,
     style,
     valuation,
 )
@@ -101,6 +102,14 @@ def _peg(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
     return valuation.render(inp["fwd_pe_daily"], funds, as_of, out)
 
 
+def _validation(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
+    return replica_check.render_validation(inp["cta_validation_series"], _event_dates(inp), out)
+
+
+def _tearsheet(inp: Inputs, out: Path, as_of: pd.Timestamp) -> style.ChartOutput:
+    return replica_check.render_tearsheet(inp["backtest_returns"], inp["backtests"], out)
+
+
 # keyed by the chart names of eventlab.charts.render.CHARTS (a test checks the two agree)
 DRAWERS: dict[str, Drawer] = {
     "liquidity_depth": _liquidity,
@@ -114,6 +123,8 @@ DRAWERS: dict[str, Drawer] = {
     "ai_peg_scatter": _peg,
     "event_timeline": _timeline,
     "forward_distributions": _dists,
+    "cta_validation": _validation,
+    "backtest_tearsheet": _tearsheet,
 }
 
 

@@ -117,6 +117,18 @@ CHARTS: tuple[ChartSpec, ...] = (
         ("events", "forward_returns"),
         cost=0.46,
     ),
+    ChartSpec(
+        "cta_validation",
+        "Is the replica real? Its position vs the S&P 500 exposure implied by SG Trend's returns (60-session OLS), event days marked.",
+        ("cta_validation_series", "events"),
+        cost=0.5,
+    ),
+    ChartSpec(
+        "backtest_tearsheet",
+        "Backtests: replica vs buy-and-hold since 1929 and vs SG Trend since 2000 (equity, drawdown); event trades vs random entries.",
+        ("backtest_returns", "backtests"),
+        cost=0.8,
+    ),
 )
 BY_NAME = {c.name: c for c in CHARTS}
 

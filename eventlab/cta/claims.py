@@ -64,6 +64,15 @@ NOTES_CLAIMS: tuple[Claim, ...] = (
         100,
     ),
     Claim(
+        "oversold_percentile",
+        "CTA positioning 'extremely oversold' after the selloff week (read as the bottom decile)",
+        "doc 003 part 6.2 (极度超卖)",
+        "percentile (0-100)",
+        10,
+        0,
+        10,
+    ),
+    Claim(
         "notional",
         "CTA S&P 500 notional long, mid-November",
         "doc 003 table 1 (~$165bn)",
@@ -114,6 +123,11 @@ WHY = {
         "The replica ranks its S&P-only position against its own history (expanding from 1929 by default); the desk ranks its "
         "cross-asset CTA equity positioning against a shorter, unpublished history, and percentiles are very sensitive to that choice."
     ),
+    "oversold_percentile": (
+        "Read at the close of the session after the window (the end of the selloff week, when the notes were written); "
+        "'extremely oversold' is taken as the bottom decile of the replica's own position history. The implied exposure "
+        "from SG Trend's returns (a data check, not the model) is tested separately."
+    ),
     "notional": (
         "Notional = position x an ASSUMED capacity (${capacity_bn:.0f}bn here, not estimated); the desk sizes the whole CTA industry "
         "from fund returns and open interest. implied_capacity_usd is the capacity at which the replica would match the claim."
@@ -136,6 +150,7 @@ DEFINITION = {
     "short_term_level": "level_short in force for the session after replica_date (computed on its close)",
     "medium_term_level": "level_medium in force for the session after replica_date",
     "position_percentile": "percentile of the aggregate position vs its own history, at the replica_date close",
+    "oversold_percentile": "percentile of the aggregate position at the close of the first session after window_end (low/high: range over the window and that session)",
     "notional": "notional_usd (position x capacity_usd) at the replica_date close",
     "initial_selling": "notional at window_end minus notional the session before the first short-term break in the window (low/high: smallest/largest such cumulative change on any session from the break to window_end)",
     "down_big_1w": "scenario 'down_big' (-down_big_std sd over 5 sessions) flow_usd from replica_date (low/high: range across all scenarios)",
@@ -221,6 +236,18 @@ def claims_table(history: pd.DataFrame, scenarios: pd.DataFrame, params: CTAPara
         float(history.at[d0, "percentile"]),
         float(win["percentile"].min()),
         float(win["percentile"].max()),
+    )
+    after = idx[idx > d1]
+    d2 = after[0] if len(after) else d1
+    span = history.loc[ws:d2, "percentile"]
+    add(
+        by_id["oversold_percentile"],
+        d2,
+        float(history.at[d2, "percentile"]),
+        float(span.min()),
+        float(span.max()),
+        ws,
+        d2,
     )
     add(
         by_id["notional"],

@@ -210,3 +210,22 @@ def exposure_series(
     """One column of the exposure table as a date-indexed Series."""
     sel = table[(table["index"] == index) & (table["window"] == window) & (table["model"] == model)]
     return pd.Series(sel[column].to_numpy(), index=pd.DatetimeIndex(sel["date"]), name=column)
+
+
+def exposure_on(
+    spx_close: pd.Series,
+    levels: pd.Series,
+    window: int,
+    date,
+    params: ValidationParams | None = None,
+) -> dict[str, object]:
+    """The single-factor implied exposure of one index on one date (the last common date on or
+    before `date`): slope, se, percentile (0-100), r2 and the date used. Raises LookupError when
+    the data does not reach that date."""
+    vp = (params or ValidationParams()).with_(windows=(window,), main_window=window)
+    table = exposure_table(spx_close, {"idx": levels}, vp)
+    rows = table[table["date"] <= pd.Timestamp(date)]
+    if rows.empty:
+        raise LookupError(f"no implied exposure on or before {date}")
+    r = rows.iloc[-1]
+    return {k: r[k] for k in ("date", "slope", "se", "percentile", "r2")}

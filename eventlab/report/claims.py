@@ -779,6 +779,30 @@ def t_new_high(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     )
 
 
+def t_implied_exposure(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    """CTA equity exposure implied by a trend index's returns (data, not the replica): the
+    percentile of its trailing OLS slope on the S&P 500 (eventlab.cta.exposure)."""
+    from eventlab.cta.exposure import exposure_on
+    from eventlab.cta.reference import level_series
+
+    levels = level_series(_reference(data, p["index"]), p["index"])
+    close = _series(data, data.index_key)["close"]
+    try:
+        e = exposure_on(close, levels, int(p["window"]), p["date"])
+    except LookupError as exc:
+        raise MissingData(str(exc)) from exc
+    d = pd.Timestamp(e["date"]).date().isoformat()
+    v = float(e["percentile"]) * float(p.get("scale", 0.01))
+    text = (
+        f"{p['index']}: trailing {p['window']}-session OLS slope of its daily returns on the S&P 500's "
+        f"on {d} = {float(e['slope']):.3f} (standard error {float(e['se']):.3f}), at percentile "
+        f"{float(e['percentile']):.0f} of its own history since 2000 (expanding, no look-ahead)."
+    )
+    return Outcome(
+        v, fmt_value(v, claim["unit"]), text, f"reference/{p['index']}, prices/{data.index_key}", d
+    )
+
+
 def t_no_data(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     raise MissingData(f"needs {p.get('needs', 'data that is not in the snapshot')}")
 
@@ -800,6 +824,7 @@ TESTS: dict[str, Callable[[pd.Series, dict, ClaimData], Outcome]] = {
     "reference_value": t_reference_value,
     "fundamental": t_fundamental,
     "cta": t_cta,
+    "implied_exposure": t_implied_exposure,
     "swing_points": t_swing_points,
     "reference_window": t_reference_window,
     "intraday_high_time": t_intraday_high_time,

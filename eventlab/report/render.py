@@ -26,6 +26,7 @@ from eventlab.report.fonts import font_face_css
 from eventlab.report.key_figures import key_figures
 from eventlab.report.labels import column_label, cta_table_classes, cta_value
 from eventlab.report.narrative import coverage_facts, main_stats, narrative
+from eventlab.report.replica_section import SECTION_CHARTS, section_context
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -412,10 +413,15 @@ def build_context(
     charts: list[Chart],
     sources: list[dict[str, str]] | None = None,
     evidence: dict[str, pd.DataFrame] | None = None,
+    replica_tables: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, object]:
     """Everything the templates show, as display strings. `evidence` holds the study's evidence
     tables (event_verdicts, event_baselines, event_leave_one_out, open_accuracy_by_year)."""
     cta_tables = {k: v for k, v in (cta_tables or {}).items() if v is not None and len(v)}
+    replica = section_context(replica_tables or {})
+    # the section shows its own charts; the gallery keeps them when the section is absent
+    replica_charts = [c for c in charts if c.name in SECTION_CHARTS] if replica else []
+    charts = [c for c in charts if c not in replica_charts]
     ev_header, ev_rows = event_rows(events)
     rb_header, rb_rows = robustness_rows(event_stats)
     cov = coverage_facts(event_stats)
@@ -504,6 +510,8 @@ def build_context(
             "cta_event_summary": "CTA levels around past events",
         },
         "charts": charts,
+        "replica": replica,
+        "replica_charts": replica_charts,
         "sources": sources or [],
     }
 
