@@ -291,7 +291,8 @@ def exposure_no_lookahead(tables: _Tables) -> CheckFields:
     full = tables.frame("cta_implied_exposure")
     vp = tables.vp
     dates = full["date"].drop_duplicates().sort_values()
-    cuts = [dates.iloc[int(len(dates) * f)] for f in (0.3, 0.6, 0.95)]
+    # two cuts (mid-history and near the end): each recompute costs a full exposure table
+    cuts = [dates.iloc[int(len(dates) * f)] for f in (0.5, 0.95)]
     worst = 0.0
     cols = ["slope", "se", "percentile"]
     for cut in cuts:
