@@ -114,7 +114,7 @@ class _Tables(LazyTables):
         self._calibration = chosen
         p = chosen["params"]
         return grid, {
-            "grid_points": len(grid),
+            "rows": len(grid),
             "chosen": f"lookbacks {list(p.lookbacks)}, saturation z {p.saturation_z}, vol target "
             f"{p.vol_target}, smoothing {chosen['smoothing']}",
             "in_sample_corr": float(chosen["in_sample_corr"]),
