@@ -453,13 +453,26 @@ def build_context(
         kpis.append(("Events", str(n_events), f"since {cov.get('requested_start', 'start')}"))
         kpis.append(
             (
-                "Data sees opens from",
+                "Genuine index opens from",
                 str(cov.get("first_usable_open") or cov.get("sample_start") or "n/a"),
                 f"{pct(cov.get('share_usable'), 0, False)} of days usable"
                 if "share_usable" in cov
                 else "",
             )
         )
+        visible = (
+            st["effective_visibility_from"].iloc[0]
+            if st is not None and "effective_visibility_from" in st.columns
+            else None
+        )
+        if isinstance(visible, str) and visible:
+            kpis.append(
+                (
+                    "Opens show the real gap from",
+                    visible,
+                    f"{reference}: real opens from {_first_sample(event_stats, reference)}",
+                )
+            )
     if st is not None:
         for _, r in st.iterrows():
             kpis.append(
@@ -514,6 +527,14 @@ def build_context(
         "replica_charts": replica_charts,
         "sources": sources or [],
     }
+
+
+def _first_sample(event_stats: pd.DataFrame | None, series: str) -> str:
+    """First day of the sample of `series` on its own opens (from the statistics table)."""
+    if event_stats is None or "sample_start" not in event_stats.columns:
+        return "n/a"
+    rows = event_stats[event_stats["variant"] == f"{series}_own_opens"]
+    return str(rows["sample_start"].iloc[0]) if len(rows) else "n/a"
 
 
 def _series_names(event_stats: pd.DataFrame | None) -> tuple[str, str]:
