@@ -36,7 +36,10 @@ universe-data: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# The UI, plus a static server for reports/ on http://127.0.0.1:3001 (the report links in the UI
+# point there; a browser does not open file:// links from a web page). Stopped with the UI.
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -m pipelines.report_server --root reports & srv=$$!; trap 'kill $$srv 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/dagster dev -m pipelines.definitions
 
 # Webserver + daemon as two processes (what a deployment runs); the daemon fires the nightly schedule.

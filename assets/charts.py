@@ -21,8 +21,9 @@ from pydantic import Field, PrivateAttr
 
 import assets.cta as cta_assets
 from assets.common import as_of_date
-from eventlab.charts.render import CHARTS, ChartPool, render_many, start_pool
+from eventlab.charts.render import CHARTS, SCREEN_DIR, ChartPool, render_many, start_pool
 from eventlab.config import CONFIG
+from pipelines.report_server import report_url
 from pipelines.resources import ReportSettings
 
 GROUP = "charts"
@@ -118,6 +119,25 @@ class ChartRenderer(dg.ConfigurableResource):
         return render_many(jobs, out_dir, as_of, workers=min(self.processes(), len(jobs)))
 
 
+# The UI renders a Markdown metadata value on the asset page itself only when it is shorter than
+# 1,000 characters (longer ones open in a dialog), so the inline chart is an <img> by http URL
+# from the report server `make ui` starts; the base64 thumbnail stays in `preview` (dialog).
+INLINE_MD_LIMIT = 1000
+
+
+def image_url(report_settings: ReportSettings, out) -> str:
+    """The http URL of a chart's screen copy on the report server (pipelines.report_server)."""
+    return report_url(report_settings.reports_root, out.png.parent / SCREEN_DIR / out.png.name)
+
+
+def inline_chart(title: str, url: str, caption: str) -> dg.MetadataValue:
+    """The chart as Markdown short enough for the UI to show on the asset page."""
+    head = f"![{title}]({url})\n\n"
+    room = INLINE_MD_LIMIT - 1 - len(head)
+    text = caption if len(caption) <= room else caption[: room - 1].rstrip() + "…"
+    return dg.MetadataValue.md(head + text)
+
+
 def _needed(spec) -> list[str]:
     return [k for k in (*spec.inputs, *spec.optional) if k in INPUT_KEYS]
 
@@ -138,6 +158,10 @@ def _needed(spec) -> list[str]:
     ins={
         "report_as_of": dg.AssetIn(key="report_as_of"),
         **{k.to_python_identifier(): dg.AssetIn(key=k) for k in INPUT_KEYS.values()},
+    },
+    # each chart's lineage is what the registry says it draws from (plus the as-of date)
+    internal_asset_deps={
+        c.name: {dg.AssetKey("report_as_of"), *(INPUT_KEYS[n] for n in _needed(c))} for c in CHARTS
     },
     can_subset=True,
 )
@@ -161,6 +185,10 @@ def charts(
         yield dg.MaterializeResult(
             asset_key=chart_key(out.name),
             metadata={
+                "chart": inline_chart(
+                    out.meta.title, image_url(report_settings, out), out.meta.caption
+                ),
+                "chart_url": dg.MetadataValue.url(image_url(report_settings, out)),
                 "preview": dg.MetadataValue.md(
                     f"![{out.name}](data:image/png;base64,{thumb})\n\n{out.meta.caption}"
                 ),

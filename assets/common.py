@@ -10,22 +10,28 @@ import pandas as pd
 CheckFields = dict[str, object]  # AssetCheckResult fields: passed, metadata, description, ...
 
 
-def md_preview(df: pd.DataFrame, rows: int = 20, floatfmt: str = ".4f") -> dg.MetadataValue:
-    """A Markdown table of the first `rows` rows, for the asset's metadata panel in the UI."""
-    head = df.head(rows)
-    try:
-        text = head.to_markdown(floatfmt=floatfmt)
-    except ImportError:  # tabulate missing: fall back to a plain table
-        text = "```\n" + head.to_string() + "\n```"
-    more = f"\n\n_{len(df) - rows} more rows_" if len(df) > rows else ""
-    return dg.MetadataValue.md(text + more)
+def md_preview(
+    df: pd.DataFrame, rows: int = 20, floatfmt: str = ",.4g", key_columns: tuple[str, ...] = ()
+) -> dg.MetadataValue:
+    """A formatted Markdown table of the first `rows` rows for the asset's page in the UI (ISO
+    dates, percentages, no index column, `key_columns` first: see assets.previews)."""
+    from assets.previews import markdown_table
+
+    return dg.MetadataValue.md(markdown_table(df, rows, key_columns, floatfmt))
 
 
 def frame_span_metadata(df: pd.DataFrame) -> dict[str, object]:
     """Rows and first/last index value, for any time-indexed frame."""
     if len(df) == 0:
         return {"rows": 0}
-    return {"rows": len(df), "first": str(df.index[0]), "last": str(df.index[-1])}
+    first, last = df.index[0], df.index[-1]
+    if (
+        isinstance(first, pd.Timestamp)
+        and first == first.normalize() == first
+        and last == last.normalize()
+    ):
+        first, last = first.date(), last.date()  # ISO dates, not '1927-12-30 00:00:00'
+    return {"rows": len(df), "first": str(first), "last": str(last)}
 
 
 def as_of_date(report_as_of: pd.DataFrame):

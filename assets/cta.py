@@ -149,6 +149,27 @@ OUTS: dict[str, str] = {
     "to the replica's values on the same dates, with why they can differ; writes cta_claims.csv.",
 }
 CSV_OUTS = {"cta_levels_latest", "cta_event_summary", "cta_scenarios", "cta_claims"}
+
+
+def _reads() -> dict[str, set[dg.AssetKey]]:
+    """What each CTA table is computed from (its lineage in the UI); the CSV tables also read
+    `report_as_of`, which names the report folder they are written to."""
+    k = dg.AssetKey
+    prices, events, as_of = PRICES.key, k("events"), k("report_as_of")
+    model = {k("cta_signals"), k("cta_levels")}
+    reads = {
+        "cta_signals": {prices},
+        "cta_levels": {prices},
+        "cta_levels_latest": model,
+        "cta_event_levels": model | {events},
+        "cta_event_replays": model | {events},
+        "cta_event_summary": {k("cta_event_levels")},
+        "cta_scenarios": {prices},
+        "cta_claims": model | {k("cta_scenarios")},
+    }
+    return {name: deps | ({as_of} if name in CSV_OUTS else set()) for name, deps in reads.items()}
+
+
 CHECKS = (
     dg.AssetCheckSpec(
         "cta_levels_finite",
@@ -175,6 +196,7 @@ CHECKS = (
     ins={"prices": PRICES, "events": dg.AssetIn(key="events"), "report_as_of": dg.AssetIn()},
     outs=table_outs(OUTS, CSV_OUTS),
     check_specs=list(CHECKS),
+    internal_asset_deps=_reads(),
     can_subset=True,
 )
 def cta(

@@ -9,6 +9,7 @@ as assets/cta.py defines them. Until then the report says "not available in this
 
 import importlib
 import time
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -17,6 +18,7 @@ from assets.common import as_of_date, md_preview, write_report_table
 from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
 from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, verdict_counts
+from eventlab.report.fonts import missing_glyphs
 from eventlab.report.render import (
     CTA_TABLES,
     build_context,
@@ -25,6 +27,7 @@ from eventlab.report.render import (
     render_markdown,
 )
 from eventlab.report.replica_section import TABLES as REPLICA_TABLES
+from pipelines.report_server import report_url
 from pipelines.resources import ReportSettings
 
 GROUP = "report"
@@ -186,7 +189,17 @@ def report(
     )
     return dg.MaterializeResult(
         metadata={
-            "report_html": dg.MetadataValue.url(html_path.resolve().as_uri()),
+            # http, not file://: a browser follows it from the UI's page (make ui serves reports/)
+            "report_html": dg.MetadataValue.url(
+                report_url(report_settings.reports_root, html_path)
+            ),
+            "latest_report": dg.MetadataValue.url(
+                report_url(
+                    report_settings.reports_root,
+                    Path(report_settings.reports_root) / "latest" / "report.html",
+                )
+            ),
+            "cjk_glyphs_missing": missing_glyphs(html) or "none",
             "html_path": dg.MetadataValue.path(str(html_path)),
             "md_path": dg.MetadataValue.path(str(md_path)),
             "html_bytes": len(html.encode("utf-8")),

@@ -3,9 +3,9 @@
 One multi-asset step computes the whole study once (eventlab.study.run.run_study) and emits each
 table as its own asset, so the main variant is computed once per run instead of once per table
 and the twelve price inputs are loaded once. Any subset can still be materialized from the UI.
-Parameters come from the `study` resource (StudySettings, defaults eventlab.config.StudyParams);
-every daily series is an input, so the index (and the robustness index) can be switched in the
-launchpad without code changes.
+Parameters come from the `study` resource (StudySettings, defaults eventlab.config.StudyParams).
+Each table's lineage is the series it reads under the defaults (study_reads); a launchpad setting
+that names another index reads that series from the warehouse (series_beyond_inputs).
 """
 
 import dagster as dg
@@ -23,15 +23,23 @@ from eventlab.study.run import StudyResult, VariantResult, run_study
 from pipelines.resources import StudySettings
 
 GROUP = "event_study"
-PRICE_INS = {key: dg.AssetIn(key=["prices", key]) for key in CONFIG.daily_keys}
 
 EVENT_PREVIEW_COLS = [
     "date", "gap", "close_to_close", "open_to_close", "vix_close", "fwd_1d", "fwd_5d", "fwd_20d",
 ]  # fmt: skip
+# The main definition in one short table (it must fit the UI's page without clipping) and the
+# robustness variants in another.
 STATS_PREVIEW_COLS = [
-    "variant", "horizon", "n_events_with_horizon", "event_mean", "event_median", "event_hit_rate",
-    "baseline_mean", "welch_p", "mw_p", "hac_p", "boot_ci_low", "boot_ci_high", "placebo_p", "p_holm",
+    "horizon", "n_events_with_horizon", "event_median", "baseline_median", "event_hit_rate",
+    "baseline_hit_rate", "event_mean", "baseline_mean", "hac_p", "placebo_p",
 ]  # fmt: skip
+ROBUST_PREVIEW_COLS = [
+    "variant",
+    "horizon",
+    "n_events_with_horizon",
+    "event_median",
+    "event_hit_rate",
+]
 
 OUTS = {
     "open_quality": "Per-day genuine-open flags for the study index (rule + trailing coverage).",
@@ -47,6 +55,59 @@ OUTS = {
     "open_accuracy_by_year": "Median index/SPY gap ratio and correlation by year, with the share of genuine index opens.",
 }
 WARN = dg.AssetCheckSeverity.WARN
+
+
+def study_reads(params: StudyParams) -> dict[str, set[dg.AssetKey]]:
+    """The price series each study table is computed from (its lineage in the UI): the index's
+    bars for every table, VIX for the events' `vix_close`, and for the statistics also the
+    robustness index (SPY's own opens). Every daily series stays an input of the step, so the
+    launchpad can switch the index; the lineage shows the defaults' reads."""
+    index = {dg.AssetKey(["prices", params.index])}
+    vix = {dg.AssetKey(["prices", params.vix])}
+    robust = {dg.AssetKey(["prices", params.robustness_index])}
+    return {
+        "open_quality": index,
+        "open_quality_eras": index,
+        "events": index | vix,
+        "forward_returns": index,
+        "event_paths": index,
+        "event_stats": index | vix | robust,
+    }
+
+
+# The step's inputs are the series the default study reads (its lineage); a launchpad setting
+# that names another series (study.index = NDX, say) loads it from the warehouse instead.
+READS = study_reads(CONFIG.study)
+PRICE_INS = {
+    key.path[-1]: dg.AssetIn(key=key)
+    for key in sorted(set().union(*READS.values()), key=dg.AssetKey.to_user_string)
+}
+SERIES_FIELDS = ("index", "vix", "robustness_index")
+
+
+def series_beyond_inputs(
+    context: dg.AssetExecutionContext, params: StudyParams, prices: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """`prices` plus each series the settings name that is not a step input, read from the
+    warehouse (the UI's lineage shows the defaults' reads; a failure names the field and the fix)."""
+    out = dict(prices)
+    for field in SERIES_FIELDS:
+        name = getattr(params, field)
+        if name in out:
+            continue
+        io = getattr(context.resources, "io_manager", None)
+        load = getattr(io, "load_stored", None)
+        frame = load(dg.AssetKey(["prices", name])) if callable(load) else None
+        if frame is None:
+            raise dg.Failure(
+                f"resources.study.config.{field} = {name!r}: prices/{name} is not in the "
+                f"warehouse; materialize it first (select prices/{name} in the UI, or `make run`)"
+            )
+        context.log.info(f"study.{field} = {name}: prices/{name} read from the warehouse")
+        out[name] = frame
+    return out
+
+
 CHECKS = (
     dg.AssetCheckSpec(
         "study_window_coverage",
@@ -171,7 +232,11 @@ def study_tables(
             paths,
             {
                 "events": len(ev),
-                "preview": md_preview(wide.loc[[-5, -1, 0, 1, 5, 10, 20]] if len(wide) else wide),
+                "preview": md_preview(
+                    (wide.loc[[o for o in (-5, -1, 0, 1, 5, 10, 20) if o in wide.index]])
+                    .map(lambda r: f"{r:+.2%}" if r == r else "–")
+                    .rename_axis("offset")
+                ),
             },
         ),
         "event_stats": (
@@ -181,7 +246,10 @@ def study_tables(
                 "main_n_events": int(stats.loc[stats["variant"] == "main", "n_events"].iloc[0]),
                 "sample_start": str(stats["sample_start"].iloc[0]),
                 "first_usable_open": str(stats["first_usable_open"].iloc[0]),
-                "preview": md_preview(stats[STATS_PREVIEW_COLS], rows=40),
+                "preview": md_preview(
+                    stats.loc[stats["variant"] == "main", STATS_PREVIEW_COLS], floatfmt=".3f"
+                ),
+                "robustness": md_preview(stats[ROBUST_PREVIEW_COLS], rows=40),
             },
         ),
     }
@@ -250,11 +318,13 @@ def stats_check(stats: pd.DataFrame, events: pd.DataFrame) -> CheckFields:
         for name, desc in OUTS.items()
     },
     check_specs=list(CHECKS),
+    internal_asset_deps=study_reads(CONFIG.study),
     can_subset=True,
 )
 def event_study(context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame):
     """The study (main definition + robustness variants) computed once; each table is an asset."""
     params = study.params()
+    prices = series_beyond_inputs(context, params, prices)
     result = run_study(prices, params)
     tables = study_tables(result, prices)
     flags, ev = result.main.flags, result.main.events

@@ -12,6 +12,7 @@ import assets.report as report
 import assets.study as study
 import assets.universe as universe
 import assets.validation as validation
+from eventlab.config import CONFIG
 from pipelines.io import ParquetIOManager
 from pipelines.resources import CTASettings, PriceSource, ReportSettings, StudySettings
 from pipelines.schedules import nightly_refresh, refresh_job
@@ -37,8 +38,14 @@ def default_resources(**overrides: object) -> dict[str, object]:
 
 
 _graph_assets = dg.load_assets_from_modules(ASSET_MODULES)
-# publish runs last: it depends on every other asset so the manifest lists all artifacts.
-all_assets = [*_graph_assets, publish.build_publish([k for a in _graph_assets for k in a.keys])]
+# publish runs last and depends on what it reads: the report (which itself waits for every chart,
+# CTA table and claim file, so the manifest lists all artifacts) and the price series' metadata.
+all_assets = [
+    *_graph_assets,
+    publish.build_publish(
+        [dg.AssetKey("report"), *(market_data.price_key(k) for k in CONFIG.daily_keys)]
+    ),
+]
 all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
 # The universe study is a separate job (`make universe`): main_job and its timing are unchanged.
 universe_assets = dg.load_assets_from_modules([universe])

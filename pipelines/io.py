@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from assets.previews import table_metadata
 from eventlab.data.snapshot import PROJECT_ROOT
 from eventlab.data.store import write_parquet_atomic
 
@@ -35,7 +36,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
             )
         path = self._path(context.asset_key)
         write_parquet_atomic(obj, path)
-        context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
+        # every table asset shows its columns and row count in the UI (dagster/column_schema, ...)
+        context.add_output_metadata(
+            {"path": dg.MetadataValue.path(str(path)), **table_metadata(obj)}
+        )
 
     def load_stored(self, key: dg.AssetKey) -> pd.DataFrame | None:
         """The asset's last stored frame, or None if it was never materialized (or is unreadable).

@@ -14,6 +14,19 @@ matplotlib.use("Agg")
 os.environ.setdefault("EVENTLAB_TESTING", "1")
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# Report links in the UI metadata point at the report server; tests serve on a free port of their
+# own (several test sessions can share a machine), set before any asset is materialized.
+os.environ.setdefault("EVENTLAB_REPORTS_URL", f"http://127.0.0.1:{_free_port()}")
+
+
 @pytest.fixture(scope="session")
 def snapshot_prices() -> dict[str, pd.DataFrame]:
     """Every daily series of the shipped snapshot, keyed by series key."""

@@ -1,0 +1,70 @@
+"""What the Dagster UI shows for the materialized graph: table schemas and row counts, readable
+previews, charts on the asset page, and report links a browser follows (issue 12, items 4 and 6)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import dagster as dg
+
+from assets.charts import INLINE_MD_LIMIT, chart_key
+from eventlab.charts.render import CHARTS
+from pipelines.report_server import base_url
+
+
+def _meta(materialized, key: dg.AssetKey) -> dict[str, object]:
+    event = materialized.instance.get_latest_materialization_event(key)
+    assert event is not None, key
+    return dict(event.asset_materialization.metadata)
+
+
+def _local_path(materialized, url: str) -> Path:
+    """The file a report-server URL serves (the server's root is the run's reports root)."""
+    assert url.startswith(base_url() + "/"), url
+    return materialized.reports_root / unquote(urlsplit(url).path.lstrip("/"))
+
+
+def test_table_assets_publish_column_schema_and_row_count(materialized) -> None:
+    for key in (dg.AssetKey("events"), dg.AssetKey("event_stats"), dg.AssetKey(["prices", "GSPC"])):
+        meta = _meta(materialized, key)
+        schema = meta["dagster/column_schema"].value
+        names = [c.name for c in schema.columns]
+        assert meta["dagster/row_count"].value > 0, key
+        assert len(names) == len(set(names)) >= 5, names
+    events = _meta(materialized, dg.AssetKey("events"))
+    assert "gap" in [c.name for c in events["dagster/column_schema"].value.columns]
+
+
+def test_previews_are_readable_tables(materialized) -> None:
+    ev = _meta(materialized, dg.AssetKey("events"))["preview"].value
+    header = ev.splitlines()[0]
+    assert header.startswith("| date | gap |"), header  # key column first, no index column
+    assert re.search(r"\| 20\d\d-\d\d-\d\d \| [+-]\d+\.\d\d% \|", ev), ev[:300]
+    assert "00:00:00" not in ev
+    stats = _meta(materialized, dg.AssetKey("event_stats"))["preview"].value
+    assert len(stats.splitlines()) <= 6 and len(stats) < 2000  # the main definition, not clipped
+    assert "%" in stats
+    prices = _meta(materialized, dg.AssetKey(["prices", "GSPC"]))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", str(prices["first"].value)), prices["first"]
+
+
+def test_charts_show_on_the_asset_page(materialized) -> None:
+    for spec in CHARTS:
+        meta = _meta(materialized, chart_key(spec.name))
+        md = meta["chart"].value
+        assert len(md) < INLINE_MD_LIMIT, (spec.name, len(md))  # inline, not in a dialog
+        url = re.match(r"!\[[^\]]*\]\((http://[^)]+)\)", md).group(1)
+        assert url == meta["chart_url"].value
+        assert _local_path(materialized, url).is_file(), url
+
+
+def test_report_link_is_http_and_names_the_published_file(materialized) -> None:
+    meta = _meta(materialized, dg.AssetKey("report"))
+    url = meta["report_html"].value
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/report.html")
+    assert _local_path(materialized, url) == materialized.report_dir / "report.html"
+    assert _local_path(materialized, url).is_file()
+    assert meta["latest_report"].value == base_url() + "/latest/report.html"
+    assert meta["cjk_glyphs_missing"].value == "none"
