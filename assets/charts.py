@@ -199,6 +199,8 @@ def charts(
                 "data_span": out.meta.data_span,
                 "offline_note": out.meta.offline_note or "-",
                 "render_seconds": round(out.seconds, 3),
+                # axis labels or ticks cut off at the figure's edge (tests require none)
+                "clipped_text": "; ".join(out.numbers.get("clipped_text", [])) or "none",
             },
         )
     context.log.info(

@@ -148,7 +148,7 @@ def claims_vs_data(
     },
     deps=CHART_KEYS,
     kinds={"html", "markdown"},
-    description="reports/<as-of>/report.html (self-contained, opens offline) and report.md: computed narrative, "
+    description="`reports/<as-of>/report.html` (self-contained, opens offline) and `report.md`: computed narrative, "
     "every event, statistics with caveats, charts, claims vs data, CTA replica, data limits.",
 )
 def report(

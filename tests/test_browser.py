@@ -1,16 +1,25 @@
-"""Open a rendered report.html in a real headless Chromium and check what a reader sees.
+"""Open the report and the Dagster UI in a real headless Chromium and check what a reader sees.
 
 Needs Debian's chromium + chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver) and selenium.
 Without them the test skips with the reason; under CI (CI=true) it fails instead, so CI can
-never pass by skipping it. `.ci/run` installs the two packages.
+never pass by skipping it. `.ci/run` installs the two packages (and no CJK font: the report
+must carry its own). The UI tests start the report server and dagster-webserver as
+subprocesses on free local ports and stop them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -112,3 +121,237 @@ def test_report_renders_in_headless_browser(driver, tmp_path: Path) -> None:
     keep = os.environ.get("EVENTLAB_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)
+
+
+# ------------------------------------------------------------------ the real report, served
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[:3]} exited with {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _process(args: list[str], env: dict[str, str] | None = None):
+    """A subprocess that is always stopped (terminate, then kill) when the block ends."""
+    proc = subprocess.Popen(
+        args,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def _click_report_link(driver, selector: str, wait: float) -> bool:
+    """Click the link as a user would: skip the first-visit 'Join the Dagster community' dialog
+    if it shows (it covers the metadata), then a real click on the link (it fails if anything
+    covers it). React re-renders the page while it loads, so elements are looked up afresh."""
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException,
+        StaleElementReferenceException,
+    )
+
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            for b in driver.find_elements("css selector", "button"):
+                if b.text.strip() == "Skip" and b.is_displayed():
+                    b.click()
+            links = driver.find_elements("css selector", selector)
+            if links:
+                driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", links[0])
+                links[0].click()
+                return True
+        except (StaleElementReferenceException, ElementClickInterceptedException):
+            pass
+        time.sleep(0.5)
+    return False
+
+
+@pytest.fixture
+def report_server(materialized):
+    """`python -m pipelines.report_server` on the address the metadata links point at
+    (EVENTLAB_REPORTS_URL, a free port chosen in conftest), serving the run's reports root."""
+    from pipelines.report_server import base_url
+
+    port = urlsplit(base_url()).port
+    args = [
+        sys.executable,
+        "-m",
+        "pipelines.report_server",
+        "--root",
+        str(materialized.reports_root),
+    ]
+    with _process([*args, "--port", str(port)]) as proc:
+        _wait_http(base_url() + "/", 20, proc)
+        yield base_url()
+
+
+def _report_url(materialized) -> str:
+    import dagster as dg
+
+    event = materialized.instance.get_latest_materialization_event(dg.AssetKey("report"))
+    return event.asset_materialization.metadata["report_html"].value
+
+
+def _no_horizontal_scroll(driver) -> tuple[int, int]:
+    return tuple(
+        driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];"
+        )
+    )
+
+
+CJK_PROBE = """
+const el = document.querySelector('#claims .zh');
+const text = el.textContent;
+const cjk = Array.from(text).filter(c => /[\u3000-\u9fff\uff00-\uffef]/.test(c));
+// two different characters drawn in the embedded face: tofu boxes would be pixel-identical
+const draw = (ch, family) => {
+  const c = document.createElement('canvas'); c.width = 40; c.height = 40;
+  const g = c.getContext('2d'); g.font = '32px ' + family; g.fillText(ch, 2, 32);
+  return Array.from(g.getImageData(0, 0, 40, 40).data).join(',');
+};
+const a = cjk[0], b = cjk.find(c => c !== a);
+return {
+  text, cjk: cjk.length, a, b,
+  loaded: document.fonts.check('16px "eventlab CJK"', cjk.join('')),
+  distinct: draw(a, '"eventlab CJK"') !== draw(b, '"eventlab CJK"'),
+  inked: draw(a, '"eventlab CJK"') !== draw(' ', '"eventlab CJK"'),
+};
+"""
+
+
+def test_published_report_on_desktop_and_phone(driver, materialized, report_server) -> None:
+    """The report asset's http link opens the published report; every chart loads; the Chinese
+    quotes render in the embedded font (not boxes); at 400 px nothing scrolls sideways; a chart
+    opens full size on click; the table of contents stays reachable."""
+    url = _report_url(materialized)
+    assert url.startswith(report_server + "/")
+    driver.get(url)
+    assert "Gap up, close red" in driver.title
+    imgs = driver.execute_script(
+        "return Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth]);"
+    )
+    assert len(imgs) >= 10 and all(c and w > 0 for _, c, w in imgs), imgs
+
+    # CJK: the text is in the embedded face, which draws distinct, inked glyphs
+    probe = driver.execute_script(CJK_PROBE)
+    assert probe["cjk"] >= 2 and probe["loaded"], probe
+    assert probe["distinct"] and probe["inked"], f"CJK glyphs render as boxes: {probe}"
+    driver.execute_cdp_cmd("DOM.enable", {})
+    driver.execute_cdp_cmd("CSS.enable", {})
+    root = driver.execute_cdp_cmd("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    node = driver.execute_cdp_cmd("DOM.querySelector", {"nodeId": root, "selector": "#claims .zh"})
+    fonts = driver.execute_cdp_cmd("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})
+    used = {f["familyName"]: f for f in fonts["fonts"]}
+    cjk_face = [f for f in used.values() if f.get("isCustomFont") and "CJK" in f["familyName"]]
+    assert cjk_face and cjk_face[0]["glyphCount"] >= probe["cjk"], fonts
+
+    # the table of contents is still on screen at the bottom of the page
+    driver.execute_script("window.scrollTo(0, document.body.scrollHeight);")
+    top = driver.execute_script(
+        "const r = document.querySelector('nav.toc').getBoundingClientRect(); return [r.top, r.height];"
+    )
+    assert top[0] == 0 and top[1] > 10, top
+
+    # a click opens a chart full size (its figure becomes the target and fills the window)
+    driver.execute_script("window.scrollTo(0, 0);")
+    link = driver.find_element("css selector", "figure.chart a.zoom")
+    driver.execute_script("arguments[0].scrollIntoView();", link)
+    link.click()
+    state = driver.execute_script(
+        """const f = document.querySelector('figure.chart:target');
+        if (!f) return null; const i = f.querySelector('img');
+        return [getComputedStyle(f).position, i.getBoundingClientRect().width, i.naturalWidth,
+                getComputedStyle(f.querySelector('.close')).display];"""
+    )
+    assert state is not None and state[0] == "fixed" and state[3] != "none", state
+    assert state[1] >= state[2] - 1, f"not full size: {state}"
+    driver.find_element("css selector", "figure.chart:target a.close").click()
+    assert driver.execute_script("return document.querySelector('figure.chart:target');") is None
+
+    # a phone: 400 CSS px wide, no sideways page scroll, wide tables scroll in their own box
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 400, "height": 850, "deviceScaleFactor": 2, "mobile": True},
+    )
+    driver.get(url)
+    scroll_w, client_w = _no_horizontal_scroll(driver)
+    assert client_w == 400 and scroll_w <= client_w, (scroll_w, client_w)
+    boxes = driver.execute_script(
+        """return Array.from(document.querySelectorAll('table')).map(t => {
+            const box = t.closest('.scroll'); return box ? box.getBoundingClientRect().right : 1e9; });"""
+    )
+    assert boxes and max(boxes) <= 400, boxes
+    shot = driver.execute_script(
+        "return document.querySelector('figure.chart img').getBoundingClientRect().width;"
+    )
+    assert shot <= 400
+    keep = os.environ.get("EVENTLAB_KEEP_SCREENSHOT")
+    if keep:
+        driver.save_screenshot(keep.replace(".png", "-400.png"))
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_one_click_from_the_ui_opens_the_report(driver, materialized, report_server) -> None:
+    """dagster-webserver on the run's instance: the `report` asset's page shows an http link that
+    opens the report in one click, and a chart's page shows the chart itself."""
+    port = _free_port()
+    ui = f"http://127.0.0.1:{port}"
+    webserver = Path(sys.executable).with_name("dagster-webserver")
+    args = [str(webserver), "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    env = {"DAGSTER_HOME": str(materialized.instance.root_directory)}
+    with _process(args, env) as proc:
+        _wait_http(f"{ui}/server_info", 120, proc)
+        url = _report_url(materialized)
+        driver.get(f"{ui}/assets/report")
+        before = set(driver.window_handles)
+        assert _click_report_link(driver, f'a[href="{url}"]', 90), (
+            f"no clickable link to {url} on the report asset's page"
+        )
+        deadline = time.monotonic() + 20
+        while set(driver.window_handles) == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        new = (set(driver.window_handles) - before) or {driver.current_window_handle}
+        driver.switch_to.window(new.pop())
+        deadline = time.monotonic() + 20
+        while "Gap up" not in driver.title and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert driver.current_url == url and "Gap up, close red" in driver.title
+
+        # a chart asset's page shows the chart inline (an <img> served by the report server)
+        driver.get(f"{ui}/assets/charts/mean_path")
+        deadline = time.monotonic() + 60
+        loaded = []
+        while not loaded and time.monotonic() < deadline:
+            loaded = driver.execute_script(
+                f"""return Array.from(document.images).filter(i => i.src.startsWith('{report_server}')
+                    && i.complete && i.naturalWidth > 0).map(i => i.src);"""
+            )
+            time.sleep(0.5)
+        assert loaded, "the chart is not shown on its asset page"

@@ -337,6 +337,8 @@ def test_intraday_from_snapshot(tmp_path):
     assert s.iloc[0] == pytest.approx((6737.93 / 6642.16 - 1) * 100, abs=1e-6)  # SOURCES.md open
     out = intraday.render(spx, nv, ["2024-08-07", "2025-11-20"], tmp_path, spx_daily=g)
     check_output(out)
+    # the y-axis labels of the event-day panels used to run off the left edge
+    assert out.numbers["clipped_text"] == []
 
 
 def test_render_many_pool_and_registry(tmp_path):

@@ -58,6 +58,7 @@ def test_charts_show_on_the_asset_page(materialized) -> None:
         url = re.match(r"!\[[^\]]*\]\((http://[^)]+)\)", md).group(1)
         assert url == meta["chart_url"].value
         assert _local_path(materialized, url).is_file(), url
+        assert meta["clipped_text"].value == "none", (spec.name, meta["clipped_text"].value)
 
 
 def test_report_link_is_http_and_names_the_published_file(materialized) -> None:
@@ -68,3 +69,14 @@ def test_report_link_is_http_and_names_the_published_file(materialized) -> None:
     assert _local_path(materialized, url).is_file()
     assert meta["latest_report"].value == base_url() + "/latest/report.html"
     assert meta["cjk_glyphs_missing"].value == "none"
+
+
+def test_manifest_dates_are_iso(materialized) -> None:
+    import json
+
+    manifest = json.loads((materialized.report_dir / "manifest.json").read_text())
+    iso = re.compile(r"\d{4}-\d\d-\d\d")
+    for key, s in manifest["series"].items():
+        assert iso.fullmatch(str(s["first"])) and iso.fullmatch(str(s["last"])), (key, s)
+    for field in ("sample_start", "sample_end", "first_usable_open"):
+        assert iso.fullmatch(str(manifest["coverage"][field])), field

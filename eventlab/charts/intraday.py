@@ -164,7 +164,7 @@ def render(
             gs = fig.add_gridspec(
                 2,
                 max(3, len(others)),
-                left=0.06,
+                left=0.075,
                 right=0.93,
                 top=0.86,
                 bottom=0.075,
@@ -174,7 +174,7 @@ def render(
             )
             ax = fig.add_subplot(gs[0, :])
         else:
-            gs = fig.add_gridspec(1, 1, left=0.06, right=0.93, top=0.83, bottom=0.1)
+            gs = fig.add_gridspec(1, 1, left=0.075, right=0.93, top=0.83, bottom=0.1)
             ax = fig.add_subplot(gs[0])
         st = _panel(ax, *series[latest], latest, True)
         stats[str(latest.date())] = st

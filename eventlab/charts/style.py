@@ -212,6 +212,29 @@ def draw_rgba(fig: Figure) -> memoryview:
     return canvas.buffer_rgba()
 
 
+def clipped_text(fig: Figure) -> list[str]:
+    """Axis labels, titles and tick labels that run past the figure's edge (cut off in the PNG).
+    Call after the figure is drawn (draw_rgba); every chart's list should be empty."""
+    renderer = fig.canvas.get_renderer()
+    w, h = fig.bbox.width, fig.bbox.height
+    out = []
+    for ax in fig.axes:
+        texts = (
+            ax.xaxis.label,
+            ax.yaxis.label,
+            ax.title,
+            *ax.get_xticklabels(),
+            *ax.get_yticklabels(),
+        )
+        for t in texts:
+            if not (t.get_visible() and t.get_text()):
+                continue
+            bb = t.get_window_extent(renderer)
+            if bb.x0 < -1 or bb.y0 < -1 or bb.x1 > w + 1 or bb.y1 > h + 1:
+                out.append(t.get_text())
+    return out
+
+
 def write_png(dest, rgba: memoryview) -> None:
     """Encode the RGBA pixels as PNG (the same metadata and dpi as savefig writes). zlib levels
     1-3 share the fast deflate path: level 3 takes ~60% of level 6's time for files ~6% larger."""
@@ -240,6 +263,7 @@ def save(
     tmp_screen = screen.with_name(f".{screen.name}.tmp")
     try:
         rgba = draw_rgba(fig)
+        numbers = {**(numbers or {}), "clipped_text": clipped_text(fig)}
         write_png(tmp_png, rgba)
         screen.parent.mkdir(exist_ok=True)
         tmp_screen.write_bytes(screen_png(rgba))
