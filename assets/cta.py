@@ -167,7 +167,11 @@ def _reads() -> dict[str, set[dg.AssetKey]]:
         "cta_scenarios": {prices},
         "cta_claims": model | {k("cta_scenarios")},
     }
-    return {name: deps | ({as_of} if name in CSV_OUTS else set()) for name, deps in reads.items()}
+    everything = {prices, events, as_of}  # a table missing above reads all the step's inputs
+    return {
+        name: reads.get(name, everything) | ({as_of} if name in CSV_OUTS else set())
+        for name in OUTS
+    }
 
 
 CHECKS = (

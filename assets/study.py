@@ -65,14 +65,22 @@ def study_reads(params: StudyParams) -> dict[str, set[dg.AssetKey]]:
     index = {dg.AssetKey(["prices", params.index])}
     vix = {dg.AssetKey(["prices", params.vix])}
     robust = {dg.AssetKey(["prices", params.robustness_index])}
-    return {
+    reads = {
         "open_quality": index,
         "open_quality_eras": index,
         "events": index | vix,
         "forward_returns": index,
         "event_paths": index,
         "event_stats": index | vix | robust,
+        "event_baselines": index | vix,  # VIX buckets, the 200-day average, same-size green gaps
+        "event_leave_one_out": index,
+        "event_verdicts": index | vix | robust,  # main, longest (SPY) and VIX-matched evidence
+        "open_accuracy": index | robust,  # the index's gap as a share of SPY's
+        "open_accuracy_by_year": index | robust,
     }
+    # a table added to OUTS but not here reads everything the stage reads (never nothing)
+    everything = index | vix | robust
+    return {name: reads.get(name, everything) for name in OUTS}
 
 
 # The step's inputs are the series the default study reads (its lineage); a launchpad setting

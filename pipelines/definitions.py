@@ -38,12 +38,21 @@ def default_resources(**overrides: object) -> dict[str, object]:
 
 
 _graph_assets = dg.load_assets_from_modules(ASSET_MODULES)
-# publish runs last and depends on what it reads: the report (which itself waits for every chart,
-# CTA table and claim file, so the manifest lists all artifacts) and the price series' metadata.
+
+
+def leaf_keys(assets_defs: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
+    """Assets nothing else depends on: a step after all of them runs after every asset."""
+    used = {d.asset_key for a in assets_defs for spec in a.specs for d in spec.deps}
+    return sorted({k for a in assets_defs for k in a.keys} - used, key=dg.AssetKey.to_user_string)
+
+
+# publish runs last and depends on what it reads: the report folder (written by the leaves of
+# the graph, which wait for everything else, so the manifest lists all artifacts) and the price
+# series' metadata.
 all_assets = [
     *_graph_assets,
     publish.build_publish(
-        [dg.AssetKey("report"), *(market_data.price_key(k) for k in CONFIG.daily_keys)]
+        [*leaf_keys(_graph_assets), *(market_data.price_key(k) for k in CONFIG.daily_keys)]
     ),
 ]
 all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
