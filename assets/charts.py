@@ -200,7 +200,7 @@ def charts(
                 "offline_note": out.meta.offline_note or "-",
                 "render_seconds": round(out.seconds, 3),
                 # axis labels or ticks cut off at the figure's edge (tests require none)
-                "clipped_text": "; ".join(out.numbers.get("clipped_text", [])) or "none",
+                "clipped_text": "; ".join(out.clipped) or "none",
             },
         )
     context.log.info(

@@ -338,7 +338,7 @@ def test_intraday_from_snapshot(tmp_path):
     out = intraday.render(spx, nv, ["2024-08-07", "2025-11-20"], tmp_path, spx_daily=g)
     check_output(out)
     # the y-axis labels of the event-day panels used to run off the left edge
-    assert out.numbers["clipped_text"] == []
+    assert out.clipped == []
 
 
 def test_render_many_pool_and_registry(tmp_path):

@@ -111,6 +111,7 @@ class ChartOutput:
     numbers: dict = field(default_factory=dict)
     seconds: float = 0.0
     thumbnail_b64: str | None = None  # filled by the renderer (in the worker process)
+    clipped: list[str] = field(default_factory=list)  # text cut off at the figure's edge
 
 
 def figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
@@ -263,7 +264,7 @@ def save(
     tmp_screen = screen.with_name(f".{screen.name}.tmp")
     try:
         rgba = draw_rgba(fig)
-        numbers = {**(numbers or {}), "clipped_text": clipped_text(fig)}
+        clipped = clipped_text(fig)
         write_png(tmp_png, rgba)
         screen.parent.mkdir(exist_ok=True)
         tmp_screen.write_bytes(screen_png(rgba))
@@ -281,6 +282,7 @@ def save(
         meta=meta,
         numbers=numbers or {},
         thumbnail_b64=thumb,
+        clipped=clipped,
     )
 
 
