@@ -55,7 +55,7 @@ def render_forward_paths(
     with style.style_context():
         fig = style.figure()
         gs = fig.add_gridspec(
-            1, 2, left=0.06, right=0.985, top=0.83, bottom=0.12, wspace=0.2, width_ratios=[1.25, 1]
+            1, 2, left=0.07, right=0.985, top=0.83, bottom=0.12, wspace=0.2, width_ratios=[1.25, 1]
         )
         ax = fig.add_subplot(gs[0])
         wide = (

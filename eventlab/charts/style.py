@@ -220,13 +220,17 @@ def clipped_text(fig: Figure) -> list[str]:
     w, h = fig.bbox.width, fig.bbox.height
     out = []
     for ax in fig.axes:
-        texts = (
-            ax.xaxis.label,
-            ax.yaxis.label,
-            ax.title,
-            *ax.get_xticklabels(),
-            *ax.get_yticklabels(),
-        )
+        texts = [ax.xaxis.label, ax.yaxis.label, ax.title]
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            # the labels of ticks outside the view are not drawn
+            texts += [
+                t
+                for loc, t in zip(
+                    axis.get_majorticklocs(), axis.get_majorticklabels(), strict=False
+                )
+                if lo <= loc <= hi
+            ]
         for t in texts:
             if not (t.get_visible() and t.get_text()):
                 continue
