@@ -20,7 +20,7 @@ import pandas as pd
 from pydantic import Field, PrivateAttr
 
 import assets.cta as cta_assets
-from assets.common import as_of_date
+from assets.common import as_of_date, publish_if_no_publish_step
 from eventlab.charts.render import CHARTS, SCREEN_DIR, ChartPool, render_many, start_pool
 from eventlab.config import CONFIG
 from pipelines.report_server import report_url
@@ -174,7 +174,7 @@ def charts(
 ):
     """Render every selected chart into reports/<as-of>/charts/ (PNG + sidecar JSON)."""
     as_of = as_of_date(report_as_of)
-    out_dir = report_settings.as_of_dir(as_of) / "charts"
+    out_dir = report_settings.staging(context.run_id, report_as_of) / "charts"
     by_name = {name: frames[key.to_python_identifier()] for name, key in INPUT_KEYS.items()}
     selected = [c for c in CHARTS if chart_key(c.name) in context.selected_asset_keys]
     jobs = {c.name: {k: by_name.get(k) for k in _needed(c)} for c in selected}
@@ -203,6 +203,7 @@ def charts(
                 "clipped_text": "; ".join(out.clipped) or "none",
             },
         )
+    publish_if_no_publish_step(context, report_settings, out_dir.parent, report_as_of)
     context.log.info(
         f"rendered {len(jobs)} chart(s) with {workers} process(es) in {time.perf_counter() - t0:.2f}s"
     )

@@ -39,6 +39,15 @@ def as_of_date(report_as_of: pd.DataFrame):
     return pd.Timestamp(report_as_of["as_of"].iloc[0]).date()
 
 
+def changed_parameters(report_as_of: pd.DataFrame) -> dict[str, object]:
+    """The non-default parameters the report_as_of asset recorded (empty: the default study)."""
+    import json
+
+    if "changed_parameters" not in report_as_of.columns:
+        return {}
+    return json.loads(str(report_as_of["changed_parameters"].iloc[0]) or "{}")
+
+
 def write_report_table(folder, name: str, df: pd.DataFrame, *, index: bool = False) -> str:
     """Write one CSV artifact atomically into the report folder; returns its path."""
     from pathlib import Path
@@ -123,3 +132,28 @@ def selected_results(
     for spec, fields in checks:
         if spec.key in selected:
             yield dg.AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name, **fields())
+
+
+PUBLISH_KEY = dg.AssetKey("publish")
+
+
+def publish_if_no_publish_step(
+    context: dg.AssetExecutionContext, report_settings, staging, report_as_of: pd.DataFrame
+) -> None:
+    """A run that includes the `publish` asset publishes once, at its end. A run that does not
+    (e.g. `charts` alone from the UI) publishes after each report-writing step, so what it
+    rebuilt reaches readers (the staging folder started as a copy of the published report)."""
+    sel = context.run.asset_selection
+    keys = sel if sel is not None else context.job_def.asset_layer.selected_asset_keys
+    if PUBLISH_KEY in keys:
+        return
+    from eventlab.report import publishing
+    from pipelines.resources import report_folder_name
+
+    folder = publishing.publish_copy(
+        staging,
+        report_folder_name(report_as_of),
+        make_latest=not changed_parameters(report_as_of),
+        lock_timeout_s=report_settings.lock_timeout_s,
+    )
+    context.log.info(f"no publish step in this run: published {folder} after this step")

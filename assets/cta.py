@@ -14,6 +14,7 @@ from assets.common import (
     as_of_date,
     frame_span_metadata,
     md_preview,
+    publish_if_no_publish_step,
     selected_results,
     table_outs,
 )
@@ -214,7 +215,8 @@ def cta(
     """The CTA replica computed once per run; each table is an asset (report CSVs written as it goes)."""
     params = cta_settings.params()
     as_of = as_of_date(report_as_of)
-    tables = _Tables(prices, events, as_of, report_settings.as_of_dir(as_of), params)
+    folder = report_settings.staging(context.run_id, report_as_of)
+    tables = _Tables(prices, events, as_of, folder, params)
     finite, bounded, lookahead = CHECKS
     yield from selected_results(
         context,
@@ -226,6 +228,7 @@ def cta(
             (lookahead, lambda: no_lookahead(tables.frame("cta_signals"), prices, params)),
         ],
     )
+    publish_if_no_publish_step(context, report_settings, folder, report_as_of)
 
 
 # ----------------------------------------------------------------------------- check logic

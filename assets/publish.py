@@ -4,16 +4,22 @@ writes events.csv, event_stats.csv and manifest.json, then points reports/latest
 import datetime as dt
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from assets.common import as_of_date, write_report_table
+from assets.common import as_of_date, changed_parameters, write_report_table
 from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
-from pipelines.resources import PriceSource, ReportSettings, StudySettings
+from eventlab.report import publishing
+from pipelines.resources import (
+    CTASettings,
+    PriceSource,
+    ReportSettings,
+    StudySettings,
+    report_folder_name,
+)
 
 GROUP = "report"
 PUBLISH_KEY = dg.AssetKey("publish")
@@ -22,15 +28,31 @@ PUBLISH_KEY = dg.AssetKey("publish")
 @dg.asset(
     group_name=GROUP,
     ins={"index_prices": dg.AssetIn(key=["prices", "GSPC"])},
-    description="The report's as-of date: the last close of the S&P 500 series served.",
+    description="The report's as-of date (the last close of the S&P 500 series served) and the "
+    "folder its parameter set publishes to: reports/<as-of>/ for the default study, "
+    "reports/<as-of>--<what differs>-<hash>/ otherwise.",
 )
-def report_as_of(index_prices: pd.DataFrame) -> pd.DataFrame:
+def report_as_of(
+    index_prices: pd.DataFrame, study: StudySettings, cta_settings: CTASettings
+) -> dg.Output[pd.DataFrame]:
     as_of = index_prices.index[-1].date()
-    return pd.DataFrame(
+    changed = publishing.changed_parameters(study.params(), cta_settings.params())
+    folder = publishing.folder_name(as_of, publishing.folder_label(changed))
+    frame = pd.DataFrame(
         {
             "as_of": [pd.Timestamp(as_of)],
             "generated_utc": [dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()],
+            "folder": [folder],
+            "changed_parameters": [json.dumps(changed, sort_keys=True, default=str)],
         }
+    )
+    return dg.Output(
+        frame,
+        metadata={
+            "as_of": as_of.isoformat(),
+            "folder": folder,
+            "parameters": publishing.describe_parameters(changed),
+        },
     )
 
 
@@ -54,20 +76,6 @@ def _step_timings(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]
     return out
 
 
-def point_latest(reports_root: Path, folder: Path) -> Path:
-    """Atomically repoint reports/latest at `folder` (symlink swap: readers never see a gap)."""
-    latest = reports_root / "latest"
-    tmp = reports_root / f".latest.{os.getpid()}.tmp"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(folder.name, target_is_directory=True)
-    if latest.exists() and not latest.is_symlink():
-        import shutil
-
-        shutil.rmtree(latest)
-    os.replace(tmp, latest)
-    return latest
-
-
 def build_publish(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     """The last asset of the graph: it runs after every other asset it is given as upstream."""
 
@@ -85,12 +93,15 @@ def build_publish(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
             for k in upstream
             if k.path[0] not in ("report_as_of", "events", "event_stats", "open_quality_eras")
         ],
-        description="Writes events.csv, event_stats.csv, open_quality_eras.csv and manifest.json into reports/<as-of>/ and points reports/latest at it.",
+        description="Writes events.csv, event_stats.csv, open_quality_eras.csv and manifest.json into the run's "
+        "staging folder, then publishes the whole folder in one atomic switch as reports/<folder>/ "
+        "(and points reports/latest at it for the default study).",
     )
     def publish(
         context: dg.AssetExecutionContext,
         report_settings: ReportSettings,
         study: StudySettings,
+        cta_settings: CTASettings,
         price_source: PriceSource,
         report_as_of: pd.DataFrame,
         events: pd.DataFrame,
@@ -98,7 +109,9 @@ def build_publish(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         open_quality_eras: pd.DataFrame,
     ) -> dg.MaterializeResult:
         as_of = as_of_date(report_as_of)
-        folder = report_settings.as_of_dir(as_of)
+        folder = report_settings.staging(context.run_id, report_as_of)
+        final_name = report_folder_name(report_as_of)
+        changed = changed_parameters(report_as_of)
         ev = events.copy()
         ev["date"] = pd.to_datetime(ev["date"]).dt.strftime("%Y-%m-%d")
         write_report_table(folder, "events.csv", ev)
@@ -122,13 +135,17 @@ def build_publish(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         artifacts = sorted(
             str(p.relative_to(folder))
             for p in folder.rglob("*")
-            if p.is_file() and p.name != "manifest.json"
+            if p.is_file() and p.name not in ("manifest.json", publishing.MARKER)
         )
         manifest = {
             "as_of": as_of.isoformat(),
             "generated_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "run_id": context.run_id,
             "price_source_mode": price_source.mode,
+            "folder": final_name,
+            "default_study": not changed,
+            "changed_parameters": changed,
+            "cta_parameters": publishing.parameter_set(params, cta_settings.params())["cta"],
             "parameters": {
                 "index": params.index,
                 "gap_threshold": params.gap_threshold,
@@ -162,12 +179,29 @@ def build_publish(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         atomic_write_bytes(
             folder / "manifest.json", json.dumps(manifest, indent=2, default=str).encode()
         )
-        latest = point_latest(Path(report_settings.reports_root), folder)
-        context.log.info(f"report folder: {folder} (latest -> {latest})")
+        published = publishing.publish(
+            folder,
+            final_name,
+            make_latest=not changed,
+            lock_timeout_s=report_settings.lock_timeout_s,
+        )
+        latest = Path(report_settings.reports_root) / publishing.LATEST
+        context.log.info(
+            f"report folder: {published}"
+            + (
+                f" (latest -> {published.name})"
+                if not changed
+                else " (non-default parameters: latest unchanged)"
+            )
+        )
         return dg.MaterializeResult(
             metadata={
-                "report_folder": dg.MetadataValue.path(str(folder)),
-                "latest": dg.MetadataValue.path(str(latest)),
+                "report_folder": dg.MetadataValue.path(str(published)),
+                "folder": published.name,
+                "parameters": publishing.describe_parameters(changed),
+                "latest": dg.MetadataValue.path(str(latest))
+                if not changed
+                else "unchanged (non-default parameters)",
                 "artifacts": len(artifacts) + 1,
                 "n_events": int(main["n_events"]),
             }

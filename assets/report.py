@@ -14,11 +14,18 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.common import as_of_date, md_preview, write_report_table
+from assets.common import (
+    as_of_date,
+    changed_parameters,
+    md_preview,
+    publish_if_no_publish_step,
+    write_report_table,
+)
 from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
 from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, verdict_counts
 from eventlab.report.fonts import missing_glyphs
+from eventlab.report.publishing import describe_parameters
 from eventlab.report.render import (
     CTA_TABLES,
     build_context,
@@ -28,7 +35,7 @@ from eventlab.report.render import (
 )
 from eventlab.report.replica_section import TABLES as REPLICA_TABLES
 from pipelines.report_server import report_url
-from pipelines.resources import ReportSettings
+from pipelines.resources import ReportSettings, report_folder_name
 
 GROUP = "report"
 # The study's evidence tables: inputs of the report, each also written as <name>.csv.
@@ -104,7 +111,7 @@ def _cta_tables(kwargs: dict, folder) -> dict[str, pd.DataFrame]:
 def claims_vs_data(
     context: dg.AssetExecutionContext, report_settings: ReportSettings, **inputs
 ) -> pd.DataFrame:
-    folder = report_settings.as_of_dir(as_of_date(inputs["report_as_of"]))
+    folder = report_settings.staging(context.run_id, inputs["report_as_of"])
     data = ClaimData(
         events=inputs["events"],
         event_stats=inputs["event_stats"],
@@ -116,6 +123,7 @@ def claims_vs_data(
     )
     result = evaluate_claims(data)
     path = write_report_table(folder, "claims_vs_data.csv", result)
+    publish_if_no_publish_step(context, report_settings, folder, inputs["report_as_of"])
     context.add_output_metadata(
         {
             **{
@@ -156,7 +164,9 @@ def report(
 ) -> dg.MaterializeResult:
     t0 = time.perf_counter()
     as_of_df = inputs["report_as_of"]
-    folder = report_settings.as_of_dir(as_of_date(as_of_df))
+    folder = report_settings.staging(context.run_id, as_of_df)
+    final = report_settings.root() / report_folder_name(as_of_df)
+    changed = changed_parameters(as_of_df)
     charts = collect_charts(folder)
     cta = _cta_tables(inputs, folder)
     claims = inputs["claims_vs_data"]
@@ -173,14 +183,17 @@ def report(
         charts=charts,
         evidence={name: inputs[name] for name in EVIDENCE_TABLES},
         replica_tables={name.removeprefix("rc_"): inputs[name] for name in REPLICA_INS},
+        parameters_line=f"{describe_parameters(changed)} · folder reports/{final.name}",
     )
     for name in EVIDENCE_TABLES:
         df = inputs[name]
         write_report_table(folder, f"{name}.csv", df, index=name == "open_accuracy")
     html, md = render_html(ctx), render_markdown(ctx)
-    html_path, md_path = folder / "report.html", folder / "report.md"
-    atomic_write_bytes(html_path, html.encode("utf-8"))
-    atomic_write_bytes(md_path, md.encode("utf-8"))
+    atomic_write_bytes(folder / "report.html", html.encode("utf-8"))
+    atomic_write_bytes(folder / "report.md", md.encode("utf-8"))
+    publish_if_no_publish_step(context, report_settings, folder, as_of_df)
+    # the paths readers open once the staged folder is switched in
+    html_path, md_path = final / "report.html", final / "report.md"
     counts = verdict_counts(claims, "data")
     preview = (
         "\n\n".join(ctx["narrative"])
@@ -189,6 +202,8 @@ def report(
     )
     return dg.MaterializeResult(
         metadata={
+            "report_folder": dg.MetadataValue.path(str(final)),
+            "parameters": describe_parameters(changed),
             # http, not file://: a browser follows it from the UI's page (make ui serves reports/)
             "report_html": dg.MetadataValue.url(
                 report_url(report_settings.reports_root, html_path)

@@ -25,6 +25,8 @@ class ConfigError(ValueError):
 
     def __init__(self, field_name: str, problem: str, fix: str) -> None:
         self.field_name = field_name
+        self.problem = problem
+        self.fix = fix
         super().__init__(f"config field `{field_name}`: {problem}. Fix: {fix}")
 
 
@@ -134,6 +136,12 @@ REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Documented bounds of the study's numeric fields (the launchpad's descriptions quote them).
+MAX_HORIZON = 250  # trading days (about a year)
+MIN_REPS, MAX_REPS = 100, 20_000  # bootstrap / placebo repetitions
+MIN_START = dt.date(1900, 1, 1)
+
+
 @dataclass(frozen=True)
 class StudyParams:
     """Definition of the gap-up / close-red event study and its statistics (DESIGN.md defaults)."""
@@ -200,13 +208,19 @@ class StudyParams:
                 "is empty",
                 "give at least one horizon in trading days, e.g. [1, 5, 20]",
             )
-        if any((not isinstance(h, int)) or h < 1 for h in self.horizons) or len(
-            set(self.horizons)
-        ) != len(self.horizons):
+        if any(
+            (not isinstance(h, int)) or not (1 <= h <= MAX_HORIZON) for h in self.horizons
+        ) or len(set(self.horizons)) != len(self.horizons):
             raise ConfigError(
                 "study.horizons",
-                f"must be distinct positive integers, got {list(self.horizons)}",
+                f"must be distinct integers from 1 to {MAX_HORIZON} trading days, got {list(self.horizons)}",
                 "e.g. [1, 5, 20]",
+            )
+        if not (MIN_START <= self.start <= dt.date.today()):
+            raise ConfigError(
+                "study.start",
+                f"{self.start} is outside {MIN_START}..today",
+                "use a date such as 1957-01-01",
             )
         if self.end is not None and self.start > self.end:
             raise ConfigError(
@@ -228,12 +242,15 @@ class StudyParams:
                 f"got {list(self.robustness_thresholds)}",
                 "positive fractions, e.g. [0.005, 0.01]",
             )
-        if self.bootstrap_reps < 100 or self.placebo_reps < 100:
-            raise ConfigError(
-                "study.bootstrap_reps",
-                "bootstrap and placebo need at least 100 repetitions",
-                "use 1000 or more",
-            )
+        for name in ("bootstrap_reps", "placebo_reps"):
+            reps = getattr(self, name)
+            if not (isinstance(reps, int) and MIN_REPS <= reps <= MAX_REPS):
+                raise ConfigError(
+                    f"study.{name}",
+                    f"must be an integer from {MIN_REPS} to {MAX_REPS} (memory and time grow "
+                    f"linearly with it), got {reps!r}",
+                    "use 2000",
+                )
         if not (0 < self.genuine_coverage_min <= 1) or self.genuine_coverage_window < 20:
             raise ConfigError(
                 "study.genuine_coverage_min",

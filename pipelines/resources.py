@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import dagster as dg
 import pandas as pd
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from eventlab.config import CONFIG, Series, StudyParams
+from eventlab.config import (
+    CONFIG,
+    MAX_HORIZON,
+    MAX_REPS,
+    MIN_REPS,
+    MIN_START,
+    ConfigError,
+    Series,
+    StudyParams,
+)
+from eventlab.cta.params import CTA_MAX_LOOKBACK, CTA_MIN_LOOKBACK, CTAParams
+from eventlab.cta.params import RULES as CTA_RULES
 from eventlab.data import snapshot
 from eventlab.data.frames import DataError, normalize_ohlcv
 from eventlab.data.incremental import MergeReport
@@ -224,98 +236,288 @@ class PriceSource(dg.ConfigurableResource):
         return snapshot.read_manifest(self._root())
 
 
-class StudySettings(dg.ConfigurableResource):
-    """Launchpad-editable study parameters; defaults come from eventlab.config.StudyParams."""
+# ----------------------------------------------------------------------------- launchpad settings
 
-    index: str = StudyParams.index
-    gap_threshold: float = StudyParams.gap_threshold
-    close_rule: str = StudyParams.close_rule
-    start: str = StudyParams.start.isoformat()
-    end: str | None = None
-    open_policy: str = StudyParams.open_policy
-    horizons: list[int] = list(StudyParams.horizons)
-    bootstrap_reps: int = StudyParams.bootstrap_reps
-    placebo_reps: int = StudyParams.placebo_reps
-    min_events_for_inference: int = StudyParams.min_events_for_inference
-    decluster_cooldown: int = StudyParams.decluster_cooldown
+
+def _field_path(resource_key: str, name: str) -> str:
+    """The run-config path the launchpad accepts for a resource field."""
+    return f"resources.{resource_key}.config.{name}"
+
+
+def _at_launchpad_path(
+    exc: ConfigError, resource_key: str, fields: Iterable[str], aliases: dict[str, str]
+) -> ConfigError:
+    """Re-word a ConfigError from eventlab.config (`study.x`, `cta.y`) with the launchpad path of
+    the field a user can change (internal fields map to the launchpad field that drives them)."""
+    name = exc.field_name.split(".", 1)[-1]
+    name = aliases.get(name, name)
+    if name not in fields:
+        return exc
+    return ConfigError(_field_path(resource_key, name), exc.problem, exc.fix)
+
+
+class _CheckedAtLaunch:
+    """Mixin for settings resources: the whole value is validated (a) when the resource is built,
+    and (b) when a run's config is resolved, i.e. when the launchpad or a schedule launches it,
+    before the run exists: the resource definition is `configured` with a function that builds
+    the resource and re-raises its error as a Dagster config error with the project's message."""
+
+    def check(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _validate_all(self):
+        try:
+            self.check()
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def get_resource_definition(self):
+        inner = super().get_resource_definition()  # type: ignore[misc]
+        cls = type(self)
+
+        def validate(config: dict) -> dict:
+            try:
+                cls(**config)
+            except ValidationError as exc:
+                msgs = "; ".join(
+                    str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
+                )
+                raise dg.DagsterInvalidConfigError(msgs, [], config) from None
+            return config
+
+        return inner.configured(validate, config_schema=inner.config_schema.as_field())
+
+
+class StudySettings(_CheckedAtLaunch, dg.ConfigurableResource):
+    """Launchpad-editable study parameters; defaults come from eventlab.config.StudyParams.
+
+    A valid value never fails the run: every combination within the documented ranges yields a
+    complete report (zero events is an answer the report states)."""
+
+    index: str = Field(
+        default=StudyParams.index,
+        description=f"Series the events are detected on: one of {', '.join(CONFIG.daily_keys)}.",
+    )
+    gap_threshold: float = Field(
+        default=StudyParams.gap_threshold,
+        description="Opening gap that makes an event, as a fraction of the prior close "
+        "(0.01 = +1%). Range: above 0 and below 0.5.",
+    )
+    close_rule: str = Field(
+        default=StudyParams.close_rule,
+        description="'prior_close': the day closes below the prior close; 'open': below its own open.",
+    )
+    start: str = Field(
+        default=StudyParams.start.isoformat(),
+        description=f"First day of the study window, YYYY-MM-DD, from {MIN_START} to the last "
+        "data date (days without a genuine open are excluded anyway).",
+    )
+    end: str | None = Field(
+        default=None,
+        description="Last day of the study window, YYYY-MM-DD, on or after start and after the "
+        "data begins; empty (null) = up to the latest data.",
+    )
+    open_policy: str = Field(
+        default=StudyParams.open_policy,
+        description="'genuine': only days with a real opening print; 'all': every day (stale opens included).",
+    )
+    horizons: list[int] = Field(
+        default=list(StudyParams.horizons),
+        description=f"Forward horizons in trading days: distinct integers 1..{MAX_HORIZON}, e.g. [1, 5, 20].",
+    )
+    bootstrap_reps: int = Field(
+        default=StudyParams.bootstrap_reps,
+        description=f"Bootstrap repetitions of the CI of the mean difference: {MIN_REPS}..{MAX_REPS}.",
+    )
+    placebo_reps: int = Field(
+        default=StudyParams.placebo_reps,
+        description=f"Random same-size draws of the placebo test: {MIN_REPS}..{MAX_REPS}.",
+    )
+    min_events_for_inference: int = Field(
+        default=StudyParams.min_events_for_inference,
+        description="Events needed before any p-value is published (below it: descriptive "
+        "figures only): 2..1000.",
+    )
+    decluster_cooldown: int = Field(
+        default=StudyParams.decluster_cooldown,
+        description="Sessions within which events form one episode (declustered variant): 0..1000.",
+    )
+
+    def check(self) -> None:
+        self.params()
 
     def params(self) -> StudyParams:
-        """Validated StudyParams (raises ConfigError naming the field and the fix)."""
-        from eventlab.config import ConfigError
+        """Validated StudyParams (raises ConfigError naming the launchpad field and the fix)."""
 
         def _date(name: str, value: str | None) -> dt.date | None:
-            if value is None:
+            if value is None or value == "":
                 return None
             try:
                 return dt.date.fromisoformat(value)
-            except ValueError as exc:
+            except (TypeError, ValueError) as exc:
                 raise ConfigError(
-                    f"study.{name}", f"{value!r} is not an ISO date", "write it as YYYY-MM-DD"
+                    _field_path("study", name),
+                    f"{value!r} is not an ISO date",
+                    "write it as YYYY-MM-DD, e.g. 1957-01-01",
                 ) from exc
 
-        return StudyParams(
-            index=self.index,
-            gap_threshold=self.gap_threshold,
-            close_rule=self.close_rule,  # type: ignore[arg-type]
-            start=_date("start", self.start) or StudyParams.start,
-            end=_date("end", self.end),
-            open_policy=self.open_policy,  # type: ignore[arg-type]
-            horizons=tuple(self.horizons),
-            bootstrap_reps=self.bootstrap_reps,
-            placebo_reps=self.placebo_reps,
-            min_events_for_inference=self.min_events_for_inference,
-            decluster_cooldown=self.decluster_cooldown,
-        ).validate(CONFIG.daily_keys)
+        horizons = tuple(self.horizons)
+        try:
+            return StudyParams(
+                index=self.index,
+                gap_threshold=self.gap_threshold,
+                close_rule=self.close_rule,  # type: ignore[arg-type]
+                start=_date("start", self.start) or StudyParams.start,
+                end=_date("end", self.end),
+                open_policy=self.open_policy,  # type: ignore[arg-type]
+                horizons=horizons,
+                # the event paths always reach the longest horizon
+                path_post=max(StudyParams.path_post, *horizons)
+                if horizons
+                else StudyParams.path_post,
+                bootstrap_reps=self.bootstrap_reps,
+                placebo_reps=self.placebo_reps,
+                min_events_for_inference=self.min_events_for_inference,
+                decluster_cooldown=self.decluster_cooldown,
+            ).validate(CONFIG.daily_keys)
+        except ConfigError as exc:
+            raise _at_launchpad_path(
+                exc, "study", type(self).model_fields, {"path_post": "horizons"}
+            ) from None
 
 
 class ReportSettings(dg.ConfigurableResource):
-    """Where report artifacts go: <reports_root>/<as-of>/ and <reports_root>/latest/."""
+    """Where reports go: each run builds in <reports_root>/.staging-<run_id>/ and publishes to
+    <reports_root>/<folder>/ in one atomic switch (see eventlab.report.publishing)."""
 
-    reports_root: str = str(snapshot.PROJECT_ROOT / "reports")
+    reports_root: str = Field(
+        default=str(snapshot.PROJECT_ROOT / "reports"),
+        description="Folder holding <as-of>/ report folders and the `latest` symlink.",
+    )
+    lock_timeout_s: float = Field(
+        default=120.0,
+        ge=1,
+        le=3600,
+        description="Seconds to wait for another run's publish lock before failing (1..3600).",
+    )
 
-    def as_of_dir(self, as_of: dt.date) -> Path:
-        path = Path(self.reports_root) / as_of.isoformat()
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def root(self) -> Path:
+        return Path(self.reports_root)
+
+    def staging(self, run_id: str, report_as_of: pd.DataFrame) -> Path:
+        """The run's private folder for this report (every writing step shares it)."""
+        from eventlab.report import publishing
+
+        return publishing.staging_dir(
+            self.root(), run_id, report_folder_name(report_as_of), self.lock_timeout_s
+        )
 
 
-class CTASettings(dg.ConfigurableResource):
+def report_folder_name(report_as_of: pd.DataFrame) -> str:
+    """The published folder's name recorded by the report_as_of asset (`<as-of>` for the default
+    study, `<as-of>--<label>` otherwise)."""
+    row = report_as_of.iloc[0]
+    name = row.get("folder") if hasattr(row, "get") else None
+    if isinstance(name, str) and name:
+        return name
+    return pd.Timestamp(row["as_of"]).date().isoformat()
+
+
+class CTASettings(_CheckedAtLaunch, dg.ConfigurableResource):
     """Launchpad-editable CTA replica parameters; defaults come from eventlab.config (CTAParams)."""
 
-    rule: str = CONFIG.cta.rule
-    lookbacks: list[int] = list(CONFIG.cta.lookbacks)
-    weights: list[float] = list(CONFIG.cta.weights)
-    saturation_z: float = CONFIG.cta.saturation_z
-    vol_span: int = CONFIG.cta.vol_span
-    vol_target: float = CONFIG.cta.vol_target
-    max_scale: float = CONFIG.cta.max_scale
-    capacity_usd: float = CONFIG.cta.capacity_usd
-    percentile_lookback: int | None = CONFIG.cta.percentile_lookback
-    down_big_std: float = CONFIG.cta.down_big_std
-    scenario_as_of: list[str] = [d.isoformat() for d in CONFIG.cta.scenario_as_of]
+    rule: str = Field(
+        default=CONFIG.cta.rule, description=f"Trend rule: one of {', '.join(CTA_RULES)}."
+    )
+    lookbacks: list[int] = Field(
+        default=list(CONFIG.cta.lookbacks),
+        description=f"Lookback per horizon in sessions, {CTA_MIN_LOOKBACK}..{CTA_MAX_LOOKBACK} "
+        "each (ewmac: 8 or more), e.g. [21, 63, 252]; 3 values name them short/medium/long.",
+    )
+    weights: list[float] = Field(
+        default=list(CONFIG.cta.weights),
+        description="One weight per lookback, each 0..1000 with a positive sum (normalized).",
+    )
+    saturation_z: float = Field(
+        default=CONFIG.cta.saturation_z,
+        description="Trend strength (in standard deviations) giving a full position: above 0, up to 10.",
+    )
+    vol_span: int = Field(
+        default=CONFIG.cta.vol_span,
+        description="EWMA span of the volatility estimate in sessions: 2..1000.",
+    )
+    vol_target: float = Field(
+        default=CONFIG.cta.vol_target,
+        description="Annualized volatility target as a fraction (0.15 = 15%): above 0, below 2.",
+    )
+    max_scale: float = Field(
+        default=CONFIG.cta.max_scale,
+        description="Cap on the volatility scaling: above 0, up to 10.",
+    )
+    capacity_usd: float = Field(
+        default=CONFIG.cta.capacity_usd,
+        description="Assumed USD notional of a full position: above 0, up to 1e13 ($10tn).",
+    )
+    percentile_lookback: int | None = Field(
+        default=CONFIG.cta.percentile_lookback,
+        description="Sessions of the rolling percentile window, 252..25000; empty (null) = expanding.",
+    )
+    down_big_std: float = Field(
+        default=CONFIG.cta.down_big_std,
+        description="Size of the 'down big' scenario in standard deviations: above 0, up to 10.",
+    )
+    scenario_as_of: list[str] = Field(
+        default=[d.isoformat() for d in CONFIG.cta.scenario_as_of],
+        description="Extra as-of dates for the flow scenarios, YYYY-MM-DD, each within the data "
+        "(a date without a session uses the last session before it).",
+    )
 
-    def params(self):
-        """Validated CTAParams (raises ConfigError naming the field and the fix)."""
-        from eventlab.config import ConfigError
+    def check(self) -> None:
+        self.params()
 
+    def params(self) -> CTAParams:
+        """Validated CTAParams (raises ConfigError naming the launchpad field and the fix)."""
         dates = []
         for value in self.scenario_as_of:
             try:
                 dates.append(dt.date.fromisoformat(value))
-            except ValueError as exc:
+            except (TypeError, ValueError) as exc:
                 raise ConfigError(
-                    "cta.scenario_as_of", f"{value!r} is not an ISO date", "write it as YYYY-MM-DD"
+                    _field_path("cta_settings", "scenario_as_of"),
+                    f"{value!r} is not an ISO date",
+                    "write it as YYYY-MM-DD, e.g. 2025-11-20",
                 ) from exc
-        return CONFIG.cta.with_(
-            rule=self.rule,
-            lookbacks=tuple(self.lookbacks),
-            weights=tuple(self.weights),
-            saturation_z=self.saturation_z,
-            vol_span=self.vol_span,
-            vol_target=self.vol_target,
-            max_scale=self.max_scale,
-            capacity_usd=self.capacity_usd,
-            percentile_lookback=self.percentile_lookback,
-            down_big_std=self.down_big_std,
-            scenario_as_of=tuple(dates),
-        ).validate()
+        n = len(self.lookbacks)
+        horizons = (
+            CONFIG.cta.horizons
+            if n == len(CONFIG.cta.horizons)
+            else tuple(f"h{i + 1}" for i in range(n))
+        )
+        try:
+            return CONFIG.cta.with_(
+                rule=self.rule,
+                horizons=horizons,
+                lookbacks=tuple(self.lookbacks),
+                weights=tuple(self.weights),
+                saturation_z=self.saturation_z,
+                vol_span=self.vol_span,
+                vol_target=self.vol_target,
+                max_scale=self.max_scale,
+                capacity_usd=self.capacity_usd,
+                percentile_lookback=self.percentile_lookback,
+                down_big_std=self.down_big_std,
+                scenario_as_of=tuple(dates),
+            ).validate()
+        except ConfigError as exc:
+            raise _at_launchpad_path(
+                exc,
+                "cta_settings",
+                type(self).model_fields,
+                {
+                    "horizons": "weights" if n else "lookbacks",
+                    "vol_min_periods": "vol_span",
+                    "scenario_std_multiples": "down_big_std",
+                },
+            ) from None

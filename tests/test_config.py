@@ -46,13 +46,15 @@ def test_defaults_are_valid_and_match_design():
 
 
 def test_launchpad_settings_validate_through_the_same_object():
-    with pytest.raises(ConfigError, match="study.index"):
-        StudySettings(index="FOO").params()
-    with pytest.raises(ConfigError, match="study.start"):
-        StudySettings(start="2020-13-45").params()
-    with pytest.raises(ConfigError, match="study.horizons"):
-        StudySettings(horizons=[]).params()
+    with pytest.raises(ValueError, match=r"resources\.study\.config\.index"):
+        StudySettings(index="FOO")
+    with pytest.raises(ValueError, match=r"resources\.study\.config\.start"):
+        StudySettings(start="2020-13-45")
+    with pytest.raises(ValueError, match=r"resources\.study\.config\.horizons"):
+        StudySettings(horizons=[])
     assert StudySettings(gap_threshold=0.02).params().gap_threshold == 0.02
+    # a horizon beyond the default event path widens the path instead of failing
+    assert StudySettings(horizons=[1, 60]).params().path_post == 60
 
 
 def test_bad_series_key():

@@ -10,7 +10,7 @@ from assets.publish import report_as_of
 from eventlab.cta import claims, levels, replay, scenarios
 from eventlab.data.snapshot import read_series
 from pipelines.io import ParquetIOManager
-from pipelines.resources import CTASettings, ReportSettings
+from pipelines.resources import CTASettings, ReportSettings, StudySettings
 
 EVENT_DATES = [
     "2018-12-11",
@@ -51,6 +51,7 @@ def run(tmp_path_factory):
             "io_manager": ParquetIOManager(base_dir=str(tmp / "warehouse")),
             "report_settings": ReportSettings(reports_root=str(tmp / "reports")),
             "cta_settings": CTASettings(),
+            "study": StudySettings(),
         },
     )
     return result, tmp

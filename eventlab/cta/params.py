@@ -18,6 +18,15 @@ Rule = Literal["momentum", "sma", "ewmac"]
 
 RULES: tuple[str, ...] = ("momentum", "sma", "ewmac")
 
+# Documented bounds (the launchpad's field descriptions quote them). Ten years of sessions is
+# the longest lookback: longer ones leave too little history for levels and replays.
+CTA_MIN_LOOKBACK, CTA_MAX_LOOKBACK = 2, 2520
+MAX_MULTIPLE = 10.0  # saturation_z, max_scale, down_big_std
+MAX_CAPACITY_USD = 1e13
+MAX_WEIGHT = 1000.0
+MAX_VOL_SPAN = 1000
+PERCENTILE_LOOKBACK_RANGE = (252, 25_000)
+
 
 @dataclass(frozen=True)
 class CTAParams:
@@ -149,11 +158,14 @@ class CTAParams:
                 f"names must be distinct identifiers, got {list(self.horizons)}",
                 "e.g. ('short', 'medium', 'long')",
             )
-        if any((not isinstance(n, int)) or n < 2 for n in self.lookbacks):
+        if any(
+            (not isinstance(n, int)) or not (CTA_MIN_LOOKBACK <= n <= CTA_MAX_LOOKBACK)
+            for n in self.lookbacks
+        ):
             raise ConfigError(
                 "cta.lookbacks",
-                f"must be integers >= 2 (sessions), got {list(self.lookbacks)}",
-                "e.g. (21, 63, 252)",
+                f"must be integers from {CTA_MIN_LOOKBACK} to {CTA_MAX_LOOKBACK} sessions, got {list(self.lookbacks)}",
+                "e.g. [21, 63, 252]",
             )
         if self.rule == "ewmac" and any(n < 8 for n in self.lookbacks):
             raise ConfigError(
@@ -161,23 +173,25 @@ class CTAParams:
                 "the ewmac rule needs lookbacks >= 8 (fast span = lookback / 4 >= 2)",
                 "use lookbacks of 8 sessions or more",
             )
-        if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+        if any(not (0 <= w <= MAX_WEIGHT) for w in self.weights) or sum(self.weights) <= 0:
             raise ConfigError(
                 "cta.weights",
-                f"must be non-negative with a positive sum, got {list(self.weights)}",
+                f"must be 0..{MAX_WEIGHT:g} each with a positive sum, got {list(self.weights)}",
                 "e.g. (1/3, 1/3, 1/3)",
             )
-        if not self.saturation_z > 0:
+        if not (0 < self.saturation_z <= MAX_MULTIPLE):
             raise ConfigError(
                 "cta.saturation_z",
-                f"must be > 0, got {self.saturation_z!r}",
+                f"must be above 0 and at most {MAX_MULTIPLE:g}, got {self.saturation_z!r}",
                 "use 1.0 (a 1-sigma trend gives a full position)",
             )
-        if self.vol_span < 2 or not (1 <= self.vol_min_periods <= 10 * self.vol_span):
+        if not (2 <= self.vol_span <= MAX_VOL_SPAN) or not (
+            1 <= self.vol_min_periods <= 10 * self.vol_span
+        ):
             raise ConfigError(
                 "cta.vol_span",
                 f"span {self.vol_span} / min periods {self.vol_min_periods} invalid",
-                "use a span >= 2, e.g. 35, and min periods e.g. 20",
+                f"use a span from 2 to {MAX_VOL_SPAN}, e.g. 35 (min periods e.g. 20)",
             )
         if not (0 < self.vol_target < 2):
             raise ConfigError(
@@ -185,8 +199,12 @@ class CTAParams:
                 f"must be an annualized fraction in (0, 2), got {self.vol_target!r}",
                 "use 0.15 for 15% (a fraction, not percent)",
             )
-        if not self.max_scale > 0:
-            raise ConfigError("cta.max_scale", f"must be > 0, got {self.max_scale!r}", "use 1.0")
+        if not (0 < self.max_scale <= MAX_MULTIPLE):
+            raise ConfigError(
+                "cta.max_scale",
+                f"must be above 0 and at most {MAX_MULTIPLE:g}, got {self.max_scale!r}",
+                "use 1.0",
+            )
         if not (0 < self.vol_floor < self.vol_target):
             raise ConfigError(
                 "cta.vol_floor", f"must be in (0, vol_target), got {self.vol_floor!r}", "use 0.01"
@@ -195,10 +213,10 @@ class CTAParams:
             raise ConfigError(
                 "cta.trading_days", f"got {self.trading_days!r}", "use 252 for equity indices"
             )
-        if not self.capacity_usd > 0:
+        if not (0 < self.capacity_usd <= MAX_CAPACITY_USD):
             raise ConfigError(
                 "cta.capacity_usd",
-                f"must be a positive USD amount, got {self.capacity_usd!r}",
+                f"must be a positive USD amount up to {MAX_CAPACITY_USD:g}, got {self.capacity_usd!r}",
                 "e.g. 200e9 for $200bn",
             )
         if self.percentile_min_periods < 1:
@@ -207,14 +225,14 @@ class CTAParams:
                 f"must be >= 1, got {self.percentile_min_periods}",
                 "use 252",
             )
-        if (
-            self.percentile_lookback is not None
-            and self.percentile_lookback < self.percentile_min_periods
+        lo, hi = PERCENTILE_LOOKBACK_RANGE
+        if self.percentile_lookback is not None and not (
+            max(lo, self.percentile_min_periods) <= self.percentile_lookback <= hi
         ):
             raise ConfigError(
                 "cta.percentile_lookback",
-                "must be None (expanding) or >= percentile_min_periods",
-                "use None or e.g. 2520 (10 years)",
+                f"must be empty (expanding) or {max(lo, self.percentile_min_periods)}..{hi} sessions, got {self.percentile_lookback}",
+                "leave it empty or use e.g. 2520 (10 years)",
             )
         if not (0 <= self.break_lookback <= self.replay_pre):
             raise ConfigError(
@@ -234,10 +252,12 @@ class CTAParams:
                 f"got {list(self.scenario_windows)}",
                 "e.g. (('1w', 5), ('1m', 21))",
             )
-        if any(m <= 0 for m in self.scenario_std_multiples) or not self.down_big_std > 0:
+        if any(m <= 0 for m in self.scenario_std_multiples) or not (
+            0 < self.down_big_std <= MAX_MULTIPLE
+        ):
             raise ConfigError(
                 "cta.scenario_std_multiples",
-                "std multiples must be positive (signs are applied for up/down)",
+                f"std multiples must be above 0 and at most {MAX_MULTIPLE:g} (signs are applied for up/down), got down_big_std={self.down_big_std!r}",
                 "e.g. (1.0, 2.0) and down_big_std=3.0",
             )
         if not (self.claims_window_start <= self.claims_date <= self.claims_window_end):

@@ -13,13 +13,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -46,9 +50,50 @@ def atomic_path(dest: Path) -> Iterator[Path]:
 _held = threading.local()
 
 
+class LockTimeoutError(TimeoutError):
+    """Another process held a file lock longer than the caller would wait."""
+
+
+# How long a writer waits for another process's lock before giving up with LockTimeoutError.
+LOCK_TIMEOUT_S = float(os.environ.get("EVENTLAB_LOCK_TIMEOUT_S", "120"))
+LOCK_LOG_AFTER_S = 2.0
+
+
+def _acquire(fh, lock_path: Path, timeout_s: float) -> None:
+    """flock with a deadline: log once after LOCK_LOG_AFTER_S, fail with a clear error at the end."""
+    deadline = time.monotonic() + timeout_s
+    logged = False
+    start = time.monotonic()
+    while True:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if logged:
+                log.warning("got lock %s after %.1f s", lock_path, time.monotonic() - start)
+            return
+        except BlockingIOError:
+            pass
+        now = time.monotonic()
+        if now >= deadline:
+            raise LockTimeoutError(
+                f"waited {timeout_s:g} s for the lock {lock_path}: another eventlab process is "
+                "writing the same file. Fix: let that run finish and retry (find it with "
+                f"`fuser {lock_path}`), or raise EVENTLAB_LOCK_TIMEOUT_S"
+            )
+        if not logged and now - start >= LOCK_LOG_AFTER_S:
+            log.warning(
+                "waiting for lock %s (held by another process; giving up after %g s)",
+                lock_path,
+                timeout_s,
+            )
+            logged = True
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
-def file_lock(dest: Path) -> Iterator[None]:
-    """Exclusive advisory lock for `dest` across processes and threads (re-entrant per thread)."""
+def file_lock(dest: Path, timeout_s: float | None = None) -> Iterator[None]:
+    """Exclusive advisory lock for `dest` across processes and threads (re-entrant per thread).
+
+    Waits at most `timeout_s` (default LOCK_TIMEOUT_S) and logs while it waits."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     key = str(dest.resolve())
@@ -59,7 +104,7 @@ def file_lock(dest: Path) -> Iterator[None]:
         return
     lock_path = dest.with_name(f".{dest.name}.lock")
     with open(lock_path, "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        _acquire(fh, lock_path, LOCK_TIMEOUT_S if timeout_s is None else timeout_s)
         held.add(key)
         try:
             yield

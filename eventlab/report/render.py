@@ -414,6 +414,7 @@ def build_context(
     sources: list[dict[str, str]] | None = None,
     evidence: dict[str, pd.DataFrame] | None = None,
     replica_tables: dict[str, pd.DataFrame] | None = None,
+    parameters_line: str = "",
 ) -> dict[str, object]:
     """Everything the templates show, as display strings. `evidence` holds the study's evidence
     tables (event_verdicts, event_baselines, event_leave_one_out, open_accuracy_by_year)."""
@@ -485,6 +486,7 @@ def build_context(
     return {
         "title": "Gap up, close red: what happened next",
         "as_of": as_of,
+        "parameters_line": parameters_line,
         "generated_utc": generated_utc,
         "definition": cov.get("definition", ""),
         "narrative": paras,
