@@ -375,6 +375,12 @@ def _extra_series_from_env() -> tuple[Series, ...]:
     out = []
     for ticker in filter(None, (t.strip() for t in raw.split(","))):
         key = ticker.replace("^", "").replace("-", "_").replace("=", "_").replace(".", "_")
+        if not key.replace("_", "").isalnum():
+            raise ConfigError(
+                "EVENTLAB_EXTRA_TICKERS",
+                f"{ticker!r} is not a Yahoo ticker",
+                "give comma-separated symbols such as AAPL,^FTSE,BRK-B (or unset the variable)",
+            )
         if key[0].isdigit():
             key = "T" + key
         out.append(

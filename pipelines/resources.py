@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -13,6 +12,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from eventlab import settings
 from eventlab.config import (
     CONFIG,
     MAX_HORIZON,
@@ -209,6 +209,8 @@ class PriceSource(dg.ConfigurableResource):
             if report.rescale_factor is not None:
                 note += f"; stored history re-adjusted by {report.rescale_factor}"
             return Fetched(frame, "yfinance", note, report)
+        if not series.raw_file:
+            return self._not_shipped(series, stored)
         snap = normalize_ohlcv(snapshot.read_series(series.key, self._root()), series.key)
         if self.mode == "auto":
             if stored is not None and not stored.empty and stored.index[-1] > snap.index[-1]:
@@ -220,6 +222,20 @@ class PriceSource(dg.ConfigurableResource):
                 )
             return Fetched(snap, "snapshot", "auto: Yahoo unreachable, snapshot served")
         return Fetched(snap, "snapshot", "")
+
+    def _not_shipped(self, series: Series, stored: pd.DataFrame | None) -> Fetched:
+        """An extra ticker (EVENTLAB_EXTRA_TICKERS) has no shipped data: offline it is served
+        from what is stored, else empty, with a note; it never fails the offline run."""
+        fix = "run with `--source yfinance` (or `auto` with a network) to download it"
+        if stored is not None and not stored.empty:
+            return Fetched(
+                stored, "warehouse", f"{series.ticker}: offline, kept the stored frame; {fix}"
+            )
+        empty = pd.DataFrame(
+            {c: pd.Series(dtype="float64") for c in ("open", "high", "low", "close", "volume")},
+            index=pd.DatetimeIndex([], name="date"),
+        )
+        return Fetched(empty, "snapshot", f"{series.ticker}: no shipped data, empty offline; {fix}")
 
     def intraday(self, series: Series) -> Fetched:
         """5-minute bars; only the snapshot ships them (Yahoo keeps 60 days of 5m history)."""
@@ -237,23 +253,6 @@ class PriceSource(dg.ConfigurableResource):
 
 
 # ----------------------------------------------------------------------------- launchpad settings
-
-
-def _field_path(resource_key: str, name: str) -> str:
-    """The run-config path the launchpad accepts for a resource field."""
-    return f"resources.{resource_key}.config.{name}"
-
-
-def _at_launchpad_path(
-    exc: ConfigError, resource_key: str, fields: Iterable[str], aliases: dict[str, str]
-) -> ConfigError:
-    """Re-word a ConfigError from eventlab.config (`study.x`, `cta.y`) with the launchpad path of
-    the field a user can change (internal fields map to the launchpad field that drives them)."""
-    name = exc.field_name.split(".", 1)[-1]
-    name = aliases.get(name, name)
-    if name not in fields:
-        return exc
-    return ConfigError(_field_path(resource_key, name), exc.problem, exc.fix)
 
 
 class _CheckedAtLaunch:
@@ -350,42 +349,7 @@ class StudySettings(_CheckedAtLaunch, dg.ConfigurableResource):
 
     def params(self) -> StudyParams:
         """Validated StudyParams (raises ConfigError naming the launchpad field and the fix)."""
-
-        def _date(name: str, value: str | None) -> dt.date | None:
-            if value is None or value == "":
-                return None
-            try:
-                return dt.date.fromisoformat(value)
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(
-                    _field_path("study", name),
-                    f"{value!r} is not an ISO date",
-                    "write it as YYYY-MM-DD, e.g. 1957-01-01",
-                ) from exc
-
-        horizons = tuple(self.horizons)
-        try:
-            return StudyParams(
-                index=self.index,
-                gap_threshold=self.gap_threshold,
-                close_rule=self.close_rule,  # type: ignore[arg-type]
-                start=_date("start", self.start) or StudyParams.start,
-                end=_date("end", self.end),
-                open_policy=self.open_policy,  # type: ignore[arg-type]
-                horizons=horizons,
-                # the event paths always reach the longest horizon
-                path_post=max(StudyParams.path_post, *horizons)
-                if horizons
-                else StudyParams.path_post,
-                bootstrap_reps=self.bootstrap_reps,
-                placebo_reps=self.placebo_reps,
-                min_events_for_inference=self.min_events_for_inference,
-                decluster_cooldown=self.decluster_cooldown,
-            ).validate(CONFIG.daily_keys)
-        except ConfigError as exc:
-            raise _at_launchpad_path(
-                exc, "study", type(self).model_fields, {"path_post": "horizons"}
-            ) from None
+        return settings.study_params(self.model_dump())
 
 
 class ReportSettings(dg.ConfigurableResource):
@@ -479,45 +443,4 @@ class CTASettings(_CheckedAtLaunch, dg.ConfigurableResource):
 
     def params(self) -> CTAParams:
         """Validated CTAParams (raises ConfigError naming the launchpad field and the fix)."""
-        dates = []
-        for value in self.scenario_as_of:
-            try:
-                dates.append(dt.date.fromisoformat(value))
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(
-                    _field_path("cta_settings", "scenario_as_of"),
-                    f"{value!r} is not an ISO date",
-                    "write it as YYYY-MM-DD, e.g. 2025-11-20",
-                ) from exc
-        n = len(self.lookbacks)
-        horizons = (
-            CONFIG.cta.horizons
-            if n == len(CONFIG.cta.horizons)
-            else tuple(f"h{i + 1}" for i in range(n))
-        )
-        try:
-            return CONFIG.cta.with_(
-                rule=self.rule,
-                horizons=horizons,
-                lookbacks=tuple(self.lookbacks),
-                weights=tuple(self.weights),
-                saturation_z=self.saturation_z,
-                vol_span=self.vol_span,
-                vol_target=self.vol_target,
-                max_scale=self.max_scale,
-                capacity_usd=self.capacity_usd,
-                percentile_lookback=self.percentile_lookback,
-                down_big_std=self.down_big_std,
-                scenario_as_of=tuple(dates),
-            ).validate()
-        except ConfigError as exc:
-            raise _at_launchpad_path(
-                exc,
-                "cta_settings",
-                type(self).model_fields,
-                {
-                    "horizons": "weights" if n else "lookbacks",
-                    "vol_min_periods": "vol_span",
-                    "scenario_std_multiples": "down_big_std",
-                },
-            ) from None
+        return settings.cta_params(self.model_dump())

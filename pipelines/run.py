@@ -1,7 +1,11 @@
 """`make run`: materialize every asset offline from the snapshot and print where the report is.
 
 Usage: python -m pipelines.run [--source snapshot|auto|yfinance] [--reports DIR] [--warehouse DIR]
-                              [--log-level DEBUG|INFO|WARNING|ERROR] [--record]
+                              [--config RUN_CONFIG.yaml] [--log-level DEBUG|INFO|WARNING|ERROR]
+                              [--record]
+--config takes the launchpad's YAML (e.g. `resources: {study: {config: {gap_threshold: 0.015}}}`).
+The whole configuration is checked before Dagster is imported and before anything is written
+(pipelines/preflight.py); a bad value stops the run with the field's path and a fix (exit 2).
 Runs in-process on an ephemeral Dagster instance: the warehouse and the report are written, but
 the run is not kept in the instance's history. With --record it runs against the instance in
 $DAGSTER_HOME, so `make ui` shows the run and its materializations; that costs ~2-3 s more,
@@ -29,6 +33,7 @@ def run_main_job(
     warehouse: str | None = None,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
+    run_config: dict | None = None,
 ) -> tuple[dg.ExecuteInProcessResult, Path]:
     """Execute main_job in-process (ephemeral instance unless one is given); returns the result
     and the report folder. `log_level` filters the console only, not the instance's event log.
@@ -48,7 +53,10 @@ def run_main_job(
     if instance is None:
         instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={
+            **(run_config or {}),
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+        },
         resources=default_resources(**overrides),
         instance=instance,
         raise_on_error=False,
@@ -57,6 +65,38 @@ def run_main_job(
     for mat in result.asset_materializations_for_node("publish"):
         folder = Path(str(mat.metadata["report_folder"].value))
     return result, folder  # type: ignore[return-value]
+
+
+def _checked_run_config(args: argparse.Namespace) -> dict | None:
+    """The run config from --config, checked with everything else the run will use (no Dagster
+    import yet, so a bad value is reported within a second); None after printing the error."""
+    try:
+        from eventlab.config import ConfigError
+    except ValueError as exc:  # a bad EVENTLAB_* variable stops the import of the configuration
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return None
+    from pipelines import preflight
+
+    try:
+        run_config: dict = {}
+        if args.config:
+            import yaml
+
+            try:
+                run_config = yaml.safe_load(Path(args.config).read_text()) or {}
+            except (OSError, yaml.YAMLError) as exc:
+                raise ConfigError(
+                    "--config", f"cannot read {args.config}: {exc}", "give a readable YAML file"
+                ) from None
+            if not isinstance(run_config, dict):
+                raise ConfigError("--config", "must hold a mapping", "start it with `resources:`")
+        preflight.check_run(
+            run_config, source=args.source, warehouse=args.warehouse, reports_root=args.reports
+        )
+    except ConfigError as exc:
+        print(f"configuration error, nothing was run or written: {exc}", file=sys.stderr)
+        return None
+    return run_config
 
 
 def main() -> int:
@@ -77,7 +117,16 @@ def main() -> int:
         action="store_true",
         help="record the run in the instance at $DAGSTER_HOME so the Dagster UI shows it (~2-3 s more)",
     )
+    ap.add_argument(
+        "--config",
+        default=None,
+        metavar="RUN_CONFIG.yaml",
+        help="run config in the launchpad's YAML shape (resources.study.config.gap_threshold, ...)",
+    )
     args = ap.parse_args()
+    run_config = _checked_run_config(args)
+    if run_config is None:
+        return 2
     instance = None
     if args.record:
         home = os.environ.get("DAGSTER_HOME")
@@ -89,7 +138,12 @@ def main() -> int:
         instance = dg.DagsterInstance.get()
     t0 = time.perf_counter()
     result, folder = run_main_job(
-        args.source, args.reports, args.warehouse, instance=instance, log_level=args.log_level
+        args.source,
+        args.reports,
+        args.warehouse,
+        instance=instance,
+        log_level=args.log_level,
+        run_config=run_config,
     )
     elapsed = time.perf_counter() - t0
     if not result.success:

@@ -15,6 +15,15 @@ from eventlab.charts import style
 HORIZONS = (1, 5, 20)
 
 
+def _horizons(forward_returns: pd.DataFrame) -> tuple[int, ...]:
+    """HORIZONS where the study computed them, else the study's own (first three): a study
+    run with other horizons still gets its chart."""
+    have = sorted(
+        int(c[4:-1]) for c in forward_returns.columns if c.startswith("fwd_") and c[4:-1].isdigit()
+    )
+    return tuple(k for k in HORIZONS if k in have) or tuple(have[:3])
+
+
 def _fwd(k: int) -> str:
     return f"fwd_{k}d"
 
@@ -205,12 +214,13 @@ def render_forward_distributions(
     s0, s1 = _sample_span(forward_returns)
     numbers: dict = {}
     ev_sorted = events.sort_values("date")
+    horizons = _horizons(forward_returns)
     with style.style_context():
         fig = style.figure((11.0, 5.4))
         gs = fig.add_gridspec(
-            1, len(HORIZONS), left=0.055, right=0.985, top=0.8, bottom=0.14, wspace=0.18
+            1, len(horizons), left=0.055, right=0.985, top=0.8, bottom=0.14, wspace=0.18
         )
-        for j, k in enumerate(HORIZONS):
+        for j, k in enumerate(horizons):
             ax = fig.add_subplot(gs[j])
             base = baseline_sample(forward_returns, k)
             lo, hi = np.nanpercentile(base, [0.5, 99.5]) if len(base) else (-1, 1)
@@ -268,7 +278,9 @@ def render_forward_distributions(
             )
             mean_pct = float(np.mean(list(pcts.values()))) if pcts else float("nan")
             ax.set_title(
-                f"T+{k}: events at the {style.ordinal(mean_pct)} pct. (mean)",
+                f"T+{k}: events at the {style.ordinal(mean_pct)} pct. (mean)"
+                if pcts
+                else f"T+{k}: no event with these settings",
                 loc="left",
                 fontsize=10,
             )
@@ -286,10 +298,12 @@ def render_forward_distributions(
         )
     meta = style.ChartMeta(
         title="Forward-return distributions: events vs the baseline",
-        caption=" ".join(
+        caption="No event with these settings: only the baseline distribution is shown."
+        if not len(events)
+        else " ".join(
             f"T+{k}: events sit on average at the {style.ordinal(numbers[f'T+{k}']['mean_percentile'])} percentile of the baseline "
             f"(median {numbers[f'T+{k}']['event_median']:+.2f}% vs {numbers[f'T+{k}']['baseline_median']:+.2f}%)."
-            for k in HORIZONS
+            for k in horizons
         ),
         data_span=style.span(s0, s1),
         sources=[

@@ -12,6 +12,7 @@ and gets ChartOutputs back.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import sys
 import threading
 import time
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 WORKER_MODULE = "eventlab.charts.worker"
 # charts/<SCREEN_DIR>/<name>.png: the right-sized copy report.html embeds (eventlab.charts.style)
 SCREEN_DIR = "screen"
+# imported first: the fork server watches the run's pid (see eventlab.charts.lifeline)
+LIFELINE_MODULE = "eventlab.charts.lifeline"
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,7 @@ def _preload_modules() -> list[str]:
     main module. Forkserver (like spawn) children import the parent's main module before their
     first task; for `python -m pipelines.run` that is Dagster, ~1 s of CPU in every worker.
     Imported once in the server instead, the workers' copy only re-runs the module's body."""
-    mods = [WORKER_MODULE]
+    mods = [LIFELINE_MODULE, WORKER_MODULE]
     main = sys.modules.get("__main__")
     name = getattr(getattr(main, "__spec__", None), "name", None)
     if name:
@@ -166,8 +169,6 @@ def _preload_modules() -> list[str]:
 
 def _ping(hold_s: float = 0.0) -> int:
     """Pool start-up task; holding each worker briefly makes every submit spawn its own process."""
-    import os
-
     time.sleep(hold_s)
     return os.getpid()
 
@@ -185,10 +186,20 @@ class ChartPool:
 
     def __init__(self, workers: int = 2, mp_context: str = "forkserver", prestart: bool = True):
         self.workers = max(1, int(workers))
+        from eventlab.charts import lifeline
+
         ctx = mp.get_context(mp_context)
         if mp_context == "forkserver":
+            # the fork server inherits this environment and watches this process from the start
+            os.environ["EVENTLAB_CHART_RUN_PID"] = str(os.getpid())
             ctx.set_forkserver_preload(_preload_modules())
-        self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        # every worker dies with its parent and with this process, whatever kills them
+        self._executor = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=lifeline.worker_init,
+            initargs=(os.getpid(),),
+        )
         self._error: BaseException | None = None
         self._starter: threading.Thread | None = None
         if prestart:  # otherwise the executor spawns its workers as the first tasks arrive

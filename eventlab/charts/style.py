@@ -262,23 +262,22 @@ def save(
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / f"{name}.png"
     side = out_dir / f"{name}.json"
-    tmp_png = png.with_name(f".{png.name}.tmp")
-    tmp_side = side.with_name(f".{side.name}.tmp")
+    from eventlab.data.store import atomic_path
+
     screen = out_dir / SCREEN_DIR / f"{name}.png"
-    tmp_screen = screen.with_name(f".{screen.name}.tmp")
     try:
         rgba = draw_rgba(fig)
         clipped = clipped_text(fig)
-        write_png(tmp_png, rgba)
-        screen.parent.mkdir(exist_ok=True)
-        tmp_screen.write_bytes(screen_png(rgba))
+        # unique temp names (atomic_path): two runs or workers never share a temp file
+        with atomic_path(png) as tmp_png:
+            write_png(tmp_png, rgba)
+        with atomic_path(screen) as tmp_screen:
+            tmp_screen.write_bytes(screen_png(rgba))
         thumb = thumbnail_from_rgba(rgba)
     finally:
         plt.close(fig)
-    tmp_side.write_text(json.dumps(meta.to_json(), indent=2, ensure_ascii=False, default=str))
-    tmp_png.replace(png)
-    tmp_screen.replace(screen)
-    tmp_side.replace(side)
+    with atomic_path(side) as tmp_side:
+        tmp_side.write_text(json.dumps(meta.to_json(), indent=2, ensure_ascii=False, default=str))
     return ChartOutput(
         name=name,
         png=png,
