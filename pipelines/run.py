@@ -155,11 +155,15 @@ def main() -> int:
         return 1
     print(f"main_job succeeded in {elapsed:.1f}s")
     print(f"report folder: {folder}")
+    # `latest` is the default study's folder; a report with other settings is opened directly
     latest = folder.parent / "latest"
+    shown = latest if latest.resolve() == folder.resolve() else folder
+    if shown is folder:
+        print("non-default parameters: reports/latest still shows the default study")
     if (folder / "report.html").exists():
-        print(f"open the report: {latest / 'report.html'}")
+        print(f"open the report: {shown / 'report.html'}")
     else:
-        print(f"report tables: {latest}")
+        print(f"report tables: {shown}")
     if instance is not None:
         print(
             f"recorded in the Dagster instance at {os.environ['DAGSTER_HOME']} (make ui shows it)"

@@ -479,7 +479,7 @@ def test_fork_server_preloads_the_main_module_once(monkeypatch, spec_name, file,
     if file:
         main.__file__ = file
     monkeypatch.setitem(sys.modules, "__main__", main)
-    assert render._preload_modules() == [render.WORKER_MODULE, *extra]
+    assert render._preload_modules() == [render.LIFELINE_MODULE, render.WORKER_MODULE, *extra]
 
 
 @pytest.mark.parametrize(
