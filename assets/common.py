@@ -143,8 +143,8 @@ def publish_if_no_publish_step(
     """A run that includes the `publish` asset publishes once, at its end. A run that does not
     (e.g. `charts` alone from the UI) publishes after each report-writing step, so what it
     rebuilt reaches readers (the staging folder started as a copy of the published report)."""
-    sel = context.run.asset_selection
-    keys = sel if sel is not None else context.job_def.asset_layer.selected_asset_keys
+    # an in-process run records an empty selection: then the job's own selection applies
+    keys = context.run.asset_selection or context.job_def.asset_layer.selected_asset_keys
     if PUBLISH_KEY in keys:
         return
     from eventlab.report import publishing

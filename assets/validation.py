@@ -14,6 +14,7 @@ from assets.common import (
     LazyTables,
     as_of_date,
     md_preview,
+    publish_if_no_publish_step,
     selected_results,
     table_outs,
     write_large_report_table,
@@ -268,7 +269,8 @@ def validation(
 ):
     """Implied exposure, replica validation and backtests, computed once per run."""
     as_of = as_of_date(inputs["report_as_of"])
-    tables = _Tables(inputs, as_of, report_settings.as_of_dir(as_of), cta_settings.params())
+    folder = report_settings.staging(context.run_id, inputs["report_as_of"])
+    tables = _Tables(inputs, as_of, folder, cta_settings.params())
     lookahead, valid, insample, consistent = CHECKS
     yield from selected_results(
         context,
@@ -281,6 +283,7 @@ def validation(
             (consistent, lambda: backtests_consistent(tables)),
         ],
     )
+    publish_if_no_publish_step(context, report_settings, folder, inputs["report_as_of"])
 
 
 # ----------------------------------------------------------------------------- check logic

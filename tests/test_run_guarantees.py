@@ -296,3 +296,10 @@ def test_lock_wait_is_logged_and_bounded(tmp_path, caplog, monkeypatch):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_full_run_publishes_once_at_its_end(materialized):
+    """Steps of a run that includes `publish` never publish on their own (one switch per run)."""
+    messages = [r.user_message for r in materialized.instance.all_logs(materialized.result.run_id)]
+    assert not [m for m in messages if "no publish step in this run" in m]
+    assert sum(m.startswith("report folder:") for m in messages) == 1
