@@ -22,7 +22,7 @@ run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
 # The same run, recorded in .dagster_home so `make ui` shows it (Dagster's SQLite event log: ~2-3 s more).
 run-recorded: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m pipelines.run --record
+	$(PY) -m pipelines.instance && $(PY) -m pipelines.run --record
 
 # The universe study (504 S&P 500 members, one partition per ticker, all in one run on 2 processes):
 # its own job, not part of `make run`. Writes reports/<as-of>/universe/.
@@ -39,12 +39,13 @@ test: $(STAMP)
 # The UI, plus a static server for reports/ on http://127.0.0.1:3001 (the report links in the UI
 # point there; a browser does not open file:// links from a web page). Stopped with the UI.
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -m pipelines.instance
 	$(PY) -m pipelines.report_server --root reports & srv=$$!; trap 'kill $$srv 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/dagster dev -m pipelines.definitions
 
 # Webserver + daemon as two processes (what a deployment runs); the daemon fires the nightly schedule.
 daemon: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(VENV)/bin/dagster-daemon run -m pipelines.definitions
+	$(PY) -m pipelines.instance && $(VENV)/bin/dagster-daemon run -m pipelines.definitions
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

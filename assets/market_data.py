@@ -11,11 +11,12 @@ from assets.common import frame_span_metadata, md_preview
 from eventlab.config import CONFIG, Series
 from eventlab.cta.reference import check_levels
 from eventlab.cta.validation_params import TREND_INDICES
-from eventlab.data.frames import DataError
-from eventlab.data.incremental import frame_hash
+from eventlab.data.frames import DataError, StoredFileError
+from eventlab.data.incremental import frame_hash, provenance_text
 from eventlab.data.quality import price_check_results
-from eventlab.data.yahoo import RETRYABLE as SOURCE_RETRYABLE
-from pipelines.resources import REFRESH_TAG, Fetched, PriceSource
+from eventlab.data.refresh import RefreshOutcome
+from pipelines.resources import Fetched, PriceSource
+from pipelines.schedules import refresh_failure
 
 GROUP = "market_data"
 
@@ -57,33 +58,40 @@ def _check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
     return [dg.AssetCheckSpec(name, asset=key, description=desc) for name, desc in PRICE_CHECKS]
 
 
-def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool):
-    """The Output for one generated asset followed by its check results.
-
-    The Output carries a data version (content hash), so a refresh that brings no new rows shows
-    downstream assets as up to date rather than stale.
-    """
-    df = fetched.frame
-    extra = fetched.report.to_metadata() if fetched.report is not None else {}
+def _versioned_output(df: pd.DataFrame, key: dg.AssetKey, metadata: dict) -> dg.Output:
+    """An Output carrying a data version (content hash): a refresh that changes nothing, or a
+    failed one, leaves every downstream asset up to date rather than stale (issue 12)."""
     # Output rather than MaterializeResult(value=...): dagster compares value to a sentinel with
     # `!=`, which is ambiguous for DataFrames. (`data_version` on Output is marked beta.)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
-        output = dg.Output(
+        return dg.Output(
             df,
             output_name=key.to_python_identifier(),
             data_version=dg.DataVersion(frame_hash(df)),
-            metadata={
-                **frame_span_metadata(df),
-                "ticker": series.ticker,
-                "served_by": fetched.served_by,
-                "source_note": fetched.note or "-",
-                "adjusted": series.adjusted,
-                **extra,
-                "preview": md_preview(df.tail(10), floatfmt=".2f"),
-            },
+            metadata=metadata,
         )
-    yield output
+
+
+def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool, problem: str = ""):
+    """The versioned Output for one generated asset followed by its check results."""
+    df = fetched.frame
+    extra = fetched.report.to_metadata() if fetched.report is not None else {}
+    yield _versioned_output(
+        df,
+        key,
+        {
+            **frame_span_metadata(df),
+            "ticker": series.ticker,
+            "served_by": fetched.served_by,
+            "source_note": fetched.note or "-",
+            "adjusted": series.adjusted,
+            "provenance": provenance_text(df),
+            **({"stored_file_problem": problem} if problem else {}),
+            **extra,
+            "preview": md_preview(df.tail(10), floatfmt=".2f"),
+        },
+    )
     for name, ok, sev, meta in price_check_results(
         df, series, fetched.served_by, intraday=intraday
     ):
@@ -93,11 +101,23 @@ def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool)
         )
 
 
-def _stored_frame(context: dg.AssetExecutionContext, key: dg.AssetKey) -> pd.DataFrame | None:
-    """The series' previous warehouse frame, if the IO manager can give it (Parquet IO manager)."""
+def _stored_frame(
+    context: dg.AssetExecutionContext, key: dg.AssetKey
+) -> tuple[pd.DataFrame | None, str]:
+    """The series' previous warehouse frame (if the IO manager can give it) and a problem note.
+
+    A stored file of the wrong shape is moved aside by the IO manager (nothing is deleted) and
+    the series is rebuilt from the snapshot and the source, so it never stops the others.
+    """
     io = getattr(context.resources, "io_manager", None)
     load = getattr(io, "load_stored", None)
-    return load(key) if callable(load) else None
+    if not callable(load):
+        return None, ""
+    try:
+        return load(key), ""
+    except StoredFileError as exc:
+        context.log.warning(str(exc))
+        return None, str(exc)
 
 
 def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
@@ -114,19 +134,21 @@ def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
         # Every series is fetched, merged and validated BEFORE its Output is yielded: a failure
         # (source down, rate limited, empty/garbled frame, blocked update) never reaches the IO
         # manager, so the previous Parquet file stays as it was. Good series are still written;
-        # the step then fails naming every failed series and its cause.
-        failures: dict[str, str] = {}
-        retryable = True
-        live = price_source.live()
+        # the step then fails with one plain line (cause, series not updated, data kept, next
+        # try) followed by every series' cause. A source that is clearly down (two series with
+        # network errors, or one and a failed probe) is not asked for the remaining series.
+        outcome = RefreshOutcome()
         for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
             series = by_key[key]
-            stored = _stored_frame(context, key) if live or price_source.mode == "auto" else None
+            if outcome.source_down:
+                outcome.skipped.append(series.key)
+                continue
+            stored, problem = _stored_frame(context, key)
             try:
                 fetched = price_source.daily(series, stored)
             except DataError as exc:
-                failures[series.key] = str(exc)
-                retryable = retryable and isinstance(exc, SOURCE_RETRYABLE)
                 context.log.error(f"daily_prices: {exc}")
+                outcome.record(series.key, exc, probe=price_source.reachable)
                 continue
             if fetched.report is not None:
                 r = fetched.report
@@ -139,25 +161,9 @@ def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
                         else ""
                     )
                 )
-            yield from _results(series, key, fetched, intraday=False)
-        if failures:
-            failure = dg.Failure(
-                description=f"{len(failures)} series not updated (previous data kept): "
-                + " | ".join(failures.values()),
-                metadata={
-                    "failed_series": ", ".join(failures),
-                    **{f"cause/{k}": v for k, v in failures.items()},
-                },
-                allow_retries=retryable,
-            )
-            # Only the nightly refresh waits out an outage (5 then 10 minutes by default), and
-            # only this step: blocked (bad) data, or any other step's error, is never retried.
-            if retryable and REFRESH_TAG in context.run.tags and price_source.outage_retries:
-                raise dg.RetryRequested(
-                    max_retries=price_source.outage_retries,
-                    seconds_to_wait=price_source.outage_retry_delay_s * 2**context.retry_number,
-                ) from failure
-            raise failure
+            yield from _results(series, key, fetched, intraday=False, problem=problem)
+        if outcome.failed:
+            raise refresh_failure(context, price_source, outcome)
 
     return daily_prices
 
@@ -216,10 +222,10 @@ def build_reference_tables(tables: tuple[tuple[str, str], ...]) -> dg.AssetsDefi
             df: pd.DataFrame = price_source.reference(name).frame
             # the trend indices' previews show their latest levels; other tables their head
             preview = df.tail(10) if name in TREND_FREQ else df.head(10)
-            yield dg.Output(
+            yield _versioned_output(
                 df,
-                output_name=key.to_python_identifier(),
-                metadata={
+                key,
+                {
                     "rows": len(df),
                     "source_file": raw,
                     "served_by": "snapshot",

@@ -15,7 +15,7 @@ import assets.validation as validation
 from eventlab.config import CONFIG
 from pipelines.io import ParquetIOManager
 from pipelines.resources import CTASettings, PriceSource, ReportSettings, StudySettings
-from pipelines.schedules import nightly_refresh, refresh_job
+from pipelines.schedules import nightly_refresh, refresh_job, refresh_outage_retry
 from pipelines.universe import UniverseIOManager, UniverseSettings
 
 ASSET_MODULES = [market_data, study, cta, validation, charts, report, publish]
@@ -81,5 +81,6 @@ defs = dg.Definitions(
     asset_checks=all_checks,
     jobs=[main_job, refresh_job, universe_job],
     schedules=[nightly_refresh],
+    sensors=[refresh_outage_retry],
     resources=default_resources(),
 )

@@ -49,9 +49,10 @@ _BOUNDS: dict[str, tuple[float, float, str, float]] = {
     "backoff_s": (0, 300, " seconds", 2),
     "outage_retries": (0, 5, "", 2),
     "outage_retry_delay_s": (0, 3600, " seconds", 300),
+    "deadline_s": (1, 600, " seconds", 45),
 }
 
-# Runs with this tag (the nightly refresh) retry a source outage; see PriceSource.outage_retries.
+# Runs with this tag (the nightly refresh) are retried after an outage by a sensor, as new runs.
 REFRESH_TAG = "eventlab/refresh"
 
 
@@ -80,16 +81,23 @@ class PriceSource(dg.ConfigurableResource):
     backoff_s: float = Field(
         default=2.0, description="first retry wait; doubles per retry (capped at 60 s)"
     )
+    deadline_s: float = Field(
+        default=45.0,
+        description="total seconds one series' download may take, retries and waits included",
+    )
     full_refresh: bool = Field(
-        default=False, description="refetch from `start` and allow a re-basing rescale"
+        default=False,
+        description="refetch from `start` and let the source's values win over stored ones "
+        "(after a blocked update you have checked); every row is still validated",
     )
     outage_retries: int = Field(
         default=2,
-        description=f"runs tagged {REFRESH_TAG} (the nightly refresh): times the prices step is "
-        "retried when the source is still down after the adapter's own retries",
+        description=f"runs tagged {REFRESH_TAG} (the nightly refresh): new runs the sensor "
+        "refresh_outage_retry starts when the source was down (never a wait inside a run)",
     )
     outage_retry_delay_s: float = Field(
-        default=300.0, description="wait before the first outage retry; doubles per retry"
+        default=300.0,
+        description="seconds before the sensor's first outage retry run; doubles per retry",
     )
 
     @field_validator("mode", mode="before")
@@ -146,9 +154,7 @@ class PriceSource(dg.ConfigurableResource):
             return True
         cached = getattr(self, "_probe_cache", None)
         if cached is None:
-            from eventlab.data import yahoo
-
-            cached = bool(yahoo.is_reachable(timeout=self.probe_timeout_s))
+            cached = self.reachable()
             object.__setattr__(self, "_probe_cache", cached)
         if not cached:
             warnings.warn(
@@ -158,7 +164,7 @@ class PriceSource(dg.ConfigurableResource):
         return cached
 
     def fetch_live(self, series: Series, start: dt.date, **kw: object) -> pd.DataFrame:
-        """One live download (overridden by fakes in tests)."""
+        """One live download (overridden by fakes in tests), bounded by `deadline_s` in total."""
         from eventlab.data import yahoo
 
         return yahoo.fetch_daily(
@@ -169,25 +175,41 @@ class PriceSource(dg.ConfigurableResource):
             calendar=series.calendar,
             retries=self.retries,
             backoff_s=self.backoff_s,
+            deadline_s=self.deadline_s,
+            probe=self.reachable,
             **kw,  # type: ignore[arg-type]
         )
+
+    def reachable(self, timeout: float | None = None) -> bool:
+        """A real request to Yahoo with a deadline (eventlab.data.yahoo.is_reachable)."""
+        from eventlab.data import yahoo
+
+        return bool(yahoo.is_reachable(timeout=timeout or self.probe_timeout_s))
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Verify the shipped snapshot against its manifest when a run starts, before any step
+        writes: a changed or truncated file stops the run here, naming the file and the fix."""
+        snapshot.verify_snapshot(self._root())
 
     def daily(self, series: Series, stored: pd.DataFrame | None = None) -> Fetched:
         """Daily OHLCV for one series, in the canonical frame shape.
 
         `stored` is the series' previous warehouse frame (None if never materialized). Live modes
         fetch from `overlap_sessions` before its end and merge; with no stored frame the shipped
-        snapshot (if any) is the base, so the first live run is incremental too.
+        snapshot (if any) is the base, so the first live run is incremental too. Offline, the
+        longer of the warehouse and the snapshot is served (history never shrinks).
         """
-        if self.live():
-            from eventlab.data.incremental import merge_incremental, plan_fetch
+        from eventlab.data import yahoo
+        from eventlab.data.incremental import merge_incremental, merge_offline, plan_fetch
 
+        if self.live():
             base = stored
             if (base is None or base.empty) and not self.full_refresh and series.raw_file:
                 try:
                     base = normalize_ohlcv(
                         snapshot.read_series(series.key, self._root()), series.key
                     )
+                    base.attrs["provenance"] = merge_offline(None, base)[0].attrs["provenance"]
                 except DataError:
                     base = None
             default_start = dt.date.fromisoformat(self.start)
@@ -204,6 +226,8 @@ class PriceSource(dg.ConfigurableResource):
                 kind=series.kind,
                 adjusted=series.adjusted,
                 allow_any_rescale=self.full_refresh,
+                calendar=series.calendar,
+                now=yahoo._now(),
             )
             note = f"yfinance {series.ticker} auto_adjust={series.adjusted} from {start}"
             if report.rescale_factor is not None:
@@ -212,16 +236,10 @@ class PriceSource(dg.ConfigurableResource):
         if not series.raw_file:
             return self._not_shipped(series, stored)
         snap = normalize_ohlcv(snapshot.read_series(series.key, self._root()), series.key)
+        frame, served_by, note = merge_offline(stored, snap)
         if self.mode == "auto":
-            if stored is not None and not stored.empty and stored.index[-1] > snap.index[-1]:
-                # Never shrink history: the warehouse already holds newer live data than the snapshot.
-                return Fetched(
-                    stored,
-                    "warehouse",
-                    "auto: Yahoo unreachable, kept the stored (newer) warehouse frame",
-                )
-            return Fetched(snap, "snapshot", "auto: Yahoo unreachable, snapshot served")
-        return Fetched(snap, "snapshot", "")
+            note = "auto: Yahoo unreachable; " + (note or "snapshot served")
+        return Fetched(frame, served_by, note)  # type: ignore[arg-type]
 
     def _not_shipped(self, series: Series, stored: pd.DataFrame | None) -> Fetched:
         """An extra ticker (EVENTLAB_EXTRA_TICKERS) has no shipped data: offline it is served

@@ -15,7 +15,8 @@ import dagster as dg
 import pandas as pd
 
 from eventlab.data.calendar import nyse
-from pipelines.resources import REFRESH_TAG
+from eventlab.data.refresh import RefreshOutcome
+from pipelines.resources import REFRESH_TAG, PriceSource
 
 NY = "America/New_York"
 CRON = "30 18 * * 1-5"
@@ -37,9 +38,14 @@ refresh_job = dg.define_asset_job(
     config=REFRESH_RUN_CONFIG,
     tags=REFRESH_TAGS,
     executor_def=dg.in_process_executor,
-    # No blanket op retry policy: the prices step itself retries a source outage in runs with
-    # REFRESH_TAG (PriceSource.outage_retries), and no other step is retried.
+    # No op retry policy: waiting inside a run would hold the only run slot. A source outage is
+    # retried as a new run by the `refresh_outage_retry` sensor; no step is retried in place.
 )
+
+ATTEMPT_TAG = "eventlab/attempt"  # 1 for the scheduled run, 2.. for the sensor's retries
+RETRY_AFTER_TAG = "eventlab/retry_after"  # set on a refresh run that failed for an outage
+RETRY_SENSOR = "refresh_outage_retry"
+_CARRIED_TAGS = ("eventlab/session", "eventlab/close", "eventlab/early_close")
 
 
 def nyse_session_info(day: dt.date) -> dict | None:
@@ -80,5 +86,86 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext):
             "eventlab/session": info["session"],
             "eventlab/close": info["close"],
             "eventlab/early_close": str(info["early_close"]).lower(),
+        },
+    )
+
+
+def next_session_run(now: pd.Timestamp) -> str:
+    """When the nightly schedule fires next: 18:30 New York on the next NYSE session."""
+    cal = nyse()
+    now = pd.Timestamp(now).tz_convert(NY)
+    day = pd.Timestamp(now.date())
+    if not (cal.is_session(day) and now.hour * 60 + now.minute < 18 * 60 + 30):
+        day = cal.date_to_session(day, direction="next")
+        if day.date() == now.date():
+            day = cal.next_session(day)
+    return f"{day.date()} 18:30 New York"
+
+
+def refresh_failure(
+    context: dg.AssetExecutionContext, price_source: PriceSource, outcome: RefreshOutcome
+) -> dg.Failure:
+    """The prices step's Failure, leading with one plain line, and (for an outage in a nightly
+    refresh run) the tag that lets the `refresh_outage_retry` sensor start a new run later."""
+    now = pd.Timestamp.now(tz="UTC")
+    tags = context.run.tags
+    attempt = int(tags.get(ATTEMPT_TAG, "1"))
+    nightly = REFRESH_TAG in tags
+    if outcome.outage and nightly and attempt <= price_source.outage_retries:
+        delay = price_source.outage_retry_delay_s * 2 ** (attempt - 1)
+        at = now + pd.Timedelta(seconds=delay)
+        context.instance.add_run_tags(context.run_id, {RETRY_AFTER_TAG: at.isoformat()})
+        next_try = (
+            f"next try: a new run started by the sensor {RETRY_SENSOR} after "
+            f"{at.tz_convert(NY):%H:%M} New York (attempt {attempt + 1} of "
+            f"{price_source.outage_retries + 1}), else the nightly refresh on {next_session_run(now)}"
+        )
+    elif nightly:
+        next_try = f"next try: the nightly refresh on {next_session_run(now)}"
+    else:
+        next_try = "next try: when you run it again (or the nightly refresh, if turned on)"
+    return dg.Failure(
+        description=outcome.summary(next_try),
+        metadata={
+            "not_updated": ", ".join(outcome.not_updated()),
+            "source_down": outcome.source_down,
+            **{f"cause/{k}": str(v) for k, v in outcome.failures.items()},
+        },
+        allow_retries=False,
+    )
+
+
+@dg.sensor(
+    job=refresh_job,
+    name=RETRY_SENSOR,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Retries a nightly refresh that failed because Yahoo was down or rate limiting, as a "
+        "new run once its retry time has passed (price_source.outage_retries, "
+        "outage_retry_delay_s). Waiting happens here, in the daemon, never inside a run."
+    ),
+)
+def refresh_outage_retry(context: dg.SensorEvaluationContext):
+    records = context.instance.get_run_records(
+        filters=dg.RunsFilter(tags={REFRESH_TAG: "nightly"}), limit=1
+    )
+    if not records:
+        return dg.SkipReason("no refresh run yet")
+    run = records[0].dagster_run
+    retry_after = run.tags.get(RETRY_AFTER_TAG)
+    if run.status != dg.DagsterRunStatus.FAILURE or not retry_after:
+        return dg.SkipReason(f"latest refresh run {run.run_id[:8]} needs no retry")
+    if pd.Timestamp.now(tz="UTC") < pd.Timestamp(retry_after):
+        return dg.SkipReason(f"source outage: next refresh attempt after {retry_after}")
+    attempt = int(run.tags.get(ATTEMPT_TAG, "1")) + 1
+    session = run.tags.get("eventlab/session", run.run_id[:8])
+    return dg.RunRequest(
+        run_key=f"refresh-{session}-attempt{attempt}",
+        run_config=REFRESH_RUN_CONFIG,
+        tags={
+            **REFRESH_TAGS,
+            **{k: run.tags[k] for k in _CARRIED_TAGS if k in run.tags},
+            ATTEMPT_TAG: str(attempt),
         },
     )

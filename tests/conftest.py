@@ -28,6 +28,33 @@ os.environ.setdefault("EVENTLAB_REPORTS_URL", f"http://127.0.0.1:{_free_port()}"
 
 
 @pytest.fixture(scope="session")
+def _probe_target() -> str:
+    """A local HTTP server standing in for Yahoo's probe URL (404 to everything: "up")."""
+    import http.server
+    import threading
+
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_error(404)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{srv.server_address[1]}/"
+
+
+@pytest.fixture(autouse=True)
+def _offline_probe(monkeypatch, _probe_target):
+    """Tests never reach the network: the source probe asks a local server that answers (the
+    fake Yahoo is "up"); tests of an outage patch `yahoo.is_reachable` or the URL themselves."""
+    from eventlab.data import yahoo
+
+    monkeypatch.setattr(yahoo, "PROBE_URL", _probe_target)
+
+
+@pytest.fixture(scope="session")
 def snapshot_prices() -> dict[str, pd.DataFrame]:
     """Every daily series of the shipped snapshot, keyed by series key."""
     from eventlab.config import CONFIG
@@ -64,3 +91,18 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Materialized:
         instance=instance,
     )
     return Materialized(result, folder, root / "reports", root / "warehouse", instance)
+
+
+@pytest.fixture
+def good_run(tmp_path, monkeypatch):
+    """A warehouse with a good GSPC refresh already stored; returns (path, bytes, fake)."""
+    from refresh_helpers import run_prices
+    from yf_fakes import FakeYahoo, live_history
+
+    from eventlab.data import yahoo
+
+    fake = FakeYahoo("^GSPC", default=live_history("GSPC", 3))
+    monkeypatch.setattr(yahoo, "_yf_download", fake)
+    assert run_prices(tmp_path).success
+    path = tmp_path / "prices" / "GSPC.parquet"
+    return path, path.read_bytes(), fake

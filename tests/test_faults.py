@@ -17,6 +17,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
+from refresh_helpers import ROOT, bad_then_recover, failure_text, run_prices
 from yf_fakes import FakeYahoo, live_history, sessions_after
 
 from assets.market_data import daily_prices, price_key
@@ -25,59 +26,6 @@ from eventlab.data import store, yahoo
 from eventlab.data.quality import price_check_results
 from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run_prices(tmp_path, keys=("GSPC",), tags=None, **kw):
-    res = dg.materialize(
-        [daily_prices],
-        selection=[price_key(k) for k in keys],
-        instance=dg.DagsterInstance.ephemeral(),
-        tags=tags,
-        resources={
-            "io_manager": ParquetIOManager(base_dir=str(tmp_path)),
-            "price_source": PriceSource(
-                mode="yfinance", backoff_s=0, retries=kw.pop("retries", 1), **kw
-            ),
-        },
-        raise_on_error=False,
-    )
-    return res
-
-
-def failure_text(res) -> str:
-    fails = [e for e in res.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert fails, "expected a step failure"
-    return str(fails[0].event_specific_data.error.message)
-
-
-@pytest.fixture
-def good_run(tmp_path, monkeypatch):
-    """A warehouse with a good GSPC refresh already stored; returns (path, bytes, fake)."""
-    fake = FakeYahoo("^GSPC", default=live_history("GSPC", 3))
-    monkeypatch.setattr(yahoo, "_yf_download", fake)
-    assert run_prices(tmp_path).success
-    path = tmp_path / "prices" / "GSPC.parquet"
-    return path, path.read_bytes(), fake
-
-
-def bad_then_recover(tmp_path, good_run, bad_action, *patterns):
-    path, before, fake = good_run
-    fake.script = [bad_action] * 3
-    res = run_prices(tmp_path)
-    assert not res.success
-    msg = failure_text(res)
-    assert "GSPC" in msg
-    for p in patterns:
-        assert p.lower() in msg.lower(), msg
-    assert path.read_bytes() == before  # the previous file is untouched
-    fake.script = []  # the source is healthy again: the next run recovers by itself
-    fake.default = live_history("GSPC", 4)
-    res = run_prices(tmp_path)
-    assert res.success
-    assert pd.read_parquet(path).index[-1] == live_history("GSPC", 4).index[-1]
-    return msg
 
 
 def with_jump(frac: float) -> pd.DataFrame:
@@ -98,29 +46,8 @@ def test_network_down(tmp_path, good_run):
     )
 
 
-def _attempts(res) -> int:
-    return 1 + sum(e.event_type_value == "STEP_UP_FOR_RETRY" for e in res.all_events)
-
-
-@pytest.mark.parametrize(
-    ("bad", "tags", "attempts"),
-    [
-        (ConnectionError("Network is unreachable"), {"eventlab/refresh": "nightly"}, 3),
-        (ConnectionError("Network is unreachable"), None, 1),  # a manual run fails at once
-        (with_jump(0.40), {"eventlab/refresh": "nightly"}, 1),  # bad data is never retried
-    ],
-    ids=["outage-in-refresh", "outage-manual-run", "blocked-in-refresh"],
-)
-def test_only_an_outage_in_the_nightly_refresh_is_retried(tmp_path, good_run, bad, tags, attempts):
-    path, before, fake = good_run
-    fake.script = [bad] * 20
-    res = run_prices(tmp_path, tags=tags, outage_retry_delay_s=0)
-    assert not res.success and _attempts(res) == attempts
-    (fail,) = [e for e in res.all_events if e.event_type_value == "STEP_FAILURE"]
-    err = fail.event_specific_data.error
-    cause = err.cause.message if attempts > 1 else err.message  # retries wrap the Failure
-    assert "GSPC" in cause and "previous data kept" in cause
-    assert path.read_bytes() == before
+# An outage is never retried inside a run (that would hold the run slot): see
+# tests/test_faults_source.py for the sensor that retries it as a new run.
 
 
 def test_rate_limited_swallowed_by_yfinance(tmp_path, good_run):

@@ -182,6 +182,7 @@ def test_backoff_is_bounded_and_capped():
             retries=5,
             backoff_s=10,
             max_backoff_s=60,
+            deadline_s=300,
         )
     assert sleep.waits == [10, 20, 40, 60, 60] and len(fake.calls) == 6
     assert time.perf_counter() - t0 < 1.0  # injected sleep: instant
@@ -230,16 +231,6 @@ def test_is_reachable_never_hangs(monkeypatch):
     t0 = time.perf_counter()
     assert yahoo.is_reachable(timeout=0.2) is False
     assert time.perf_counter() - t0 < 1.0
-
-    class Conn:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *a):
-            return False
-
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: Conn())
-    assert yahoo.is_reachable(timeout=0.5) is True
 
     def refuse(*a, **k):
         raise ConnectionRefusedError("refused")

@@ -13,8 +13,35 @@ class DataError(ValueError):
     """A price frame is unusable; the message names the series, the field and the cause."""
 
 
-def normalize_ohlcv(df: pd.DataFrame, series: str, *, intraday: bool = False) -> pd.DataFrame:
-    """Lower-case OHLCV columns, float prices, a sorted unique DatetimeIndex named date/timestamp."""
+class StoredFileError(DataError):
+    """A stored file has the wrong shape or cannot be read; names the file, the fault, the fix."""
+
+
+def stored_shape_problem(df: pd.DataFrame, *, intraday: bool = False) -> str | None:
+    """Why a stored frame is not an OHLCV price table (None if it is one)."""
+    missing = [c for c in OHLCV if c not in df.columns]
+    if missing:
+        return f"it is not a price table: columns {list(map(str, df.columns))[:8]} lack {missing}"
+    if not isinstance(df.index, pd.DatetimeIndex):
+        return f"its index is {type(df.index).__name__} ({df.index.name!r}), not dates"
+    bad = [c for c in OHLCV if not pd.api.types.is_numeric_dtype(df[c])]
+    if bad:
+        return f"column(s) {bad} are not numeric"
+    if (df.index.tz is not None) != intraday:
+        return "its timestamps have the wrong timezone form for this asset"
+    return None
+
+
+def normalize_ohlcv(
+    df: pd.DataFrame, series: str, *, intraday: bool = False, calendar: str = "NYSE"
+) -> pd.DataFrame:
+    """Lower-case OHLCV columns, float prices, a sorted unique DatetimeIndex named date/timestamp.
+
+    A tz-aware daily index is read in the exchange's own timezone (New York; UTC for 24/7
+    series) before its dates are taken: a frame indexed in, say, Pacific/Honolulu puts every
+    bar at 18:00 of the previous day, and dropping the timezone there would shift each date.
+    Repeated dates are kept once if their rows are identical and refused if they differ.
+    """
     if df is None or len(df) == 0:
         raise DataError(
             f"{series}: empty frame (no rows) - the source returned nothing for this range"
@@ -42,12 +69,37 @@ def normalize_ohlcv(df: pd.DataFrame, series: str, *, intraday: bool = False) ->
         idx.name = "timestamp"
     else:
         if idx.tz is not None:
+            idx = idx.tz_convert("UTC" if calendar == "24/7" else "America/New_York")
             idx = idx.tz_localize(None)
         idx = idx.normalize()
         idx.name = "date"
     out.index = idx
-    out = out[~out.index.duplicated(keep="last")].sort_index()
-    return out
+    return drop_identical_duplicates(out, series).sort_index()
+
+
+def drop_identical_duplicates(df: pd.DataFrame, series: str) -> pd.DataFrame:
+    """Keep one row per repeated date when the copies agree; raise DataError when they differ
+    (which copy is right cannot be known, so neither may silently win)."""
+    dup = df.index.duplicated(keep=False)
+    if not dup.any():
+        return df
+    rows = df[dup]
+    differ = [
+        d
+        for d, g in rows.groupby(level=0)
+        if not all(g.iloc[0].equals(g.iloc[i]) for i in range(1, len(g)))
+    ]
+    if differ:
+        d = differ[0]
+        vals = "; ".join(
+            ", ".join(f"{c}={v:.6g}" for c, v in r.items()) for _, r in df.loc[[d]].iterrows()
+        )
+        raise DataError(
+            f"{series}: {len(differ)} date(s) appear twice with different values, e.g. "
+            f"{pd.Timestamp(d).date()}: {vals} - the source is inconsistent; nothing from this "
+            "frame is stored"
+        )
+    return df[~df.index.duplicated(keep="first")]
 
 
 def ohlc_problems(df: pd.DataFrame, tol: float = 1e-6) -> dict[str, int]:

@@ -15,7 +15,21 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from eventlab.data.frames import OHLCV, PRICE_COLS, DataError, ohlc_problems
+from eventlab.data.frames import (
+    OHLCV,
+    PRICE_COLS,
+    DataError,
+    drop_identical_duplicates,
+    ohlc_problems,
+)
+from eventlab.data.rows import (
+    detect_shift,
+    fill_missing_from_stored,
+    looks_like_partial_of,
+    missing_fields,
+    non_session_dates,
+    unclosed_mask,
+)
 
 DEFAULT_OVERLAP = 10
 # Largest believable one-day close-to-close move per series kind, for new or revised rows.
@@ -29,7 +43,16 @@ MAX_DAILY_MOVE: dict[str, float] = {
 }
 REVISION_RTOL = 1e-6  # below this a difference is float noise, not a revision
 SEAM_MAX_REVISION = 0.02  # a single overlap row moving more than 2% is a level discontinuity
-RESCALE_BOUNDS = (0.80, 1.0 + 1e-4)  # dividend re-adjustment of an adjusted series: F in [0.8, 1]
+RESCALE_BOUNDS = (0.80, 1.0 + 1e-4)
+MAX_SPANS = 20  # provenance spans kept one by one; older ones are merged per source  # dividend re-adjustment of an adjusted series: F in [0.8, 1]
+
+
+RECOVERY = (
+    "The stored series was kept unchanged. Recovery: none needed if the source corrects itself - "
+    "every refresh re-checks and goes through once the fetched rows are sane; if the source's "
+    "values are right after all, accept them with one run with "
+    "resources.price_source.config.full_refresh: true"
+)
 
 
 class BlockedUpdateError(DataError):
@@ -38,9 +61,7 @@ class BlockedUpdateError(DataError):
     def __init__(self, series: str, cause: str) -> None:
         self.series = series
         self.cause = cause
-        super().__init__(
-            f"{series}: update blocked - {cause}. The stored series was kept unchanged."
-        )
+        super().__init__(f"{series}: update blocked - {cause}. {RECOVERY}")
 
 
 @dataclass
@@ -57,6 +78,10 @@ class MergeReport:
     overlap_rows: int = 0
     first_new: str | None = None
     last_date: str | None = None
+    dropped_unclosed: list[str] = field(default_factory=list)
+    nan_kept_stored: int = 0
+    nan_kept_examples: list[str] = field(default_factory=list)
+    replaced_partial: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -64,7 +89,7 @@ class MergeReport:
 
     def to_metadata(self) -> dict:
         out = {
-            f"incremental/{k}": v
+            f"incremental/{k}": ", ".join(v) if isinstance(v, list) else v
             for k, v in asdict(self).items()
             if k not in ("series", "revised_examples")
         }
@@ -75,7 +100,7 @@ class MergeReport:
             )
             or "-"
         )
-        return {k: ("-" if v is None else v) for k, v in out.items()}
+        return {k: ("-" if v is None or v == "" else v) for k, v in out.items()}
 
 
 def plan_fetch(
@@ -115,24 +140,41 @@ def merge_incremental(
     adjusted: bool = False,
     allow_any_rescale: bool = False,
     max_move: float | None = None,
+    calendar: str = "NYSE",
+    now: pd.Timestamp | None = None,
+    source: str = "yfinance",
 ) -> tuple[pd.DataFrame, MergeReport]:
     """Merge a fetched window into the stored history; raise BlockedUpdateError on a bad update.
 
-    - rows only in `stored` are kept (history never shrinks), rows in `fetched` win (revisions);
-    - revised rows in the overlap are counted with examples;
-    - an adjusted series whose whole overlap moved by one constant factor F in [0.8, 1] (a new
-      dividend re-adjusted Yahoo's history) has its stored rows rescaled by F; any other level
-      shift at the seam, a one-day move beyond MAX_DAILY_MOVE[kind] in new/revised rows, a column
-      that disappeared, or OHLC-inconsistent / non-positive / missing-close new rows block it.
+    Every incoming row is validated before anything is merged (eventlab.data.rows):
+    - a bar of a session that had not closed at `now` (anywhere in the frame) is dropped;
+    - a date that is not a session of `calendar` is dropped if empty, else the update is blocked;
+    - repeated dates must agree, dates shifted by whole sessions are refused;
+    - a missing value never replaces a stored one, and a new row must carry every field the
+      series has on its recent rows.
+    Then rows only in `stored` are kept (history never shrinks), rows in `fetched` win
+    (revisions, counted with examples); an adjusted series whose whole overlap moved by one
+    factor F in [0.8, 1] (a new dividend re-adjusted Yahoo's history) is rescaled by F; any other
+    seam revision over 2% (unless the stored row was a partial bar, or `allow_any_rescale` - a
+    full refresh - lets the source win), a one-day move beyond MAX_DAILY_MOVE[kind],
+    OHLC-inconsistent / non-positive / missing-close rows block the update.
     """
-    rep = MergeReport(series=series, fetched_rows=len(fetched))
+    rep = MergeReport(series=series, fetched_rows=0 if fetched is None else len(fetched))
     limit = MAX_DAILY_MOVE.get(kind, 0.25) if max_move is None else max_move
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if now.tzinfo is None:
+        now = now.tz_localize("America/New_York")
     if fetched is None or fetched.empty:
         raise BlockedUpdateError(series, "the fetch returned no rows")
     missing_cols = [c for c in OHLCV if c not in fetched.columns]
     if missing_cols:
         raise BlockedUpdateError(series, f"fetched frame lost column(s) {missing_cols}")
-    fetched = fetched[list(OHLCV)].sort_index()
+    try:
+        fetched = drop_identical_duplicates(fetched[list(OHLCV)], series).sort_index()
+    except DataError as exc:
+        raise BlockedUpdateError(series, str(exc).removeprefix(f"{series}: ")) from None
+    fetched = _calendar_rows(fetched, rep, series, calendar, now)
+    spans = provenance(stored) if stored is not None else []
     if stored is None or stored.empty:
         stored = fetched.iloc[0:0]
     stored = stored[list(OHLCV)].sort_index()
@@ -156,8 +198,21 @@ def merge_incremental(
             f"no overlap between stored rows (to {stored.index[-1].date()}) and fetched rows "
             f"(from {fetched.index[0].date()}); the seam cannot be verified - refetch with a longer overlap",
         )
+    if len(common):
+        lag = detect_shift(stored["close"], fetched["close"])
+        if lag:
+            raise BlockedUpdateError(
+                series,
+                f"the fetched dates are shifted by {lag:+d} session(s): its closes match the "
+                f"stored closes {abs(lag)} session(s) {'earlier' if lag > 0 else 'later'} "
+                f"(fetched {fetched.index[0].date()}..{fetched.index[-1].date()})",
+            )
+        fetched, kept = fill_missing_from_stored(stored, fetched, common)
+        rep.nan_kept_stored = len(kept)
+        rep.nan_kept_examples = kept[:5]
 
     factor = None
+    partial = set()
     if len(common):
         ratio = (fetched.loc[common, "close"] / stored.loc[common, "close"]).dropna()
         if len(ratio):
@@ -176,16 +231,25 @@ def merge_incremental(
                     raise BlockedUpdateError(
                         series,
                         f"level discontinuity at the seam: every overlap close moved by the factor {f_med:.6f} "
-                        f"over {len(ratio)} sessions and {why}; run a full refresh (price_source.full_refresh=true) after checking",
+                        f"over {len(ratio)} sessions and {why}",
                     )
             worst = (ratio / (factor or 1.0) - 1).abs()
-            if factor is None and worst.max() > SEAM_MAX_REVISION:
+            partial = {
+                d
+                for d in worst.index[worst > SEAM_MAX_REVISION]
+                if was_partial(spans, d, calendar)
+                or (d >= stored.index[-3] and looks_like_partial_of(stored.loc[d], fetched.loc[d]))
+            }
+            worst = worst.drop(list(partial))
+            if factor is None and len(worst) and worst.max() > SEAM_MAX_REVISION:
                 d = worst.idxmax()
-                raise BlockedUpdateError(
-                    series,
-                    f"level discontinuity at the seam: close on {d.date()} revised by {worst.max():.2%} "
-                    f"(stored {stored.loc[d, 'close']:.6g}, fetched {fetched.loc[d, 'close']:.6g}; limit {SEAM_MAX_REVISION:.0%})",
-                )
+                if not allow_any_rescale:
+                    raise BlockedUpdateError(
+                        series,
+                        f"level discontinuity at the seam: close on {d.date()} revised by {worst.max():.2%} "
+                        f"(stored {stored.loc[d, 'close']:.6g}, fetched {fetched.loc[d, 'close']:.6g}; limit {SEAM_MAX_REVISION:.0%})",
+                    )
+    rep.replaced_partial = sorted(d.date().isoformat() for d in partial)
 
     if factor is not None:
         stored = stored.copy()
@@ -214,6 +278,13 @@ def merge_incremental(
     rep.new_rows = len(new_idx)
     if len(new_idx):
         rep.first_new = new_idx[0].date().isoformat()
+        holes = missing_fields(stored, fetched.loc[new_idx])
+        if holes:
+            raise BlockedUpdateError(
+                series,
+                "new rows lack fields the stored series has: "
+                + "; ".join(f"{c} missing on {', '.join(ds[:3])}" for c, ds in holes.items()),
+            )
     inside = stored.index[(stored.index >= fetched.index[0]) & (stored.index <= fetched.index[-1])]
     rep.kept_missing_in_fetch = int(len(inside.difference(fetched.index)))
 
@@ -244,4 +315,122 @@ def merge_incremental(
         raise BlockedUpdateError(series, "merge would shrink history")
     rep.merged_rows = len(merged)
     rep.last_date = merged.index[-1].date().isoformat()
+    if rep.changed or not spans:
+        spans = add_span(spans, fetched.index, source, now)
+    merged.attrs["provenance"] = spans
     return merged, rep
+
+
+def _calendar_rows(
+    fetched: pd.DataFrame, rep: MergeReport, series: str, calendar: str, now: pd.Timestamp
+) -> pd.DataFrame:
+    """Drop unfinished sessions' bars and empty non-session rows; block non-session rows with values."""
+    unclosed = unclosed_mask(fetched.index, calendar, now)
+    rep.dropped_unclosed = [d.date().isoformat() for d in fetched.index[unclosed]]
+    fetched = fetched[~unclosed]
+    off = non_session_dates(fetched.index, calendar)
+    if len(off):
+        valued = [d for d in off if fetched.loc[d].notna().any()]
+        if valued:
+            days = ", ".join(f"{d.date()} ({d.day_name()})" for d in valued[:4])
+            raise BlockedUpdateError(
+                series,
+                f"{len(valued)} fetched row(s) fall on dates that are not {calendar} sessions "
+                f"(weekends or holidays): {days} - the source's dates or timezone are off",
+            )
+        fetched = fetched.drop(off)
+    if fetched.empty:
+        raise BlockedUpdateError(series, "the fetch has no row for a closed session")
+    return fetched
+
+
+# ---- provenance: which source wrote which dates, and when (kept in the Parquet file's attrs) --
+
+
+def provenance(df: pd.DataFrame | None) -> list[dict]:
+    """The frame's provenance spans, oldest first (each: source, first, last, fetched_utc)."""
+    if df is None:
+        return []
+    spans = df.attrs.get("provenance")
+    return [dict(s) for s in spans] if isinstance(spans, list) else []
+
+
+def add_span(
+    spans: list[dict], dates: pd.DatetimeIndex, source: str, fetched: pd.Timestamp | None
+) -> list[dict]:
+    """Record that `source` wrote `dates` at `fetched`; spans wholly covered by it are dropped."""
+    first, last = dates[0].date().isoformat(), dates[-1].date().isoformat()
+    keep = [s for s in spans if not (first <= s["first"] and s["last"] <= last)]
+    stamp = None if fetched is None else pd.Timestamp(fetched).tz_convert("UTC").isoformat()
+    spans = [*keep, {"source": source, "first": first, "last": last, "fetched_utc": stamp}]
+    if len(spans) <= MAX_SPANS:
+        return spans
+    # One span per nightly refresh would grow without end: old spans of one source become one
+    # (only recent fetch times matter, to recognise a partial bar stored by an older version).
+    old, recent = spans[:-MAX_SPANS], spans[-MAX_SPANS:]
+    merged: dict[str, dict] = {}
+    for s in old:
+        m = merged.setdefault(s["source"], dict(s))
+        m["first"], m["last"] = min(m["first"], s["first"]), max(m["last"], s["last"])
+        m["fetched_utc"] = s.get("fetched_utc") or m.get("fetched_utc")
+    return [*merged.values(), *recent]
+
+
+def was_partial(spans: list[dict], day: pd.Timestamp, calendar: str) -> bool:
+    """True if the stored row for `day` was fetched before its session closed (a partial bar
+    stored by an older version): its revision is the real close replacing it, not a red flag."""
+    iso = day.date().isoformat()
+    span = next((s for s in reversed(spans) if s["first"] <= iso <= s["last"]), None)
+    if span is None or not span.get("fetched_utc"):
+        return False
+    return bool(unclosed_mask(pd.DatetimeIndex([day]), calendar, span["fetched_utc"])[0])
+
+
+def merge_offline(stored: pd.DataFrame | None, snap: pd.DataFrame) -> tuple[pd.DataFrame, str, str]:
+    """What an offline run serves: the longer of the warehouse and the snapshot, never less.
+
+    The one that ends later wins on the dates both hold (a live refresh's revisions and
+    re-adjustments stay); the other only adds dates the winner lacks. Provenance spans say which
+    rows came from where. Returns (frame, served_by, note).
+    """
+    snap = snap.copy()
+    snap.attrs["provenance"] = provenance(snap) or add_span([], snap.index, "snapshot", None)
+    if stored is None or stored.empty:
+        return snap, "snapshot", ""
+    stored = stored.copy()
+    stored.attrs["provenance"] = provenance(stored) or add_span([], stored.index, "warehouse", None)
+    warehouse_longer = stored.index[-1] > snap.index[-1]
+    primary, other = (stored, snap) if warehouse_longer else (snap, stored)
+    extra = other.loc[other.index.difference(primary.index), list(OHLCV)]
+    merged = pd.concat([primary[list(OHLCV)], extra]).sort_index()
+    spans = provenance(primary)
+    if len(extra):
+        spans = [*spans, *(s for s in provenance(other) if _covers_any(s, extra.index))]
+    merged.attrs["provenance"] = spans
+    if warehouse_longer:
+        note = (
+            f"offline: the warehouse's refreshed rows to {stored.index[-1].date()} kept "
+            f"(the snapshot ends {snap.index[-1].date()})"
+        )
+        return merged, "warehouse", note
+    note = f"offline: {len(extra)} stored row(s) not in the snapshot kept" if len(extra) else ""
+    return merged, "snapshot", note
+
+
+def _covers_any(span: dict, dates: pd.DatetimeIndex) -> bool:
+    lo, hi = pd.Timestamp(span["first"]), pd.Timestamp(span["last"])
+    return bool(((dates >= lo) & (dates <= hi)).any())
+
+
+def provenance_text(df: pd.DataFrame) -> str:
+    """The frame's provenance as one line for the asset's metadata (most recent span first)."""
+    spans = provenance(df)
+    if not spans:
+        return "-"
+    parts = [
+        f"{s['first']}..{s['last']} {s['source']}"
+        + (f" (fetched {s['fetched_utc'][:16]}Z)" if s.get("fetched_utc") else "")
+        for s in reversed(spans[-6:])
+    ]
+    more = f" (+{len(spans) - 6} older spans)" if len(spans) > 6 else ""
+    return "; ".join(parts) + more

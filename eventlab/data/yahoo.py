@@ -26,11 +26,14 @@ from typing import Any
 
 import pandas as pd
 
-from eventlab.data.calendar import nyse
 from eventlab.data.frames import DataError, normalize_ohlcv
+from eventlab.data.rows import unclosed_mask
 
 NY = "America/New_York"
-PROBE_HOST = ("query1.finance.yahoo.com", 443)
+PROBE_URL = "https://query1.finance.yahoo.com/v1/test/getcrumb"
+PROBE_TIMEOUT_S = 5.0
+# Total wall-clock budget of one series' download: every attempt, every backoff wait.
+DEFAULT_DEADLINE_S = 45.0
 
 
 class SourceError(DataError):
@@ -150,32 +153,17 @@ def _now() -> pd.Timestamp:
 def drop_partial_bar(
     df: pd.DataFrame, *, calendar: str = "NYSE", now: pd.Timestamp | None = None
 ) -> tuple[pd.DataFrame, bool]:
-    """Drop the last row if it is the session still in progress at `now`.
+    """Drop every row whose session had not closed at `now`, wherever it sits in the frame.
 
-    NYSE: the row dated today's session while `now` is before that session's close (early closes
-    from exchange_calendars XNYS). 24/7 (crypto, UTC days): the row dated the current UTC day.
-    A row dated after today (clock skew, bad data) is dropped too.
+    NYSE: a row dated today's session while `now` is before that session's close (early closes
+    from exchange_calendars XNYS), and any row dated after today (clock skew, bad data). 24/7
+    (crypto, UTC days): rows dated the current UTC day or later. Returns (frame, dropped_any).
     """
     if df.empty:
         return df, False
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-    if now.tzinfo is None:
-        now = now.tz_localize(NY)
-    last = pd.Timestamp(df.index[-1]).normalize()
-    if calendar == "24/7":
-        today_utc = now.tz_convert("UTC").tz_localize(None).normalize()
-        partial = last >= today_utc
-    else:
-        today_ny = now.tz_convert(NY).tz_localize(None).normalize()
-        if last > today_ny:
-            partial = True
-        elif last < today_ny:
-            partial = False
-        else:
-            cal = nyse()
-            # a row on a non-session day is judged by the checks, not here
-            partial = bool(cal.is_session(last) and now < cal.session_close(last))
-    return (df.iloc[:-1], True) if partial else (df, False)
+    mask = unclosed_mask(pd.DatetimeIndex(df.index).normalize(), calendar, now)
+    return (df[~mask], True) if mask.any() else (df, False)
 
 
 def fetch_daily(
@@ -193,33 +181,67 @@ def fetch_daily(
     max_backoff_s: float = 60.0,
     sleep: Callable[[float], None] = time.sleep,
     timeout_s: float = 20.0,
+    deadline_s: float = DEFAULT_DEADLINE_S,
+    probe: Callable[[float], bool] | None = None,
 ) -> pd.DataFrame:
     """Daily OHLCV for `ticker` from `start` (inclusive) in the canonical frame shape.
 
     Raises a SourceError subclass naming `series` and the cause. Rate limits and network errors
-    are retried `retries` times, waiting backoff_s * 2**attempt (capped at max_backoff_s).
+    are retried `retries` times, waiting backoff_s * 2**attempt (capped at max_backoff_s). The
+    whole call - every attempt and every wait - ends within `deadline_s`: an attempt that gets
+    no answer in the time left (a host that accepts the connection and never replies) is
+    abandoned. An empty answer is checked with `probe` (default: is_reachable): when Yahoo
+    cannot be reached it is a network failure, not the "possibly delisted" yfinance reports.
     """
     download = download or _yf_download
     start_s = pd.Timestamp(start).date().isoformat()
     end_s = None if end is None else pd.Timestamp(end).date().isoformat()
+    t0 = time.monotonic()
+    slept = [0.0]  # waits an injected `sleep` skipped still count against the deadline
+
+    def left() -> float:
+        return deadline_s - (time.monotonic() - t0) - slept[0]
+
     attempt = 0
     while True:
+        budget = left()
         try:
-            raw = _download_once(download, ticker, start_s, end_s, series, auto_adjust, timeout_s)
+            raw = _download_with_deadline(
+                download,
+                ticker,
+                start_s,
+                end_s,
+                series,
+                auto_adjust,
+                min(timeout_s, budget),
+                budget,
+            )
             break
+        except EmptyFrameError as exc:
+            reachable = probe or is_reachable
+            if not reachable(min(PROBE_TIMEOUT_S, max(0.1, left()))):
+                raise SourceUnavailableError(
+                    series,
+                    ticker,
+                    f"Yahoo unreachable (the probe got no answer); yfinance reported: {exc.cause}",
+                ) from exc
+            raise
         except RETRYABLE as exc:
-            if attempt >= retries:
-                exc.args = (f"{exc.args[0]} - gave up after {attempt + 1} attempts",)
-                raise
             wait = min(max_backoff_s, backoff_s * (2**attempt))
+            if attempt >= retries or wait >= left():
+                why = "" if attempt >= retries else f" (deadline of {deadline_s:.0f}s)"
+                exc.args = (f"{exc.args[0]} - gave up after {attempt + 1} attempts{why}",)
+                raise
             logging.getLogger(__name__).warning(
                 "%s: %s; retry %d/%d in %.1fs", series, exc.cause, attempt + 1, retries, wait
             )
+            before = time.monotonic()
             sleep(wait)
+            slept[0] += max(0.0, wait - (time.monotonic() - before))
             attempt += 1
     try:
         flat = _flatten_columns(raw, ticker)
-        frame = normalize_ohlcv(flat, series)
+        frame = normalize_ohlcv(flat, series, calendar=calendar)
     except DataError as exc:
         raise GarbledFrameError(series, ticker, f"unreadable frame: {exc}") from exc
     except (ValueError, TypeError, KeyError) as exc:
@@ -234,6 +256,40 @@ def fetch_daily(
             series, ticker, f"only a partial bar for the current session since {start_s}"
         )
     return frame
+
+
+def _download_with_deadline(
+    download, ticker, start_s, end_s, series, auto_adjust, timeout_s, left_s
+) -> pd.DataFrame:
+    """One download attempt in a daemon thread, abandoned if it has not answered in `left_s`.
+
+    yfinance's own `timeout` bounds each HTTP read, but one download makes several requests
+    (cookie, crumb, chart), so only a wall-clock bound holds the promised total deadline.
+    """
+    if left_s <= 0:
+        raise SourceUnavailableError(series, ticker, "network deadline exhausted before the call")
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["raw"] = _download_once(
+                download, ticker, start_s, end_s, series, auto_adjust, max(0.1, timeout_s)
+            )
+        except BaseException as exc:  # handed to the caller's thread below
+            box["exc"] = exc
+
+    t = threading.Thread(target=work, name=f"yf-{series}", daemon=True)
+    t.start()
+    t.join(left_s)
+    if t.is_alive():
+        raise SourceUnavailableError(
+            series,
+            ticker,
+            f"network timeout: Yahoo gave no answer within {left_s:.0f}s (connection stalled)",
+        )
+    if "exc" in box:
+        raise box["exc"]  # type: ignore[misc]
+    return box["raw"]  # type: ignore[return-value]
 
 
 def _download_once(
@@ -272,18 +328,28 @@ def _download_once(
     return raw
 
 
-def is_reachable(timeout: float = 3.0, host: tuple[str, int] = PROBE_HOST) -> bool:
-    """True if a TCP connection to Yahoo's API host opens within `timeout` seconds.
+def is_reachable(timeout: float = PROBE_TIMEOUT_S, url: str | None = None) -> bool:
+    """True if Yahoo's API host answers an HTTP request (any status) within `timeout` seconds.
 
-    Runs in a daemon thread joined with the timeout, so a slow DNS lookup cannot hang the caller.
+    A real request, not just a TCP connect: a host that accepts connections but never answers
+    (a stalled proxy, a black-holed load balancer) is unreachable. The request runs in a daemon
+    thread joined with the timeout, so DNS or TLS stalls cannot hold the caller either.
     """
+    import urllib.error
+    import urllib.request
+
+    target = url or PROBE_URL
     result: dict[str, bool] = {"ok": False}
 
     def probe() -> None:
         try:
-            with socket.create_connection(host, timeout=timeout):
-                result["ok"] = True
-        except Exception:  # DNS failure, refused, timeout, anything else: not reachable
+            req = urllib.request.Request(target, headers={"User-Agent": "eventlab-probe"})
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                resp.read(1)
+            result["ok"] = True
+        except urllib.error.HTTPError:  # 4xx/5xx: the host answered, so the source is up
+            result["ok"] = True
+        except Exception:  # DNS failure, refused, reset, timeout, TLS stall: not reachable
             result["ok"] = False
 
     t = threading.Thread(target=probe, name="yahoo-probe", daemon=True)
