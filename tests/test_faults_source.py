@@ -6,7 +6,6 @@ clearly down stops the remaining series at once; waiting for it to come back nev
 slot - the `refresh_outage_retry` sensor starts a new run later; and the failure leads with one
 plain line (cause, series not updated, previous data kept, next try)."""
 
-import http.server
 import socket
 import threading
 import time
@@ -52,36 +51,17 @@ def silent_server():
     srv.close()
 
 
-@pytest.fixture
-def answering_server():
-    """A local HTTP server answering 404 (any status means the host is up)."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
-            self.send_error(404)
-
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/"
-    srv.shutdown()
-    srv.server_close()
-
-
 def _refused_url() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{s.getsockname()[1]}/"
 
 
-def test_the_probe_is_a_real_request_with_a_deadline(silent_server, answering_server):
+def test_the_probe_is_a_real_request_with_a_deadline(silent_server, _probe_target):
     t0 = time.perf_counter()
     assert yahoo.is_reachable(timeout=0.5, url=silent_server) is False  # TCP accepted, no answer
     assert time.perf_counter() - t0 < 1.5
-    assert yahoo.is_reachable(timeout=2, url=answering_server) is True
+    assert yahoo.is_reachable(timeout=2, url=_probe_target) is True  # answers 404: up
     assert yahoo.is_reachable(timeout=2, url=_refused_url()) is False
 
 

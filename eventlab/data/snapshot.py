@@ -2,7 +2,7 @@
 
 Each file is checked against the sha256 its manifest records before it is read: two changed bytes
 in a Parquet page can still decode to plausible prices (a fake event), so a file that does not
-match is refused, naming the file and the fix. Hashing the whole snapshot (~10 MB) costs ~20 ms;
+match is refused, naming the file and the fix. Hashing the whole snapshot (~10 MB) costs well under a second (0.18 s measured cold on a busy 2-core machine);
 a file is hashed once per process unless its size, mtime or inode changes.
 """
 

@@ -10,7 +10,6 @@ already adjusted (ETFs: Yahoo auto_adjust) or have no dividends (price indices).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -45,13 +44,10 @@ def read_manifest(root: Path) -> dict:
 
 @lru_cache(maxsize=16)
 def _verified(path: str, size: int, mtime_ns: int, expected: str) -> bool:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != expected:
+    got = snapshot.file_sha256(Path(path))
+    if got != expected:
         raise DataError(
-            f"{path}: sha256 {digest.hexdigest()[:12]}... does not match the manifest "
+            f"{path}: sha256 {got[:12]}... does not match the manifest "
             f"({expected[:12]}...): the shipped file is corrupt or was edited. Fix: restore it "
             "with `git checkout data/universe` or rebuild with `make universe-data`"
         )
