@@ -23,6 +23,7 @@ from assets.publish import report_as_of
 from eventlab.data import snapshot, yahoo
 from eventlab.data.frames import StoredFileError
 from eventlab.data.incremental import provenance
+from pipelines.definitions import default_resources
 from pipelines.instance import InstanceStorageError, check_instance
 from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource
@@ -33,10 +34,10 @@ def _offline(tmp_path, keys=("GSPC",), assets=(daily_prices,), **src):
         list(assets),
         selection=[price_key(k) for k in keys] + [a.key for a in assets if a is report_as_of],
         instance=dg.DagsterInstance.ephemeral(),
-        resources={
-            "io_manager": ParquetIOManager(base_dir=str(tmp_path)),
-            "price_source": PriceSource(mode="snapshot", **src),
-        },
+        resources=default_resources(
+            io_manager=ParquetIOManager(base_dir=str(tmp_path)),
+            price_source=PriceSource(mode="snapshot", **src),
+        ),
         raise_on_error=False,
     )
 
