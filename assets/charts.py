@@ -24,7 +24,7 @@ from assets.common import as_of_date, publish_if_no_publish_step
 from eventlab.charts.render import CHARTS, SCREEN_DIR, ChartPool, render_many, start_pool
 from eventlab.config import CONFIG
 from pipelines.report_server import report_url
-from pipelines.resources import ReportSettings
+from pipelines.resources import ReportSettings, report_folder_name
 
 GROUP = "charts"
 
@@ -125,9 +125,11 @@ class ChartRenderer(dg.ConfigurableResource):
 INLINE_MD_LIMIT = 1000
 
 
-def image_url(report_settings: ReportSettings, out) -> str:
-    """The http URL of a chart's screen copy on the report server (pipelines.report_server)."""
-    return report_url(report_settings.reports_root, out.png.parent / SCREEN_DIR / out.png.name)
+def image_url(report_settings: ReportSettings, report_as_of: pd.DataFrame, name: str) -> str:
+    """The http URL of a chart's screen copy on the report server (pipelines.report_server), in
+    the folder the run publishes (the run renders into a private staging folder first)."""
+    folder = report_settings.root() / report_folder_name(report_as_of)
+    return report_url(report_settings.root(), folder / "charts" / SCREEN_DIR / f"{name}.png")
 
 
 def inline_chart(title: str, url: str, caption: str) -> dg.MetadataValue:
@@ -186,9 +188,13 @@ def charts(
             asset_key=chart_key(out.name),
             metadata={
                 "chart": inline_chart(
-                    out.meta.title, image_url(report_settings, out), out.meta.caption
+                    out.meta.title,
+                    image_url(report_settings, report_as_of, out.name),
+                    out.meta.caption,
                 ),
-                "chart_url": dg.MetadataValue.url(image_url(report_settings, out)),
+                "chart_url": dg.MetadataValue.url(
+                    image_url(report_settings, report_as_of, out.name)
+                ),
                 "preview": dg.MetadataValue.md(
                     f"![{out.name}](data:image/png;base64,{thumb})\n\n{out.meta.caption}"
                 ),
