@@ -18,7 +18,6 @@ from eventlab.study.small_sample import (
     binomial_p,
     circular_shift_p,
     decluster,
-    event_bootstrap_ci,
     median_interval,
     t_interval,
     weighted_comparison,
@@ -80,9 +79,19 @@ def test_circular_shift_p_equals_a_loop_over_np_roll() -> None:
 
 
 def test_event_bootstrap_is_seeded_and_is_the_percentile_of_resampled_means() -> None:
+    # sample_stats takes the event-resampling CI from the bootstrap's event draws, which are the
+    # first draws of its generator (nothing before them uses it)
     x = RNG.normal(size=8)
-    a = event_bootstrap_ci(x, 500, np.random.default_rng(3))
-    b = event_bootstrap_ci(x, 500, np.random.default_rng(3))
+    y = np.r_[x, RNG.normal(size=600)]
+    d = np.r_[np.ones(8, bool), np.zeros(600, bool)]
+
+    def ci(seed: int) -> tuple[float, float]:
+        row = sample_stats(
+            y, d, 5, 8, bootstrap_reps=500, placebo_reps=100, rng=np.random.default_rng(seed)
+        )
+        return (row["event_boot_ci_low"], row["event_boot_ci_high"])
+
+    a, b = ci(3), ci(3)
     assert a == b
     draws = np.random.default_rng(3).integers(0, 8, size=(500, 8), dtype=np.int32)
     ref = np.quantile(x[draws].mean(axis=1), [0.025, 0.975])

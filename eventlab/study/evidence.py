@@ -339,14 +339,11 @@ __all__ = [
 def weigh_evidence(
     main: VariantResult, stats: pd.DataFrame, prices: dict[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
-    """The evidence tables the report leads with: regime baselines, leave-one-out, verdicts and
-    the main series beside the longest one."""
+    """The evidence tables the study publishes: regime baselines, leave-one-out and verdicts (the
+    report builds the main-vs-longest comparison from event_stats itself)."""
     baselines = regime_baselines(main, prices)
     return {
         "event_baselines": baselines,
         "event_leave_one_out": leave_one_out(main),
         "event_verdicts": verdicts(stats, baselines, main.params),
-        "series_comparison": series_comparison(
-            stats, main.params.index, main.params.robustness_index
-        ),
     }

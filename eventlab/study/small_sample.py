@@ -12,7 +12,6 @@ import numpy as np
 from scipy import stats as sps
 
 from eventlab.study.returns import mean_t_interval
-from eventlab.study.statistics import mean_of_draws
 
 
 def t_interval(x: np.ndarray, alpha: float = 0.05) -> tuple[float, float]:
@@ -69,19 +68,6 @@ def circular_shift_p(y: np.ndarray, d: np.ndarray) -> float:
     stat = np.where(np.isnan(stat), 0.0, stat)
     extreme = stat[1:] >= stat[0] * (1 - 1e-12)
     return float((1 + extreme.sum()) / n_all)
-
-
-def event_bootstrap_ci(
-    x: np.ndarray, reps: int, rng: np.random.Generator, alpha: float = 0.05
-) -> tuple[float, float]:
-    """Percentile CI of the event mean from resampling the events themselves with replacement
-    (`reps` draws). It cannot reach beyond the observed values, so with a few events it is
-    narrower than the t interval: shown beside it, not instead of it."""
-    if len(x) < 2:
-        return (np.nan, np.nan)
-    means = mean_of_draws(x, len(x), reps, rng)
-    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
-    return (float(lo), float(hi))
 
 
 def decluster(positions: np.ndarray, cooldown: int) -> tuple[np.ndarray, np.ndarray]:
