@@ -1,17 +1,22 @@
 """Universe assets: the per-ticker study (partitioned by ticker) and the cross-section.
 
 `universe_ticker_study` is one step over every partition of a run (single-run backfill policy):
-it studies its tickers on `universe_settings.workers` processes and emits four per-ticker assets.
-A bad ticker (no data, too short, all stale opens) is an answer stored on its partition; a ticker
-whose computation raised is reported in `universe/ticker_status` and its other stored files are
-left as they were. The cross-section (pooled events and statistics, by sector and year, breadth
-on the index's event days) and the report read every partition.
+it studies its tickers on `universe_settings.workers` processes, whose workers store each
+ticker's four tables themselves, and materializes `universe/ticker_study` once per ticker
+partition with that ticker's status. One partitioned asset, not one per table: Dagster writes an
+event per partition of every partitioned asset (plus a planned event for each), and four assets
+made that 4 x N bookkeeping the largest serial cost of a 504-ticker run. A bad ticker (no data,
+too short, all stale opens) is an answer stored on its partition; a ticker whose computation
+raised gets status `error` (in its partition's metadata and its `ticker_status` file) and its
+other stored files are left as they were. The cross-section (pooled events and statistics, by
+sector and year, breadth on the index's event days) reads the universe members' stored files.
 
 Survivorship bias: the shipped universe is the S&P 500 of April 2021 traced back; every table's
 metadata and the report say so.
 """
 
 import time
+from collections import Counter
 
 import dagster as dg
 import pandas as pd
@@ -22,23 +27,33 @@ from eventlab.study.run import run_variant
 from eventlab.universe.breadth import breadth_daily, breadth_on_events
 from eventlab.universe.members import SURVIVORSHIP, load_universe, sectors
 from eventlab.universe.pooled import pooled_stats
+from eventlab.universe.store import DAYS, EVENTS, STATS, STATUS
 from eventlab.universe.ticker import OK
 from pipelines.resources import PriceSource, ReportSettings, StudySettings
-from pipelines.universe import TICKERS, UniverseSettings
+from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
 
 GROUP = "universe"
-UIO = "universe_io_manager"
-PER_TICKER = {
-    "ticker_days": "Per ticker and day: usable open, split-adjusted gap, close-to-close, sample and "
-    "event flags, total-return forward returns.",
-    "ticker_events": "Per ticker: one row per event (the index study's event rows, split-adjusted).",
-    "ticker_stats": "Per ticker and horizon: the index study's statistics (events vs baseline).",
-    "ticker_status": "Per ticker: ok / no_data / too_short / all_stale_opens / error, with the reason.",
+TICKER_TABLES = {
+    DAYS: "per day: usable open, split-adjusted gap, close-to-close, sample and event flags, "
+    "total-return forward returns",
+    EVENTS: "one row per event (the index study's event rows, split-adjusted)",
+    STATS: "per horizon: the index study's statistics (events vs baseline)",
+    STATUS: "ok / no_data / too_short / all_stale_opens / error, with the reason",
 }
+TICKER_STUDY_DOC = (
+    "The index study on one ticker (a partition). Its tables, one Parquet file each in "
+    "<warehouse>/universe/<table>/<ticker>.parquet, written by the worker process that studied "
+    "the ticker: " + "; ".join(f"{t}: {d}" for t, d in TICKER_TABLES.items()) + ". Each "
+    "partition's materialization says its status; a ticker whose computation raised keeps its "
+    "earlier days, events and statistics and gets status error."
+)
 
 
 def _key(name: str) -> dg.AssetKey:
     return dg.AssetKey(["universe", name])
+
+
+TICKER_STUDY = _key("ticker_study")
 
 
 @dg.multi_asset(
@@ -46,17 +61,16 @@ def _key(name: str) -> dg.AssetKey:
     group_name=GROUP,
     partitions_def=TICKERS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    outs={
-        name: dg.AssetOut(key=_key(name), description=desc, io_manager_key=UIO, kinds={"pandas"})
-        for name, desc in PER_TICKER.items()
-    },
+    specs=[dg.AssetSpec(TICKER_STUDY, description=TICKER_STUDY_DOC, kinds={"pandas"})],
 )
 def universe_ticker_study(
     context: dg.AssetExecutionContext,
     study: StudySettings,
     universe_settings: UniverseSettings,
-):
-    """The index study's code on each ticker of the run (split-adjusted, total-return forwards)."""
+    universe_store: UniverseStore,
+) -> dg.MaterializeResult:
+    """The index study's code on each ticker of the run (split-adjusted, total-return forwards),
+    one asset partition per ticker: one materialization event per ticker, with its status."""
     from eventlab.universe.compute import run_tickers
 
     uparams = universe_settings.params()
@@ -78,33 +92,31 @@ def universe_ticker_study(
         for ticker, msg in errors.items():
             context.log.warning(f"{ticker}: {msg}")
     t0 = time.perf_counter()
-    results, timings = run_tickers(
-        tickers, params, uparams, sectors(uparams), workers=uparams.workers, frames=frames
-    )
+    with universe_store.tickers().writing() as store:
+        summaries, timings = run_tickers(
+            tickers, params, uparams, sectors(uparams), store, context.run_id,
+            workers=uparams.workers, frames=frames,
+        )  # fmt: skip
     timings["compute_wall_s"] = time.perf_counter() - t0
-    stored = [r for r in results if r.status != "error"]
-    status = pd.DataFrame(
-        [
-            {"ticker": r.ticker, "status": r.status, "message": r.message, "run_id": context.run_id}
-            for r in results
-        ]
-    )
-    counts = status["status"].value_counts().to_dict()
-    failed = status[status["status"] != OK]
-    meta = {
-        "tickers": len(results),
-        **{f"status_{k}": int(v) for k, v in counts.items()},
-        "not_ok": md_preview(failed, rows=50) if len(failed) else "none",
-        "source": universe_settings.source,
-        "survivorship_bias": SURVIVORSHIP,
-        **{k: round(v, 3) for k, v in timings.items()},
-    }
-    yield dg.Output({r.ticker: r.days for r in stored}, "ticker_days", metadata=meta)
-    yield dg.Output({r.ticker: r.events for r in stored}, "ticker_events")
-    yield dg.Output({r.ticker: r.stats for r in stored}, "ticker_stats")
-    yield dg.Output(
-        {t: status[status["ticker"] == t].reset_index(drop=True) for t in status["ticker"]},
-        "ticker_status",
+    for s in summaries:
+        # Per partition: only what differs by ticker (the UI shows it on the partition's page).
+        part = {"status": s.status, "days": s.n_days, "events": s.n_events}
+        if s.message:
+            part["message"] = s.message
+        context.add_asset_metadata(part, asset_key=TICKER_STUDY, partition_key=s.ticker)
+    not_ok = [s for s in summaries if s.status != OK]
+    for s in not_ok:
+        context.log.warning(f"{s.ticker}: {s.status}: {s.message}")
+    counts = Counter(s.status for s in summaries)
+    # Run-wide figures: Dagster copies them into every partition's event, so they stay few.
+    return dg.MaterializeResult(
+        asset_key=TICKER_STUDY,
+        metadata={
+            "tickers": len(summaries),
+            **{f"status_{k}": int(v) for k, v in sorted(counts.items())},
+            "source": universe_settings.source,
+            **{k: round(v, 3) for k, v in timings.items()},
+        },
     )
 
 
@@ -135,34 +147,27 @@ CROSS = {
 @dg.multi_asset(
     name="universe_cross_section",
     group_name=GROUP,
-    ins={
-        "days": dg.AssetIn(key=_key("ticker_days")),
-        "events": dg.AssetIn(key=_key("ticker_events")),
-        "stats": dg.AssetIn(key=_key("ticker_stats")),
-        "status": dg.AssetIn(key=_key("ticker_status")),
-        "index_events": dg.AssetIn(key=_key("index_events")),
-    },
+    deps=[TICKER_STUDY],
+    ins={"index_events": dg.AssetIn(key=_key("index_events"))},
     outs={n: dg.AssetOut(key=_key(n), description=d, kinds={"pandas"}) for n, d in CROSS.items()},
 )
 def universe_cross_section(
     study: StudySettings,
     universe_settings: UniverseSettings,
-    days: pd.DataFrame,
-    events: pd.DataFrame,
-    stats: pd.DataFrame,
-    status: pd.DataFrame,
+    universe_store: UniverseStore,
     index_events: pd.DataFrame,
 ):
-    """Pool the universe's members: events, statistics clustered by date, breadth."""
+    """Pool the universe's members (their stored ticker_study files): events, statistics
+    clustered by date, breadth."""
     params = study.params()
     uparams = universe_settings.params()
     universe = load_universe(uparams)
-    members = set(universe.tickers)
     sector_of = universe.sector_of()
-    if len(days) and not set(days["ticker"].unique()) <= members:  # no 2.7M-row copy otherwise
-        days = days[days["ticker"].isin(members)]
-    pooled_ev = events[events["ticker"].isin(members)] if len(events) else events
-    summary = status[status["ticker"].isin(members)].merge(
+    store = universe_store.tickers()
+    days, pooled_ev, stats, status = (
+        store.read(t, universe.tickers) for t in (DAYS, EVENTS, STATS, STATUS)
+    )
+    summary = status.merge(
         stats.drop(columns=["status", "message"], errors="ignore"), on="ticker", how="left"
     )
     pstats = pooled_stats(days, params.horizons, sector_of)
@@ -178,8 +183,15 @@ def universe_cross_section(
         "pooled_events",
         metadata={**common, "rows": len(pooled_ev)},
     )
+    not_ok = status[status["status"] != OK] if len(status) else status
     yield dg.Output(
-        summary, "ticker_summary", metadata={**common, "tickers": summary["ticker"].nunique()}
+        summary,
+        "ticker_summary",
+        metadata={
+            **common,
+            "tickers": summary["ticker"].nunique() if len(summary) else 0,
+            "not_ok": md_preview(not_ok, rows=50) if len(not_ok) else "none",
+        },
     )
     yield dg.Output(pstats, "pooled_stats", metadata={**common, "preview": md_preview(all_rows)})
     yield dg.Output(daily, "breadth_daily", metadata={**common, "days": len(daily)})

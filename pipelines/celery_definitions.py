@@ -24,7 +24,7 @@ from dagster_celery import celery_executor
 from pipelines.definitions import UNIVERSE, default_resources, universe_assets
 from pipelines.io import DEFAULT_WAREHOUSE, ParquetIOManager
 from pipelines.resources import ReportSettings
-from pipelines.universe import UniverseIOManager
+from pipelines.universe import UniverseStore
 
 CELERY = celery_executor.configured(
     {
@@ -40,7 +40,7 @@ def celery_resources() -> dict[str, object]:
     warehouse = os.environ.get("EVENTLAB_WAREHOUSE", DEFAULT_WAREHOUSE)
     overrides: dict[str, object] = {
         "io_manager": ParquetIOManager(base_dir=warehouse),
-        "universe_io_manager": UniverseIOManager(base_dir=warehouse),
+        "universe_store": UniverseStore(base_dir=warehouse),
     }
     if os.environ.get("EVENTLAB_REPORTS"):
         overrides["report_settings"] = ReportSettings(reports_root=os.environ["EVENTLAB_REPORTS"])

@@ -16,7 +16,7 @@ from eventlab.config import CONFIG
 from pipelines.io import ParquetIOManager
 from pipelines.resources import CTASettings, PriceSource, ReportSettings, StudySettings
 from pipelines.schedules import nightly_refresh, refresh_job, refresh_outage_retry
-from pipelines.universe import UniverseIOManager, UniverseSettings
+from pipelines.universe import UniverseSettings, UniverseStore
 
 ASSET_MODULES = [market_data, study, cta, validation, charts, report, publish]
 
@@ -30,7 +30,7 @@ def default_resources(**overrides: object) -> dict[str, object]:
         "report_settings": ReportSettings(),
         "cta_settings": CTASettings(),
         "chart_renderer": charts.ChartRenderer(),
-        "universe_io_manager": UniverseIOManager(),
+        "universe_store": UniverseStore(),
         "universe_settings": UniverseSettings(),
     }
     res.update(overrides)

@@ -46,7 +46,7 @@ def run_universe_job(
     from pipelines.definitions import default_resources, defs
     from pipelines.io import ParquetIOManager
     from pipelines.resources import ReportSettings
-    from pipelines.universe import TICKERS, UniverseIOManager, UniverseSettings
+    from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
 
     keys = TICKERS.get_partition_keys()
     if first is not None:
@@ -63,7 +63,7 @@ def run_universe_job(
         overrides["report_settings"] = ReportSettings(reports_root=reports)
     if warehouse:
         overrides["io_manager"] = ParquetIOManager(base_dir=warehouse)
-        overrides["universe_io_manager"] = UniverseIOManager(base_dir=warehouse)
+        overrides["universe_store"] = UniverseStore(base_dir=warehouse)
     job = defs.resolve_job_def("universe_job")
     result = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
@@ -87,17 +87,17 @@ def run_timings(result: dg.ExecuteInProcessResult, run_s: float, n: int | None) 
         for e in result.all_events
         if e.event_type == dg.DagsterEventType.STEP_SUCCESS
     }
-    ticker: dict[str, float] = {}
-    first: dict[object, object] = {}
-    for mat in result.asset_materializations_for_node("universe_ticker_study"):
-        first.setdefault(mat.asset_key, mat)  # the same output metadata on every partition
-    for mat in first.values():
-        meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-        ticker.setdefault("read_s", meta.get("read_s", 0.0))
-        ticker.setdefault("study_s", meta.get("study_s", 0.0))
-        ticker.setdefault("worker_peak_rss_mb", meta.get("worker_peak_rss_mb", 0.0))
-        ticker.setdefault("worker_cpu_s", meta.get("cpu_s", 0.0))
-        ticker["write_s"] = ticker.get("write_s", 0.0) + float(meta.get("write_s", 0.0))
+    mats = result.asset_materializations_for_node("universe_ticker_study")
+    # Run-wide figures are the same on every partition's materialization: read the first.
+    meta = {k: getattr(v, "value", v) for k, v in mats[0].metadata.items()} if mats else {}
+    ticker = {
+        "read_s": meta.get("read_s", 0.0),
+        "study_s": meta.get("study_s", 0.0),
+        "write_s": meta.get("write_s", 0.0),
+        "worker_cpu_s": meta.get("cpu_s", 0.0),
+        "worker_peak_rss_mb": meta.get("worker_peak_rss_mb", 0.0),
+        "materializations": len(mats),
+    }
     # ru_maxrss is in KiB on Linux; RUSAGE_CHILDREN reports the largest finished child.
     to_mb = 1 / 1024
     return {

@@ -76,6 +76,25 @@ def test_circular_shift_p_equals_a_loop_over_np_roll() -> None:
         d = np.zeros(n_all, bool)
         d[RNG.choice(n_all, int(RNG.integers(2, 9)), replace=False)] = True
         assert circular_shift_p(y, d) == pytest.approx(_shift_p_brute(y, d), abs=1e-12)
+        assert circular_shift_p(y, d, method="fft") == pytest.approx(
+            _shift_p_brute(y, d), abs=1e-12
+        )
+
+
+@pytest.mark.parametrize("decimals", [None, 3])
+def test_fft_circular_shift_p_equals_the_direct_one_at_stock_sizes(decimals) -> None:
+    # A stock's sample: ~5,000 days, hundreds of events, fat tails, a volatile stretch; rounded
+    # returns (decimals=3) put many exact ties among the shifted statistics.
+    for _ in range(6):
+        n_all = int(RNG.integers(3000, 5500))
+        y = RNG.standard_t(3, n_all) * 0.02 * np.where(np.arange(n_all) % 1700 < 300, 3, 1)
+        if decimals:
+            y = np.round(y, decimals)
+        d = np.zeros(n_all, bool)
+        d[RNG.choice(n_all, int(RNG.integers(20, 400)), replace=False)] = True
+        assert circular_shift_p(y, d, method="fft") == circular_shift_p(y, d)
+    with pytest.raises(ValueError, match="unknown method"):
+        circular_shift_p(y, d, method="loop")
 
 
 def test_event_bootstrap_is_seeded_and_is_the_percentile_of_resampled_means() -> None:

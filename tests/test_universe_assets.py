@@ -8,7 +8,7 @@ import eventlab.universe.compute as compute
 from assets.universe import universe_ticker_study
 from pipelines.definitions import default_resources
 from pipelines.run_universe import RANGE_END, RANGE_START, run_universe_job
-from pipelines.universe import TICKERS, UniverseIOManager, UniverseSettings
+from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
 
 KEYS = TICKERS.get_partition_keys()[:3]  # A, AAL, AAP
 
@@ -17,7 +17,7 @@ def _materialize(tmp_path):
     return dg.materialize(
         [universe_ticker_study],
         resources=default_resources(
-            universe_io_manager=UniverseIOManager(base_dir=str(tmp_path)),
+            universe_store=UniverseStore(base_dir=str(tmp_path)),
             universe_settings=UniverseSettings(workers=1, bootstrap_reps=100),
         ),
         tags={RANGE_START: KEYS[0], RANGE_END: KEYS[-1]},
@@ -54,7 +54,13 @@ def test_failing_partition_leaves_the_others_and_stored_data_intact(tmp_path, mo
         for k in KEYS:
             assert not pd.read_parquet(folder / name / f"{k}.parquet").empty
     mats = result.asset_materializations_for_node("universe_ticker_study")
-    assert {m.partition for m in mats} == set(KEYS)
+    assert {m.partition for m in mats} == set(KEYS)  # one event per ticker partition
+    assert len(mats) == len(KEYS)
+    meta = {m.partition: m.metadata for m in mats}
+    assert meta[bad]["status"].value == "error" and "close" in meta[bad]["message"].value
+    assert all(
+        meta[k]["status"].value == "ok" and "message" not in meta[k] for k in KEYS if k != bad
+    )
 
 
 def test_universe_job_writes_the_report(tmp_path):
@@ -88,3 +94,39 @@ def test_universe_job_writes_the_report(tmp_path):
 
     main_keys = defs.resolve_job_def("main_job").asset_layer.executable_asset_keys
     assert not any(k.path[0] == "universe" for k in main_keys)
+
+
+def test_worker_written_files_equal_the_in_process_results(tmp_path):
+    """The worker processes store each ticker's tables themselves; the files hold exactly what
+    study_ticker computes in this process, and the parent gets only summaries."""
+    from eventlab.config import CONFIG, StudyParams
+    from eventlab.universe.compute import run_tickers
+    from eventlab.universe.data import read_offline
+    from eventlab.universe.members import sectors
+    from eventlab.universe.store import DAYS, EVENTS, STATS, STATUS, TickerStore
+    from eventlab.universe.ticker import study_ticker
+
+    up = CONFIG.universe
+    tickers = TICKERS.get_partition_keys()[:5]
+    params = StudyParams(bootstrap_reps=100, placebo_reps=100)
+    store = TickerStore(tmp_path / "universe")
+    with store.writing():
+        summaries, timings = run_tickers(
+            tickers, params, up, sectors(up), store, "run-1", workers=2, chunks_per_worker=2
+        )
+    assert [s.ticker for s in summaries] == tickers and timings["cpu_s"] > 0
+    frames = read_offline(tickers, up)
+    for s in summaries:
+        want = study_ticker(s.ticker, frames[s.ticker], params, up, sector=sectors(up)[s.ticker])
+        assert (s.status, s.n_days, s.n_events) == ("ok", len(want.days), len(want.events))
+        for table, frame in ((DAYS, want.days), (EVENTS, want.events), (STATS, want.stats)):
+            got = pd.read_parquet(store.path(table, s.ticker))
+            pd.testing.assert_frame_equal(got, frame, obj=f"{table}/{s.ticker}")
+        status = pd.read_parquet(store.path(STATUS, s.ticker))
+        assert status.to_dict("records") == [
+            {"ticker": s.ticker, "status": "ok", "message": "", "run_id": "run-1"}
+        ]
+    # Read back pooled: one frame, the ticker column from the file names.
+    days = store.read(DAYS, [*tickers, "NOT_STORED"])
+    assert list(days["ticker"].cat.categories) == tickers
+    assert len(days) == sum(s.n_days for s in summaries)

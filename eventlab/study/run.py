@@ -84,9 +84,12 @@ COVERAGE_FIELDS: tuple[str, ...] = (
 )
 
 
-def variant_rows(v: VariantResult, rng: np.random.Generator) -> list[dict[str, object]]:
+def variant_rows(
+    v: VariantResult, rng: np.random.Generator, *, perm_method: str = "direct"
+) -> list[dict[str, object]]:
     """variant_stats as plain rows, so run_study builds one frame for all variants (in_sample,
-    is_event and fwd share the price index, as run_variant builds them)."""
+    is_event and fwd share the price index, as run_variant builds them). `perm_method`: see
+    statistics.sample_stats."""
     in_sample = v.in_sample.to_numpy(bool)
     is_event = v.is_event.to_numpy(bool)
     days = v.in_sample.index[in_sample]
@@ -111,6 +114,7 @@ def variant_rows(v: VariantResult, rng: np.random.Generator) -> list[dict[str, o
             placebo_reps=v.params.placebo_reps,
             rng=rng,
             min_events=v.params.min_events_for_inference,
+            perm_method=perm_method,
         )
         rows.append(
             {

@@ -46,22 +46,37 @@ def binomial_p(hits: int, n: int, p0: float) -> float:
     return float(min(1.0, pmf[pmf <= pmf[hits] * (1 + 1e-7)].sum()))
 
 
-def circular_shift_p(y: np.ndarray, d: np.ndarray) -> float:
+def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "direct") -> float:
     """Randomization p of the event-minus-rest mean difference over every circular shift of the
     event dates along the sample (exact, no draws). A shift moves all events together, so their
     spacing, clustering and the overlap of their forward windows are kept, and so is the
     autocorrelation of the returns. The difference is studentized by the shifted events' own
     spread: events sit in volatile markets, and an unscaled difference would call any volatile
-    stretch "extreme" whatever its sign. Two-sided; the observed arrangement counted once."""
+    stretch "extreme" whatever its sign. Two-sided; the observed arrangement counted once.
+
+    method "direct" gathers every shift's event values (n_days x n_events); "fft" gets every
+    shift's event sum and sum of squares at once as circular cross-correlations of the event
+    flags with y and y**2 (O(n log n)): the same statistic to ~1e-13 relative, far below the
+    comparison's 1e-12 tolerance (tests/test_small_sample.py checks both give the same p). The
+    universe uses it (hundreds of events per ticker made the gather its largest cost)."""
     n_all, pos = len(y), np.flatnonzero(d)
     n = len(pos)
     if n < 2 or n == n_all:
         return np.nan
     total = float(y.sum())
-    at = (pos[None, :] + np.arange(n_all)[:, None]) % n_all
-    vals = y[at]
-    ev_sum = vals.sum(axis=1)
-    ev_var = np.maximum((np.square(vals).sum(axis=1) - ev_sum**2 / n) / (n - 1), 0.0)
+    if method == "fft":
+        flags = np.fft.rfft(np.asarray(d, dtype=float))
+        conj = np.conj(flags)
+        ev_sum = np.fft.irfft(conj * np.fft.rfft(y), n_all)
+        ev_sq = np.fft.irfft(conj * np.fft.rfft(np.square(y)), n_all)
+        # The observed arrangement (shift 0) exactly, as the direct method computes it.
+        ev_sum[0], ev_sq[0] = y[pos].sum(), np.square(y[pos]).sum()
+    elif method == "direct":
+        vals = y[(pos[None, :] + np.arange(n_all)[:, None]) % n_all]
+        ev_sum, ev_sq = vals.sum(axis=1), np.square(vals).sum(axis=1)
+    else:
+        raise ValueError(f"circular_shift_p: unknown method {method!r}; use 'direct' or 'fft'")
+    ev_var = np.maximum((ev_sq - ev_sum**2 / n) / (n - 1), 0.0)
     diff = ev_sum / n - (total - ev_sum) / (n_all - n)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.abs(diff) / np.sqrt(ev_var / n)

@@ -220,10 +220,12 @@ def sample_stats(
     placebo_reps: int,
     rng: np.random.Generator,
     min_events: int = 5,
+    perm_method: str = "direct",
 ) -> dict[str, float]:
     """Every statistic for one horizon from the valid sample's forward returns `y` and event flags
     `d`; `n_events` counts in-sample events including those too recent for the horizon. With
-    fewer than `min_events` events only the descriptive columns are filled."""
+    fewer than `min_events` events only the descriptive columns are filled. `perm_method`: how
+    small_sample.circular_shift_p computes (the same p either way)."""
     from eventlab.study import small_sample as ss
 
     ev, base = y[d], y[~d]
@@ -262,7 +264,7 @@ def sample_stats(
     row["t_ci_low"], row["t_ci_high"] = ss.t_interval(ev)
     row["median_ci_low"], row["median_ci_high"], row["median_ci_coverage"] = ss.median_interval(ev)
     row["binom_p"] = ss.binomial_p(int((ev > 0).sum()), n_with, row["baseline_hit_rate"])
-    row["perm_p"] = ss.circular_shift_p(y, d)
+    row["perm_p"] = ss.circular_shift_p(y, d, method=perm_method)
     return row
 
 

@@ -2,10 +2,12 @@
 
 One Dagster step gets every partition of a run (a single-run backfill) and hands the tickers to
 `run_tickers`. With workers > 1 the tickers are cut into contiguous chunks (the shipped file is
-sorted by ticker, so a chunk reads only its own row groups); each worker process reads and
-studies its chunk and sends the results back. Workers come from a fork server that has imported
-this module once, so they start warm and hold no copy of the parent's threads or locks; they
-are shut down with the pool when the step ends (or fails).
+sorted by ticker, so a chunk reads only its own row groups); each worker process reads, studies
+and stores its chunk (store.TickerStore: the ticker's Parquet files, written where they are
+computed) and sends back one small TickerSummary per ticker, never the frames: pickling them to
+the parent and writing them there was serial work that grew with the universe. Workers come
+from a fork server that has imported this module once, so they start warm and hold no copy of
+the parent's threads or locks; they are shut down with the pool when the step ends (or fails).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import pandas as pd
 
 from eventlab.config import StudyParams, UniverseParams
 from eventlab.universe.data import read_offline
-from eventlab.universe.ticker import TickerResult, status_result, study_ticker
+from eventlab.universe.store import TickerStore, TickerSummary
+from eventlab.universe.ticker import status_result, study_ticker
 
 WORKER_MODULE = "eventlab.universe.compute"
 
@@ -29,28 +32,37 @@ def run_chunk(
     params: StudyParams,
     universe: UniverseParams,
     sectors: dict[str, str],
+    store: TickerStore,
+    run_id: str,
     frames: dict[str, pd.DataFrame | None] | None = None,
-) -> tuple[list[TickerResult], dict[str, float]]:
-    """Study `tickers` one after the other (frames read offline unless given); returns the
-    results and this chunk's seconds spent reading and studying."""
+) -> tuple[list[TickerSummary], dict[str, float]]:
+    """Study and store `tickers` one after the other (frames read offline unless given);
+    returns their summaries and this chunk's seconds spent reading, studying and writing."""
     t0, cpu0 = time.perf_counter(), time.process_time()
+    sector = {t: sectors.get(t, "") for t in tickers}
     if frames is None:
         try:
             frames = read_offline(tickers, universe)
         except Exception as exc:  # unreadable shipped data: every ticker of the chunk reports it
             msg = f"could not read prices: {type(exc).__name__}: {exc}"
-            return [
-                status_result(t, "error", msg, params, {"sector": sectors.get(t, "")})
-                for t in tickers
+            failed = [
+                status_result(t, "error", msg, params, {"sector": sector[t]}) for t in tickers
             ]
+            cpu = time.process_time() - cpu0
+            return [store.write(r, run_id) for r in failed], {"cpu_s": cpu, "peak_rss_mb": 0.0}
     t1 = time.perf_counter()
-    out = [
-        study_ticker(t, frames.get(t), params, universe, sector=sectors.get(t, "")) for t in tickers
-    ]
+    out, study_s, write_s = [], 0.0, 0.0
+    for t in tickers:
+        s0 = time.perf_counter()
+        result = study_ticker(t, frames.get(t), params, universe, sector=sector[t])
+        s1 = time.perf_counter()
+        out.append(store.write(result, run_id))
+        study_s, write_s = study_s + s1 - s0, write_s + time.perf_counter() - s1
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return out, {
         "read_s": t1 - t0,
-        "study_s": time.perf_counter() - t1,
+        "study_s": study_s,
+        "write_s": write_s,
         "peak_rss_mb": peak_mb,
         "cpu_s": time.process_time() - cpu0,
     }
@@ -68,23 +80,29 @@ def chunks(tickers: list[str], n_chunks: int) -> list[list[str]]:
     return [c for c in out if c]
 
 
+TIMED = ("read_s", "study_s", "write_s", "cpu_s")
+
+
 def run_tickers(
     tickers: list[str],
     params: StudyParams,
     universe: UniverseParams,
     sectors: dict[str, str],
+    store: TickerStore,
+    run_id: str,
     *,
     workers: int = 1,
     frames: dict[str, pd.DataFrame | None] | None = None,
     chunks_per_worker: int = 4,
-) -> tuple[list[TickerResult], dict[str, float]]:
-    """TickerResults in the order of `tickers` (the same whatever `workers` is: each ticker's
-    random draws depend only on the seed and the ticker) and the seconds spent reading and
-    studying, summed over the processes."""
+) -> tuple[list[TickerSummary], dict[str, float]]:
+    """Study and store every ticker; summaries in the order of `tickers` and the seconds spent
+    reading, studying and writing, summed over the processes. The stored files are the same
+    whatever `workers` is: each ticker's random draws depend only on the seed and the ticker.
+    Call it inside `store.writing()`."""
     if workers <= 1 or len(tickers) < 2 * workers:
-        results, timings = run_chunk(tickers, params, universe, sectors, frames)
+        summaries, timings = run_chunk(tickers, params, universe, sectors, store, run_id, frames)
         timings["worker_peak_rss_mb"] = timings.pop("peak_rss_mb")  # this process
-        return results, timings
+        return summaries, timings
     parts = chunks(tickers, workers * chunks_per_worker)
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload([WORKER_MODULE])
@@ -96,13 +114,13 @@ def run_tickers(
                 params,
                 universe,
                 {t: sectors.get(t, "") for t in part},
+                store,
+                run_id,
                 None if frames is None else {t: frames.get(t) for t in part},
             )
             for part in parts
         ]
         parts_out = [f.result() for f in futures]
-    timings: dict[str, float] = {
-        k: sum(t[k] for _, t in parts_out) for k in ("read_s", "study_s", "cpu_s")
-    }
+    timings = {k: sum(t.get(k, 0.0) for _, t in parts_out) for k in TIMED}
     timings["worker_peak_rss_mb"] = max(t["peak_rss_mb"] for _, t in parts_out)
-    return [r for results, _ in parts_out for r in results], timings
+    return [s for summaries, _ in parts_out for s in summaries], timings

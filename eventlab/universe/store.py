@@ -1,0 +1,115 @@
+"""Per-ticker files of the universe study: written where a ticker is studied, read back pooled.
+
+Layout: <warehouse>/universe/<table>/<ticker>.parquet for the four tables in TABLES. The worker
+process that studies a ticker writes its files itself (no frames pickled back to the parent):
+each file is written atomically (a uniquely named temp file, fsync, rename), so a reader sees
+the previous file or the new one, never half of one. A ticker whose computation raised gets a
+new `ticker_status` file only: its days, events and statistics from an earlier run stay as they
+were. The step that starts the workers holds `TickerStore.writing()` (one lock per table folder
+and one sweep of temp files a killed writer left) for as long as they write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from eventlab.data.store import file_lock
+from eventlab.universe.ticker import TickerResult
+
+DAYS, EVENTS, STATS, STATUS = "ticker_days", "ticker_events", "ticker_stats", "ticker_status"
+TABLES: tuple[str, ...] = (DAYS, EVENTS, STATS, STATUS)
+# Reading hundreds of small files is latency-bound (open, footer, decode): threads overlap it.
+IO_THREADS = 8
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    """Atomic write: a uniquely named temp file (created with the usual umask: store.atomic_path
+    toggles the process umask, which is not safe from several threads), fsync, rename."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class TickerSummary:
+    """What the parent gets back for a ticker once its files are written."""
+
+    ticker: str
+    status: str
+    message: str
+    n_days: int
+    n_events: int
+
+
+@dataclass(frozen=True)
+class TickerStore:
+    """The per-ticker tables under `root` (= <warehouse>/universe); picklable, for the workers."""
+
+    root: Path
+
+    def folder(self, table: str) -> Path:
+        return Path(self.root) / table
+
+    def path(self, table: str, ticker: str) -> Path:
+        return self.folder(table) / f"{ticker}.parquet"
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[TickerStore]:
+        """Hold every table folder's lock (another run writing the same warehouse waits) and
+        remove temp files a killed writer left; the workers write inside this block."""
+        with contextlib.ExitStack() as stack:
+            for table in TABLES:
+                folder = self.folder(table)
+                folder.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(file_lock(folder / "_partitions"))
+                for stale in folder.glob(".*.tmp"):
+                    stale.unlink(missing_ok=True)
+            yield self
+
+    def write(self, result: TickerResult, run_id: str) -> TickerSummary:
+        """Store one ticker's result; an `error` result writes its status only."""
+        status = pd.DataFrame(
+            [{"ticker": result.ticker, "status": result.status, "message": result.message,
+              "run_id": run_id}]
+        )  # fmt: skip
+        if result.status != "error":
+            write_parquet(self.path(DAYS, result.ticker), result.days)
+            write_parquet(self.path(EVENTS, result.ticker), result.events)
+            write_parquet(self.path(STATS, result.ticker), result.stats)
+        write_parquet(self.path(STATUS, result.ticker), status)
+        return TickerSummary(
+            result.ticker, result.status, result.message, len(result.days), len(result.events)
+        )
+
+    def read(self, table: str, tickers: list[str]) -> pd.DataFrame:
+        """The stored files of `tickers` (those that have one) as one frame; a `ticker` column
+        (categorical) is added from the file names where the files do not carry one."""
+        folder = self.folder(table)
+        found = [t for t in tickers if (folder / f"{t}.parquet").exists()]
+        with ThreadPoolExecutor(IO_THREADS) as pool:
+            tables = list(pool.map(lambda t: pq.read_table(folder / f"{t}.parquet"), found))
+        keep = [(t, tab) for t, tab in zip(found, tables, strict=True) if tab.num_rows]
+        if not keep:
+            return pd.DataFrame()
+        df = pa.concat_tables([tab for _, tab in keep], promote_options="permissive").to_pandas()
+        if "ticker" not in df.columns:
+            codes = np.repeat(np.arange(len(keep)), [tab.num_rows for _, tab in keep])
+            names = [t for t, _ in keep]
+            df.insert(0, "ticker", pd.Categorical.from_codes(codes, categories=names))
+        return df
