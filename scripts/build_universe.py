@@ -2,14 +2,18 @@
 
 Run: .venv/bin/python scripts/build_universe.py [--src ../shared/data/universe] [--out data/universe]
 (`make universe-data`). Output, all written atomically:
-- data/universe/sp500_2021.parquet: one row per (ticker, date), sorted, one row group per ~64
-  tickers (so a single ticker is read without the rest); raw as-traded OHLCV plus `dividend` and
-  `split` (AlphaVantage's columns renamed). AlphaVantage's `adjusted_close` is not shipped: the
+- data/universe/sp500_2021.part<i>.parquet: one row per (ticker, date), sorted, split by ticker
+  into as few parts as keep every file under MAX_PART_BYTES (the repository flags files over
+  20 MB); in each part one row group per ROW_GROUP_TICKERS whole tickers (a chunk of tickers is
+  read without the rest); raw as-traded OHLCV plus `dividend` and `split` (AlphaVantage's
+  columns renamed). Earlier builds' price files of the universe that the new manifest does not
+  list are removed. AlphaVantage's `adjusted_close` is not shipped: the
   project adjusts from the split and dividend columns itself (eventlab/universe/adjust.py), and
   this script records how far that adjustment is from AlphaVantage's in the manifest.
 - data/universe/lists/sp500_2021.csv: the members (ticker, name, sector) that have prices.
-- data/universe/manifest.json: the price file's sha256 (verified on every load), rows, tickers,
-  span. The list is configuration (edit it to add a ticker), so it is not checksummed.
+- data/universe/manifest.json: each part's sha256 (verified on every load) and ticker range,
+  the values' sha256 (eventlab.universe.data.values_sha256: the same however the files are
+  encoded, so a re-encoding is shown lossless), rows, tickers, span. The list is configuration (edit it to add a ticker), so it is not checksummed.
 """
 
 from __future__ import annotations
@@ -31,11 +35,14 @@ sys.path.insert(0, str(ROOT))
 
 from eventlab.data.store import atomic_path, atomic_write_bytes  # noqa: E402
 from eventlab.universe.adjust import adjust_prices  # noqa: E402
+from eventlab.universe.data import values_sha256  # noqa: E402
 
 PRICES = "SP500_MEMBERS_DAILY_1999-2021.parquet"
 MEMBERS = "SP500_MEMBERS_2021.csv"
 NAME = "sp500_2021"
 FLOATS = ["open", "high", "low", "close", "dividend", "split"]
+MAX_PART_BYTES = 19 * 2**20
+ROW_GROUP_TICKERS = 32
 
 
 def sha256(path: Path) -> str:
@@ -62,6 +69,48 @@ def adjustment_check(df: pd.DataFrame) -> dict[str, float]:
     }
 
 
+def write_part(prices: pd.DataFrame, dest: Path) -> None:
+    """One Parquet file of whole tickers, a row group per ROW_GROUP_TICKERS tickers."""
+    codes = pd.factorize(prices["ticker"])[0]
+    schema = pa.Schema.from_pandas(prices, preserve_index=False)
+    with (
+        atomic_path(dest) as tmp,
+        pq.ParquetWriter(
+            tmp,
+            schema,
+            compression="zstd",
+            compression_level=19,
+            use_byte_stream_split=FLOATS,
+        ) as writer,
+    ):
+        for first in range(0, codes.max() + 1, ROW_GROUP_TICKERS):
+            rows = (codes >= first) & (codes < first + ROW_GROUP_TICKERS)
+            group = pa.Table.from_pandas(prices[rows], schema=schema, preserve_index=False)
+            writer.write_table(group, row_group_size=len(group))
+
+
+def write_parts(prices: pd.DataFrame, out: Path) -> dict[str, dict[str, object]]:
+    """The (ticker, date)-sorted prices in as few ticker-contiguous parts as keep each file
+    under MAX_PART_BYTES; returns the manifest's file entries, in ticker order."""
+    tickers = prices["ticker"].unique()
+    n_parts = 1
+    while True:
+        entries: dict[str, dict[str, object]] = {}
+        for i, names in enumerate(np.array_split(tickers, n_parts), start=1):
+            dest = out / f"{NAME}.part{i}.parquet"
+            part = prices[prices["ticker"].isin(names)]
+            write_part(part, dest)
+            entries[dest.name] = {
+                "sha256": sha256(dest),
+                "bytes": dest.stat().st_size,
+                "rows": len(part),
+                "tickers": [str(names[0]), str(names[-1])],
+            }
+        if max(e["bytes"] for e in entries.values()) < MAX_PART_BYTES:
+            return entries
+        n_parts += 1
+
+
 def build(src: Path, out: Path) -> dict:
     raw = pd.read_parquet(src / PRICES)
     raw = raw.rename(columns={"dividend_amount": "dividend", "split_coefficient": "split"})
@@ -72,19 +121,10 @@ def build(src: Path, out: Path) -> dict:
         raise SystemExit("duplicate (ticker, date) rows in the source")
     check = adjustment_check(raw)
     prices = raw[["ticker", "date", "open", "high", "low", "close", "volume", *FLOATS[4:]]]
-    table = pa.Table.from_pandas(prices, preserve_index=False)
-    dest = out / f"{NAME}.parquet"
-    # ~64 tickers per row group: a one-ticker read touches ~1/8 of the file.
-    row_group = int(len(prices) / max(1, prices["ticker"].nunique()) * 64)
-    with atomic_path(dest) as tmp:
-        pq.write_table(
-            table,
-            tmp,
-            compression="zstd",
-            compression_level=19,
-            use_byte_stream_split=FLOATS,
-            row_group_size=row_group,
-        )
+    parts = write_parts(prices, out)
+    for stale in out.glob(f"{NAME}*.parquet"):
+        if stale.name not in parts:
+            stale.unlink()
     members = pd.read_csv(src / MEMBERS).rename(
         columns={"Symbol": "ticker", "Name": "name", "Sector": "sector"}
     )
@@ -104,7 +144,7 @@ def build(src: Path, out: Path) -> dict:
         "index are included",
         "universes": {
             NAME: {
-                "prices": dest.name,
+                "prices": list(parts),
                 "list": f"lists/{list_path.name}",
                 "list_source_sha256": sha256(src / MEMBERS),
                 "rows": len(prices),
@@ -115,11 +155,11 @@ def build(src: Path, out: Path) -> dict:
                 "dividend_rows": int((prices["dividend"] > 0).sum()),
                 "members_without_prices": missing,
                 "adjustment_check": check,
+                "source_sha256": sha256(src / PRICES),
+                "values_sha256": values_sha256(prices),
             }
         },
-        "files": {
-            dest.name: {"sha256": sha256(dest), "source_sha256": sha256(src / PRICES)},
-        },
+        "files": parts,
     }
     atomic_write_bytes(out / "manifest.json", json.dumps(manifest, indent=2).encode())
     return manifest

@@ -229,3 +229,30 @@ def test_shipped_universe_data_loads_and_matches_its_manifest():
     frames = udata.read_offline(["AAPL", "MSFT"], UP)
     assert frames["AAPL"].index[0] == pd.Timestamp(info["first"])
     assert (frames["AAPL"]["split"] != 1).sum() == 4  # 2000, 2005, 2014, 2020
+
+
+# udata.values_sha256 of the single 34 MB sp500_2021.parquet these parts replaced (built from the
+# same source): the re-encoding into parts changed no value, order or dtype.
+VALUES_BEFORE_SPLIT = "ce8cdc6eb0007c1ec59bd1d7439ab6f5d8baa95f6ddc1a3490cb0d60622deb98"
+
+
+def test_shipped_universe_parts_are_small_and_hold_the_same_values():
+    root = udata.data_dir(UP)
+    manifest = udata.read_manifest(root)
+    info = manifest["universes"]["sp500_2021"]
+    parts = udata.price_files(info)
+    assert len(parts) >= 2
+    for name in parts:
+        assert (root / name).stat().st_size < 20 * 10**6, name  # the repository's size check
+    assert not (root / "sp500_2021.parquet").exists()  # no stale single file beside the parts
+    prices = pd.concat([pd.read_parquet(root / name) for name in parts], ignore_index=True)
+    assert len(prices) == info["rows"] and prices["ticker"].nunique() == info["tickers"]
+    assert udata.values_sha256(prices) == info["values_sha256"] == VALUES_BEFORE_SPLIT
+    # The loader reads every part: tickers from both ends of each part's range come back whole.
+    ends = [t for name in parts for t in manifest["files"][name]["tickers"]]
+    frames = udata.read_offline(ends, UP)
+    for ticker in ends:
+        want = prices[prices["ticker"] == ticker].set_index("date")[list(udata.UNIVERSE_COLUMNS)]
+        pd.testing.assert_frame_equal(
+            frames[ticker], want.astype(float).rename_axis("date"), check_freq=False
+        )

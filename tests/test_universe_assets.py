@@ -1,13 +1,15 @@
 """The partitioned universe assets: one run over a partition range, a failing partition that
 leaves the others and the stored data intact, and the report of the whole job."""
 
+import os
+
 import dagster as dg
 import pandas as pd
 
 import eventlab.universe.compute as compute
 from assets.universe import universe_ticker_study
 from pipelines.definitions import default_resources
-from pipelines.run_universe import RANGE_END, RANGE_START, run_universe_job
+from pipelines.run_universe import PLANNED_SUBSET_ENV, RANGE_END, RANGE_START, run_universe_job
 from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
 
 KEYS = TICKERS.get_partition_keys()[:3]  # A, AAL, AAP
@@ -64,14 +66,29 @@ def test_failing_partition_leaves_the_others_and_stored_data_intact(tmp_path, mo
 
 
 def test_universe_job_writes_the_report(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
     result, folder = run_universe_job(
         first=12,
         workers=1,
         reports=str(tmp_path / "reports"),
         warehouse=str(tmp_path / "wh"),
         log_level="WARNING",
+        instance=instance,
     )
     assert result.success
+    # On an ephemeral instance: one planned event for the ticker asset (not one per partition),
+    # one materialization per ticker partition; the setting does not outlive the call.
+    planned = instance.all_logs(
+        result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    )
+    ticker_planned = [
+        e.dagster_event.event_specific_data
+        for e in planned
+        if e.dagster_event.asset_key == dg.AssetKey(["universe", "ticker_study"])
+    ]
+    assert len(ticker_planned) == 1 and ticker_planned[0].partitions_subset is not None
+    assert len(result.asset_materializations_for_node("universe_ticker_study")) == 12
+    assert PLANNED_SUBSET_ENV not in os.environ
     assert folder == tmp_path / "reports" / "2021-04-21" / "universe" and folder.is_symlink()
     for name in ("report.html", "report.md", "pooled_stats.csv", "breadth_on_index_events.csv",
                  "pooled_events.csv", "ticker_summary.csv", "manifest.json"):  # fmt: skip

@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import resource
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pandas as pd
 
@@ -49,15 +49,21 @@ def run_chunk(
                 status_result(t, "error", msg, params, {"sector": sector[t]}) for t in tickers
             ]
             cpu = time.process_time() - cpu0
-            return [store.write(r, run_id) for r in failed], {"cpu_s": cpu, "peak_rss_mb": 0.0}
+            return [store.write(r, run_id)[0] for r in failed], {"cpu_s": cpu, "peak_rss_mb": 0.0}
     t1 = time.perf_counter()
-    out, study_s, write_s = [], 0.0, 0.0
-    for t in tickers:
-        s0 = time.perf_counter()
-        result = study_ticker(t, frames.get(t), params, universe, sector=sector[t])
-        s1 = time.perf_counter()
-        out.append(store.write(result, run_id))
-        study_s, write_s = study_s + s1 - s0, write_s + time.perf_counter() - s1
+    out, pending, study_s, write_s = [], [], 0.0, 0.0
+    # Two threads fsync and rename the written files while this process studies the next ticker.
+    with ThreadPoolExecutor(2) as finish:
+        for t in tickers:
+            s0 = time.perf_counter()
+            result = study_ticker(t, frames.get(t), params, universe, sector=sector[t])
+            s1 = time.perf_counter()
+            summary, futures = store.write(result, run_id, finish)
+            out.append(summary)
+            pending += futures
+            study_s, write_s = study_s + s1 - s0, write_s + time.perf_counter() - s1
+        for f in pending:
+            f.result()  # a failed fsync or rename fails the chunk, as a failed write does
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     return out, {
         "read_s": t1 - t0,

@@ -1,15 +1,20 @@
 """Offline universe prices: the shipped Parquet (checksum-verified) and the main snapshot.
 
-`data/universe/<name>.parquet` holds raw as-traded OHLCV with `dividend` and `split` columns for
-the S&P 500 members (built by scripts/build_universe.py). Its sha256 is checked against
-`data/universe/manifest.json` once per process (and again if the file changes); a mismatch is an
-error naming the file and the fix. Tickers not in a shipped universe file but in the main
+`data/universe/<name>.partN.parquet` hold raw as-traded OHLCV with `dividend` and `split` columns
+for the S&P 500 members (built by scripts/build_universe.py), split by ticker into parts of under
+20 MB each (the repository's size check; git stores big binaries poorly). The manifest lists a
+universe's parts in ticker order (`prices`, a list; a single file name is read too). Each file's
+sha256 is checked against `data/universe/manifest.json` once per process (and again if the file
+changes); a mismatch is an error naming the file and the fix. `values_sha256` fingerprints the
+values themselves (not the encoding), so a rebuild with other compression settings is shown to
+be lossless. Tickers not in a shipped universe file but in the main
 snapshot (indices and ETFs) come from data/snapshot with dividend 0 and split 1: those series are
 already adjusted (ETFs: Yahoo auto_adjust) or have no dividends (price indices).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -69,13 +74,42 @@ def verify(root: Path, filename: str) -> Path:
     return path
 
 
+def price_files(entry: dict) -> list[str]:
+    """A manifest universe's price files, in ticker order (one name or a list of parts)."""
+    prices = entry["prices"]
+    return [prices] if isinstance(prices, str) else list(prices)
+
+
 def shipped_files(params: UniverseParams) -> list[Path]:
     """Verified price files of every shipped universe."""
     root = data_dir(params)
     if not (root / "manifest.json").exists():
         return []
     manifest = read_manifest(root)
-    return [verify(root, u["prices"]) for u in manifest.get("universes", {}).values()]
+    return [
+        verify(root, name)
+        for u in manifest.get("universes", {}).values()
+        for name in price_files(u)
+    ]
+
+
+PRICE_COLUMNS = ("ticker", "date", *UNIVERSE_COLUMNS)
+
+
+def values_sha256(prices: pd.DataFrame) -> str:
+    """sha256 of a price table's values (column names, dtypes and the raw bytes of each column,
+    rows in their order): equal for equal tables however the Parquet files encode them."""
+    h = hashlib.sha256()
+    for name in PRICE_COLUMNS:
+        col = prices[name]
+        h.update(f"{name}\0".encode())
+        if name == "ticker":
+            h.update("\0".join(col.astype(str)).encode())
+        else:
+            arr = np.ascontiguousarray(col.to_numpy())
+            h.update(str(arr.dtype).encode())
+            h.update(arr.view(np.uint8).tobytes())
+    return h.hexdigest()
 
 
 def _canonical(df: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,17 +33,30 @@ TABLES: tuple[str, ...] = (DAYS, EVENTS, STATS, STATUS)
 IO_THREADS = 8
 
 
-def write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    """Atomic write: a uniquely named temp file (created with the usual umask: store.atomic_path
-    toggles the process umask, which is not safe from several threads), fsync, rename."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+def _publish(tmp: Path, path: Path) -> None:
     try:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_parquet(path: Path, frame: pd.DataFrame, finish: Executor | None = None) -> Future | None:
+    """Atomic write: a uniquely named temp file (created with the usual umask: store.atomic_path
+    toggles the process umask, which is not safe from several threads), fsync, rename. With
+    `finish`, the fsync and rename run there (the returned future): fsync waits on the disk,
+    and a worker should study its next ticker meanwhile, not wait with it."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if finish is None:
+        _publish(tmp, path)
+        return None
+    return finish.submit(_publish, tmp, path)
 
 
 @dataclass(frozen=True)
@@ -82,20 +95,23 @@ class TickerStore:
                     stale.unlink(missing_ok=True)
             yield self
 
-    def write(self, result: TickerResult, run_id: str) -> TickerSummary:
-        """Store one ticker's result; an `error` result writes its status only."""
+    def write(
+        self, result: TickerResult, run_id: str, finish: Executor | None = None
+    ) -> tuple[TickerSummary, list[Future]]:
+        """Store one ticker's result (an `error` result writes its status only); returns its
+        summary and, with `finish`, the futures of its files' fsync and rename."""
         status = pd.DataFrame(
             [{"ticker": result.ticker, "status": result.status, "message": result.message,
               "run_id": run_id}]
         )  # fmt: skip
+        tables = [(STATUS, status)]
         if result.status != "error":
-            write_parquet(self.path(DAYS, result.ticker), result.days)
-            write_parquet(self.path(EVENTS, result.ticker), result.events)
-            write_parquet(self.path(STATS, result.ticker), result.stats)
-        write_parquet(self.path(STATUS, result.ticker), status)
-        return TickerSummary(
+            tables += [(DAYS, result.days), (EVENTS, result.events), (STATS, result.stats)]
+        pending = [write_parquet(self.path(t, result.ticker), f, finish) for t, f in tables]
+        summary = TickerSummary(
             result.ticker, result.status, result.message, len(result.days), len(result.events)
         )
+        return summary, [f for f in pending if f is not None]
 
     def read(self, table: str, tickers: list[str]) -> pd.DataFrame:
         """The stored files of `tickers` (those that have one) as one frame; a `ticker` column
