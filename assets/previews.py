@@ -51,54 +51,54 @@ def _number(x: object, fmt: str) -> str:
     return format(x, fmt)
 
 
-def display_frame(
-    df: pd.DataFrame, key_columns: Iterable[str] = (), floatfmt: str = ",.4g"
-) -> pd.DataFrame:
-    """`df` as strings for reading: index as a column, key columns first, formatted cells."""
-    out = df.copy()
-    if _meaningful_index(out):
-        out = out.reset_index(names=out.index.name or "date")
-    else:
-        out = out.reset_index(drop=True)
-    keys = [c for c in key_columns if c in out.columns]
-    out = out[keys + [c for c in out.columns if c not in keys]]
-    for col in out.columns:
-        s, name = out[col], str(col)
-        if pd.api.types.is_datetime64_any_dtype(s):
-            out[col] = _format_dates(s)
-        elif pd.api.types.is_bool_dtype(s):
-            out[col] = s.map({True: "yes", False: "no"})
-        elif pd.api.types.is_numeric_dtype(s):
-            if RETURN_COLUMNS.match(name):
-                out[col] = [_number(v, "+.2%") for v in s]
-            elif SHARE_COLUMNS.match(name):
-                out[col] = [_number(v, ".0%") for v in s]
-            elif USD_COLUMNS.match(name):
-                out[col] = [
-                    "–" if pd.isna(v) else f"{'-' if v < 0 else ''}${abs(v) / 1e9:,.1f}bn"
-                    for v in s
-                ]
-            elif pd.api.types.is_integer_dtype(s) or name == "volume":
-                out[col] = [_number(v, ",.0f") for v in s]
-            else:
-                out[col] = [_number(v, floatfmt) for v in s]
-        else:
-            out[col] = [
-                v.date().isoformat()
-                if isinstance(v, pd.Timestamp) and v == v.normalize()
-                else ("–" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
-                for v in s
+def _display_column(s: pd.Series, name: str, floatfmt: str) -> list[str]:
+    """One column's cells as strings (see display_columns)."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return list(_format_dates(s))
+    if pd.api.types.is_bool_dtype(s):
+        return ["yes" if v else "no" for v in s]
+    if pd.api.types.is_numeric_dtype(s):
+        if RETURN_COLUMNS.match(name):
+            return [_number(v, "+.2%") for v in s]
+        if SHARE_COLUMNS.match(name):
+            return [_number(v, ".0%") for v in s]
+        if USD_COLUMNS.match(name):
+            return [
+                "–" if pd.isna(v) else f"{'-' if v < 0 else ''}${abs(v) / 1e9:,.1f}bn" for v in s
             ]
-    return out
+        if pd.api.types.is_integer_dtype(s) or name == "volume":
+            return [_number(v, ",.0f") for v in s]
+        return [_number(v, floatfmt) for v in s]
+    return [
+        v.date().isoformat()
+        if isinstance(v, pd.Timestamp) and v == v.normalize()
+        else ("–" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+        for v in s
+    ]
+
+
+def display_columns(
+    df: pd.DataFrame, key_columns: Iterable[str] = (), floatfmt: str = ",.4g"
+) -> dict[str, list[str]]:
+    """`df`'s columns as strings for reading: index as a column, key columns first, formatted
+    cells. Plain lists: assigning into a copied frame, or building one, cost most of a preview."""
+    columns: dict[str, pd.Series] = {}
+    if _meaningful_index(df):
+        columns[str(df.index.name or "date")] = df.index.to_series(index=range(len(df)))
+    for col in df.columns:
+        columns.setdefault(str(col), df[col].reset_index(drop=True))
+    keys = [c for c in key_columns if c in columns]
+    order = keys + [c for c in columns if c not in keys]
+    return {c: _display_column(columns[c], c, floatfmt) for c in order}
 
 
 def markdown_table(
     df: pd.DataFrame, rows: int = 20, key_columns: Iterable[str] = (), floatfmt: str = ",.4g"
 ) -> str:
-    """A GitHub-style Markdown table of the first `rows` rows (see display_frame)."""
-    shown = display_frame(df.head(rows), key_columns, floatfmt)
-    cells = [[str(v).replace("|", "\\|") for v in r] for r in shown.itertuples(index=False)]
-    header = [str(c) for c in shown.columns]
+    """A GitHub-style Markdown table of the first `rows` rows (see display_columns)."""
+    shown = display_columns(df.head(rows), key_columns, floatfmt)
+    header = list(shown)
+    cells = [[str(v).replace("|", "\\|") for v in r] for r in zip(*shown.values(), strict=True)]
     right = [pd.api.types.is_numeric_dtype(df[c]) if c in df.columns else False for c in header]
     lines = [
         "| " + " | ".join(header) + " |",

@@ -379,7 +379,8 @@ def test_every_registered_chart_has_a_drawer():
 
 
 def test_save_writes_the_pixels_savefig_would(tmp_path):
-    """One draw feeds both the PNG and the thumbnail; the PNG has savefig's pixels, size and dpi."""
+    """One draw feeds both the PNG and the thumbnail; the PNG has savefig's pixels (RGB: the
+    figure is opaque, so savefig's alpha channel is 255 everywhere), size and dpi."""
     import base64
     import io
 
@@ -402,9 +403,11 @@ def test_save_writes_the_pixels_savefig_would(tmp_path):
     out = style.save(fig(), tmp_path, "x", meta)
     check_output(out)
     with Image.open(ref) as a, Image.open(out.png) as b:
-        assert b.size == a.size == (2200, 1240) and b.mode == a.mode
+        assert b.size == a.size == (2200, 1240) and (a.mode, b.mode) == ("RGBA", "RGB")
         assert b.info["dpi"] == pytest.approx(a.info["dpi"])
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        ref_px = np.asarray(a)
+        assert (ref_px[..., 3] == 255).all()
+        np.testing.assert_array_equal(ref_px[..., :3], np.asarray(b))
     assert not list(tmp_path.glob(".*.tmp"))  # temp files renamed away
     with Image.open(io.BytesIO(base64.b64decode(out.thumbnail_b64))) as th:
         assert th.size == (style.THUMB_WIDTH, round(1240 * style.THUMB_WIDTH / 2200))
