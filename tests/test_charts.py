@@ -372,6 +372,27 @@ def test_registry_import_is_cheap():
     assert out.stdout.strip() == "[]"
 
 
+def test_chart_results_unpickle_without_matplotlib(tmp_path):
+    """The run's process receives pickled ChartOutputs from the workers; loading one must not
+    import the drawing stack (matplotlib, PIL, eventlab.charts.style) into that process."""
+    import pickle
+    import subprocess
+    import sys
+
+    out = relative_strength.render(daily(300, seed=13), daily(300, seed=14), tmp_path, months=6)
+    blob = tmp_path / "out.pkl"
+    blob.write_bytes(pickle.dumps(out))
+    code = (
+        "import pickle, sys; o = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "print(type(o).__name__, o.name, sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('matplotlib', 'PIL') or m == 'eventlab.charts.style'))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(blob)], capture_output=True, text=True, check=True
+    )
+    assert res.stdout.split() == ["ChartOutput", out.name, "[]"]
+
+
 def test_every_registered_chart_has_a_drawer():
     from eventlab.charts.draw import DRAWERS
 

@@ -16,6 +16,7 @@ from eventlab.study.evidence import MIXED, NOT_SUPPORTED, SUPPORTED, leave_one_o
 from eventlab.study.run import VariantResult, run_variant
 from eventlab.study.small_sample import (
     binomial_p,
+    binomial_pmf,
     circular_shift_p,
     decluster,
     median_interval,
@@ -57,6 +58,13 @@ def test_binomial_p_matches_scipy_binomtest() -> None:
         k = int(RNG.integers(0, n + 1))
         p0 = float(RNG.uniform(0.02, 0.98))
         assert binomial_p(k, n, p0) == pytest.approx(sps.binomtest(k, n, p0).pvalue, abs=1e-12)
+
+
+def test_binomial_pmf_matches_scipy_up_to_large_n() -> None:
+    for n in (1, 2, 8, 40, 300, 2000):
+        for p0 in (0.01, 0.3, 0.5, 0.537, 0.99):
+            want = sps.binom.pmf(np.arange(n + 1), n, p0)
+            np.testing.assert_allclose(binomial_pmf(n, p0), want, rtol=1e-11, atol=1e-300)
 
 
 def _shift_p_brute(y: np.ndarray, d: np.ndarray) -> float:

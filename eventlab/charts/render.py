@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from eventlab.charts.style import ChartOutput
+    from eventlab.charts.outputs import ChartOutput
 
     Inputs = dict[str, pd.DataFrame | None]
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import matplotlib
 
@@ -27,10 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from eventlab.charts.outputs import SIDECAR_KEYS, ChartKind, ChartMeta, ChartOutput  # noqa: E402, F401
 from eventlab.charts.render import SCREEN_DIR  # noqa: E402
-
-ChartKind = Literal["measured", "model", "mixed"]
-SIDECAR_KEYS = ("title", "caption", "data_span", "sources", "kind", "offline_note")
 
 DPI = 200
 FIGSIZE = (11.0, 6.2)  # inches -> 2200 x 1240 px at 200 dpi
@@ -81,36 +77,6 @@ RC = {
     "text.color": INK,
     "axes.labelcolor": INK,
 }
-
-
-@dataclass
-class ChartMeta:
-    """What the sidecar says about a chart (see the module docstring for the schema)."""
-
-    title: str
-    caption: str
-    data_span: str
-    sources: list[str]
-    kind: ChartKind
-    offline_note: str | None = None
-
-    def to_json(self) -> dict:
-        d = asdict(self)
-        return {k: d[k] for k in SIDECAR_KEYS}
-
-
-@dataclass
-class ChartOutput:
-    """A rendered chart: its files, its sidecar content and the numbers it states."""
-
-    name: str
-    png: Path
-    sidecar: Path
-    meta: ChartMeta
-    numbers: dict = field(default_factory=dict)
-    seconds: float = 0.0
-    thumbnail_b64: str | None = None  # filled by the renderer (in the worker process)
-    clipped: list[str] = field(default_factory=list)  # text cut off at the figure's edge
 
 
 def figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
