@@ -11,7 +11,8 @@ imports) overlaps with the steps before the charts.
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from pydantic import Field, PrivateAttr
 
 import assets.cta as cta_assets
 from assets.common import as_of_date, publish_if_no_publish_step
-from eventlab.charts.render import CHARTS, SCREEN_DIR, ChartPool, render_many, start_pool
+from eventlab.charts.render import CHARTS, SCREEN_DIR, ChartPool, render_many, start_pool, submit
 from eventlab.config import CONFIG
 from pipelines.report_server import report_url
 from pipelines.resources import ReportSettings, report_folder_name
@@ -76,6 +77,12 @@ def chart_workers(default: int = 2) -> int:
         ) from exc
 
 
+def _same_frame(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.equals(b)
+
+
 class ChartRenderer(dg.ConfigurableResource):
     """Renders the charts in worker processes that start when the run starts.
 
@@ -85,6 +92,12 @@ class ChartRenderer(dg.ConfigurableResource):
     A run that does not select the charts step does not set the resource up. With prestart off
     the charts step starts its own pool; with one process (workers=1 or
     EVENTLAB_CHART_WORKERS=1) it renders in the run's own process and no pool is started.
+
+    Early start (see `prefetch_hook`): the run's own process is the job's bottleneck and the
+    workers idle until the charts step, so each chart is queued as soon as the steps that
+    produce its inputs have succeeded; the charts step then uses a queued chart only if the
+    frames it loaded from the warehouse equal the ones the chart was queued with (and the folder
+    and date are the same), and renders it again otherwise.
     """
 
     workers: int = Field(
@@ -98,25 +111,128 @@ class ChartRenderer(dg.ConfigurableResource):
     )
 
     _pool: Any = PrivateAttr(default=None)
+    _produced: Any = PrivateAttr(default=None)  # chart input name -> frame from this run's steps
+    _early: Any = PrivateAttr(default=None)  # chart name -> (Future, inputs, out_dir, as_of)
+    _used_early: Any = PrivateAttr(default=frozenset())  # the last render's early-queued charts
 
     def processes(self) -> int:
         return chart_workers(self.workers)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._produced, self._early = {}, {}
         if self.prestart and self.processes() > 1:
             self._pool = start_pool(self.processes())
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         pool: ChartPool | None = self._pool
         self._pool = None
+        self._produced, self._early = {}, {}
         if pool is not None:
             pool.shutdown()
+
+    def prefetch(
+        self,
+        produced: Mapping[str, object],
+        out_dir_for,
+        selected: Collection[str],
+    ) -> list[str]:
+        """Record frames this run's steps produced (chart input name -> frame; `report_as_of`
+        among them names the folder and date) and queue every `selected` chart whose inputs are
+        now all produced; returns the charts queued. Without a started pool it does nothing."""
+        if self._pool is None or self._early is None:
+            return []
+        for name, value in produced.items():
+            if isinstance(value, pd.DataFrame):
+                frame = value.copy(deep=False)
+                frame.attrs = {}  # as the IO manager loads it (provenance is for the price step)
+                self._produced[name] = frame
+        report_as_of = self._produced.get("report_as_of")
+        if report_as_of is None:
+            return []
+        out_dir, as_of = out_dir_for(report_as_of), pd.Timestamp(as_of_date(report_as_of))
+        queued = []
+        for spec in CHARTS:
+            needed = _needed(spec)
+            if spec.name in self._early or spec.name not in selected:
+                continue
+            if all(n in self._produced for n in needed):
+                inputs = {n: self._produced[n] for n in needed}
+                fut = submit(self._pool, spec.name, inputs, out_dir, as_of)
+                self._early[spec.name] = (fut, inputs, Path(out_dir), as_of)
+                queued.append(spec.name)
+        return queued
+
+    def started_early(self, name: str) -> bool:
+        """Whether the last render used chart `name` as queued early by `prefetch`."""
+        return name in self._used_early
+
+    def _queued_early(self, jobs: dict, out_dir: Path, as_of: pd.Timestamp) -> dict[str, Future]:
+        """The early-queued charts the step can use: same inputs, folder and date."""
+        usable: dict[str, Future] = {}
+        for name, inputs in jobs.items():
+            entry = (self._early or {}).pop(name, None)
+            if entry is None:
+                continue
+            fut, early_inputs, early_dir, early_as_of = entry
+            same = (
+                early_dir == Path(out_dir)
+                and early_as_of == as_of
+                and early_inputs.keys() == inputs.keys()
+                and all(_same_frame(inputs[k], early_inputs[k]) for k in inputs)
+            )
+            if same:
+                usable[name] = fut
+            elif not fut.cancel():
+                fut.exception()  # let it finish before the re-render writes the same files
+        return usable
 
     def render(self, jobs: dict, out_dir: Path, as_of: pd.Timestamp) -> Iterator:
         """Yield a ChartOutput per job as charts finish (see eventlab.charts.render)."""
         if self._pool is not None:
-            return render_many(jobs, out_dir, as_of, pool=self._pool)
+            early = self._queued_early(jobs, out_dir, as_of)
+            self._used_early = frozenset(early)
+            return render_many(jobs, out_dir, as_of, pool=self._pool, submitted=early)
         return render_many(jobs, out_dir, as_of, workers=min(self.processes(), len(jobs)))
+
+
+def prefetch_hook(assets_defs: list[dg.AssetsDefinition]) -> dg.HookDefinition:
+    """A success hook for a job holding the charts step: after each step, hand the frames it
+    produced that a chart reads to ChartRenderer.prefetch (see ChartRenderer)."""
+    wanted = {
+        key: name
+        for name, key in {**INPUT_KEYS, "report_as_of": dg.AssetKey("report_as_of")}.items()
+    }
+    by_output = {
+        (a.node_def.name, out): wanted[key]
+        for a in assets_defs
+        for out, key in a.keys_by_output_name.items()
+        if key in wanted
+    }
+
+    @dg.success_hook(
+        name="start_charts_early", required_resource_keys={"chart_renderer", "report_settings"}
+    )
+    def start_charts_early(context: dg.HookContext) -> None:
+        step = context.op.name
+        if not any(op == step for op, _ in by_output):
+            return
+        try:
+            values = context.op_output_values
+            produced = {by_output[step, o]: v for o, v in values.items() if (step, o) in by_output}
+            run = context.instance.get_run_by_id(context.run_id)
+            selection = run.asset_selection if run is not None else None
+            selected = [c.name for c in CHARTS if not selection or chart_key(c.name) in selection]
+            settings: ReportSettings = context.resources.report_settings
+            queued = context.resources.chart_renderer.prefetch(
+                produced, lambda ras: settings.staging(context.run_id, ras) / "charts", selected
+            )
+        except Exception as exc:  # an optimisation only: the charts step renders what is missing
+            context.log.warning(f"charts not started early: {type(exc).__name__}: {exc}")
+            return
+        if queued:
+            context.log.debug(f"charts started early: {', '.join(queued)}")
+
+    return start_charts_early
 
 
 # The UI renders a Markdown metadata value on the asset page itself only when it is shorter than
@@ -205,6 +321,8 @@ def charts(
                 "data_span": out.meta.data_span,
                 "offline_note": out.meta.offline_note or "-",
                 "render_seconds": round(out.seconds, 3),
+                # queued when its inputs were produced, before this step (ChartRenderer.prefetch)
+                "started_early": chart_renderer.started_early(out.name),
                 # axis labels or ticks cut off at the figure's edge (tests require none)
                 "clipped_text": "; ".join(out.clipped) or "none",
             },

@@ -3,6 +3,7 @@ PNG plus a sidecar with the fixed schema, and the numbers a chart states are com
 
 import json
 import struct
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -513,3 +514,55 @@ def test_fork_server_preloads_the_main_module_once(monkeypatch, spec_name, file,
 )  # fmt: skip
 def test_ordinal_suffixes(n, text):
     assert style.ordinal(n) == text
+
+
+def test_an_early_queued_chart_is_used_only_for_the_same_inputs(tmp_path):
+    """ChartRenderer keeps a chart queued early only when the charts step loaded equal frames
+    for the same folder and date; otherwise it drops it (the step renders it again)."""
+    from concurrent.futures import Future
+
+    from assets.charts import ChartRenderer
+
+    a = daily(50, seed=1)
+    b = a.copy()
+    b.iloc[-1, b.columns.get_loc("close")] *= 1.01  # one changed value
+    as_of = pd.Timestamp("2024-01-01")
+
+    def queued(early_inputs, step_inputs, out_dir=tmp_path, when=as_of):
+        r = ChartRenderer()
+        fut: Future = Future()
+        fut.set_result("early")
+        r._early = {"x": (fut, early_inputs, Path(tmp_path), as_of)}
+        return r._queued_early({"x": step_inputs}, out_dir, when)
+
+    assert list(queued({"RUT": a, "events": None}, {"RUT": a.copy(), "events": None})) == ["x"]
+    assert queued({"RUT": a, "events": None}, {"RUT": b, "events": None}) == {}
+    assert queued({"RUT": a, "events": None}, {"RUT": a, "events": a}) == {}
+    assert queued({"RUT": a}, {"RUT": a}, out_dir=tmp_path / "other") == {}
+    assert queued({"RUT": a}, {"RUT": a}, when=as_of + pd.Timedelta(days=1)) == {}
+
+
+def test_main_job_starts_every_chart_early_and_draws_what_the_warehouse_holds(materialized):
+    """In the whole graph every chart is queued before the charts step (as its inputs are
+    produced); the published files equal an in-process render from the stored frames."""
+    from assets.charts import INPUT_KEYS, _needed, chart_key
+    from eventlab.charts.render import BY_NAME, render_one
+
+    early = {}
+    for c in CHARTS:
+        mats = materialized.result.asset_materializations_for_node("charts")
+        meta = next(m.metadata for m in mats if m.asset_key == chart_key(c.name))
+        early[c.name] = meta["started_early"].value
+    assert early == {c.name: True for c in CHARTS}
+    as_of = pd.Timestamp(
+        json.loads((materialized.report_dir / "manifest.json").read_text())["as_of"]
+    )
+    wh = materialized.warehouse
+    for name in ("rut_ndx_relative_strength", "cta_validation"):
+        frames = {
+            k: pd.read_parquet(wh.joinpath(*INPUT_KEYS[k].path).with_suffix(".parquet"))
+            for k in _needed(BY_NAME[name])
+        }
+        out = render_one(name, frames, materialized.report_dir.parent / "rerender", as_of)
+        published = materialized.report_dir / "charts" / f"{name}.png"
+        assert out.png.read_bytes() == published.read_bytes(), name

@@ -245,15 +245,23 @@ def start_pool(workers: int = 2, mp_context: str = "forkserver") -> ChartPool:
     return ChartPool(workers, mp_context)
 
 
+def submit(pool: ChartPool, name: str, inputs: Inputs, out_dir: str | Path, as_of) -> Future:
+    """Queue one chart on the pool's workers; the Future's result is its ChartOutput."""
+    return pool.executor().submit(render_one, name, inputs, str(out_dir), as_of)
+
+
 def _in_pool(
-    pool: ChartPool, jobs: dict[str, Inputs], out_dir: str | Path, as_of
+    pool: ChartPool,
+    jobs: dict[str, Inputs],
+    out_dir: str | Path,
+    as_of,
+    submitted: dict[str, Future] | None = None,
 ) -> Iterator[ChartOutput]:
-    executor = pool.executor()
+    submitted = submitted or {}
     # slowest first, so that the workers finish together
-    order = sorted(jobs, key=lambda n: -BY_NAME[n].cost)
-    futures: list[Future] = [
-        executor.submit(render_one, n, jobs[n], str(out_dir), as_of) for n in order
-    ]
+    order = sorted((n for n in jobs if n not in submitted), key=lambda n: -BY_NAME[n].cost)
+    futures: list[Future] = [submitted[n] for n in jobs if n in submitted]
+    futures += [submit(pool, n, jobs[n], out_dir, as_of) for n in order]
     try:
         for fut in as_completed(futures):  # yield each chart as soon as it is done
             yield fut.result()
@@ -269,12 +277,13 @@ def render_many(
     workers: int = 2,
     mp_context: str = "forkserver",
     pool: ChartPool | None = None,
+    submitted: dict[str, Future] | None = None,
 ) -> Iterator[ChartOutput]:
     """Yield ChartOutputs as charts finish. Given a `pool` (see start_pool) the charts go to its
-    workers; otherwise `workers` <= 1 renders in this process and more start a pool for just
-    these jobs."""
+    workers (`submitted`: jobs already queued on it with these inputs, see submit); otherwise
+    `workers` <= 1 renders in this process and more start a pool for just these jobs."""
     if pool is not None:
-        yield from _in_pool(pool, jobs, out_dir, as_of)
+        yield from _in_pool(pool, jobs, out_dir, as_of, submitted)
         return
     if workers <= 1 or len(jobs) <= 1:
         for name, inp in jobs.items():
