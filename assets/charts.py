@@ -77,6 +77,13 @@ def chart_workers(default: int = 2) -> int:
         ) from exc
 
 
+def charts_of_run(run: dg.DagsterRun | None) -> list[str]:
+    """The charts a run of a job holding the charts step draws: those in its asset selection,
+    or all of them when it has none (the whole job, e.g. an in-process run)."""
+    selection = run.asset_selection if run is not None else None
+    return [c.name for c in CHARTS if not selection or chart_key(c.name) in selection]
+
+
 def _same_frame(a: pd.DataFrame | None, b: pd.DataFrame | None) -> bool:
     if a is None or b is None:
         return a is b
@@ -89,7 +96,7 @@ class ChartRenderer(dg.ConfigurableResource):
     `setup_for_execution` starts the pool in the background (its fork server imports matplotlib
     and the drawing modules, 1-2 s of CPU, while the run's earlier steps execute on the other
     core), so the charts step finds the workers ready; `teardown_after_execution` stops them.
-    A run that does not select the charts step does not set the resource up. With prestart off
+    A run that draws no chart starts no workers. With prestart off
     the charts step starts its own pool; with one process (workers=1 or
     EVENTLAB_CHART_WORKERS=1) it renders in the run's own process and no pool is started.
 
@@ -120,7 +127,9 @@ class ChartRenderer(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._produced, self._early = {}, {}
-        if self.prestart and self.processes() > 1:
+        # the start_charts_early hook needs this resource in every step of its job: a run that
+        # draws no chart (e.g. `events` alone from the UI) starts no workers
+        if self.prestart and self.processes() > 1 and charts_of_run(context.dagster_run):
             self._pool = start_pool(self.processes())
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -219,9 +228,7 @@ def prefetch_hook(assets_defs: list[dg.AssetsDefinition]) -> dg.HookDefinition:
         try:
             values = context.op_output_values
             produced = {by_output[step, o]: v for o, v in values.items() if (step, o) in by_output}
-            run = context.instance.get_run_by_id(context.run_id)
-            selection = run.asset_selection if run is not None else None
-            selected = [c.name for c in CHARTS if not selection or chart_key(c.name) in selection]
+            selected = charts_of_run(context.instance.get_run_by_id(context.run_id))
             settings: ReportSettings = context.resources.report_settings
             queued = context.resources.chart_renderer.prefetch(
                 produced, lambda ras: settings.staging(context.run_id, ras) / "charts", selected

@@ -566,3 +566,19 @@ def test_main_job_starts_every_chart_early_and_draws_what_the_warehouse_holds(ma
         out = render_one(name, frames, materialized.report_dir.parent / "rerender", as_of)
         published = materialized.report_dir / "charts" / f"{name}.png"
         assert out.png.read_bytes() == published.read_bytes(), name
+
+
+def test_charts_of_run_follow_its_asset_selection():
+    """A run's charts: its selection's, all for a whole-job run, none for a run of other assets
+    (which then starts no chart workers although the early-start hook needs the resource)."""
+    import dagster as dg
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from assets.charts import chart_key, charts_of_run
+
+    def run(*keys):
+        return DagsterRun(job_name="main_job", asset_selection=frozenset(keys) or None)
+
+    assert charts_of_run(run()) == charts_of_run(None) == [c.name for c in CHARTS]
+    assert charts_of_run(run(dg.AssetKey("events"))) == []
+    assert charts_of_run(run(dg.AssetKey("events"), chart_key("mean_path"))) == ["mean_path"]
