@@ -7,24 +7,16 @@ figure comes from a table, and inferential figures are quoted only where the tab
 
 from __future__ import annotations
 
-import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from eventlab.report.formatting import MISSING_IN_PROSE, pct, pval
 from eventlab.study.evidence import agreement_sentence, series_comparison
 
-
-def _pct(x: object, digits: int = 2, signed: bool = True) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{float(x):{'+' if signed else ''}.{digits}%}"
-
-
-def _p(x: object) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return "<0.001" if float(x) < 0.001 else f"{float(x):.3f}"
+_pct = partial(pct, missing=MISSING_IN_PROSE)
+_p = partial(pval, missing=MISSING_IN_PROSE)
 
 
 def _rows(stats: pd.DataFrame, variant: str) -> pd.DataFrame:

@@ -12,21 +12,12 @@ import re
 
 import pandas as pd
 
+from eventlab.report.formatting import pct
 from eventlab.report.narrative import main_stats
 from eventlab.study.returns import mean_t_interval
 
 CONF = 0.95
 _FWD = re.compile(r"^fwd_(\d+)d$")
-
-
-def _pct(x: object, digits: int = 2, signed: bool = True) -> str:
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "–"
-    if v != v:
-        return "–"
-    return f"{v:{'+' if signed else ''}.{digits}%}"
 
 
 def _cls(x: float) -> str:
@@ -79,25 +70,25 @@ def key_figures(
         )
         rows["mean"].append(
             {
-                "text": _pct(mean),
-                "sub": f"{_pct(low)} … {_pct(high)}" if n >= 2 else "n < 2: no interval",
+                "text": pct(mean),
+                "sub": f"{pct(low)} … {pct(high)}" if n >= 2 else "n < 2: no interval",
                 "cls": _cls(mean) if n else "",
             }
         )
         med = float(x.median()) if n else float("nan")
         rows["median"].append(
             {
-                "text": _pct(med),
-                "sub": f"non-event days {_pct(b.get('baseline_median'))}" if b is not None else "",
+                "text": pct(med),
+                "sub": f"non-event days {pct(b.get('baseline_median'))}" if b is not None else "",
                 "cls": _cls(med) if n else "",
             }
         )
         hit = float((x > 0).mean()) if n else float("nan")
         rows["hit"].append(
             {
-                "text": f"{_pct(hit, 0, False)}" + (f" ({int((x > 0).sum())}/{n})" if n else ""),
+                "text": f"{pct(hit, 0, False)}" + (f" ({int((x > 0).sum())}/{n})" if n else ""),
                 "sub": (
-                    f"non-event days {_pct(b.get('baseline_hit_rate'), 0, False)}"
+                    f"non-event days {pct(b.get('baseline_hit_rate'), 0, False)}"
                     + (
                         f"; binomial p {float(b['binom_p']):.2f}"
                         if pd.notna(b.get("binom_p", float("nan")))
@@ -111,7 +102,7 @@ def key_figures(
         )
         for key, fn in (("best", x.max), ("worst", x.min)):
             v = float(fn()) if n else float("nan")
-            rows[key].append({"text": _pct(v), "sub": "", "cls": _cls(v) if n else ""})
+            rows[key].append({"text": pct(v), "sub": "", "cls": _cls(v) if n else ""})
     labels = {
         "verdict": ("Verdict", "all the evidence (see below)"),
         "n": ("Events", ""),

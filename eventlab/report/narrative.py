@@ -6,17 +6,14 @@ verdicts and (when present) the CTA tables. If a table is missing the sentence s
 
 from __future__ import annotations
 
-import math
+from functools import partial
 
 import pandas as pd
 
 from eventlab.report.claims import CANNOT, CONFIRMED, DATA, DIFFERS, MODEL
+from eventlab.report.formatting import MISSING_IN_PROSE, pct
 
-
-def _pct(x: float, signed: bool = True) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    return f"{x:+.2%}" if signed else f"{x:.0%}"
+_pct = partial(pct, missing=MISSING_IN_PROSE)
 
 
 def main_stats(event_stats: pd.DataFrame | None, variant: str = "main") -> pd.DataFrame | None:
@@ -92,7 +89,7 @@ def narrative(
             n = int(r.get("n_events_with_horizon", r.get("event_n", 0)))
             parts.append(
                 f"T+{k}: median {_pct(r['event_median'])} vs {_pct(r['baseline_median'])} on the sample's non-event days, "
-                f"up {_pct(r['event_hit_rate'], False)} of the time vs {_pct(r['baseline_hit_rate'], False)} (n={n})"
+                f"up {_pct(r['event_hit_rate'], 0, False)} of the time vs {_pct(r['baseline_hit_rate'], 0, False)} (n={n})"
             )
         n_ev = int(st["n_events"].max())
         small = n_ev < 30

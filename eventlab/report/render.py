@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from eventlab.charts.render import SCREEN_DIR
 from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
 from eventlab.report.evidence import display_tables, evidence_paragraphs
 from eventlab.report.fonts import font_face_css
+from eventlab.report.formatting import is_missing, num, pct, pval
 from eventlab.report.key_figures import key_figures
 from eventlab.report.labels import column_label, cta_table_classes, cta_value
 from eventlab.report.narrative import coverage_facts, main_stats, narrative
@@ -111,32 +111,9 @@ def collect_charts(folder: Path) -> list[Chart]:
 # ---------------------------------------------------------------- cell formatting
 
 
-def _isnan(x: object) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or (x is pd.NaT)
-
-
-def pct(x: object, digits: int = 2, signed: bool = True) -> str:
-    if _isnan(x):
-        return "–"
-    return f"{float(x):{'+' if signed else ''}.{digits}%}"
-
-
-def num(x: object, digits: int = 2) -> str:
-    if _isnan(x):
-        return "–"
-    return f"{float(x):,.{digits}f}"
-
-
-def pval(x: object) -> str:
-    if _isnan(x):
-        return "–"
-    x = float(x)
-    return "<0.001" if x < 0.001 else f"{x:.3f}"
-
-
 def _cell(col: str, v: object) -> str:
     """Generic display for an unknown table (CTA tables): percent for return-like columns."""
-    if _isnan(v):
+    if is_missing(v):
         return "–"
     if isinstance(v, pd.Timestamp):
         return v.date().isoformat()
@@ -268,7 +245,7 @@ def event_rows(events: pd.DataFrame | None) -> tuple[list[str], list[dict[str, o
             v = r.get(k)
             sign = (
                 ""
-                if k not in RETURN_KEYS or _isnan(v)
+                if k not in RETURN_KEYS or is_missing(v)
                 else ("pos" if float(v) > 0 else "neg" if float(v) < 0 else "")
             )
             cells.append({"text": f(r), "cls": sign})
