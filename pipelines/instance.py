@@ -90,6 +90,103 @@ def check_instance(home: str | Path | None = None) -> None:
             )
 
 
+# ------------------------------------------------------------------ the server lost mid-run
+
+# Exception classes (anywhere in an exception's cause chain) that mean the instance's database
+# stopped answering: dagster-postgres gives up with DagsterPostgresException after ~6 s of
+# connection retries; SQLAlchemy/psycopg2 raise OperationalError/InterfaceError themselves.
+_LOST = {"DagsterPostgresException", "OperationalError", "InterfaceError"}
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    while exc is not None and exc not in out:
+        out.append(exc)
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return out
+
+
+def lost_storage_cause(exc: BaseException) -> str | None:
+    """If `exc` says the instance's database stopped answering, the driver's first line of it
+    (e.g. 'connection to server at "127.0.0.1", port 5432 failed: Connection refused'), else None."""
+    chain = _chain(exc)
+    if not any(type(e).__name__ in _LOST for e in chain):
+        return None
+    deepest = chain[-1]
+    text = str(getattr(deepest, "orig", None) or deepest).strip()
+    return text.splitlines()[0] if text else type(deepest).__name__
+
+
+def storage_address(instance: object) -> str:
+    """'the Postgres server at host:port (database name)', read from the instance's run storage
+    (so dagster.yaml's postgres_db or postgres_url, from the environment or written out)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(postgres_url(instance) or "")
+    return f"the Postgres server at {u.host}:{u.port or 5432} (database {u.database})"
+
+
+def postgres_url(instance: object) -> str | None:
+    """The instance's Postgres URL, or None for another storage (SQLite)."""
+    return getattr(getattr(instance, "run_storage", None), "postgres_url", None)
+
+
+def published_runs(reports_root: Path) -> dict[str, str]:
+    """{published folder: run id in its manifest}: compared before and after a run, it tells
+    whether the run got as far as its one publishing switch."""
+    import json
+
+    out: dict[str, str] = {}
+    for manifest in Path(reports_root).glob("[!.]*/manifest.json"):
+        try:
+            out[manifest.parent.name] = str(json.loads(manifest.read_text()).get("run_id"))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def lost_mid_run_message(
+    instance: object, cause: str, before: dict[str, str], after: dict[str, str], config: Path
+) -> str:
+    """One line: which service, what went wrong, what was (not) published, what to do."""
+    changed = sorted(k for k, v in after.items() if before.get(k) != v)
+    published = (
+        f"the report was published whole before that ({', '.join(changed)})"
+        if changed
+        else "nothing was published: reports/latest still shows the previous report (a run "
+        "publishes in one switch at its end)"
+    )
+    return (
+        f"the run stopped: {storage_address(instance)} named in {config} stopped answering "
+        f"during the run ({cause}). {published[0].upper()}{published[1:]}; every warehouse "
+        "file is whole (each is written atomically), so nothing stored was lost. Fix: restart "
+        "the server (README, 'Postgres'), check it with `python -m pipelines.instance`, then run "
+        "again; the unfinished run's staging folder is removed by the next run"
+    )
+
+
+class _OneLineRetries:
+    """Logging filter: dagster-postgres logs each connection retry on the root logger with the
+    driver's multi-line text; keep one line per retry (the final message says what to do)."""
+
+    def filter(self, record: object) -> bool:
+        msg = getattr(record, "msg", "")
+        if isinstance(msg, str) and msg.startswith("Retrying failed database connection"):
+            args = getattr(record, "args", None) or ()
+            first = str(args[0]).strip().splitlines()[0] if args else ""
+            record.msg, record.args = "Dagster instance: %s; retrying", (first,)  # type: ignore[attr-defined]
+        return True
+
+
+def condense_retry_logs() -> None:
+    """Install _OneLineRetries on the root logger (where dagster-postgres logs its retries)."""
+    import logging
+
+    root = logging.getLogger()
+    if not any(isinstance(f, _OneLineRetries) for f in root.filters):
+        root.addFilter(_OneLineRetries())
+
+
 def main() -> int:
     try:
         check_instance()

@@ -99,6 +99,45 @@ def _checked_run_config(args: argparse.Namespace) -> dict | None:
     return run_config
 
 
+class _InstanceLost(RuntimeError):
+    """The recorded run's Postgres instance stopped answering; the message says what to do."""
+
+
+def _run_recoverably(
+    args: argparse.Namespace, instance: dg.DagsterInstance | None, run_config: dict
+) -> tuple[dg.ExecuteInProcessResult, Path]:
+    """run_main_job; a Postgres instance lost mid-run (Dagster raises the driver's traceback
+    after ~20 s of connection retries) becomes _InstanceLost with one line naming the server,
+    what was (not) published and the fix. Published reports and warehouse files are safe by
+    construction: a run publishes in one switch at its end and writes each file atomically."""
+    from pipelines import instance as inst
+    from pipelines.resources import ReportSettings
+
+    pg = instance is not None and inst.postgres_url(instance) is not None
+    reports = Path(args.reports or ReportSettings().reports_root)
+    before = inst.published_runs(reports) if pg else {}
+    if pg:
+        inst.condense_retry_logs()
+    try:
+        return run_main_job(
+            args.source,
+            args.reports,
+            args.warehouse,
+            instance=instance,
+            log_level=args.log_level,
+            run_config=run_config,
+        )
+    except Exception as exc:
+        cause = inst.lost_storage_cause(exc) if pg else None
+        if cause is None:
+            raise
+        config = Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml"
+        after = inst.published_runs(reports)
+        raise _InstanceLost(
+            inst.lost_mid_run_message(instance, cause, before, after, config)
+        ) from None
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -137,14 +176,11 @@ def main() -> int:
 
         instance = dg.DagsterInstance.get()
     t0 = time.perf_counter()
-    result, folder = run_main_job(
-        args.source,
-        args.reports,
-        args.warehouse,
-        instance=instance,
-        log_level=args.log_level,
-        run_config=run_config,
-    )
+    try:
+        result, folder = _run_recoverably(args, instance, run_config)
+    except _InstanceLost as lost:
+        print(f"error: {lost}", file=sys.stderr)
+        return 1
     elapsed = time.perf_counter() - t0
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,20 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Materialized:
         instance=instance,
     )
     return Materialized(result, folder, root / "reports", root / "warehouse", instance)
+
+
+@pytest.fixture
+def workspace(materialized, tmp_path):
+    """A reports root holding the session's published default report (with `latest`) and a copy
+    of its warehouse, so each test starts from a complete previous report."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    name = materialized.report_dir.name
+    shutil.copytree(materialized.report_dir, reports / name)
+    (reports / "latest").symlink_to(name, target_is_directory=True)
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(materialized.warehouse, warehouse)
+    return reports, warehouse, name
 
 
 @pytest.fixture

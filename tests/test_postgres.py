@@ -13,10 +13,16 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
+from test_run_guarantees import start_run, tree_digest
+
+from eventlab.report import publishing
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_CONFIG = ROOT / "deploy" / "postgres" / "dagster.yaml"
@@ -52,6 +58,12 @@ def _require_pg_bin() -> Path:
     return bindir
 
 
+@dataclass
+class PgServer:
+    env: dict[str, str]  # the DAGSTER_PG_* variables deploy/postgres/dagster.yaml reads
+    stop: Callable[[], None]  # stop it at once, as a crash would (idempotent)
+
+
 @pytest.fixture
 def pg_server():
     bindir = _require_pg_bin()
@@ -74,6 +86,13 @@ def pg_server():
     def run(*cmd: str) -> None:
         full = [*prefix, *cmd] if prefix[:1] != ["su"] else [*prefix, " ".join(cmd)]
         subprocess.run(full, check=True, capture_output=True, timeout=60)
+
+    stopped: list[bool] = []
+
+    def stop() -> None:
+        if not stopped:
+            stopped.append(True)
+            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
 
     run(
         str(bindir / "initdb"),
@@ -109,16 +128,17 @@ def pg_server():
         with conn.cursor() as cur:
             cur.execute("CREATE DATABASE eventlab_dagster")
         conn.close()
-        yield {
+        env = {
             "DAGSTER_PG_HOST": "127.0.0.1",
             "DAGSTER_PG_PORT": str(port),
             "DAGSTER_PG_USER": "dagster",
             "DAGSTER_PG_PASSWORD": "",
             "DAGSTER_PG_DB": "eventlab_dagster",
         }
+        yield PgServer(env, stop)
     finally:
         try:
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+            stop()
         finally:
             shutil.rmtree(base, ignore_errors=True)
 
@@ -136,7 +156,7 @@ def test_postgres_instance_runs_a_real_materialization(pg_server, monkeypatch, t
     from pipelines.io import ParquetIOManager
     from pipelines.resources import PriceSource
 
-    for k, v in pg_server.items():
+    for k, v in pg_server.env.items():
         monkeypatch.setenv(k, v)
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -177,3 +197,65 @@ def test_missing_binaries_skip_locally_but_fail_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true"):
         me._require_pg_bin()
+
+
+def test_a_postgres_server_lost_mid_run_gives_one_line_and_publishes_nothing(
+    pg_server, workspace, tmp_path
+):
+    """`pipelines.run --record` on the Postgres instance; the server is stopped (immediate
+    shutdown, as a crash) while the run is in its report steps. The run ends with one line
+    naming the server, what happened and the fix; readers still see the previous report and
+    every warehouse file is whole."""
+    reports, warehouse, name = workspace
+    report_before = tree_digest(reports / name)
+    tables_before = {p: pd.read_parquet(p) for p in sorted(warehouse.rglob("*.parquet"))}
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PG_CONFIG, home / "dagster.yaml")
+    proc = start_run(
+        reports, warehouse, "--record", env={"DAGSTER_HOME": str(home), **pg_server.env}
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if list(reports.glob(f"{publishing.STAGING_PREFIX}*")):  # the cta step has started
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, (
+            f"the run ended before the fault: {proc.communicate()[1][-2000:]}"
+        )
+        pg_server.stop()
+        t0 = time.monotonic()
+        _out, err = proc.communicate(timeout=300)
+        took = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=30)
+    port = pg_server.env["DAGSTER_PG_PORT"]
+    last = err.strip().splitlines()[-1]
+    assert proc.returncode == 1, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    assert last.startswith(f"error: the run stopped: the Postgres server at 127.0.0.1:{port} ")
+    assert str(home / "dagster.yaml") in last and "stopped answering" in last
+    assert "Nothing was published" in last and "nothing stored was lost" in last
+    assert "Fix: restart the server" in last and "then run again" in last
+    assert took < 120, f"{took:.0f}s from the fault to the message"
+    # readers still see the previous report, byte for byte; no other report folder appeared
+    assert os.readlink(reports / "latest") == name
+    assert tree_digest(reports / name) == report_before
+    assert sorted(p.name for p in reports.iterdir() if not p.name.startswith(".")) == [
+        name,
+        "latest",
+    ]
+    staged = list(reports.glob(f"{publishing.STAGING_PREFIX}*"))
+    assert staged and all((p / publishing.MARKER).exists() for p in staged)
+    # every warehouse table is whole: readable, same shape; the stored prices hold what they held
+    # (steps that ran before the fault rewrote their tables atomically, with the same data)
+    assert not list(warehouse.rglob("*.tmp"))
+    assert sorted(warehouse.rglob("*.parquet")) == list(tables_before)
+    for path, frame in tables_before.items():
+        now = pd.read_parquet(path)
+        assert now.shape == frame.shape and list(now.columns) == list(frame.columns), path
+        if path.parent.name == "prices":
+            pd.testing.assert_frame_equal(now, frame)

@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,20 +30,6 @@ def tree_digest(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
-
-
-@pytest.fixture
-def workspace(materialized, tmp_path):
-    """A reports root holding the session's published default report (with `latest`) and a copy
-    of its warehouse, so each test starts from a complete previous report."""
-    reports = tmp_path / "reports"
-    reports.mkdir()
-    name = materialized.report_dir.name
-    shutil.copytree(materialized.report_dir, reports / name)
-    (reports / "latest").symlink_to(name, target_is_directory=True)
-    warehouse = tmp_path / "warehouse"
-    shutil.copytree(materialized.warehouse, warehouse)
-    return reports, warehouse, name
 
 
 def start_run(reports: Path, warehouse: Path, *extra: str, env: dict | None = None):
