@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventlab.data.yahoo import RateLimitedError
+from eventlab.data.yahoo import RateLimitedError, SourceUnavailableError
 from eventlab.universe import live
 from tests.yf_fakes import RecordingSleep
 
@@ -91,3 +91,80 @@ def test_rate_limits_back_off_then_succeed_and_a_dead_batch_spares_the_others():
         sleep=RecordingSleep(), retries=0, now=NOW,
     )  # fmt: skip
     assert set(errors) == {"A", "B"} and frames["C"] is not None
+
+
+# ----------------------------------------------------------------------------- deadlines
+
+
+class StalledYahoo:
+    """A yf.download whose host accepts the request and never answers (until released)."""
+
+    def __init__(self):
+        self.calls, self.release = [], threading.Event()
+
+    def __call__(self, tickers, **kw):
+        self.calls.append(list(tickers))
+        self.release.wait(30)
+        return pd.DataFrame()
+
+
+@pytest.fixture
+def stalled():
+    fake = StalledYahoo()
+    yield fake
+    fake.release.set()  # let the abandoned request threads end
+
+
+def test_a_stalled_source_stops_within_the_deadline_with_a_clear_message(stalled):
+    tickers = [f"T{i:02d}" for i in range(30)]
+    t0 = time.monotonic()
+    with pytest.raises(SourceUnavailableError) as err:
+        live.download_universe(
+            tickers, dt.date(2024, 11, 1), batch_size=5, concurrency=2, download=stalled,
+            batch_deadline_s=0.5, deadline_s=60, probe=lambda: False, now=NOW,
+        )  # fmt: skip
+    took = time.monotonic() - t0
+    # the two batches in flight are abandoned at their deadline; with the probe unanswered too
+    # the source is down and the other four batches are never asked
+    assert took < 1.5 and len(stalled.calls) == 2
+    msg = str(err.value)
+    assert msg.startswith("universe download (30 tickers): Yahoo unreachable (probe got no answer")
+    assert "4 of 6 batches not attempted, 30 tickers without data" in msg
+    assert "nothing was computed or stored" in msg and "Fix: run again later" in msg
+
+
+def test_the_whole_download_ends_at_its_total_deadline():
+    slow = FakeBatchYahoo(hold_s=0.4)  # answers, but slowly
+    t0 = time.monotonic()
+    with pytest.raises(SourceUnavailableError, match=r"deadline of 1s ran out"):
+        live.download_universe(
+            [f"T{i:02d}" for i in range(10)], dt.date(2024, 11, 1), batch_size=2, concurrency=1,
+            download=slow, deadline_s=1.0, probe=lambda: True, now=NOW,
+        )  # fmt: skip
+    assert time.monotonic() - t0 < 1.6 and len(slow.calls) <= 3
+
+
+@pytest.mark.parametrize(
+    ("retries", "probe_up", "match", "first_tickers"),
+    [
+        # two batches failing with network errors: the source is down (each retried once)
+        (1, True, r"network errors on A\.\.B, C\.\.D\); 2 of 4 batches", ["A", "A", "C", "C"]),
+        # one failure and an unanswered probe: down at once
+        (0, False, r"probe got no answer on A\.\.B\); 3 of 4 batches", ["A"]),
+    ],
+)
+def test_a_source_that_is_down_is_not_asked_for_the_remaining_batches(
+    retries, probe_up, match, first_tickers
+):
+    calls = []
+
+    def down(tickers, **kw):
+        calls.append(tickers[0])
+        raise ConnectionError("[Errno 101] Network is unreachable")
+
+    with pytest.raises(SourceUnavailableError, match=match):
+        live.download_universe(
+            list("ABCDEFGH"), dt.date(2024, 11, 1), batch_size=2, concurrency=1, download=down,
+            retries=retries, sleep=RecordingSleep(), probe=lambda: probe_up, now=NOW,
+        )  # fmt: skip
+    assert calls == first_tickers

@@ -21,8 +21,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -34,6 +34,7 @@ PROBE_URL = "https://query1.finance.yahoo.com/v1/test/getcrumb"
 PROBE_TIMEOUT_S = 5.0
 # Total wall-clock budget of one series' download: every attempt, every backoff wait.
 DEFAULT_DEADLINE_S = 45.0
+T = TypeVar("T")
 
 
 class SourceError(DataError):
@@ -96,11 +97,11 @@ def classify_failure(series: str, ticker: str, cause: object) -> SourceError:
 
 
 class _Capture(logging.Handler):
-    """Collect the error records yfinance logs instead of raising."""
+    """Collect the error records yfinance logs about `tickers` instead of raising."""
 
-    def __init__(self, ticker: str) -> None:
+    def __init__(self, tickers: Sequence[str]) -> None:
         super().__init__(level=logging.ERROR)
-        self.ticker = ticker.upper()
+        self.tickers = [t.upper() for t in tickers]
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -108,8 +109,32 @@ class _Capture(logging.Handler):
             msg = record.getMessage()
         except Exception:  # pragma: no cover - a broken record must not break the fetch
             msg = str(record.msg)
-        if self.ticker in msg.upper() or "YFRateLimitError" in msg:
+        up = msg.upper()
+        if "YFRateLimitError" in msg or any(t in up for t in self.tickers):
             self.messages.append(msg)
+
+
+def yf_call(
+    download: Callable[..., pd.DataFrame],
+    series: str,
+    tickers: Sequence[str],
+    *args: Any,
+    **kwargs: Any,
+) -> tuple[pd.DataFrame | None, list[str]]:
+    """One yf.download call: an exception becomes a typed SourceError naming `series`; the
+    errors yfinance logs about `tickers` instead of raising are returned with the frame."""
+    handler = _Capture(tickers)
+    yf_logger = logging.getLogger("yfinance")
+    yf_logger.addHandler(handler)
+    try:
+        raw = download(*args, progress=False, threads=False, interval="1d", **kwargs)
+    except DataError:
+        raise
+    except Exception as exc:  # yfinance may raise outright (rate limit, network, fakes)
+        raise classify_failure(series, ",".join(tickers), exc) from exc
+    finally:
+        yf_logger.removeHandler(handler)
+    return raw, handler.messages
 
 
 def _yf_download(*args: Any, **kwargs: Any) -> pd.DataFrame:
@@ -196,49 +221,35 @@ def fetch_daily(
     download = download or _yf_download
     start_s = pd.Timestamp(start).date().isoformat()
     end_s = None if end is None else pd.Timestamp(end).date().isoformat()
-    t0 = time.monotonic()
-    slept = [0.0]  # waits an injected `sleep` skipped still count against the deadline
+    deadline = Deadline(deadline_s, sleep)
 
-    def left() -> float:
-        return deadline_s - (time.monotonic() - t0) - slept[0]
+    def attempt(budget: float) -> pd.DataFrame:
+        once = max(0.1, min(timeout_s, budget))
+        return call_with_deadline(
+            lambda: _download_once(download, ticker, start_s, end_s, series, auto_adjust, once),
+            budget,
+            series,
+            ticker,
+        )
 
-    attempt = 0
-    while True:
-        budget = left()
-        try:
-            raw = _download_with_deadline(
-                download,
-                ticker,
-                start_s,
-                end_s,
+    try:
+        raw = retry_with_backoff(
+            attempt,
+            deadline,
+            series=series,
+            retries=retries,
+            backoff_s=backoff_s,
+            max_backoff_s=max_backoff_s,
+        )
+    except EmptyFrameError as exc:
+        reachable = probe or is_reachable
+        if not reachable(min(PROBE_TIMEOUT_S, max(0.1, deadline.left()))):
+            raise SourceUnavailableError(
                 series,
-                auto_adjust,
-                min(timeout_s, budget),
-                budget,
-            )
-            break
-        except EmptyFrameError as exc:
-            reachable = probe or is_reachable
-            if not reachable(min(PROBE_TIMEOUT_S, max(0.1, left()))):
-                raise SourceUnavailableError(
-                    series,
-                    ticker,
-                    f"Yahoo unreachable (the probe got no answer); yfinance reported: {exc.cause}",
-                ) from exc
-            raise
-        except RETRYABLE as exc:
-            wait = min(max_backoff_s, backoff_s * (2**attempt))
-            if attempt >= retries or wait >= left():
-                why = "" if attempt >= retries else f" (deadline of {deadline_s:.0f}s)"
-                exc.args = (f"{exc.args[0]} - gave up after {attempt + 1} attempts{why}",)
-                raise
-            logging.getLogger(__name__).warning(
-                "%s: %s; retry %d/%d in %.1fs", series, exc.cause, attempt + 1, retries, wait
-            )
-            before = time.monotonic()
-            sleep(wait)
-            slept[0] += max(0.0, wait - (time.monotonic() - before))
-            attempt += 1
+                ticker,
+                f"Yahoo unreachable (the probe got no answer); yfinance reported: {exc.cause}",
+            ) from exc
+        raise
     try:
         flat = _flatten_columns(raw, ticker)
         frame = normalize_ohlcv(flat, series, calendar=calendar)
@@ -258,13 +269,31 @@ def fetch_daily(
     return frame
 
 
-def _download_with_deadline(
-    download, ticker, start_s, end_s, series, auto_adjust, timeout_s, left_s
-) -> pd.DataFrame:
-    """One download attempt in a daemon thread, abandoned if it has not answered in `left_s`.
+class Deadline:
+    """A wall-clock budget for network work: every attempt and every backoff wait counts, and
+    so does a wait an injected `sleep` skipped (tests), so a budget means the same in tests."""
+
+    def __init__(self, seconds: float, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.seconds = seconds
+        self._t0 = time.monotonic()
+        self._skipped = 0.0
+        self._sleep = sleep
+
+    def left(self) -> float:
+        return self.seconds - (time.monotonic() - self._t0) - self._skipped
+
+    def wait(self, seconds: float) -> None:
+        before = time.monotonic()
+        self._sleep(seconds)
+        self._skipped += max(0.0, seconds - (time.monotonic() - before))
+
+
+def call_with_deadline(fn: Callable[[], T], left_s: float, series: str, ticker: str) -> T:
+    """fn() in a daemon thread, abandoned if it has not answered in `left_s` seconds.
 
     yfinance's own `timeout` bounds each HTTP read, but one download makes several requests
-    (cookie, crumb, chart), so only a wall-clock bound holds the promised total deadline.
+    (cookie, crumb, chart; one per ticker in a batch), so only a wall-clock bound holds the
+    promised total deadline. An abandoned call finishes (or not) in the background.
     """
     if left_s <= 0:
         raise SourceUnavailableError(series, ticker, "network deadline exhausted before the call")
@@ -272,9 +301,7 @@ def _download_with_deadline(
 
     def work() -> None:
         try:
-            box["raw"] = _download_once(
-                download, ticker, start_s, end_s, series, auto_adjust, max(0.1, timeout_s)
-            )
+            box["value"] = fn()
         except BaseException as exc:  # handed to the caller's thread below
             box["exc"] = exc
 
@@ -285,41 +312,60 @@ def _download_with_deadline(
         raise SourceUnavailableError(
             series,
             ticker,
-            f"network timeout: Yahoo gave no answer within {left_s:.0f}s (connection stalled)",
+            f"network timeout: Yahoo gave no answer within {round(left_s, 1):g}s (connection stalled)",
         )
     if "exc" in box:
         raise box["exc"]  # type: ignore[misc]
-    return box["raw"]  # type: ignore[return-value]
+    return box["value"]  # type: ignore[return-value]
+
+
+def retry_with_backoff(
+    attempt: Callable[[float], T],
+    deadline: Deadline,
+    *,
+    series: str,
+    retries: int,
+    backoff_s: float,
+    max_backoff_s: float,
+) -> T:
+    """attempt(seconds left) until it returns. Rate limits and network errors (RETRYABLE) are
+    retried after backoff_s * 2**n seconds (capped at max_backoff_s) while retries last and the
+    wait fits in the deadline; then the last error is raised, saying why it gave up."""
+    n = 0
+    while True:
+        try:
+            return attempt(deadline.left())
+        except RETRYABLE as exc:
+            wait = min(max_backoff_s, backoff_s * (2**n))
+            if n >= retries or wait >= deadline.left():
+                why = "" if n >= retries else f" (deadline of {round(deadline.seconds, 1):g}s)"
+                exc.args = (f"{exc.args[0]} - gave up after {n + 1} attempts{why}",)
+                raise
+            logging.getLogger(__name__).warning(
+                "%s: %s; retry %d/%d in %.1fs", series, exc.cause, n + 1, retries, wait
+            )
+            deadline.wait(wait)
+            n += 1
 
 
 def _download_once(
     download, ticker, start_s, end_s, series, auto_adjust, timeout_s
 ) -> pd.DataFrame:
-    handler = _Capture(ticker)
-    yf_logger = logging.getLogger("yfinance")
-    yf_logger.addHandler(handler)
-    try:
-        raw = download(
-            ticker,
-            start=start_s,
-            end=end_s,
-            interval="1d",
-            auto_adjust=auto_adjust,
-            actions=False,
-            progress=False,
-            threads=False,
-            multi_level_index=False,
-            timeout=timeout_s,
-        )
-    except DataError:
-        raise
-    except Exception as exc:  # yfinance may raise outright (config, future versions, fakes)
-        raise classify_failure(series, ticker, exc) from exc
-    finally:
-        yf_logger.removeHandler(handler)
+    raw, messages = yf_call(
+        download,
+        series,
+        [ticker],
+        ticker,
+        start=start_s,
+        end=end_s,
+        auto_adjust=auto_adjust,
+        actions=False,
+        multi_level_index=False,
+        timeout=timeout_s,
+    )
     if raw is None or len(raw) == 0 or raw.dropna(how="all").empty:
-        if handler.messages:
-            raise classify_failure(series, ticker, "; ".join(handler.messages))
+        if messages:
+            raise classify_failure(series, ticker, "; ".join(messages))
         raise EmptyFrameError(
             series,
             ticker,
