@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from eventlab.bounds import Bound, check_bounds
 from eventlab.cta.params import CTAParams
 from eventlab.cta.validation_params import TREND_INDICES, BacktestParams, ValidationParams
 
@@ -140,6 +141,21 @@ REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
 MAX_HORIZON = 250  # trading days (about a year)
 MIN_REPS, MAX_REPS = 100, 20_000  # bootstrap / placebo repetitions
 MIN_START = dt.date(1900, 1, 1)
+_REPS = Bound(MIN_REPS, MAX_REPS, "2000", " (memory and time grow linearly with it)", integer=True)
+STUDY_BOUNDS = {
+    "gap_threshold": Bound(
+        0, 0.5, "0.01 for +1% (a fraction, not percent)", open_lo=True, open_hi=True
+    ),
+    "bootstrap_reps": _REPS,
+    "placebo_reps": _REPS,
+    "min_events_for_inference": Bound(2, 1000, "5"),
+    "decluster_cooldown": Bound(0, 1000, "20", " sessions"),
+    "near_threshold_margin": Bound(0.0, 0.05, "0.0002 (2 bp)"),
+    "verdict_alpha": Bound(0.001, 0.5, "0.05"),
+    "accuracy_min_reference_gap": Bound(0.0, 0.05, "0.005"),
+    "accuracy_window": Bound(5, 2000, "60", " days"),
+    "accuracy_bound": Bound(0.0, 2.0, "0.5"),
+}
 
 
 @dataclass(frozen=True)
@@ -176,12 +192,7 @@ class StudyParams:
 
     def validate(self, series_keys: tuple[str, ...]) -> StudyParams:
         """Raise ConfigError for any invalid field; return self so calls can chain."""
-        if not (0 < self.gap_threshold < 0.5):
-            raise ConfigError(
-                "study.gap_threshold",
-                f"must be a positive fraction below 0.5, got {self.gap_threshold!r}",
-                "use 0.01 for +1% (a fraction, not percent)",
-            )
+        check_bounds("study", vars(self), STUDY_BOUNDS)
         for name in ("index", "vix", "robustness_index"):
             value = getattr(self, name)
             if value not in series_keys:
@@ -242,45 +253,24 @@ class StudyParams:
                 f"got {list(self.robustness_thresholds)}",
                 "positive fractions, e.g. [0.005, 0.01]",
             )
-        for name in ("bootstrap_reps", "placebo_reps"):
-            reps = getattr(self, name)
-            if not (isinstance(reps, int) and MIN_REPS <= reps <= MAX_REPS):
-                raise ConfigError(
-                    f"study.{name}",
-                    f"must be an integer from {MIN_REPS} to {MAX_REPS} (memory and time grow "
-                    f"linearly with it), got {reps!r}",
-                    "use 2000",
-                )
         if not (0 < self.genuine_coverage_min <= 1) or self.genuine_coverage_window < 20:
             raise ConfigError(
                 "study.genuine_coverage_min",
                 "coverage must be in (0, 1] with a window of >= 20 days",
                 "e.g. 0.9 over 250 days",
             )
-        bounds = {
-            "min_events_for_inference": (self.min_events_for_inference, 2, 1000, "e.g. 5"),
-            "decluster_cooldown": (self.decluster_cooldown, 0, 1000, "sessions, e.g. 20"),
-            "near_threshold_margin": (self.near_threshold_margin, 0.0, 0.05, "e.g. 0.0002 (2 bp)"),
-            "verdict_alpha": (self.verdict_alpha, 0.001, 0.5, "e.g. 0.05"),
-            "accuracy_min_reference_gap": (
-                self.accuracy_min_reference_gap,
-                0.0,
-                0.05,
-                "e.g. 0.005",
-            ),
-            "accuracy_window": (self.accuracy_window, 5, 2000, "days, e.g. 60"),
-            "accuracy_bound": (self.accuracy_bound, 0.0, 2.0, "e.g. 0.5"),
-        }
-        for name, (value, lo, hi, example) in bounds.items():
-            if not (lo <= value <= hi):
-                raise ConfigError(
-                    f"study.{name}", f"must be in [{lo}, {hi}], got {value!r}", f"use {example}"
-                )
         return self
 
     def with_(self, **changes: object) -> StudyParams:
         """A copy with some fields changed (used for robustness variants)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+UNIVERSE_BOUNDS = {
+    "workers": Bound(1, 500, "2", " processes", integer=True),
+    "live_batch_size": Bound(1, 500, "50", " tickers per request", integer=True),
+    "live_concurrency": Bound(1, 500, "2", " requests in flight", integer=True),
+}
 
 
 @dataclass(frozen=True)
@@ -320,9 +310,7 @@ class UniverseParams:
                 f"got {self.split_jump_min} / tol {self.split_ratio_tol}",
                 "e.g. 0.25 and 0.02",
             )
-        for name in ("workers", "live_batch_size", "live_concurrency"):
-            if not (1 <= getattr(self, name) <= 500):
-                raise ConfigError(f"universe.{name}", f"got {getattr(self, name)}", "use 1..500")
+        check_bounds("universe", vars(self), UNIVERSE_BOUNDS)
         return self
 
     def with_(self, **changes: object) -> UniverseParams:

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from eventlab import settings
+from eventlab.bounds import Bound
 from eventlab.config import CONFIG, ConfigError
 from eventlab.report import publishing
 
@@ -24,27 +25,30 @@ from eventlab.report import publishing
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT_DIR = PROJECT_ROOT / "data" / "snapshot"
 
-ENV_BOUNDS: dict[str, tuple[float, float, str]] = {
-    "EVENTLAB_CHART_WORKERS": (1, 16, "2 (or 1 to render in the run's own process)"),
-    "EVENTLAB_LOCK_TIMEOUT_S": (1, 3600, "120"),
+ENV_BOUNDS = {
+    "EVENTLAB_CHART_WORKERS": Bound(
+        1, 16, "2 (or 1 to render in the run's own process)", integer=True
+    ),
+    "EVENTLAB_LOCK_TIMEOUT_S": Bound(1, 3600, "120", " seconds"),
 }
+
+
+def _number(raw: str) -> float | int:
+    """The variable's value: an int when whole ('2', '2.0'), NaN when not a number."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return float("nan")
+    return int(value) if value.is_integer() else value
 
 
 def check_environment(env: dict[str, str] | None = None) -> None:
     """Numeric environment variables within their documented bounds."""
     env = dict(os.environ if env is None else env)
-    for name, (lo, hi, example) in ENV_BOUNDS.items():
+    for name, bound in ENV_BOUNDS.items():
         raw = env.get(name)
-        if raw is None or raw == "":
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            value = float("nan")
-        if not (lo <= value <= hi) or (name == "EVENTLAB_CHART_WORKERS" and value != int(value)):
-            raise ConfigError(
-                name, f"must be a number from {lo:g} to {hi:g}, got {raw!r}", f"set it to {example}"
-            )
+        if raw:
+            bound.check(name, _number(raw), shown=raw)
 
 
 def data_span(mode: str, warehouse: str | None, key: str) -> tuple[dt.date, dt.date]:

@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from eventlab import settings
+from eventlab.bounds import Bound
 from eventlab.config import (
     CONFIG,
     MAX_HORIZON,
@@ -42,14 +43,15 @@ class Fetched:
     report: MergeReport | None = None
 
 
-# Bounds of PriceSource's numeric fields: (low, high, unit, example), checked by one validator.
-_BOUNDS: dict[str, tuple[float, float, str, float]] = {
-    "overlap_sessions": (1, 500, "", 10),
-    "retries": (0, 10, "", 3),
-    "backoff_s": (0, 300, " seconds", 2),
-    "outage_retries": (0, 5, "", 2),
-    "outage_retry_delay_s": (0, 3600, " seconds", 300),
-    "deadline_s": (1, 600, " seconds", 45),
+# Bounds of PriceSource's numeric fields, checked by one validator.
+_BOUNDS = {
+    "probe_timeout_s": Bound(0, 60, "5", " seconds", open_lo=True),
+    "overlap_sessions": Bound(1, 500, "10", " sessions"),
+    "retries": Bound(0, 10, "3"),
+    "backoff_s": Bound(0, 300, "2", " seconds"),
+    "outage_retries": Bound(0, 5, "2"),
+    "outage_retry_delay_s": Bound(0, 3600, "300", " seconds"),
+    "deadline_s": Bound(1, 600, "45", " seconds"),
 }
 
 # Runs with this tag (the nightly refresh) are retried after an outage by a sensor, as new runs.
@@ -109,15 +111,6 @@ class PriceSource(dg.ConfigurableResource):
             )
         return v
 
-    @field_validator("probe_timeout_s")
-    @classmethod
-    def _check_probe(cls, v: float) -> float:
-        if not (0 < v <= 60):
-            raise ValueError(
-                f"price_source.probe_timeout_s: must be in (0, 60] seconds, got {v}. Fix: use e.g. 5"
-            )
-        return v
-
     @field_validator("start")
     @classmethod
     def _check_start(cls, v: str) -> str:
@@ -136,11 +129,8 @@ class PriceSource(dg.ConfigurableResource):
     @field_validator(*_BOUNDS)
     @classmethod
     def _check_bounds(cls, v: float, info: ValidationInfo) -> float:
-        lo, hi, unit, example = _BOUNDS[info.field_name]
-        if not (lo <= v <= hi):
-            raise ValueError(
-                f"price_source.{info.field_name}: must be {lo}..{hi}{unit}, got {v}. Fix: use e.g. {example}"
-            )
+        name = info.field_name
+        _BOUNDS[name].check(settings.field_path("price_source", name), v)  # type: ignore[index]
         return v
 
     def _root(self) -> Path | None:

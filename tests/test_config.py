@@ -69,3 +69,51 @@ def test_universe_grows_by_environment(monkeypatch):
     cfg = load_config()
     assert {"AAPL", "FTSE", "BRK_B"} <= set(cfg.daily_keys)
     assert cfg.series("FTSE").ticker == "^FTSE"
+
+
+def test_one_bounds_table_check_names_the_launchpad_field_and_a_fix():
+    """eventlab.bounds serves the study, CTA, universe and price-source settings and the
+    EVENTLAB_* variables: each message names the field path, the range in words and a fix."""
+    from eventlab import settings
+    from eventlab.bounds import Bound
+    from pipelines import preflight
+    from pipelines.resources import PriceSource
+
+    assert Bound(0, 0.5, "x", open_lo=True, open_hi=True).describe() == "above 0 and below 0.5"
+    assert Bound(1, 16, "x", integer=True).describe() == "an integer from 1 to 16"
+    assert not Bound(1, 16, "x", integer=True).contains(2.0)
+    assert Bound(0, 10, "x", open_lo=True).contains(10) and not Bound(0, 10, "x").contains(11)
+    cases = [
+        (
+            lambda: settings.study_params({"decluster_cooldown": 2000}),
+            "`resources.study.config.decluster_cooldown`: must be from 0 to 1000 sessions, "
+            "got 2000. Fix: use 20",
+        ),
+        (
+            lambda: settings.study_params({"gap_threshold": 0.5}),
+            "`resources.study.config.gap_threshold`: must be above 0 and below 0.5, got 0.5. "
+            "Fix: use 0.01 for +1% (a fraction, not percent)",
+        ),
+        (
+            lambda: settings.cta_params({"vol_target": 3}),
+            "`resources.cta_settings.config.vol_target`: must be above 0 and below 2 "
+            "(annualized), got 3. Fix: use 0.15 for 15% (a fraction, not percent)",
+        ),
+        (
+            lambda: PriceSource(deadline_s=700),
+            "`resources.price_source.config.deadline_s`: must be from 1 to 600 seconds, got "
+            "700.0. Fix: use 45",
+        ),
+        (
+            lambda: preflight.check_environment({"EVENTLAB_CHART_WORKERS": "2.5"}),
+            "`EVENTLAB_CHART_WORKERS`: must be an integer from 1 to 16, got '2.5'. Fix: use 2",
+        ),
+        (
+            lambda: CONFIG.universe.with_(workers=0).validate(),
+            "`universe.workers`: must be an integer from 1 to 500 processes, got 0. Fix: use 2",
+        ),
+    ]
+    for build, message in cases:
+        with pytest.raises(ValueError) as err:
+            build()
+        assert message in str(err.value)

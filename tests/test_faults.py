@@ -342,7 +342,12 @@ def test_ohlcv_valid_names_each_broken_rule():
     ("field", "value", "expect"),
     [
         ("mode", "live", r"price_source.mode: unknown mode 'live'. Fix: use 'snapshot'"),
-        ("probe_timeout_s", 0, r"price_source.probe_timeout_s: must be in \(0, 60\].*Fix"),
+        (
+            "probe_timeout_s",
+            0,
+            r"resources.price_source.config.probe_timeout_s`: must be above 0 and at most 60 "
+            r"seconds, got 0.0. Fix: use 5",
+        ),
         ("probe_timeout_s", -3, r"probe_timeout_s"),
         (
             "start",
@@ -350,9 +355,9 @@ def test_ohlcv_valid_names_each_broken_rule():
             r"price_source.start: '2026-13-01' is not an ISO date. Fix: write it as YYYY-MM-DD",
         ),
         ("start", "2999-01-01", r"price_source.start: 2999-01-01 is in the future"),
-        ("overlap_sessions", 0, r"price_source.overlap_sessions: must be 1..500"),
-        ("retries", -1, r"price_source.retries: must be 0..10"),
-        ("backoff_s", -1.0, r"price_source.backoff_s"),
+        ("overlap_sessions", 0, r"price_source.config.overlap_sessions`: must be from 1 to 500"),
+        ("retries", -1, r"price_source.config.retries`: must be from 0 to 10, got -1. Fix: use 3"),
+        ("backoff_s", -1.0, r"price_source.config.backoff_s`: must be from 0 to 300 seconds"),
     ],
 )
 def test_bad_price_source_config_names_field_and_fix(field, value, expect):

@@ -14,6 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from eventlab.bounds import Bound, check_bounds
+
 Rule = Literal["momentum", "sma", "ewmac"]
 
 RULES: tuple[str, ...] = ("momentum", "sma", "ewmac")
@@ -26,6 +28,16 @@ MAX_CAPACITY_USD = 1e13
 MAX_WEIGHT = 1000.0
 MAX_VOL_SPAN = 1000
 PERCENTILE_LOOKBACK_RANGE = (252, 25_000)
+CTA_BOUNDS = {
+    "saturation_z": Bound(
+        0, MAX_MULTIPLE, "1.0 (a 1-sigma trend gives a full position)", open_lo=True
+    ),
+    "vol_target": Bound(
+        0, 2, "0.15 for 15% (a fraction, not percent)", " (annualized)", open_lo=True, open_hi=True
+    ),
+    "max_scale": Bound(0, MAX_MULTIPLE, "1.0", open_lo=True),
+    "capacity_usd": Bound(0, MAX_CAPACITY_USD, "200e9 for $200bn", " USD", open_lo=True),
+}
 
 
 @dataclass(frozen=True)
@@ -179,12 +191,6 @@ class CTAParams:
                 f"must be 0..{MAX_WEIGHT:g} each with a positive sum, got {list(self.weights)}",
                 "e.g. (1/3, 1/3, 1/3)",
             )
-        if not (0 < self.saturation_z <= MAX_MULTIPLE):
-            raise ConfigError(
-                "cta.saturation_z",
-                f"must be above 0 and at most {MAX_MULTIPLE:g}, got {self.saturation_z!r}",
-                "use 1.0 (a 1-sigma trend gives a full position)",
-            )
         if not (2 <= self.vol_span <= MAX_VOL_SPAN) or not (
             1 <= self.vol_min_periods <= 10 * self.vol_span
         ):
@@ -193,18 +199,7 @@ class CTAParams:
                 f"span {self.vol_span} / min periods {self.vol_min_periods} invalid",
                 f"use a span from 2 to {MAX_VOL_SPAN}, e.g. 35 (min periods e.g. 20)",
             )
-        if not (0 < self.vol_target < 2):
-            raise ConfigError(
-                "cta.vol_target",
-                f"must be an annualized fraction in (0, 2), got {self.vol_target!r}",
-                "use 0.15 for 15% (a fraction, not percent)",
-            )
-        if not (0 < self.max_scale <= MAX_MULTIPLE):
-            raise ConfigError(
-                "cta.max_scale",
-                f"must be above 0 and at most {MAX_MULTIPLE:g}, got {self.max_scale!r}",
-                "use 1.0",
-            )
+        check_bounds("cta", vars(self), CTA_BOUNDS)
         if not (0 < self.vol_floor < self.vol_target):
             raise ConfigError(
                 "cta.vol_floor", f"must be in (0, vol_target), got {self.vol_floor!r}", "use 0.01"
@@ -212,12 +207,6 @@ class CTAParams:
         if self.trading_days not in range(200, 370):
             raise ConfigError(
                 "cta.trading_days", f"got {self.trading_days!r}", "use 252 for equity indices"
-            )
-        if not (0 < self.capacity_usd <= MAX_CAPACITY_USD):
-            raise ConfigError(
-                "cta.capacity_usd",
-                f"must be a positive USD amount up to {MAX_CAPACITY_USD:g}, got {self.capacity_usd!r}",
-                "e.g. 200e9 for $200bn",
             )
         if self.percentile_min_periods < 1:
             raise ConfigError(
