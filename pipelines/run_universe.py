@@ -158,6 +158,10 @@ def main() -> int:
         import dagster as dg
 
         instance = dg.DagsterInstance.get()
+    # The code location (Dagster, pandas, every asset module) is imported before the clock
+    # starts, so the benchmark reports it as import+setup, not as run time.
+    import pipelines.definitions  # noqa: F401
+
     t0 = time.perf_counter()
     result, folder = run_universe_job(
         universe=args.universe,

@@ -82,9 +82,10 @@ def main() -> None:
             f"{r['dagster_other_s']:>15.1f}"
         )
     print(
-        "read/study: summed over the worker processes (CPU-side seconds, 2 processes in parallel); "
-        "write: the IO manager's per-ticker Parquet files. 'dagster other' = run time outside the "
-        "steps (plan, events, resources)."
+        "read/study/write: wall seconds summed over the worker processes (2 in parallel; write = "
+        "each ticker's four Parquet files, stored by the worker that computed them). "
+        "import+setup = Python start and the code location import. 'dagster other' = run time "
+        "outside the steps (run creation and planned events, step orchestration, events)."
     )
 
 

@@ -59,6 +59,10 @@ def write_parquet(path: Path, frame: pd.DataFrame, finish: Executor | None = Non
     return finish.submit(_publish, tmp, path)
 
 
+def _read_file(path: Path) -> pa.Table:
+    return pq.ParquetFile(path, pre_buffer=False).read()
+
+
 @dataclass(frozen=True)
 class TickerSummary:
     """What the parent gets back for a ticker once its files are written."""
@@ -119,7 +123,9 @@ class TickerStore:
         folder = self.folder(table)
         found = [t for t in tickers if (folder / f"{t}.parquet").exists()]
         with ThreadPoolExecutor(IO_THREADS) as pool:
-            tables = list(pool.map(lambda t: pq.read_table(folder / f"{t}.parquet"), found))
+            # ParquetFile.read, not pq.read_table: the latter builds a dataset per call, which
+            # doubled the cost of reading hundreds of small files (measured; same frame).
+            tables = list(pool.map(lambda t: _read_file(folder / f"{t}.parquet"), found))
         keep = [(t, tab) for t, tab in zip(found, tables, strict=True) if tab.num_rows]
         if not keep:
             return pd.DataFrame()
