@@ -61,7 +61,16 @@ TICKER_STUDY = _key("ticker_study")
     group_name=GROUP,
     partitions_def=TICKERS,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    specs=[dg.AssetSpec(TICKER_STUDY, description=TICKER_STUDY_DOC, kinds={"pandas"})],
+    # Survivorship in the definition's metadata (shown on the asset's page), not in each of the
+    # 504 partition events.
+    specs=[
+        dg.AssetSpec(
+            TICKER_STUDY,
+            description=TICKER_STUDY_DOC,
+            kinds={"pandas"},
+            metadata={"survivorship_bias": SURVIVORSHIP},
+        )
+    ],
 )
 def universe_ticker_study(
     context: dg.AssetExecutionContext,

@@ -88,6 +88,8 @@ def test_universe_job_writes_the_report(tmp_path):
     ]
     assert len(ticker_planned) == 1 and ticker_planned[0].partitions_subset is not None
     assert len(result.asset_materializations_for_node("universe_ticker_study")) == 12
+    spec = universe_ticker_study.specs_by_key[dg.AssetKey(["universe", "ticker_study"])]
+    assert "Survivorship bias" in spec.metadata["survivorship_bias"]
     assert PLANNED_SUBSET_ENV not in os.environ
     assert folder == tmp_path / "reports" / "2021-04-21" / "universe" and folder.is_symlink()
     for name in ("report.html", "report.md", "pooled_stats.csv", "breadth_on_index_events.csv",
