@@ -7,9 +7,12 @@ partition with that ticker's status. One partitioned asset, not one per table: D
 event per partition of every partitioned asset (plus a planned event for each), and four assets
 made that 4 x N bookkeeping the largest serial cost of a 504-ticker run. A bad ticker (no data,
 too short, all stale opens) is an answer stored on its partition; a ticker whose computation
-raised gets status `error` (in its partition's metadata and its `ticker_status` file) and its
-other stored files are left as they were. The cross-section (pooled events and statistics, by
-sector and year, breadth on the index's event days) reads the universe members' stored files.
+raised gets status `error`, and one with no rows at all (a failed download) `no_data` (in its
+partition's metadata and its `ticker_status` file), and its other stored files are left as they
+were. The cross-section (pooled events and statistics, by sector and year, breadth on the
+index's event days) reads the stored files of the members whose latest status is ok: files an
+earlier run left for a ticker that now failed may come from other parameters, so they are kept
+but never pooled.
 
 Survivorship bias: the shipped universe is the S&P 500 of April 2021 traced back; every table's
 metadata and the report say so.
@@ -44,8 +47,9 @@ TICKER_STUDY_DOC = (
     "The index study on one ticker (a partition). Its tables, one Parquet file each in "
     "<warehouse>/universe/<table>/<ticker>.parquet, written by the worker process that studied "
     "the ticker: " + "; ".join(f"{t}: {d}" for t, d in TICKER_TABLES.items()) + ". Each "
-    "partition's materialization says its status; a ticker whose computation raised keeps its "
-    "earlier days, events and statistics and gets status error."
+    "partition's materialization says its status; a ticker whose computation raised (status "
+    "error) or that has no rows (no_data, e.g. a failed download) keeps its earlier days, events "
+    "and statistics, which the cross-section leaves out until the ticker is studied again."
 )
 
 
@@ -176,11 +180,16 @@ def universe_cross_section(
     days, pooled_ev, stats, status = (
         store.read(t, universe.tickers) for t in (DAYS, EVENTS, STATS, STATUS)
     )
+    # only members whose latest study succeeded: a failed ticker's files are an earlier run's
+    ok = set(status.loc[status["status"] == OK, "ticker"]) if len(status) else set()
+    days, pooled_ev, stats = (
+        f[f["ticker"].isin(ok)] if len(f) else f for f in (days, pooled_ev, stats)
+    )
     summary = status.merge(
         stats.drop(columns=["status", "message"], errors="ignore"), on="ticker", how="left"
     )
     pstats = pooled_stats(days, params.horizons, sector_of)
-    n_ok = int((status["status"] == OK).sum()) if len(status) else 0
+    n_ok = len(ok)
     daily = breadth_daily(
         days, params.gap_threshold, min(uparams.breadth_min_members, max(1, n_ok // 2))
     )

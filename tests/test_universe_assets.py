@@ -5,6 +5,7 @@ import os
 
 import dagster as dg
 import pandas as pd
+import pytest
 
 import eventlab.universe.compute as compute
 from assets.universe import universe_ticker_study
@@ -28,7 +29,16 @@ def _materialize(tmp_path):
     )
 
 
-def test_failing_partition_leaves_the_others_and_stored_data_intact(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("fault", "want_status", "want_message"),
+    [
+        ("raises", "error", "close"),  # the computation of the ticker raises
+        ("no rows", "no_data", "no price rows"),  # e.g. its live batch failed to download
+    ],
+)
+def test_failing_partition_leaves_the_others_and_stored_data_intact(
+    tmp_path, monkeypatch, fault, want_status, want_message
+):
     assert _materialize(tmp_path).success
     folder = tmp_path / "universe"
     before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*.parquet")}
@@ -38,7 +48,10 @@ def test_failing_partition_leaves_the_others_and_stored_data_intact(tmp_path, mo
 
     def corrupt(tickers, params):
         frames = real(tickers, params)
-        frames[bad] = frames[bad].drop(columns=["close"])  # the computation of `bad` raises
+        if fault == "raises":
+            frames[bad] = frames[bad].drop(columns=["close"])
+        else:
+            frames[bad] = frames[bad].iloc[:0]
         return frames
 
     monkeypatch.setattr(compute, "read_offline", corrupt)
@@ -46,7 +59,8 @@ def test_failing_partition_leaves_the_others_and_stored_data_intact(tmp_path, mo
     assert result.success  # one bad ticker never fails the step
     status = pd.concat(pd.read_parquet(folder / "ticker_status" / f"{k}.parquet") for k in KEYS)
     status = status.set_index("ticker")
-    assert status.loc[bad, "status"] == "error" and "close" in status.loc[bad, "message"]
+    assert status.loc[bad, "status"] == want_status
+    assert want_message in status.loc[bad, "message"]
     assert (status.drop(index=bad)["status"] == "ok").all()
     for name in ("ticker_days", "ticker_events", "ticker_stats"):
         # The failed ticker's stored results are untouched; the others were rewritten whole.
@@ -59,7 +73,8 @@ def test_failing_partition_leaves_the_others_and_stored_data_intact(tmp_path, mo
     assert {m.partition for m in mats} == set(KEYS)  # one event per ticker partition
     assert len(mats) == len(KEYS)
     meta = {m.partition: m.metadata for m in mats}
-    assert meta[bad]["status"].value == "error" and "close" in meta[bad]["message"].value
+    assert meta[bad]["status"].value == want_status
+    assert want_message in meta[bad]["message"].value
     assert all(
         meta[k]["status"].value == "ok" and "message" not in meta[k] for k in KEYS if k != bad
     )
@@ -149,3 +164,36 @@ def test_worker_written_files_equal_the_in_process_results(tmp_path):
     days = store.read(DAYS, [*tickers, "NOT_STORED"])
     assert list(days["ticker"].cat.categories) == tickers
     assert len(days) == sum(s.n_days for s in summaries)
+
+
+def test_a_failed_ticker_is_kept_on_disk_but_left_out_of_the_pooled_results(tmp_path, monkeypatch):
+    """Files an earlier run stored for a ticker that now has no rows stay on disk, but the
+    cross-section pools only members whose latest study is ok."""
+
+    def run():
+        result, folder = run_universe_job(
+            first=3, workers=1, reports=str(tmp_path / "reports"),
+            warehouse=str(tmp_path / "wh"), log_level="WARNING",
+            instance=dg.DagsterInstance.ephemeral(),
+        )  # fmt: skip
+        assert result.success
+        return folder
+
+    folder = run()
+    bad = KEYS[1]
+    assert bad in set(pd.read_csv(folder / "pooled_events.csv")["ticker"])
+    stored = tmp_path / "wh" / "universe" / "ticker_days" / f"{bad}.parquet"
+    before = stored.read_bytes()
+    real = compute.read_offline
+
+    def no_rows(tickers, params):
+        frames = real(tickers, params)
+        frames[bad] = frames[bad].iloc[:0]
+        return frames
+
+    monkeypatch.setattr(compute, "read_offline", no_rows)
+    folder = run()
+    assert stored.read_bytes() == before
+    assert bad not in set(pd.read_csv(folder / "pooled_events.csv")["ticker"])
+    summary = pd.read_csv(folder / "ticker_summary.csv").set_index("ticker")
+    assert summary.loc[bad, "status"] == "no_data"

@@ -3,9 +3,9 @@
 Layout: <warehouse>/universe/<table>/<ticker>.parquet for the four tables in TABLES. The worker
 process that studies a ticker writes its files itself (no frames pickled back to the parent):
 each file is written atomically (a uniquely named temp file, fsync, rename), so a reader sees
-the previous file or the new one, never half of one. A ticker whose computation raised gets a
-new `ticker_status` file only: its days, events and statistics from an earlier run stay as they
-were. The step that starts the workers holds `TickerStore.writing()` (one lock per table folder
+the previous file or the new one, never half of one. A ticker whose computation raised, or that
+has no rows at all (a failed download), gets a new `ticker_status` file only: its days, events
+and statistics from an earlier run stay as they were. The step that starts the workers holds `TickerStore.writing()` (one lock per table folder
 and one sweep of temp files a killed writer left) for as long as they write.
 """
 
@@ -28,6 +28,10 @@ from eventlab.data.store import file_lock
 from eventlab.universe.ticker import TickerResult
 
 DAYS, EVENTS, STATS, STATUS = "ticker_days", "ticker_events", "ticker_stats", "ticker_status"
+# Results that never replace a ticker's stored files (only its status file is written): a
+# computation that raised, and no rows at all, which in live mode means the download of its
+# batch failed - storing "nothing" over an earlier history would shrink it.
+KEEP_EARLIER = ("error", "no_data")
 TABLES: tuple[str, ...] = (DAYS, EVENTS, STATS, STATUS)
 # Reading hundreds of small files is latency-bound (open, footer, decode): threads overlap it.
 IO_THREADS = 8
@@ -102,14 +106,14 @@ class TickerStore:
     def write(
         self, result: TickerResult, run_id: str, finish: Executor | None = None
     ) -> tuple[TickerSummary, list[Future]]:
-        """Store one ticker's result (an `error` result writes its status only); returns its
+        """Store one ticker's result (an `error` or `no_data` result writes its status only); returns its
         summary and, with `finish`, the futures of its files' fsync and rename."""
         status = pd.DataFrame(
             [{"ticker": result.ticker, "status": result.status, "message": result.message,
               "run_id": run_id}]
         )  # fmt: skip
         tables = [(STATUS, status)]
-        if result.status != "error":
+        if result.status not in KEEP_EARLIER:
             tables += [(DAYS, result.days), (EVENTS, result.events), (STATS, result.stats)]
         pending = [write_parquet(self.path(t, result.ticker), f, finish) for t, f in tables]
         summary = TickerSummary(
