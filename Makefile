@@ -20,7 +20,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m pipelines.run
 
-# The same run, recorded in .dagster_home so `make ui` shows it (Dagster's SQLite event log: ~2-3 s more).
+# The same run, recorded in .dagster_home so `make ui` shows it (Dagster's SQLite event log: ~10 s more).
 run-recorded: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m pipelines.instance && $(PY) -m pipelines.run --record
 
