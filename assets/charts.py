@@ -11,7 +11,7 @@ imports) overlaps with the steps before the charts.
 
 import os
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -121,15 +121,17 @@ class ChartRenderer(dg.ConfigurableResource):
     _produced: Any = PrivateAttr(default=None)  # chart input name -> frame from this run's steps
     _early: Any = PrivateAttr(default=None)  # chart name -> (Future, inputs, out_dir, as_of)
     _used_early: Any = PrivateAttr(default=frozenset())  # the last render's early-queued charts
+    _drawn: Any = PrivateAttr(default=())  # the charts this run draws (charts_of_run)
 
     def processes(self) -> int:
         return chart_workers(self.workers)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._produced, self._early = {}, {}
+        self._drawn = frozenset(charts_of_run(context.dagster_run))
         # the start_charts_early hook needs this resource in every step of its job: a run that
         # draws no chart (e.g. `events` alone from the UI) starts no workers
-        if self.prestart and self.processes() > 1 and charts_of_run(context.dagster_run):
+        if self.prestart and self.processes() > 1 and self._drawn:
             self._pool = start_pool(self.processes())
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -139,15 +141,10 @@ class ChartRenderer(dg.ConfigurableResource):
         if pool is not None:
             pool.shutdown()
 
-    def prefetch(
-        self,
-        produced: Mapping[str, object],
-        out_dir_for,
-        selected: Collection[str],
-    ) -> list[str]:
+    def prefetch(self, produced: Mapping[str, object], out_dir_for) -> list[str]:
         """Record frames this run's steps produced (chart input name -> frame; `report_as_of`
-        among them names the folder and date) and queue every `selected` chart whose inputs are
-        now all produced; returns the charts queued. Without a started pool it does nothing."""
+        among them names the folder and date) and queue every chart the run draws whose inputs
+        are now all produced; returns the charts queued. Without a started pool it does nothing."""
         if self._pool is None or self._early is None:
             return []
         for name, value in produced.items():
@@ -162,7 +159,7 @@ class ChartRenderer(dg.ConfigurableResource):
         queued = []
         for spec in CHARTS:
             needed = _needed(spec)
-            if spec.name in self._early or spec.name not in selected:
+            if spec.name in self._early or spec.name not in self._drawn:
                 continue
             if all(n in self._produced for n in needed):
                 inputs = {n: self._produced[n] for n in needed}
@@ -228,10 +225,9 @@ def prefetch_hook(assets_defs: list[dg.AssetsDefinition]) -> dg.HookDefinition:
         try:
             values = context.op_output_values
             produced = {by_output[step, o]: v for o, v in values.items() if (step, o) in by_output}
-            selected = charts_of_run(context.instance.get_run_by_id(context.run_id))
             settings: ReportSettings = context.resources.report_settings
             queued = context.resources.chart_renderer.prefetch(
-                produced, lambda ras: settings.staging(context.run_id, ras) / "charts", selected
+                produced, lambda ras: settings.staging(context.run_id, ras) / "charts"
             )
         except Exception as exc:  # an optimisation only: the charts step renders what is missing
             context.log.warning(f"charts not started early: {type(exc).__name__}: {exc}")

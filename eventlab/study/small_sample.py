@@ -136,7 +136,7 @@ def weighted_comparison(
     if n >= 2:
         var_b = float(w**2 @ (baseline - m_b) ** 2)
         se = np.sqrt(np.var(events, ddof=1) / n + var_b)
-        t = abs(out["diff_mean"]) / se if se > 0 else np.nan
-        out["t_p"] = float(2 * special.stdtr(n - 1, -t)) if se > 0 else np.nan
+        if se > 0:
+            out["t_p"] = float(2 * special.stdtr(n - 1, -abs(out["diff_mean"]) / se))
         out["binom_p"] = binomial_p(int((events > 0).sum()), n, hit_b)
     return out
