@@ -17,14 +17,15 @@ condition on the future.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from eventlab.cta.levels import BRACKET_LOG, ZERO_TOL, level_frame
+from eventlab.cta.levels import BRACKET_LOG, ZERO_TOL, level_arrays, level_frame
 from eventlab.cta.params import CTAParams
-from eventlab.cta.signals import signal_frame
+from eventlab.cta.signals import model_arrays, signal_frame
 
 
 def full_history(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd.DataFrame:
@@ -32,6 +33,12 @@ def full_history(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd.Data
     sig = signal_frame(prices, params)
     lev = level_frame(prices, params).drop(columns=["close"])
     return sig.join(lev)
+
+
+def history_arrays(close: np.ndarray, params: CTAParams) -> dict[str, np.ndarray]:
+    """`full_history`'s model columns as arrays (``level_<h>`` included, distances not): what a
+    caller that reruns the model many times compares, without building frames each time."""
+    return {**model_arrays(close, params), **level_arrays(close, params)}
 
 
 def full_history_loop(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd.DataFrame:
@@ -202,15 +209,28 @@ EVENT_LEVEL_COLUMNS = [
 ]  # fmt: skip
 
 
-def _fwd(history: pd.DataFrame, events: pd.DataFrame, d: pd.Timestamp, i: int, k: int) -> float:
-    """Forward return k sessions after the event close: the event study's column if present."""
-    col = f"fwd_{k}d"
-    if col in events.columns:
-        match = events.loc[pd.to_datetime(events["date"]).dt.normalize() == d, col]
-        if len(match):
-            return float(match.iloc[0])
+def _forward_returns(
+    history: pd.DataFrame, events: pd.DataFrame
+) -> Callable[[pd.Timestamp, int, int], float]:
+    """fwd(d, i, k): the return k sessions after the close of event day d (history row i): the
+    event study's ``fwd_<k>d`` column if present (its first row dated d), else from the closes.
+    The events' dates are parsed once here, not once per event and horizon."""
+    dates = pd.DatetimeIndex(pd.to_datetime(events["date"])).normalize()
+    first = ~dates.duplicated(keep="first")
+    given = {
+        col: dict(zip(dates[first], events[col].to_numpy()[first], strict=True))
+        for col in events.columns
+        if col.startswith("fwd_")
+    }
     c = history["close"].to_numpy()
-    return float(c[i + k] / c[i] - 1.0) if i + k < len(c) else float("nan")
+
+    def fwd(d: pd.Timestamp, i: int, k: int) -> float:
+        study = given.get(f"fwd_{k}d", {})
+        if d in study:
+            return float(study[d])
+        return float(c[i + k] / c[i] - 1.0) if i + k < len(c) else float("nan")
+
+    return fwd
 
 
 def classify(s: np.ndarray, i: int, lookback: int) -> str:
@@ -248,10 +268,11 @@ def event_levels(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams)
     pos = history["position"].to_numpy()
     n = len(history)
     dates = history.index
+    forward = _forward_returns(history, events)
     for d, i in _event_positions(history, events):
         if i < 1:
             continue
-        fwd = {k: _fwd(history, events, d, i, k) for k in (1, 5, 20)}
+        fwd = {k: forward(d, i, k) for k in (1, 5, 20)}
         cum = {k: (notional[i + k] - notional[i - 1]) if i + k < n else np.nan for k in (5, 20)}
         post = slice(i + 1, min(n, i + params.replay_post + 1))
         for h in (*params.horizons, "aggregate"):
@@ -297,6 +318,10 @@ def event_summary(ev_levels: pd.DataFrame, params: CTAParams) -> pd.DataFrame:
     and the per-event rows, not the means alone.
     """
     rows = []
+    # dates formatted once (not once per horizon and status)
+    ev_levels = ev_levels.assign(
+        event_date=pd.to_datetime(ev_levels["event_date"]).dt.strftime("%Y-%m-%d")
+    )
     for h in (*params.horizons, "aggregate"):
         sub_h = ev_levels[ev_levels["horizon"] == h]
         for status in ("broke", "held", "below", "all"):
@@ -307,6 +332,6 @@ def event_summary(ev_levels: pd.DataFrame, params: CTAParams) -> pd.DataFrame:
                 f5.mean() if len(f5) else np.nan, f5.median() if len(f5) else np.nan,
                 len(f20), f20.mean() if len(f20) else np.nan, f20.median() if len(f20) else np.nan,
                 (f20 > 0).mean() if len(f20) else np.nan,
-                ", ".join(pd.to_datetime(sub["event_date"]).dt.strftime("%Y-%m-%d")),
+                ", ".join(sub["event_date"]),
             ])  # fmt: skip
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from eventlab.cta.params import CTAParams
-from eventlab.cta.signals import daily_vol, model_arrays
+from eventlab.cta.signals import daily_vol, memory_at, model_arrays
 
 SCENARIO_COLUMNS = [
     "as_of", "scenario", "std_multiple", "window", "days", "price_start", "price_end", "path_return",
@@ -54,10 +54,20 @@ def scenario_path(p0: float, sigma_daily: float, multiple: float, days: int) -> 
     return p0 * np.exp(multiple * sigma_daily * np.sqrt(days) * k / days)
 
 
-def scenario_daily(
-    close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None
-) -> pd.DataFrame:
-    """Day-by-day model along every scenario path (day 0 = the as-of close)."""
+Run = tuple[str, int, str, float, np.ndarray, dict[str, np.ndarray]]
+
+
+def _scenario_runs(
+    close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None
+) -> tuple[pd.Timestamp, float, list[Run]]:
+    """(as-of date, annualized vol, runs) where each run is (window, days, scenario, std
+    multiple, closes from the as-of close on, model arrays over those days).
+
+    The model is rerun on the history followed by the path, but continued from its `Memory`
+    max_lookback + 1 sessions before the as-of date rather than from the first close: the rows
+    that matter are then the full-history run's to the bit (see `signals.Memory`) at a few
+    hundred rows per path instead of the whole history (tested against full reruns).
+    """
     i0 = resolve_as_of(close.index, as_of)
     hist = close.to_numpy(dtype=float)[: i0 + 1]
     sigma = float(daily_vol(hist, params)[-1])
@@ -65,30 +75,46 @@ def scenario_daily(
         raise ValueError(
             f"as-of {close.index[i0].date()} is inside the model's warm-up; pick a later date"
         )
-    frames = []
+    offset = i0 - params.max_lookback - 1
+    memory = memory_at(hist, params, offset) if offset >= 1 else None
+    start = offset if memory is not None else 0
+    runs: list[Run] = []
     for window, days in params.scenario_windows:
         for name, m in scenario_specs(params):
             path = scenario_path(hist[-1], sigma, m, days)
-            arr = model_arrays(np.concatenate([hist, path]), params, percentile=False)
-            sl = slice(i0, i0 + days + 1)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "as_of": close.index[i0],
-                        "scenario": name,
-                        "std_multiple": m,
-                        "window": window,
-                        "day": np.arange(days + 1),
-                        "close": np.concatenate([[hist[-1]], path]),
-                        "position": arr["position"][sl],
-                        "notional_usd": arr["notional_usd"][sl],
-                        "flow_usd": np.concatenate(
-                            [[0.0], arr["flow_usd"][i0 + 1 : i0 + days + 1]]
-                        ),
-                        "vol_ann": sigma * np.sqrt(params.trading_days),
-                    }
-                )
+            arr = model_arrays(
+                np.concatenate([hist[start:], path]), params, percentile=False, memory=memory
             )
+            sl = slice(i0 - start, i0 - start + days + 1)
+            runs.append((
+                window, days, name, m, np.concatenate([[hist[-1]], path]),
+                {k: arr[k][sl] for k in ("position", "notional_usd", "flow_usd")},
+            ))  # fmt: skip
+    return close.index[i0], sigma * np.sqrt(params.trading_days), runs
+
+
+def scenario_daily(
+    close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None
+) -> pd.DataFrame:
+    """Day-by-day model along every scenario path (day 0 = the as-of close)."""
+    date, vol_ann, runs = _scenario_runs(close, params, as_of)
+    frames = [
+        pd.DataFrame(
+            {
+                "as_of": date,
+                "scenario": name,
+                "std_multiple": m,
+                "window": window,
+                "day": np.arange(days + 1),
+                "close": closes,
+                "position": arr["position"],
+                "notional_usd": arr["notional_usd"],
+                "flow_usd": np.concatenate([[0.0], arr["flow_usd"][1:]]),
+                "vol_ann": vol_ann,
+            }
+        )
+        for window, days, name, m, closes, arr in runs
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -96,17 +122,16 @@ def scenario_table(
     close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None
 ) -> pd.DataFrame:
     """One row per (window, scenario): path, positions and USD flows (``flow_usd`` = total)."""
-    daily = scenario_daily(close, params, as_of)
+    date, vol_ann, runs = _scenario_runs(close, params, as_of)
     rows = []
-    for (window, name), g in daily.groupby(["window", "scenario"], sort=False):
-        days = int(g["day"].iloc[-1])
-        flows = g["flow_usd"].iloc[1:]
+    for window, days, name, m, closes, arr in runs:
+        pos, notional, flows = arr["position"], arr["notional_usd"], arr["flow_usd"][1:]
         rows.append([
-            g["as_of"].iloc[0], name, float(g["std_multiple"].iloc[0]), window, days,
-            float(g["close"].iloc[0]), float(g["close"].iloc[-1]), float(g["close"].iloc[-1] / g["close"].iloc[0] - 1.0),
-            float(g["vol_ann"].iloc[0]), float(g["position"].iloc[0]), float(g["position"].iloc[-1]),
-            float(g["notional_usd"].iloc[0]), float(g["notional_usd"].iloc[-1]),
-            float(flows.sum()), float(flows.iloc[0]), float(min(0.0, flows.min())),
+            date, name, float(m), window, days,
+            float(closes[0]), float(closes[-1]), float(closes[-1] / closes[0] - 1.0),
+            float(vol_ann), float(pos[0]), float(pos[-1]),
+            float(notional[0]), float(notional[-1]),
+            float(flows.sum()), float(flows[0]), float(min(0.0, flows.min())),
         ])  # fmt: skip
     return pd.DataFrame(rows, columns=SCENARIO_COLUMNS)
 
@@ -132,10 +157,18 @@ def desk_table(scen: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.Data
         as_of = scen["as_of"].max()
     sub = scen[scen["as_of"] == pd.Timestamp(as_of)]
     order = list(dict.fromkeys(sub["scenario"]))
-    piv = sub.pivot(index="scenario", columns="window", values="flow_usd").reindex(order) / 1e9
-    moves = sub.pivot(index="scenario", columns="window", values="path_return").reindex(order)
-    out = pd.DataFrame(index=piv.index)
+    # a dict per window instead of two DataFrame.pivot calls (this runs once per as-of date)
+    cells = {
+        (w, name): (move, flow)
+        for w, name, move, flow in zip(
+            sub["window"], sub["scenario"], sub["path_return"], sub["flow_usd"], strict=True
+        )
+    }
+    nan = (np.nan, np.nan)
+    out = pd.DataFrame(index=pd.Index(order, name="scenario"))
     for w in dict.fromkeys(sub["window"]):
-        out[f"{w} move"] = moves[w].map(lambda x: f"{x:+.1%}")
-        out[f"{w} flow ($bn)"] = piv[w].round(1)
+        out[f"{w} move"] = [f"{cells.get((w, n), nan)[0]:+.1%}" for n in order]
+        out[f"{w} flow ($bn)"] = (
+            pd.Series([cells.get((w, n), nan)[1] for n in order], index=out.index) / 1e9
+        ).round(1)
     return out
