@@ -437,6 +437,38 @@ def test_save_writes_the_pixels_savefig_would(tmp_path):
     assert style.thumbnail_b64(out.png) == out.thumbnail_b64
 
 
+def test_screen_copy_keeps_white_grid_and_lines(tmp_path):
+    """The report's palette copy (style.palette_image) against the RGB image it is made from:
+    the white background stays exactly white, the light grid stays a light grey within a few
+    levels of its colour, and the whole image is within about a level on average."""
+    from matplotlib.colors import to_rgb
+    from PIL import Image
+
+    with style.style_context():
+        fig = style.figure()
+        style.header(fig, "title", "subtitle")
+        ax = fig.add_subplot()
+        x = np.linspace(0, 10, 400)
+        for k, c in enumerate(style.SERIES_COLORS):
+            ax.plot(x, np.sin(x + k) + k, color=c)
+        ax.fill_between(x, -1, 1, color=style.BASE, alpha=0.2)
+    meta = style.ChartMeta("t", "c", "2020-01-01 .. 2020-12-31", ["s"], "measured")
+    out = style.save(fig, tmp_path, "lines", meta)
+    with Image.open(out.png) as big:
+        rgb = np.asarray(style.screen_image(big.convert("RGB")), dtype=int)
+    with Image.open(tmp_path / "screen" / "lines.png") as small:
+        assert small.mode == "P"
+        got = np.asarray(small.convert("RGB"), dtype=int)
+    err = np.abs(got - rgb).max(axis=2)
+    white = (rgb == 255).all(axis=2)
+    assert white.mean() > 0.3 and err[white].max() == 0
+    grid_rgb = np.rint(np.array(to_rgb(style.GRID)) * 255).astype(int)
+    grid = (rgb == grid_rgb).all(axis=2)
+    assert grid.sum() > 300, "the figure has grid lines"
+    assert err[grid].max() <= 8 and (got[grid] < 245).all()  # still a visible light grey
+    assert err.mean() < 1.5
+
+
 def rs_jobs():
     rut, ndx = daily(300, seed=10, level=2000), daily(300, seed=11, level=20000)
     btc = daily(420, seed=12, level=60000, freq="D", start="2022-12-01")

@@ -35,6 +35,9 @@ THUMB_WIDTH = 560  # px, for the inline Dagster preview
 # px wide, so 1500 px is sharp inline and at full size, at a fifth of the print PNG's bytes.
 SCREEN_WIDTH = 1500
 SCREEN_COLORS = 256
+# The thumbnail's palette: with the octree (palette_image) 256 colours made smaller files than
+# median cut's 128 (0.30 vs 0.45 MB over the 13 charts) and less error than the octree's 128.
+THUMB_COLORS = 256
 PNG_COMPRESS_LEVEL = 3  # zlib level of the print PNGs (see write_png)
 
 # One palette for the whole report (colour-blind safe, Okabe-Ito based).
@@ -233,14 +236,33 @@ def screen_image(im, width: int = SCREEN_WIDTH):
     return im.resize((width, h), Image.Resampling.LANCZOS, reducing_gap=1.5)
 
 
-def _palette_png(im, colors: int) -> bytes:
-    """PNG bytes of `im` reduced to a `colors` palette by median cut (charts are flat colours plus
-    anti-aliasing, which median cut keeps; a fast octree drops the light grid lines)."""
-    from PIL import Image
+def palette_image(im, colors: int):
+    """`im` (RGB) reduced to a palette of at most `colors` by Pillow's fast octree, run on the
+    inverted image.
 
-    q = im.quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    Why octree: over the 13 report charts at 1500 px it took 0.012-0.025 s per chart against
+    median cut's 0.12-0.24 s (median cut costs ~0.06 s per 1.3 MP even for a blank image, more
+    with many colours), and its files are ~40% smaller. Why inverted: the octree gives each
+    colour bucket (16 levels per channel) the mean of its pixels rounded toward 0, so the white
+    background (~75% of every chart) came out #fefefe, a faint box on the white page; inverted,
+    rounding goes toward white and white stays exact. Measured against the RGB image (13
+    charts, 2026-11-29): mean error 0.6 levels (median cut 0.25), no white pixel changed, the
+    light grid #e3e3e3 at most 6 levels lighter, the worst anti-aliased pixel 51 levels off
+    (median cut 94); side by side at 2x the two are indistinguishable.
+    """
+    from PIL import Image, ImageOps
+
+    q = ImageOps.invert(im).quantize(colors, method=Image.Quantize.FASTOCTREE)
+    q.putpalette(bytes(255 - v for v in q.getpalette() or ()))
+    return q
+
+
+def _palette_png(im, colors: int) -> bytes:
+    """PNG bytes of `im` reduced to a `colors` palette (see palette_image)."""
     buf = io.BytesIO()
-    q.save(buf, format="PNG", compress_level=6)  # optimize=True: 10x the time for 2% bytes
+    # zlib level 4: 60% of level 6's time for 5% more bytes (13 charts' copies 1.19 vs 1.13 MB);
+    # optimize=True: 10x the time for 2% fewer bytes
+    palette_image(im, colors).save(buf, format="PNG", compress_level=4)
     return buf.getvalue()
 
 
@@ -251,12 +273,12 @@ def screen_png(screen, colors: int = SCREEN_COLORS) -> bytes:
 
 def thumbnail_from_screen(screen, full_size: tuple[int, int], width: int = THUMB_WIDTH) -> str:
     """The UI thumbnail, base64: the screen image scaled to `width` px (height from the print
-    image's `full_size`, so rounding in the screen copy does not change it), 128 colours."""
+    image's `full_size`, so rounding in the screen copy does not change it), THUMB_COLORS."""
     from PIL import Image
 
     h = max(1, round(full_size[1] * width / full_size[0]))
     small = screen.resize((width, h), Image.Resampling.LANCZOS)
-    return base64.b64encode(_palette_png(small, 128)).decode("ascii")
+    return base64.b64encode(_palette_png(small, THUMB_COLORS)).decode("ascii")
 
 
 def thumbnail_b64(png: Path, width: int = THUMB_WIDTH) -> str:
