@@ -163,7 +163,8 @@ class _Tables(LazyTables):
             rows, trades, daily = strategies.event_backtest(
                 self.px, pd.DatetimeIndex(pd.to_datetime(ev["date"])) if len(ev) else pd.DatetimeIndex([]),
                 fwd["in_sample"].astype(bool), CONFIG.study.horizons, self.bp.entries, self.cash,
-                self.bp.cost_bp, self.bp.random_draws, self.bp.seed,
+                self.bp.cost_bp, self.bp.random_draws, self.bp.seed, vix=self.inp["vix"]["close"],
+                min_trades=CONFIG.study.min_events_for_inference,
             )  # fmt: skip
             self._cache["_event_bt"] = (rows, {"trades": trades, "daily": daily})
         return self._cache["_event_bt"]
@@ -173,7 +174,7 @@ class _Tables(LazyTables):
         evt, _ = self._event_bt()
         df = pd.concat([rep, evt], ignore_index=True)
         show = ["strategy", "period", "cagr", "volatility", "sharpe", "max_drawdown", "calmar",
-                "n_trades", "random_percentile"]  # fmt: skip
+                "n_trades", "random_percentile", "vix_matched_percentile"]  # fmt: skip
         return df, {
             "rows": len(df),
             "csv": self.csv("backtests.csv", df),
@@ -251,6 +252,7 @@ CHECKS = (
     group_name=GROUP,
     ins={
         "prices": dg.AssetIn(key=["prices", CONFIG.study.index]),
+        "vix": dg.AssetIn(key=["prices", CONFIG.study.vix]),  # regime-matched random entries
         "cta_signals": dg.AssetIn(),
         "events": dg.AssetIn(),
         "forward_returns": dg.AssetIn(),

@@ -120,6 +120,66 @@ def test_random_entries_reproducible_with_seed() -> None:
     assert s["random_draws"] == 300
 
 
+def test_regime_matched_random_entries_draw_each_entry_from_its_events_regime() -> None:
+    """Next-session returns are +1% after every regime-0 day and -1% after every regime-1 day:
+    a set matched to events in regimes (0, 0, 1) always averages +1/3% (less costs), whatever
+    the draw; unmatched sets spread; the same seed gives the same draws."""
+    n = 400
+    regime = np.where(np.arange(n) % 3 == 0, 1, 0)
+    ret = np.where(regime == 0, 0.01, -0.01)
+    close = 100 * np.cumprod(np.r_[1.0, 1.0 + ret[:-1]])
+    px = pd.DataFrame(
+        {"open": close, "close": close}, index=pd.bdate_range("2020-01-01", periods=n)
+    )
+    elig = np.arange(n)
+    match = (regime, np.array([0, 0, 1]))
+    means, hits = st.random_entries(px, elig, 3, 1, "close", 2.0, 500, seed=7, match=match)
+    np.testing.assert_allclose(means, (0.01 + 0.01 - 0.01) / 3 - 4e-4, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(hits, 2 / 3)
+    again = st.random_entries(px, elig, 3, 1, "close", 2.0, 500, seed=7, match=match)
+    np.testing.assert_array_equal(means, again[0])
+    free, _ = st.random_entries(px, elig, 3, 1, "close", 2.0, 500, seed=7)
+    assert free.std() > 0.003
+    # an event regime with no eligible day has no matched benchmark
+    none = st.random_entries(
+        px, elig, 3, 1, "close", 2.0, 50, seed=7, match=(regime, np.array([0, 2, 1]))
+    )
+    assert np.isnan(none[0]).all()
+
+
+def test_vix_quintiles_split_the_days_in_fifths() -> None:
+    from eventlab.study.evidence import vix_quintiles
+
+    vix = np.r_[np.random.default_rng(3).permutation(np.arange(100.0)), np.nan]
+    q = vix_quintiles(vix)
+    assert q[-1] == -1
+    assert [int((q == k).sum()) for k in range(5)] == [20] * 5
+    for k in range(5):  # each quintile is a contiguous band of values, in order
+        assert vix[q == k].min() == 20 * k and vix[q == k].max() == 20 * k + 19
+
+
+def test_event_backtest_ranks_against_matched_entries_and_withholds_p_below_the_minimum() -> None:
+    rng = np.random.default_rng(5)
+    n = 900
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    idx = pd.bdate_range("2015-01-01", periods=n)
+    px = pd.DataFrame({"open": close * 1.001, "close": close}, index=idx)
+    vix = pd.Series(15 + 10 * rng.random(n), index=idx)
+    ins, cash = pd.Series(True, index=idx), pd.Series(0.0, index=idx)
+    events = idx[[100, 250, 400, 550, 700, 850]]
+    args = (px, events, ins, (1, 5), ("close",), cash, 2.0, 300, 1)
+    rows, _, _ = st.event_backtest(*args, vix=vix, min_trades=5)
+    r = rows.set_index("strategy").loc["event_close_5d"]
+    assert r["n_trades"] == 6 and 0 < r["vix_matched_p_value"] <= 1 and 0 < r["random_p_value"] <= 1
+    assert r["vix_matched_mean_p05"] <= r["vix_matched_mean_p50"] <= r["vix_matched_mean_p95"]
+    few, _, _ = st.event_backtest(*args, vix=vix, min_trades=7)
+    f = few.set_index("strategy").loc["event_close_5d"]
+    assert np.isnan(f["random_p_value"]) and np.isnan(f["vix_matched_p_value"])
+    assert f["random_mean_p05"] == r["random_mean_p05"]  # the distributions are still shown
+    plain, _, _ = st.event_backtest(*args)
+    assert plain[list(st.MATCHED_COLUMNS)].isna().all().all()
+
+
 def test_event_backtest_rows_and_buy_and_hold() -> None:
     px = _px()
     ins = pd.Series(True, index=px.index)

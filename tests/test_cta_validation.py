@@ -203,8 +203,9 @@ def test_report_section_from_computed_tables() -> None:
     v = val.validation_table({"replica": pos}, close, implied, {"sg_trend_index": sg}, cash, vp)
     px = pd.DataFrame({"open": close, "close": close})
     b1, _ = st.replica_backtest(close, {"replica": pos}, cash, 2.0, close.index[0], sg)
+    vix = pd.Series(np.linspace(12, 40, len(close)), index=close.index)
     b2, _, _ = st.event_backtest(px, close.index[[3000, 3500]], pd.Series(True, index=close.index),
-                                 (1, 5), ("close",), cash, 2.0, 100, 1)  # fmt: skip
+                                 (1, 5), ("close",), cash, 2.0, 100, 1, vix=vix)  # fmt: skip
     ctx = rs.section_context(
         {"cta_implied_exposure": e, "cta_validation": v, "cta_calibration": grid,
          "backtests": pd.concat([b1, b2], ignore_index=True)}
@@ -213,4 +214,8 @@ def test_report_section_from_computed_tables() -> None:
     oos = v[(v["measure"] == "position_vs_implied") & v["period"].str.startswith("out")]
     assert f"{oos['correlation'].iloc[0]:+.2f}" in " ".join(ctx["sentences"])
     assert len(ctx["tracking"]["rows"]) == 2 and len(ctx["bt_events"]["rows"]) == 3
+    # the note quotes the regime-matched p-values it computed
+    note = ctx["bt_events"]["note"]
+    five = b2.set_index("strategy").loc["event_close_5d"]
+    assert "same VIX quintile" in note and rs._p(five["vix_matched_p_value"]) in note
     assert rs.section_context({}) is None

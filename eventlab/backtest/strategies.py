@@ -11,7 +11,11 @@ close of t+k, for each study horizon k. Overlapping trades are merged (one unit 
 the market the capital earns cash. Costs: c per unit traded, at entry and at exit. Random entries:
 `draws` sets of the same number of entries, drawn with replacement (seeded) from the study's
 sample days that have a k-session future, held k sessions with the same costs; the event trades'
-mean net return is ranked within that distribution.
+mean net return is ranked within that distribution. Events fall in stressed markets, which
+rebound on average, so a second benchmark matches the regime: each random entry is drawn from
+the sample days in the same VIX quintile as its event (eventlab.study.evidence.vix_quintiles, the
+VIX-matched baseline's regimes). Below the study's minimum event count the distributions are
+shown but no p-value is given.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pandas as pd
 from eventlab.backtest.metrics import METRIC_COLUMNS, performance
 from eventlab.cta.reference import daily_returns
 from eventlab.cta.validation import strategy_returns
+from eventlab.study.evidence import vix_quintiles
 
 TRADE_COLUMNS = (
     "entry",
@@ -45,6 +50,8 @@ RANDOM_COLUMNS = (
     "random_percentile",
     "random_p_value",
 )
+MATCHED_PREFIX = "vix_matched_"  # the regime-matched benchmark's columns: RANDOM_COLUMNS renamed
+MATCHED_COLUMNS = tuple(c.replace("random_", MATCHED_PREFIX) for c in RANDOM_COLUMNS)
 BACKTEST_COLUMNS = (
     "strategy",
     "kind",
@@ -56,6 +63,7 @@ BACKTEST_COLUMNS = (
     "hit_rate",
     "mean_trade",
     *RANDOM_COLUMNS,
+    *MATCHED_COLUMNS,
     "cost_bp",
 )
 
@@ -193,24 +201,45 @@ def random_entries(
     cost_bp: float,
     draws: int,
     seed: int,
+    match: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(mean net return, hit rate) of each of `draws` random sets of `n_trades` entries drawn
-    with replacement from the positions `eligible` (those with a k-session future), seeded."""
+    with replacement from the positions `eligible` (those with a k-session future), seeded.
+
+    `match` = (regime of each row of `px`, regime of each of the n_trades event entries): the
+    j-th entry of every set is then drawn from the eligible rows in the j-th event's regime
+    (NaN results when some event's regime has no eligible row)."""
     close = px["close"].to_numpy(float)
     opn = px["open"].to_numpy(float)
     elig = eligible[eligible + k < len(close)]
+    nothing = np.full(draws, np.nan), np.full(draws, np.nan)
     if n_trades == 0 or elig.size == 0:
-        return np.full(draws, np.nan), np.full(draws, np.nan)
+        return nothing
     entry_px = close[elig] if entry == "close" else opn[elig + 1]
     net = close[elig + k] / entry_px - 1.0 - 2 * cost_bp / 1e4
     rng = np.random.default_rng(seed)
-    pick = rng.integers(0, elig.size, size=(draws, n_trades))
+    if match is None:
+        pick = rng.integers(0, elig.size, size=(draws, n_trades))
+    else:
+        row_regime, event_regime = np.asarray(match[0])[elig], np.asarray(match[1])
+        pick = np.empty((draws, n_trades), dtype=np.int64)
+        for regime in np.unique(event_regime):
+            cols, pool = (
+                np.flatnonzero(event_regime == regime),
+                np.flatnonzero(row_regime == regime),
+            )
+            if pool.size == 0:
+                return nothing
+            pick[:, cols] = pool[rng.integers(0, pool.size, size=(draws, cols.size))]
     sample = net[pick]
     return sample.mean(axis=1), (sample > 0).mean(axis=1)
 
 
-def random_summary(actual_mean: float, means: np.ndarray, hits: np.ndarray) -> dict[str, float]:
-    """Where the event trades' mean net return falls in the random-entry distribution."""
+def random_summary(
+    actual_mean: float, means: np.ndarray, hits: np.ndarray, with_p: bool = True
+) -> dict[str, float]:
+    """Where the event trades' mean net return falls in the random-entry distribution (no
+    p-value unless `with_p`: too few trades for one)."""
     if not np.isfinite(actual_mean) or not np.isfinite(means).any():
         return dict.fromkeys(RANDOM_COLUMNS, np.nan) | {"random_draws": len(means)}
     q = np.quantile(means, [0.05, 0.5, 0.95])
@@ -222,8 +251,15 @@ def random_summary(actual_mean: float, means: np.ndarray, hits: np.ndarray) -> d
         "random_hit_p50": float(np.median(hits)),
         "random_percentile": float(100.0 * np.mean(means <= actual_mean)),
         # one-sided, add-one: share of random draws at least as good as the events
-        "random_p_value": float((1 + np.sum(means >= actual_mean)) / (1 + len(means))),
+        "random_p_value": float((1 + np.sum(means >= actual_mean)) / (1 + len(means)))
+        if with_p
+        else np.nan,
     }
+
+
+def _matched(summary: dict[str, float]) -> dict[str, float]:
+    """random_summary's fields under the regime-matched benchmark's column names."""
+    return {k.replace("random_", MATCHED_PREFIX): v for k, v in summary.items()}
 
 
 def event_backtest(
@@ -236,15 +272,22 @@ def event_backtest(
     cost_bp: float,
     draws: int,
     seed: int,
+    vix: pd.Series | None = None,
+    min_trades: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(metrics rows, all trades, daily net returns per strategy) for every entry x horizon,
-    plus buy-and-hold over the same span (the study's sample from its first day)."""
+    plus buy-and-hold over the same span (the study's sample from its first day). With `vix`
+    (daily closes) the rows also rank the events among regime-matched random entries; with
+    fewer than `min_trades` trades the rankings carry no p-value."""
     span = in_sample[in_sample.astype(bool)].index
     if len(span) == 0:
         raise ValueError("the study sample is empty: no days to backtest the event signal on")
     px = px.loc[span[0] :]
     eligible = px.index.get_indexer(span[span >= span[0]])
     eligible = eligible[(eligible >= 0) & (eligible + 1 < len(px))]
+    regime = np.full(len(px), -1)
+    if vix is not None:
+        regime[eligible] = vix_quintiles(vix.reindex(px.index[eligible]).to_numpy(float))
     rows, trades, daily = [], [], {}
     for entry in entries:
         for i, k in enumerate(horizons):
@@ -254,15 +297,21 @@ def event_backtest(
                 d["net"].iloc[1:], rf=cash, turnover=d["turnover"], cost=d["cost"],
                 in_market=d["in_market"],
             )  # fmt: skip
-            means, hits = random_entries(
-                px, eligible, len(tr), k, entry, cost_bp, draws, seed + 1000 * i + len(entry)
-            )
+            draw_seed = seed + 1000 * i + len(entry)
+            means, hits = random_entries(px, eligible, len(tr), k, entry, cost_bp, draws, draw_seed)
             mean_trade = float(tr["net_return"].mean()) if len(tr) else np.nan
+            with_p = len(tr) >= min_trades
+            matched = dict.fromkeys(MATCHED_COLUMNS, np.nan)
+            if vix is not None:
+                event_regime = regime[px.index.get_indexer(tr["event_date"])]
+                m_means, m_hits = random_entries(px, eligible, len(tr), k, entry, cost_bp, draws,
+                                                 draw_seed + 500, match=(regime, event_regime))  # fmt: skip
+                matched = _matched(random_summary(mean_trade, m_means, m_hits, with_p))
             rows.append(
                 _row(name, "measured", "study sample", m, entry=entry, horizon=k,
                      n_trades=len(tr), hit_rate=float((tr["net_return"] > 0).mean()) if len(tr) else np.nan,
                      mean_trade=mean_trade, cost_bp=cost_bp,
-                     **random_summary(mean_trade, means, hits))
+                     **random_summary(mean_trade, means, hits, with_p), **matched)
             )  # fmt: skip
             trades.append(tr)
             daily[name] = d["net"].iloc[1:]

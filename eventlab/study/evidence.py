@@ -40,6 +40,17 @@ def _sample(v: VariantResult, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return pos, fwd[pos], v.is_event.to_numpy(bool)[pos]
 
 
+def vix_quintiles(vix: np.ndarray) -> np.ndarray:
+    """Quintile 0..4 of each day's VIX close among the given days' closes (-1 where missing):
+    the regime the VIX-matched baseline and the regime-matched random entries match on."""
+    vix = np.asarray(vix, float)
+    has = ~np.isnan(vix)
+    if not has.any():
+        return np.full(len(vix), -1)
+    edges = np.quantile(vix[has], [0.2, 0.4, 0.6, 0.8])
+    return np.where(has, np.searchsorted(edges, vix, side="right"), -1)
+
+
 def baseline_weights(
     v: VariantResult, prices: dict[str, pd.DataFrame], pos: np.ndarray, d: np.ndarray
 ) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
@@ -68,8 +79,7 @@ def baseline_weights(
     }
     has_vix = ~np.isnan(vix)
     if has_vix.any() and d.any():
-        edges = np.quantile(vix[has_vix], [0.2, 0.4, 0.6, 0.8])
-        quint = np.where(has_vix, np.searchsorted(edges, vix, side="right"), -1)
+        quint = vix_quintiles(vix)
         w = np.zeros(len(pos))
         for q in range(5):
             n_ev, days = int((d & (quint == q)).sum()), base & (quint == q)
