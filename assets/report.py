@@ -106,7 +106,7 @@ def _cta_tables(kwargs: dict, folder) -> dict[str, pd.DataFrame]:
     },
     kinds={"pandas", "csv"},
     description="The research notes' claims (eventlab/report/claims.csv) checked against the data: "
-    "confirmed / differs / cannot check, with the evidence. Also written as claims_vs_data.csv.",
+    "confirmed / differs / within noise / cannot check, with the evidence. Also written as claims_vs_data.csv.",
 )
 def claims_vs_data(
     context: dg.AssetExecutionContext, report_settings: ReportSettings, **inputs

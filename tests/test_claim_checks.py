@@ -12,7 +12,10 @@ from eventlab.report.claims import (
     CANNOT,
     CONFIRMED,
     DIFFERS,
+    NOISE,
+    TESTS,
     ClaimData,
+    Outcome,
     evaluate_claim,
     load_claims,
     us_session_for_local_date,
@@ -189,5 +192,30 @@ def test_shipped_claims_have_a_kind_and_model_counts_apart() -> None:
     assert set(claims["kind"]) == {"data", "model"}
     assert (claims.loc[claims["method"] == "cta", "kind"] == "model").all()
     res = pd.DataFrame({"kind": ["data", "data", "model"], "verdict": [CONFIRMED, DIFFERS, CANNOT]})
-    assert verdict_counts(res, "data") == {CONFIRMED: 1, DIFFERS: 1, CANNOT: 0}
-    assert verdict_counts(res, "model") == {CONFIRMED: 0, DIFFERS: 0, CANNOT: 1}
+    assert verdict_counts(res, "data") == {CONFIRMED: 1, DIFFERS: 1, NOISE: 0, CANNOT: 0}
+    assert verdict_counts(res, "model") == {CONFIRMED: 0, DIFFERS: 0, NOISE: 0, CANNOT: 1}
+
+
+@pytest.mark.parametrize(
+    ("comparator", "quoted", "value", "band", "verdict"),
+    [
+        ("ge", "0.94", 0.87, (0.72, 0.96), NOISE),  # C54's shape: the band's top reaches the quote
+        ("ge", "0.94", 0.87, (0.72, 0.93), DIFFERS),  # even the favourable end falls short
+        ("ge", "0.94", 0.95, (0.80, 0.99), CONFIRMED),  # the estimate itself matches
+        ("le", "0.10", 0.63, (0.38, 0.80), DIFFERS),  # C55's shape: nowhere near the bottom decile
+        ("le", "0.10", 0.30, (0.08, 0.50), NOISE),
+        ("approx", "0.50", 0.70, (0.40, 0.90), NOISE),  # the quote lies inside the band
+        ("approx", "0.50", 0.70, (0.60, 0.90), DIFFERS),
+        ("ge", "0.94", 0.87, None, DIFFERS),  # a measurement (no band) never reads as noise
+    ],
+)
+def test_within_noise_only_when_the_estimates_band_reaches_the_quote(
+    monkeypatch, comparator, quoted, value, band, verdict
+) -> None:
+    def fake(claim, p, data):
+        return Outcome(value, f"{value}", "estimated.", "x", "2025-11-14", band=band)
+
+    monkeypatch.setitem(TESTS, "fake_estimate", fake)
+    row = evaluate_claim(_claim("fake_estimate", {}, quoted, comparator), ClaimData())
+    assert row["verdict"] == verdict
+    assert ("too noisy to confirm or refute" in row["evidence"]) == (verdict == NOISE)

@@ -219,3 +219,23 @@ def test_report_section_from_computed_tables() -> None:
     five = b2.set_index("strategy").loc["event_close_5d"]
     assert "same VIX quintile" in note and rs._p(five["vix_matched_p_value"]) in note
     assert rs.section_context({}) is None
+
+
+def test_exposure_on_ranks_the_slope_and_its_two_standard_error_band_in_the_same_history() -> None:
+    """percentile_low/high are where slope -/+ 2 se rank among the history the percentile uses
+    (brute force over the table); with no band they equal the percentile."""
+    close = _random_walk(3000, 21, start="1998-01-01")
+    rng = np.random.default_rng(22)
+    r = close.pct_change().fillna(0.0)
+    sg = pd.Series(1000 * np.cumprod(1 + 0.4 * r + rng.normal(0, 0.005, len(r))), index=close.index)
+    day = close.index[2500]
+    e = ex.exposure_on(close, sg, 60, day)
+    vp = ValidationParams().with_(windows=(60,), main_window=60)
+    t = ex.exposure_table(close, {"idx": sg}, vp)
+    hist = t[(t["date"] <= day) & (t["date"] >= pd.Timestamp(vp.percentile_start))]["slope"]
+    for key, sign in (("percentile_low", -1), ("percentile_high", 1)):
+        x = e["slope"] + sign * 2 * e["se"]
+        assert e[key] == pytest.approx(100 * sum(v <= x for v in hist) / len(hist), abs=1e-9)
+    assert e["percentile_low"] < e["percentile"] < e["percentile_high"]
+    flat = ex.exposure_on(close, sg, 60, day, band_se=0.0)
+    assert flat["percentile_low"] == pytest.approx(e["percentile"]) == flat["percentile_high"]

@@ -218,14 +218,23 @@ def exposure_on(
     window: int,
     date,
     params: ValidationParams | None = None,
+    band_se: float = 2.0,
 ) -> dict[str, object]:
     """The single-factor implied exposure of one index on one date (the last common date on or
-    before `date`): slope, se, percentile (0-100), r2 and the date used. Raises LookupError when
-    the data does not reach that date."""
+    before `date`): slope, se, percentile (0-100), r2 and the date used, plus percentile_low /
+    percentile_high: where slope -/+ `band_se` standard errors would rank in the same history
+    (the estimate's noise in percentile terms). Raises LookupError when the data does not reach
+    that date."""
     vp = (params or ValidationParams()).with_(windows=(window,), main_window=window)
     table = exposure_table(spx_close, {"idx": levels}, vp)
     rows = table[table["date"] <= pd.Timestamp(date)]
     if rows.empty:
         raise LookupError(f"no implied exposure on or before {date}")
     r = rows.iloc[-1]
-    return {k: r[k] for k in ("date", "slope", "se", "percentile", "r2")}
+    out = {k: r[k] for k in ("date", "slope", "se", "percentile", "r2")}
+    # the history the percentile ranks against (expanding_percentile: share of values <= x)
+    hist = rows.loc[rows["date"] >= pd.Timestamp(vp.percentile_start), "slope"].dropna().to_numpy()
+    for key, sign in (("percentile_low", -1.0), ("percentile_high", 1.0)):
+        x = float(r["slope"]) + sign * band_se * float(r["se"])
+        out[key] = 100.0 * float(np.mean(hist <= x)) if len(hist) and np.isfinite(x) else np.nan
+    return out

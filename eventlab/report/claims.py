@@ -7,6 +7,9 @@ every test against the frames in `ClaimData` and returns one verdict row per cla
 
 - ``confirmed``: the data gives a value that matches the quote within the stated tolerance;
 - ``differs``: the data gives a value that does not match (the evidence says by how much);
+- ``within noise``: the data's estimate does not match, but the quote lies within the estimate's
+  own uncertainty (a test that estimates rather than measures gives a band, e.g. the implied
+  exposure's slope +/- 2 standard errors), so the data neither confirm nor refute it;
 - ``cannot check``: the data needed is not in this run (the evidence names what is missing).
 
 Each claim has a `kind`: ``data`` (checked against market data) or ``model`` (compared with the
@@ -29,8 +32,8 @@ import pandas as pd
 
 CLAIMS_CSV = Path(__file__).with_name("claims.csv")
 
-CONFIRMED, DIFFERS, CANNOT = "confirmed", "differs", "cannot check"
-VERDICTS = (CONFIRMED, DIFFERS, CANNOT)
+CONFIRMED, DIFFERS, NOISE, CANNOT = "confirmed", "differs", "within noise", "cannot check"
+VERDICTS = (CONFIRMED, DIFFERS, NOISE, CANNOT)
 
 DATA, MODEL = "data", "model"
 KINDS = (DATA, MODEL)
@@ -95,7 +98,8 @@ class ClaimData:
 
 @dataclass
 class Outcome:
-    """What a test computed. `ok` None means: decide with the claim's comparator."""
+    """What a test computed. `ok` None means: decide with the claim's comparator. `band`: the
+    range the value could take under the estimate's own noise (tests that estimate a value)."""
 
     value: object
     display: str
@@ -104,6 +108,7 @@ class Outcome:
     dates: str
     ok: bool | None = None
     difference: float | None = None
+    band: tuple[float, float] | None = None
 
 
 def load_claims(path: Path | None = None) -> pd.DataFrame:
@@ -792,15 +797,19 @@ def t_implied_exposure(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     except LookupError as exc:
         raise MissingData(str(exc)) from exc
     d = pd.Timestamp(e["date"]).date().isoformat()
-    v = float(e["percentile"]) * float(p.get("scale", 0.01))
+    scale = float(p.get("scale", 0.01))
+    v = float(e["percentile"]) * scale
+    lo, hi = float(e["percentile_low"]), float(e["percentile_high"])
     text = (
         f"{p['index']}: trailing {p['window']}-session OLS slope of its daily returns on the S&P 500's "
         f"on {d} = {float(e['slope']):.3f} (standard error {float(e['se']):.3f}), at percentile "
-        f"{float(e['percentile']):.0f} of its own history since 2000 (expanding, no look-ahead)."
+        f"{float(e['percentile']):.0f} of its own history since 2000 (expanding, no look-ahead); "
+        f"the slope +/- 2 standard errors would rank at percentiles {lo:.0f} to {hi:.0f}."
     )
     return Outcome(
-        v, fmt_value(v, claim["unit"]), text, f"reference/{p['index']}, prices/{data.index_key}", d
-    )
+        v, fmt_value(v, claim["unit"]), text, f"reference/{p['index']}, prices/{data.index_key}", d,
+        band=(lo * scale, hi * scale),
+    )  # fmt: skip
 
 
 def t_no_data(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
@@ -890,12 +899,19 @@ def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
                 f"claim {claim['id']}: comparator {claim['comparator']!r} needs a numeric quoted value and tolerance"
             ) from exc
         ok, diff = compare(float(out.value), quoted, claim["comparator"], tol)
+    verdict = CONFIRMED if ok else DIFFERS
+    if not ok and out.band is not None and _band_reaches(out.band, claim):
+        verdict = NOISE
     evidence = out.evidence
     if diff is not None and claim["comparator"] == "approx":
         evidence += f" Quoted {fmt_value(float(claim['quoted_value']), claim['unit'])}; difference {fmt_diff(diff, claim['unit'])} (tolerance {fmt_diff(float(claim['tolerance'] or 0), claim['unit'], signed=False)})."
+    if verdict == NOISE:
+        evidence += (
+            " The quote lies within that range: the estimate is too noisy to confirm or refute it."
+        )
     return {
         **base,
-        "verdict": CONFIRMED if ok else DIFFERS,
+        "verdict": verdict,
         "computed_value": out.value if not isinstance(out.value, np.generic) else out.value.item(),
         "computed_display": out.display,
         "difference": diff,
@@ -903,6 +919,17 @@ def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
         "data_used": out.data_used,
         "data_dates": out.dates,
     }
+
+
+def _band_reaches(band: tuple[float, float], claim: pd.Series) -> bool:
+    """Whether some value in the estimate's band [low, high] matches the quote (with the
+    claim's comparator and tolerance)."""
+    quoted, tol = float(claim["quoted_value"]), float(claim["tolerance"] or 0)
+    lo, hi = band
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return False
+    inside = lo <= quoted <= hi and claim["comparator"] in ("eq", "approx")
+    return inside or any(compare(x, quoted, claim["comparator"], tol)[0] for x in (lo, hi))
 
 
 def fmt_diff(diff: float, unit: str, signed: bool = True) -> str:

@@ -10,7 +10,7 @@ from functools import partial
 
 import pandas as pd
 
-from eventlab.report.claims import CANNOT, CONFIRMED, DATA, DIFFERS, MODEL
+from eventlab.report.claims import CANNOT, CONFIRMED, DATA, DIFFERS, MODEL, NOISE
 from eventlab.report.formatting import MISSING_IN_PROSE, pct
 
 _pct = partial(pct, missing=MISSING_IN_PROSE)
@@ -146,20 +146,23 @@ def claims_sentence(claims: pd.DataFrame) -> str:
     kind = claims["kind"] if "kind" in claims.columns else pd.Series(DATA, index=claims.index)
     data, model = claims[kind == DATA], claims[kind == MODEL]
     c = data["verdict"].value_counts()
-    differs = data[data["verdict"] == DIFFERS]
+    differs, noisy = data[data["verdict"] == DIFFERS], data[data["verdict"] == NOISE]
+    verb = "lies" if len(noisy) == 1 else "lie"
+    noise = f", {len(noisy)} {verb} within the noise of an estimate" if len(noisy) else ""
     text = (
         f"Of the {len(data)} statements in the research notes checked against market data, "
-        f"{int(c.get(CONFIRMED, 0))} are confirmed, {int(c.get(DIFFERS, 0))} differ and "
+        f"{int(c.get(CONFIRMED, 0))} are confirmed, {int(c.get(DIFFERS, 0))} differ{noise} and "
         f"{int(c.get(CANNOT, 0))} cannot be checked with the data shipped."
     )
-    if len(differs):
-        text += (
-            " The ones that differ: "
-            + "; ".join(
-                f"{r.id} {r.claim} (data: {r.computed_display})" for r in differs.itertuples()
+    for label, rows in (("differ", differs), ("lie within the noise", noisy)):
+        if len(rows):
+            text += (
+                f" The ones that {label}: "
+                + "; ".join(
+                    f"{r.id} {r.claim} (data: {r.computed_display})" for r in rows.itertuples()
+                )
+                + "."
             )
-            + "."
-        )
     if len(model):
         m = model["verdict"].value_counts()
         text += (
