@@ -232,3 +232,10 @@ def test_replica_check_charts_render(tmp_path) -> None:
     )
     out2 = replica_check.render_tearsheet(rets, pd.concat([rows, ev_rows]), tmp_path)
     assert out2.png.exists() and json.loads(out2.sidecar.read_text())["kind"] == "mixed"
+    # with the regime-matched benchmark (a second range per strategy) nothing is cut off either
+    vix = pd.Series(15 + 20 * rng.random(900), index=idx)
+    matched, _, _ = st.event_backtest(px, idx[[100, 300]], pd.Series(True, index=idx), (1, 5),
+                                      ("close",), cash, 2.0, 200, 3, vix=vix)  # fmt: skip
+    assert matched["vix_matched_mean_p50"].notna().sum() == 2
+    out3 = replica_check.render_tearsheet(rets, pd.concat([rows, matched]), tmp_path / "m")
+    assert out3.png.exists() and out3.clipped == [] and out2.clipped == []

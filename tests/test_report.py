@@ -353,3 +353,11 @@ def test_one_formatting_for_every_report_module() -> None:
     for missing in (None, float("nan"), np.float32("nan"), pd.NaT, pd.NA):
         assert formatting.pct(missing) == formatting.pval(missing) == "–"
         assert evidence._pct(missing) == evidence._p(missing) == narrative._pct(missing) == "n/a"
+
+
+def test_hit_rates_in_cta_tables_read_as_shares_of_events() -> None:
+    from eventlab.report.render import _cell
+
+    assert _cell("hit_rate_20d", 2 / 3) == "67%"
+    assert _cell("hit_rate_20d", 1) == "100%" and _cell("hit_rate_20d", 0.0) == "0%"
+    assert _cell("median_fwd_20d", 0.045) == "+4.5%"  # returns keep their sign

@@ -146,10 +146,16 @@ def render_tearsheet(
             style.date_axis(ax, "%Y")
         ev = metrics[metrics["strategy"].str.startswith("event_")].reset_index(drop=True)
         x = np.arange(len(ev))
-        lo = 100 * (ev["random_mean_p50"] - ev["random_mean_p05"])
-        hi = 100 * (ev["random_mean_p95"] - ev["random_mean_p50"])
-        a_ev.errorbar(x, 100 * ev["random_mean_p50"], yerr=[lo, hi], fmt="o", color=style.MUTED,
-                      capsize=4, label="random entries: median and 5-95% of mean trade")  # fmt: skip
+        benchmarks = [("random_", -0.12, style.MUTED, "any day")]
+        if "vix_matched_mean_p50" in ev and ev["vix_matched_mean_p50"].notna().any():
+            benchmarks.append(
+                ("vix_matched_", 0.12, style.BASE, "days in the event's VIX quintile")
+            )
+        for prefix, dx, color, what in benchmarks:
+            mid = ev[prefix + "mean_p50"]
+            a_ev.errorbar(x + dx, 100 * mid, fmt="o", color=color, capsize=4,
+                          yerr=[100 * (mid - ev[prefix + "mean_p05"]), 100 * (ev[prefix + "mean_p95"] - mid)],
+                          label=f"random entries, {what}: median, 5-95%")  # fmt: skip
         a_ev.scatter(x, 100 * ev["mean_trade"], color=style.EVENT, zorder=5, s=30,
                      label="event trades: mean net return")  # fmt: skip
         a_ev.set_xticks(x, [f"{e.replace('next_open', 'open')}\nT+{int(h)}" for e, h in
@@ -157,7 +163,8 @@ def render_tearsheet(
         a_ev.axhline(0, color=style.MUTED, lw=0.8, ls=":")
         style.pct_axis(a_ev)
         n = int(ev["n_trades"].max()) if len(ev) else 0
-        top = np.nanmax([100 * ev["mean_trade"].max(), 100 * ev["random_mean_p95"].max(), 0.5])
+        top = np.nanmax([100 * ev["mean_trade"].max(), 0.5]
+                        + [100 * ev[p + "mean_p95"].max() for p, *_ in benchmarks])  # fmt: skip
         a_ev.set_ylim(top=top * 1.45)
         a_ev.set_title(f"Event signal as a strategy ({n} trades) vs random entries")
         a_ev.legend(loc="upper left", fontsize=7.5)
@@ -185,7 +192,8 @@ def render_tearsheet(
                 if ("buy_and_hold", "full") in m.index
                 else "n/a"
             )  # fmt: skip
-            + ". Event trades are few: read the random-entry range, not a t-stat."
+            + ". Event trades are few: read the random-entry ranges (any day, and days in the "
+            "event's VIX quintile: events fall in stressed markets), not a t-stat."
         ),
         data_span=style.span(span.index.min(), span.index.max()) if len(span) else "-",
         sources=["^GSPC daily (snapshot)", "SG Trend Index (snapshot)", "DFF fed funds (snapshot)"],

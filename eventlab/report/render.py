@@ -121,6 +121,8 @@ def _cell(col: str, v: object) -> str:
         return "yes" if v else "no"
     if isinstance(v, int | float):
         c = col.lower()
+        if "hit_rate" in c and 0 <= float(v) <= 1:  # a share of events, not a signed return
+            return f"{float(v):.0%}"
         if (
             any(
                 t in c
