@@ -52,11 +52,15 @@ class _Tables(LazyTables):
         self.refs = {n: level_series(inputs[n], n) for n in TREND_NAMES}
         self.cash = val_mod.cash_returns(self.close.index, inputs["fed_funds_effective"])
         self._calibration: dict[str, object] | None = None
+        self._bond: pd.Series | None = None
 
     def bond(self) -> pd.Series | None:
+        """The 10-year bond return proxy, once per run (the exposure table and its check read it)."""
         if BOND_TABLE is None:
             return None
-        return exp_mod.bond_returns(self.inp[BOND_TABLE], self.vp.bond_duration)
+        if self._bond is None:
+            self._bond = exp_mod.bond_returns(self.inp[BOND_TABLE], self.vp.bond_duration)
+        return self._bond
 
     def implied(self) -> pd.Series:
         """SG Trend's implied exposure over the main window (the validation's target)."""

@@ -119,13 +119,14 @@ def _rolling_ols_1(y, x, window, coef, se, r2) -> dict[str, np.ndarray]:
 def expanding_percentile(values: pd.Series, start, min_periods: int) -> pd.Series:
     """Percentile (0-100) of each value among the series' valid values from `start` up to and
     including its date (100 x share <= value; no look-ahead); NaN before `min_periods` values."""
-    out = pd.Series(np.nan, index=values.index)
-    valid = values[values.index >= pd.Timestamp(start)].dropna()
-    if valid.empty:
-        return out
-    ranks = valid.expanding(min_periods=min_periods).rank(method="max", pct=True) * 100.0
-    out.loc[ranks.index] = ranks.to_numpy()
-    return out
+    v = values.to_numpy(dtype=float)
+    out = np.full(v.shape, np.nan)
+    # positions, not labels: aligning on the dates cost more than the ranking itself
+    pick = np.flatnonzero((values.index >= pd.Timestamp(start)) & ~np.isnan(v))
+    if pick.size:
+        ranks = pd.Series(v[pick]).expanding(min_periods=min_periods).rank(method="max", pct=True)
+        out[pick] = ranks.to_numpy() * 100.0
+    return pd.Series(out, index=values.index)
 
 
 def bond_returns(yields: pd.DataFrame | pd.Series, duration: float) -> pd.Series:
@@ -151,6 +152,10 @@ def joined_returns(
     parts = {"spx": daily_returns(spx_close), "idx": daily_returns(index_levels)}
     if bond is not None:
         parts["bond"] = bond
+    return _inner_join(parts)
+
+
+def _inner_join(parts: dict[str, pd.Series]) -> pd.DataFrame:
     return pd.concat(parts, axis=1, join="inner").dropna()
 
 
@@ -167,10 +172,12 @@ def exposure_table(
     """
     cols: dict[str, list[np.ndarray]] = {c: [] for c in EXPOSURE_COLUMNS}
     labels: list[tuple[str, str, int, int]] = []  # (index, model, window, rows)
+    spx = daily_returns(spx_close)  # once, not once per index and model (as joined_returns)
     for name, levels in indices.items():
-        models = [(SINGLE, joined_returns(spx_close, levels))]
+        parts = {"spx": spx, "idx": daily_returns(levels)}
+        models = [(SINGLE, _inner_join(parts))]
         if bond is not None:
-            models.append((MULTI, joined_returns(spx_close, levels, bond)))
+            models.append((MULTI, _inner_join({**parts, "bond": bond})))
         for model, df in models:
             regressors = ["spx", "bond"] if model == MULTI else ["spx"]
             x = df[regressors].to_numpy()

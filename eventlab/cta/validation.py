@@ -109,18 +109,30 @@ def lens_exposure(
 ) -> pd.Series:
     """The replica's exposure estimated like the index's: rolling OLS slope of its P&L on the
     S&P 500's return over the same dates `on` (the index's calendar)."""
-    df = pd.concat({"y": replica_pnl, "x": spx_return}, axis=1).reindex(on).dropna()
-    fit = rolling_ols(df["y"].to_numpy(), df["x"].to_numpy(), window)
-    return pd.Series(fit["coef"][:, 1], index=df.index)
+    y, x = _values_on(replica_pnl, on), _values_on(spx_return, on)
+    keep = ~(np.isnan(y) | np.isnan(x))
+    fit = rolling_ols(y[keep], x[keep], window)
+    return pd.Series(fit["coef"][:, 1], index=on[keep])
+
+
+def _values_on(s: pd.Series, on: pd.Index) -> np.ndarray:
+    """s's values at the labels `on`, NaN where s has none: a positional take (this runs a few
+    dozen times per validation, where aligning two-column frames cost more than the statistics)."""
+    pos = s.index.get_indexer(on)
+    if len(s) == 0:
+        return np.full(len(on), np.nan)
+    return np.where(pos >= 0, s.to_numpy(dtype=float)[pos], np.nan)
 
 
 def _aligned(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dates, a, b) on the dates both have with finite values (PeriodIndex -> period end)."""
-    df = pd.concat({"a": a, "b": b}, axis=1, join="inner").dropna()
-    idx = df.index
+    idx = a.index.intersection(b.index)
+    av, bv = _values_on(a, idx), _values_on(b, idx)
+    keep = ~(np.isnan(av) | np.isnan(bv))
+    idx = idx[keep]
     if isinstance(idx, pd.PeriodIndex):
         idx = idx.to_timestamp(how="end").normalize()
-    return idx.to_numpy(), df["a"].to_numpy(float), df["b"].to_numpy(float)
+    return idx.to_numpy(), av[keep], bv[keep]
 
 
 def _corr_sign(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
@@ -188,21 +200,30 @@ def grid_params(base: CTAParams, lookbacks, saturation, vol_target) -> CTAParams
     )
 
 
-def _window_corr(
-    close: pd.Series, implied: pd.Series, params: CTAParams, smoothings, start, end
-) -> list[float]:
-    """Correlation of the held (lagged) position with `implied` over [start, end], for each
-    smoothing span, with the model run on closes from three years before `start` to `end` only."""
+Window = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _window(close: pd.Series, implied: pd.Series, start, end) -> Window:
+    """(closes from three years before `start` to `end`; for each implied date in [start, end]
+    the position of the session before it among those closes; the implied values there). The
+    same for every grid point, so `calibrate` slices once per period, not once per point."""
     warm = pd.Timestamp(start) - pd.DateOffset(years=CALIBRATION_WARMUP_YEARS)
     c = close.loc[warm:end]
     imp = implied.loc[start:end]
     where = c.index.get_indexer(imp.index) - 1  # position held over t = decided on t-1
     ok = where >= 0
-    raw = model_arrays(c.to_numpy(), params, percentile=False)["position"]
+    return c.to_numpy(), where[ok], imp.to_numpy()[ok]
+
+
+def _window_corr(window: Window, params: CTAParams, smoothings) -> list[float]:
+    """Correlation of the held (lagged) position with the implied exposure over one `_window`,
+    for each smoothing span, with the model run on that window's closes only."""
+    c, where, imp = window
+    raw = model_arrays(c, params, percentile=False)["position"]
     out = []
     for sm in smoothings:
         pos = raw if sm <= 1 else ewma(raw, sm)
-        a, b = pos[where[ok]], imp.to_numpy()[ok]
+        a, b = pos[where], imp
         keep = np.isfinite(a) & np.isfinite(b)
         out.append(float(np.corrcoef(a[keep], b[keep])[0, 1]) if keep.sum() > 2 else np.nan)
     return out
@@ -213,7 +234,7 @@ def in_sample_corr(
 ) -> float:
     """The calibration's objective for one grid point (uses nothing after the in-sample end)."""
     start, end = (pd.Timestamp(d) for d in vp.in_sample)
-    return _window_corr(close, implied, params, (smoothing,), start, end)[0]
+    return _window_corr(_window(close, implied, start, end), params, (smoothing,))[0]
 
 
 def calibrate(
@@ -225,15 +246,15 @@ def calibrate(
     influence the choice); its out-of-sample correlation is computed afterwards on closes from
     three years before the out-of-sample start and shown for transparency, never used to choose.
     """
-    ins = [pd.Timestamp(d) for d in params.in_sample]
-    oos = [pd.Timestamp(d) for d in params.out_of_sample]
+    ins = _window(spx_close, implied, *(pd.Timestamp(d) for d in params.in_sample))
+    oos = _window(spx_close, implied, *(pd.Timestamp(d) for d in params.out_of_sample))
     rows = []
     for lbs, sat, vt in itertools.product(
         params.grid_lookbacks, params.grid_saturation, params.grid_vol_target
     ):
         p = grid_params(base, lbs, sat, vt)
-        corr_is = _window_corr(spx_close, implied, p, params.grid_smoothing, *ins)
-        corr_oos = _window_corr(spx_close, implied, p, params.grid_smoothing, *oos)
+        corr_is = _window_corr(ins, p, params.grid_smoothing)
+        corr_oos = _window_corr(oos, p, params.grid_smoothing)
         for sm, a, b in zip(params.grid_smoothing, corr_is, corr_oos, strict=True):
             rows.append([str(tuple(lbs)), sat, vt, sm, a, b, False])
     grid = pd.DataFrame(rows, columns=list(CALIBRATION_COLUMNS))
