@@ -112,6 +112,7 @@ def test_universe_job_writes_the_report(tmp_path):
         assert (folder / name).exists(), name
     md = (folder / "report.md").read_text()
     assert "Survivorship bias" in md and "clustered by date" in md
+    assert "## What the data says" in md and "Pooled over" in md and "e+0" not in md
     assert "Survivorship bias" in (folder / "report.html").read_text()
     on_events = pd.read_csv(folder / "breadth_on_index_events.csv")
     assert set(on_events["index"]) == {"GSPC", "SPY"}

@@ -27,6 +27,13 @@ import pandas as pd  # noqa: E402
 
 from eventlab.config import StudyParams  # noqa: E402
 from eventlab.universe.members import SURVIVORSHIP, Universe  # noqa: E402
+from eventlab.universe.summary import (  # noqa: E402
+    BREADTH_COLUMNS,
+    POOLED_COLUMNS,
+    display_table,
+    group_rows,
+    summary_sentences,
+)
 
 CSV_TABLES = (
     "pooled_events",
@@ -132,23 +139,32 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
         "clustered by date (events on the same day are not independent); overlapping k-day windows "
         "of one ticker are not absorbed by date clusters, so for k > 1 they are a lower bound.",
         "",
+        "## What the data says",
+        "",
+        *[x for s in summary_sentences(ps, int(status_counts.get("ok", 0))) for x in (s, "")],
         "## Tickers",
         "",
-        pd.DataFrame([status_counts]).to_markdown(index=False),
+        pd.DataFrame([status_counts]).to_markdown(index=False, disable_numparse=True),
         "",
         "## Pooled: every ticker-event vs every other ticker-day",
         "",
+        "Means are total returns from the event close over the horizon; the difference is the "
+        "event mean minus the mean over every other ticker-day (all figures in pooled_stats.csv).",
+        "",
     ]
-    cols = ["horizon", "n_events_with_horizon", "n_event_dates", "n_tickers_with_events",
-            "event_mean", "event_mean_se_clustered", "event_mean_se_iid", "event_hit_rate",
-            "baseline_mean", "diff_mean", "diff_se_clustered", "diff_p_clustered"]  # fmt: skip
-    lines += [allr[cols].to_markdown(index=False, floatfmt=".4g"), ""]
+    lines += [
+        display_table(allr, POOLED_COLUMNS).to_markdown(index=False, disable_numparse=True),
+        "",
+    ]
     k = max(params.horizons)
+    group_cols = {"group": ("Group", "text"), "n_tickers": ("Members", "count"),
+                  **{c: v for c, v in POOLED_COLUMNS.items() if c != "horizon"},
+                  "diff_p_holm": ("p (Holm, over the groups)", "p")}  # fmt: skip
     for kind in ("sector", "year"):
-        sub = ps[(ps["group_type"] == kind) & (ps["horizon"] == k)]
+        sub = group_rows(ps, kind, k)
         lines += [f"## By {kind} (horizon {k})", "", used, ""]
         lines += [
-            sub[["group", "n_tickers", *cols[1:]]].to_markdown(index=False, floatfmt=".4g"),
+            display_table(sub, group_cols).to_markdown(index=False, disable_numparse=True),
             "",
         ]
     on_ev = tables["breadth_on_index_events"]
@@ -160,11 +176,9 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
         "members that closed red, and each share's rank among all days (1 = highest). " + used,
         "",
     ]
-    bcols = ["index", "date", "gap", "n_members", "share_gap_up_red", "rank_share_gap_up_red",
-             "share_red", "rank_share_red", "days_ranked"]  # fmt: skip
-    show = on_ev[bcols].assign(date=pd.to_datetime(on_ev["date"]).dt.date) if len(on_ev) else on_ev
+    show = on_ev.assign(date=pd.to_datetime(on_ev["date"]).dt.date) if len(on_ev) else on_ev
     lines += [
-        show.to_markdown(index=False, floatfmt=".4g")
+        display_table(show, BREADTH_COLUMNS).to_markdown(index=False, disable_numparse=True)
         if len(show)
         else "No index event day falls in the universe's span.",
         "",
