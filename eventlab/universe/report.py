@@ -55,71 +55,95 @@ def _data_used(days_span: tuple[str, str], universe: Universe, source: str) -> s
     )
 
 
+CHART_DPI = 120  # the charts are embedded in report.html: ~1300 px wide is sharp and light
+
+
+def _save(fig, path: Path) -> None:
+    fig.savefig(path, dpi=CHART_DPI)
+    plt.close(fig)
+
+
 def _charts(
     tables: dict[str, pd.DataFrame], params: StudyParams, used: str, out: Path
 ) -> dict[str, str]:
-    """PNG charts in out/charts; returns name -> caption (each caption says what data it used)."""
+    """PNG charts in out/charts, in the house style (eventlab.charts.style); returns name ->
+    caption (each caption says what data it used)."""
+    from eventlab.charts import style
+
     out.mkdir(parents=True, exist_ok=True)
     captions: dict[str, str] = {}
     daily, on_ev = tables["breadth_daily"], tables["breadth_on_index_events"]
-    if len(daily):
-        fig, ax = plt.subplots(figsize=(8, 4))
-        ax.hist(daily["share_gap_up_red"].dropna(), bins=80, color="#9aa7b8", label="all days")
-        for (idx, grp), color in zip(on_ev.groupby("index"), ("#c0392b", "#2c7fb8"), strict=False):
-            ax.scatter(
-                grp["share_gap_up_red"],
-                np.full(len(grp), 1.0),
-                color=color,
-                marker="v",
-                s=40,
-                label=f"{idx} event days ({len(grp)})",
-                zorder=3,
-            )
-        ax.set_yscale("log")
-        ax.set_xlabel(
-            f"share of members that gapped up > {params.gap_threshold:.0%} and closed red"
-        )
-        ax.set_ylabel("days")
-        ax.legend()
-        ax.set_title("Breadth of gap-up / close-red across members, per day")
-        fig.tight_layout()
-        fig.savefig(out / "breadth.png", dpi=120)
-        plt.close(fig)
-        captions["breadth"] = f"Histogram over every day; triangles: index event days. {used}"
     ps = tables["pooled_stats"]
     k = max(params.horizons)
-    sec = ps[(ps["group_type"] == "sector") & (ps["horizon"] == k)].sort_values("diff_mean")
-    if len(sec):
-        fig, ax = plt.subplots(figsize=(8, 4.5))
-        y = np.arange(len(sec))
-        ax.errorbar(
-            sec["diff_mean"], y, xerr=1.96 * sec["diff_se_clustered"], fmt="o", color="#2c3e50"
-        )
-        ax.axvline(0, color="grey", lw=0.8)
-        ax.set_yticks(y, sec["group"])
-        ax.set_xlabel(
-            f"event minus baseline mean {k}-day forward return (95% CI, clustered by date)"
-        )
-        ax.set_title(f"By sector: {k}-day return after a member's gap-up / close-red day")
-        fig.tight_layout()
-        fig.savefig(out / "by_sector.png", dpi=120)
-        plt.close(fig)
-        captions["by_sector"] = f"Pooled ticker-days of each sector, horizon {k}. {used}"
-    yr = ps[(ps["group_type"] == "year") & (ps["horizon"] == k)]
-    if len(yr):
-        fig, ax1 = plt.subplots(figsize=(8, 4))
-        ax1.bar(yr["group"], yr["n_events"], color="#9aa7b8")
-        ax1.set_ylabel("ticker-events")
-        ax2 = ax1.twinx()
-        ax2.plot(yr["group"], yr["event_mean"], "o-", color="#c0392b", label=f"event mean fwd {k}d")
-        ax2.plot(yr["group"], yr["baseline_mean"], "s--", color="#2c7fb8", label="baseline mean")
-        ax2.legend(loc="upper left")
-        ax1.tick_params(axis="x", rotation=90)
-        ax1.set_title("By year: ticker-events and mean forward return")
-        fig.tight_layout()
-        fig.savefig(out / "by_year.png", dpi=120)
-        plt.close(fig)
-        captions["by_year"] = f"Events and means per calendar year, horizon {k}. {used}"
+    with style.style_context():
+        if len(daily):
+            fig = style.figure((11.0, 5.0))
+            style.header(fig, "Breadth: how many members gapped up and closed red, per day",
+                         f"share of members with a usable open that gapped up > {params.gap_threshold:.0%} "
+                         "and closed red; every day (bars) and the index's event days (triangles)")  # fmt: skip
+            ax = fig.add_axes((0.075, 0.13, 0.9, 0.68))
+            ax.hist(100 * daily["share_gap_up_red"].dropna(), bins=80, color=style.GRID,
+                    edgecolor=style.MUTED, lw=0.3, label="all days")  # fmt: skip
+            for (idx, grp), color in zip(
+                on_ev.groupby("index"), (style.EVENT, style.BASE), strict=False
+            ):
+                ax.scatter(100 * grp["share_gap_up_red"], np.full(len(grp), 1.0), color=color,
+                           marker="v", s=46, label=f"{idx} event days ({len(grp)})", zorder=3)  # fmt: skip
+            ax.set_yscale("log")
+            ax.set_xlabel("members that gapped up and closed red (% of members with an open)")
+            ax.set_ylabel("days (log scale)")
+            style.pct_axis(ax, "x")
+            ax.legend(loc="upper right")
+            _save(fig, out / "breadth.png")
+            captions["breadth"] = f"Histogram over every day; triangles: index event days. {used}"
+        sec = ps[(ps["group_type"] == "sector") & (ps["horizon"] == k)].sort_values("diff_mean")
+        if len(sec):
+            fig = style.figure((11.0, 5.6))
+            style.header(fig, f"By sector: the {k}-session return after a member's gap-up / close-red day",
+                         "event mean minus the mean after every other day of the sector's members, "
+                         "with 95% intervals from date-clustered standard errors")  # fmt: skip
+            ax = fig.add_axes((0.22, 0.13, 0.75, 0.68))
+            y = np.arange(len(sec))
+            ax.errorbar(100 * sec["diff_mean"], y, xerr=196 * sec["diff_se_clustered"], fmt="o",
+                        color=style.BASE, capsize=3)  # fmt: skip
+            ax.axvline(0, color=style.MUTED, lw=0.9, ls=":")
+            ax.set_yticks(y, sec["group"])
+            ax.set_xlabel(f"difference in mean {k}-session total return")
+            style.pct_axis(ax, "x")
+            _save(fig, out / "by_sector.png")
+            captions["by_sector"] = (
+                f"Pooled ticker-days of each sector, horizon {k}. For horizons over one session "
+                "the clustered standard errors are lower bounds (a member's overlapping windows), "
+                f"so the true intervals are wider. {used}"
+            )
+        yr = ps[(ps["group_type"] == "year") & (ps["horizon"] == k)]
+        if len(yr):
+            fig = style.figure((11.0, 5.0))
+            style.header(fig, f"By year: ticker-events and the mean {k}-session return after them",
+                         "bars: ticker-events per calendar year (left axis); lines: mean return after "
+                         "events and after every other ticker-day (right axis)")  # fmt: skip
+            ax1 = fig.add_axes((0.075, 0.14, 0.85, 0.67))
+            ax1.bar(
+                yr["group"].astype(str),
+                yr["n_events"],
+                color=style.GRID,
+                edgecolor=style.MUTED,
+                lw=0.3,
+            )
+            ax1.set_ylabel("ticker-events")
+            ax2 = ax1.twinx()
+            ax2.plot(yr["group"].astype(str), 100 * yr["event_mean"], "o-", color=style.EVENT,
+                     label=f"after events ({k} sessions)")  # fmt: skip
+            ax2.plot(yr["group"].astype(str), 100 * yr["baseline_mean"], "s--", color=style.BASE,
+                     label="after every other day")  # fmt: skip
+            ax2.axhline(0, color=style.MUTED, lw=0.8, ls=":")
+            ax2.set_ylabel(f"mean {k}-session total return")
+            ax2.grid(False)  # the bars' grid is enough; two grids do not line up
+            style.pct_axis(ax2)
+            ax2.legend(loc="upper left")
+            ax1.tick_params(axis="x", rotation=90)
+            _save(fig, out / "by_year.png")
+            captions["by_year"] = f"Events and means per calendar year, horizon {k}. {used}"
     return captions
 
 
