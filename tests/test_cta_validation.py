@@ -181,6 +181,7 @@ def test_report_section_from_computed_tables() -> None:
     from eventlab.backtest import strategies as st
     from eventlab.cta.signals import model_arrays
     from eventlab.report import replica_section as rs
+    from eventlab.report.formatting import pval
 
     close = _random_walk(4300, 11, start="1996-01-01")
     rng = np.random.default_rng(12)
@@ -217,7 +218,7 @@ def test_report_section_from_computed_tables() -> None:
     # the note quotes the regime-matched p-values it computed
     note = ctx["bt_events"]["note"]
     five = b2.set_index("strategy").loc["event_close_5d"]
-    assert "same VIX quintile" in note and rs._p(five["vix_matched_p_value"]) in note
+    assert "same VIX quintile" in note and pval(five["vix_matched_p_value"]) in note
     assert rs.section_context({}) is None
 
 

@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from eventlab.config import CONFIG
+from eventlab.report.formatting import pval
 
 # the charts shown in this section (and not repeated in the report's chart gallery)
 SECTION_CHARTS = ("cta_validation", "backtest_tearsheet")
@@ -132,7 +133,7 @@ def backtest_tables(b: pd.DataFrame) -> dict[str, dict[str, object]]:
     ev = b[b["strategy"].str.startswith("event_") | (b["period"] == "study sample")]
     erows = [
         [str(r["strategy"]), _f(r["n_trades"], ".0f"), _f(r["hit_rate"], ".0%"), _f(r["mean_trade"], "+.2%"),
-         _range(r, "random_"), _p(r["random_p_value"]), _range(r, "vix_matched_"), _p(r["vix_matched_p_value"]),
+         _range(r, "random_"), pval(r["random_p_value"]), _range(r, "vix_matched_"), pval(r["vix_matched_p_value"]),
          _f(r["cagr"], "+.1%"), _f(r["sharpe"], ".2f"), _f(r["max_drawdown"], ".1%"), _f(r["time_in_market"], ".1%")]
         for _, r in ev.iterrows()
     ]  # fmt: skip
@@ -146,10 +147,6 @@ def backtest_tables(b: pd.DataFrame) -> dict[str, dict[str, object]]:
 
 def _range(r: pd.Series, prefix: str) -> str:
     return f"{_f(r[prefix + 'mean_p05'], '+.2%')} .. {_f(r[prefix + 'mean_p95'], '+.2%')}"
-
-
-def _p(x: object) -> str:
-    return "<0.001" if isinstance(x, float) and x < 0.001 else _f(x, ".3f")
 
 
 def event_backtest_note(b: pd.DataFrame) -> str:
@@ -169,7 +166,7 @@ def event_backtest_note(b: pd.DataFrame) -> str:
             + f" With {n} trades, fewer than the study's minimum for inference, no p-value is given."
         )
     pairs = "; ".join(
-        f"T+{int(r['horizon'])} {_p(r['random_p_value'])} vs {_p(r['vix_matched_p_value'])}"
+        f"T+{int(r['horizon'])} {pval(r['random_p_value'])} vs {pval(r['vix_matched_p_value'])}"
         for _, r in close.iterrows()
     )
     return (

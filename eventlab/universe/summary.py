@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from eventlab.report.formatting import MISSING, is_missing, num, pct, pval
 from eventlab.study.statistics import holm
 
 ALPHA = 0.05
@@ -43,19 +44,17 @@ BREADTH_COLUMNS: dict[str, tuple[str, str]] = {
 
 
 def _fmt(v: object, kind: str) -> str:
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return "–"
-    if kind == "pct":
-        return f"{float(v):+.2%}"
-    if kind == "abs_pct":
-        return f"{float(v):.2%}"
-    if kind == "share":
-        return f"{float(v):.0%}"
-    if kind == "count":
-        return f"{int(v):,}"
-    if kind == "p":
-        return "<0.001" if float(v) < 0.001 else f"{float(v):.3f}"
-    return str(v)
+    """One value in the report's number formats (eventlab.report.formatting)."""
+    if is_missing(v):
+        return MISSING
+    formats = {
+        "pct": lambda: pct(v),
+        "abs_pct": lambda: pct(v, signed=False),
+        "share": lambda: pct(v, 0, signed=False),
+        "count": lambda: num(v, 0),
+        "p": lambda: pval(v),
+    }
+    return formats[kind]() if kind in formats else str(v)
 
 
 def display_table(df: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
