@@ -1,5 +1,6 @@
-"""The CTA step's fast paths reproduce the plain computations bit for bit: the model continued
-from its memory (scenarios), and the no-look-ahead check still fails on look-ahead models."""
+"""The CTA step's fast paths reproduce the plain computations bit for bit (the model continued
+from its memory for scenarios, the bisection's arithmetic updates), and the no-look-ahead check
+still fails on look-ahead models."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventlab.cta import replay, scenarios, signals
+from eventlab.cta import levels, replay, scenarios, signals
 from eventlab.cta.params import CTAParams
 from eventlab.data.snapshot import read_series
 
@@ -175,3 +176,44 @@ def test_no_lookahead_check_fails_when_stored_tables_differ(gspc):
     arrays["level_short"] = arrays["level_short"] * (1 + 1e-9)
     res = no_lookahead(*_stored(arrays, px), px, p)
     assert res["passed"] is False and not res["metadata"]["stored_matches_recomputed"]
+
+
+# ----------------------------------------------------------------------------- bisection
+
+
+def _bisect_by_where(close, lvls, sigma, p: CTAParams) -> np.ndarray:
+    """The aggregate-level bisection with np.where updates (the form before the arithmetic one)."""
+    ok = np.isfinite(sigma) & np.all([np.isfinite(lv) for lv in lvls], axis=0)
+    zs = [
+        levels._z_of_log_price(p.rule, lb, lv[ok], sigma[ok])
+        for lv, lb in zip(lvls, p.lookbacks, strict=True)
+    ]
+
+    def f(x):
+        return sum(
+            w * np.clip(z(x) / p.saturation_z, -1.0, 1.0)
+            for z, w in zip(zs, p.norm_weights, strict=True)
+        )
+
+    lo, hi = np.log(close[ok]) - levels.BRACKET_LOG, np.log(close[ok]) + levels.BRACKET_LOG
+    good = (f(lo) < -levels.ZERO_TOL) & (f(hi) > levels.ZERO_TOL)
+    for _ in range(levels.BISECT_ITERS):
+        mid = 0.5 * (lo + hi)
+        up = f(mid) < -levels.ZERO_TOL
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    out = np.full(close.shape, np.nan)
+    out[ok] = np.where(good, np.exp(0.5 * (lo + hi)), np.nan)
+    return out
+
+
+@pytest.mark.parametrize("rule", ["momentum", "sma", "ewmac"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bisection_updates_equal_np_where(rule, seed):
+    """The arithmetic lo/hi updates pick exactly what np.where would, so every level is the same."""
+    p = CTAParams(rule=rule, weights=(0.5, 0.3, 0.2), saturation_z=1.0 + seed)
+    close = _walk(3000, seed)
+    lv = levels.level_arrays(close, p)
+    lvls = [lv[f"level_{h}"] for h in p.horizons]
+    want = _bisect_by_where(close, lvls, lv["sigma_next"], p)
+    np.testing.assert_array_equal(lv["level_aggregate"], want)
+    assert np.isfinite(want).sum() > 2000
