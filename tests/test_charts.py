@@ -469,6 +469,62 @@ def test_screen_copy_keeps_white_grid_and_lines(tmp_path):
     assert err.mean() < 1.5
 
 
+LONG_FOOTER = (
+    "Band: mean ± t(0.975, n−1) × sd / √n at each offset; an event too recent for an offset "
+    "drops out of it, so n falls at the right edge. Overlapping windows; with this few events, "
+    "read medians and hit rates, not a t-stat. A deliberately long footer that needs two lines."
+)
+
+
+@pytest.mark.parametrize(
+    "text, fontsize, x",
+    [
+        (LONG_FOOTER, 8, 0.012),
+        (LONG_FOOTER, 14, 0.3),
+        ("short footer", 8, 0.012),
+        ("first paragraph\n\nthird after an empty one " * 6, 10, 0.5),
+        ("averyveryverylongwordthatcannotfitanywhere " * 3 + "end", 40, 0.6),
+    ],
+)
+def test_wrap_lines_breaks_where_matplotlib_does(text, fontsize, x):
+    """style.wrap_lines (binary search) gives matplotlib's own wrapping, line for line."""
+    import math
+
+    with style.style_context():
+        fig = style.figure()
+        t = fig.text(x, 0.012, text, fontsize=fontsize, wrap=True)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    prop = t.get_fontproperties()
+    ours = style.wrap_lines(
+        text,
+        fig.bbox.x1 - t.get_transform().transform(t.get_position())[0],
+        lambda s: math.ceil(renderer.get_text_width_height_descent(s, prop, False)[0]),
+    )
+    assert ours == t._get_wrapped_text()  # matplotlib's (private) wrapping is the reference
+    if fontsize == 14:
+        assert ours.count("\n") >= 2  # the case actually wraps
+
+
+def test_prewrapped_footer_keeps_savefig_pixels(tmp_path):
+    """A wrapped footer drawn by style.save has exactly the pixels of matplotlib's own wrapping."""
+    from PIL import Image
+
+    def fig():
+        with style.style_context():
+            f = style.figure()
+            style.header(f, "title", "subtitle", footer=LONG_FOOTER + " " + LONG_FOOTER)
+            f.add_subplot().plot([0, 1], [0, 1])
+        return f
+
+    ref = tmp_path / "ref.png"
+    fig().savefig(ref, dpi=style.DPI)
+    meta = style.ChartMeta("t", "c", "2025-01-01 .. 2025-02-19", ["test"], "measured")
+    out = style.save(fig(), tmp_path, "x", meta)
+    with Image.open(ref) as a, Image.open(out.png) as b:
+        np.testing.assert_array_equal(np.asarray(a)[..., :3], np.asarray(b))
+
+
 def rs_jobs():
     rut, ndx = daily(300, seed=10, level=2000), daily(300, seed=11, level=20000)
     btc = daily(420, seed=12, level=60000, freq="D", start="2022-12-01")
