@@ -184,21 +184,25 @@ def event_replays(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams
     for h in params.horizons:
         keep += [f"signal_{h}", f"level_{h}", f"distance_{h}"]
     keep += ["level_aggregate", "distance_aggregate"]
-    frames = []
-    for d, i in _event_positions(history, events):
-        lo, hi = max(0, i - params.replay_pre), min(len(history), i + params.replay_post + 1)
-        w = history.iloc[lo:hi][keep].copy()
-        w.insert(0, "offset", np.arange(lo - i, hi - i))
-        w.insert(0, "event_date", d)
-        w["cum_flow_usd"] = (
-            (w["notional_usd"] - float(history["notional_usd"].iloc[i - 1])) if i >= 1 else np.nan
-        )
-        w.loc[w["offset"] < 0, "cum_flow_usd"] = np.nan
-        frames.append(w.rename_axis("date").reset_index())
     cols = ["event_date", "date", "offset", *keep, "cum_flow_usd"]
-    if not frames:
+    spans = [
+        (d, i, max(0, i - params.replay_pre), min(len(history), i + params.replay_post + 1))
+        for d, i in _event_positions(history, events)
+    ]
+    if not spans:
         return pd.DataFrame(columns=cols)
-    return pd.concat(frames, ignore_index=True)[cols]
+    # one positional take for every event's window (not a frame per event, then a concat)
+    rows = np.concatenate([np.arange(lo, hi) for _, _, lo, hi in spans])
+    sizes = [hi - lo for _, _, lo, hi in spans]
+    at = np.repeat([i for _, i, _, _ in spans], sizes)
+    notional = history["notional_usd"].to_numpy()
+    out = history[keep].iloc[rows].rename_axis("date").reset_index()
+    out.insert(0, "offset", rows - at)
+    out.insert(0, "event_date", np.repeat(pd.DatetimeIndex([d for d, _, _, _ in spans]), sizes))
+    # flows accumulated from the event day's open position (notional at t-1); NaN before t
+    cum = notional[rows] - notional[np.maximum(at - 1, 0)]
+    out["cum_flow_usd"] = np.where((rows >= at) & (at >= 1), cum, np.nan)
+    return out[cols]
 
 
 EVENT_LEVEL_COLUMNS = [
