@@ -636,11 +636,13 @@ def test_main_job_starts_every_chart_early_and_draws_what_the_warehouse_holds(ma
     from assets.charts import INPUT_KEYS, _needed, chart_key
     from eventlab.charts.render import BY_NAME, render_one
 
-    early = {}
-    for c in CHARTS:
-        mats = materialized.result.asset_materializations_for_node("charts")
-        meta = next(m.metadata for m in mats if m.asset_key == chart_key(c.name))
-        early[c.name] = meta["started_early"].value
+    failures = [e.event_specific_data.error.to_string() for e in materialized.result.all_events
+                if e.is_step_failure]  # fmt: skip
+    assert materialized.result.success, failures  # say why, not StopIteration below
+    mats = materialized.result.asset_materializations_for_node("charts")
+    drawn = {m.asset_key: m.metadata for m in mats}
+    assert set(drawn) == {chart_key(c.name) for c in CHARTS}, sorted(map(str, drawn))
+    early = {c.name: drawn[chart_key(c.name)]["started_early"].value for c in CHARTS}
     assert early == {c.name: True for c in CHARTS}
     as_of = pd.Timestamp(
         json.loads((materialized.report_dir / "manifest.json").read_text())["as_of"]
