@@ -348,7 +348,11 @@ def _same_column(x: pd.Series, y: pd.Series) -> bool:
 
 
 def exposure_valid(df: pd.DataFrame, vp) -> CheckFields:
-    have = set(zip(df["index"], df["window"], strict=True))
+    # distinct (index, window) pairs from integer keys (a set of ~80,000 Python tuples cost 20 ms)
+    codes, names = pd.factorize(df["index"])
+    windows = df["window"].to_numpy(dtype=np.int64)
+    pairs = np.unique((codes.astype(np.int64) << 32) | windows)
+    have = {(names[int(k >> 32)], int(k & 0xFFFFFFFF)) for k in pairs}
     want = {(i, w) for i in vp.daily_indices for w in vp.windows}
     missing = sorted(want - have)
     finite = bool(np.isfinite(df[["slope", "se"]].to_numpy()).all())

@@ -69,3 +69,14 @@ def test_exposure_check_passes_on_the_real_table_in_any_row_order():
 
     res = va.exposure_no_lookahead(_tables(reversed_rows), model=reversed_rows)
     assert res["passed"] is True and res["metadata"]["max_abs_difference"] < 1e-12
+
+
+def test_exposure_valid_names_missing_index_windows():
+    vp = ValidationParams(windows=(20, 60), percentile_min_periods=20)
+    table = _tables(ex.exposure_table).frame("cta_implied_exposure")
+    assert va.exposure_valid(table, vp)["passed"] is True
+    res = va.exposure_valid(table[table["window"] != 60], vp)
+    assert res["passed"] is False
+    assert res["metadata"]["missing_index_windows"] == str(
+        [("sg_cta_index", 60), ("sg_trend_index", 60)]
+    )
