@@ -8,7 +8,7 @@ The whole configuration is checked before Dagster is imported and before anythin
 (pipelines/preflight.py); a bad value stops the run with the field's path and a fix (exit 2).
 Runs in-process on an ephemeral Dagster instance: the warehouse and the report are written, but
 the run is not kept in the instance's history. With --record it runs against the instance in
-$DAGSTER_HOME, so `make ui` shows the run and its materializations; that costs ~10 s more,
+$DAGSTER_HOME, so `make ui` shows the run and its materializations; that costs ~12 s more,
 because Dagster writes each of the run's ~640 events to SQLite in its own transaction. Runs
 started from the UI and the nightly schedule are always recorded.
 """

@@ -226,7 +226,9 @@ def validation_benchmarks(px, repeat: int) -> dict[str, float]:
     res["backtest_events_all_s"], _ = timed(
         lambda: strategies.event_backtest(
             px, pd.DatetimeIndex(v.events["date"]), v.in_sample, CONFIG.study.horizons,
-            bp.entries, cash, bp.cost_bp, bp.random_draws, bp.seed), repeat)  # fmt: skip
+            bp.entries, cash, bp.cost_bp, bp.random_draws, bp.seed,
+            vix=read_series(CONFIG.study.vix)["close"],
+            min_trades=CONFIG.study.min_events_for_inference), repeat)  # fmt: skip
     return res
 
 
