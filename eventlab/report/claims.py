@@ -906,8 +906,10 @@ def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
     if diff is not None and claim["comparator"] == "approx":
         evidence += f" Quoted {fmt_value(float(claim['quoted_value']), claim['unit'])}; difference {fmt_diff(diff, claim['unit'])} (tolerance {fmt_diff(float(claim['tolerance'] or 0), claim['unit'], signed=False)})."
     if verdict == NOISE:
+        lo, hi = (fmt_value(x, claim["unit"]) for x in out.band)  # type: ignore[union-attr]
         evidence += (
-            " The quote lies within that range: the estimate is too noisy to confirm or refute it."
+            f" The quote lies within the estimate's noise band ({lo} to {hi}): the estimate is "
+            "too noisy to confirm or refute it."
         )
     return {
         **base,
