@@ -79,8 +79,8 @@ def group_rows(ps: pd.DataFrame, kind: str, horizon: int) -> pd.DataFrame:
     return sub
 
 
-def _consistency(ps: pd.DataFrame, kind: str, horizon: int, label: str) -> str | None:
-    g = group_rows(ps, kind, horizon)
+def _consistency(g: pd.DataFrame, label: str, horizon: int) -> str | None:
+    """How many of the groups `g` (group_rows) point the same way, and survive Holm."""
     if g.empty:
         return None
     pos = int((g["diff_mean"] > 0).sum())
@@ -94,10 +94,10 @@ def _consistency(ps: pd.DataFrame, kind: str, horizon: int, label: str) -> str |
     )
 
 
-def _busiest_years(ps: pd.DataFrame, horizon: int, top: int = 3) -> str | None:
+def _busiest_years(years: pd.DataFrame, horizon: int, top: int = 3) -> str | None:
     """How much the yearly picture rests on the years with the most events: the event-weighted
-    mean of the yearly differences with and without them."""
-    g = group_rows(ps, "year", horizon).dropna(subset=["diff_mean"])
+    mean of the yearly differences (`years`: group_rows) with and without them."""
+    g = years.dropna(subset=["diff_mean"])
     if len(g) <= top:
         return None
     n = g["n_events_with_horizon"].astype(float)
@@ -133,12 +133,13 @@ def summary_sentences(ps: pd.DataFrame, n_members: int) -> list[str]:
         + "."
     ]
     k_max = int(allr["horizon"].max())
-    out += [s for s in (_consistency(ps, kind, k_max, kind) for kind in ("sector", "year")) if s]
-    busiest = _busiest_years(ps, k_max)
-    if busiest:
-        out[-1] += " " + busiest
-    multi = allr[allr["horizon"] > 1]
-    if len(multi):
+    for kind in ("sector", "year"):
+        g = group_rows(ps, kind, k_max)
+        text = _consistency(g, kind, k_max)
+        busiest = _busiest_years(g, k_max) if kind == "year" and text else None
+        if text:
+            out.append(f"{text} {busiest}" if busiest else text)
+    if (allr["horizon"] > 1).any():
         out.append(
             "How far this goes: for horizons over one session a member's overlapping windows are "
             "not absorbed by the date clusters, so those standard errors are lower bounds and the "
