@@ -4,6 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
+# The UI's port and the report server's (the UI's report and chart links point at the latter).
+UI_PORT ?= 3000
+REPORT_PORT ?= 3001
+export EVENTLAB_REPORTS_URL ?= http://127.0.0.1:$(REPORT_PORT)
+INSTANCE_CONFIG := deploy/local/dagster.yaml
 
 .PHONY: run run-recorded test ui daemon lint format bench snapshot clean universe universe-data
 
@@ -13,9 +18,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-# The instance config lives at the repo root (dagster.yaml); DAGSTER_HOME gets a copy kept in sync.
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $@
+# The instance config lives in deploy/local/ (outside the folder Dagster starts in, which it would
+# otherwise warn about); DAGSTER_HOME gets a copy kept in sync.
+$(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_CONFIG)
+	@mkdir -p $(DAGSTER_HOME) && cp $(INSTANCE_CONFIG) $@
 
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m pipelines.run
@@ -36,16 +42,19 @@ universe-data: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-# The UI, plus a static server for reports/ on http://127.0.0.1:3001 (the report links in the UI
-# point there; a browser does not open file:// links from a web page). Stopped with the UI.
+# The UI on http://127.0.0.1:$(UI_PORT), plus a static server for reports/ on $(REPORT_PORT) (the
+# report links in the UI point there; a browser does not open file:// links from a web page).
+# Both ports are checked first; the report server stops with the UI.
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m pipelines.instance
-	$(PY) -m pipelines.report_server --root reports & srv=$$!; trap 'kill $$srv 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/dagster dev -m pipelines.definitions
+	$(PY) -m pipelines.ports UI_PORT=$(UI_PORT) REPORT_PORT=$(REPORT_PORT)
+	$(PY) -m pipelines.report_server --root reports --port $(REPORT_PORT) & srv=$$!; \
+	trap 'kill $$srv 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $(UI_PORT)
 
 # Webserver + daemon as two processes (what a deployment runs); the daemon fires the nightly schedule.
 daemon: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m pipelines.instance && $(VENV)/bin/dagster-daemon run -m pipelines.definitions
+	$(PY) -m pipelines.instance && $(VENV)/bin/dagster-daemon run
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

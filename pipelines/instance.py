@@ -61,12 +61,59 @@ def check_postgres(timeout_s: float = 3.0) -> str | None:
     return None
 
 
+# Keys of dagster.yaml that choose where runs, event logs and schedules are stored: the unified
+# `storage:` section, or the older per-store sections that name a module and class.
+_STORAGE_KEYS = ("storage", "run_storage", "event_log_storage", "schedule_storage")
+
+
+def storage_kind(config: Path) -> str:
+    """'postgres', 'mysql', 'sqlite' or 'default': the storage the instance config at `config` selects.
+
+    Decided by parsing the storage sections, never by searching the text: a comment or a path
+    that mentions Postgres (the shipped SQLite file names deploy/postgres/dagster.yaml) must not
+    change the answer. A missing or empty file is Dagster's default (SQLite under $DAGSTER_HOME).
+    """
+    import yaml
+
+    if not config.exists():
+        return "default"
+    try:
+        doc = yaml.safe_load(config.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise InstanceStorageError(
+            f"Dagster instance config {config} is not valid YAML ({str(exc).splitlines()[0]}). "
+            "Fix: copy deploy/local/dagster.yaml over it (make does this when the copy is "
+            "older), or correct the line it names"
+        ) from exc
+    if not isinstance(doc, dict):
+        raise InstanceStorageError(
+            f"Dagster instance config {config} is not a mapping of sections. Fix: copy the "
+            "repository's dagster.yaml over it"
+        )
+    kinds = set()
+    for key in _STORAGE_KEYS:
+        section = doc.get(key)
+        if not isinstance(section, dict):
+            continue
+        if key == "storage":
+            kinds.update(k for k in section if k in ("postgres", "sqlite", "mysql"))
+        else:
+            module = str(section.get("module", ""))
+            kinds.add(next((k for k in ("postgres", "mysql") if k in module), "sqlite"))
+    for kind in ("postgres", "mysql", "sqlite"):
+        if kind in kinds:
+            return kind
+    return "default"
+
+
 def check_instance(home: str | Path | None = None) -> None:
     """Raise InstanceStorageError if the instance at `home` ($DAGSTER_HOME) cannot be used."""
     home = Path(home or os.environ.get("DAGSTER_HOME") or ".dagster_home")
     config = home / "dagster.yaml"
-    text = config.read_text() if config.exists() else ""
-    if "postgres" in text:
+    kind = storage_kind(config)
+    if kind == "mysql":
+        return  # not a storage this project ships; Dagster reports its own connection errors
+    if kind == "postgres":
         where = (
             f"{os.environ.get('DAGSTER_PG_HOST', '?')}:{os.environ.get('DAGSTER_PG_PORT', '5432')}"
         )
@@ -77,7 +124,7 @@ def check_instance(home: str | Path | None = None) -> None:
                 f"Dagster instance storage: the Postgres server at {where} named in {config} "
                 f"is not usable ({problem}). Your data and reports are unaffected. Fix: start "
                 "the server and set DAGSTER_PG_* (README, 'Postgres'), or use the local SQLite "
-                "instance (copy the repository's dagster.yaml to $DAGSTER_HOME)"
+                "instance (copy deploy/local/dagster.yaml to $DAGSTER_HOME)"
             )
         return
     for path in _sqlite_files(home):

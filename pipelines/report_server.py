@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -60,7 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--host", default=url.hostname or DEFAULT_HOST)
     ap.add_argument("--port", type=int, default=url.port or DEFAULT_PORT)
     args = ap.parse_args(argv)
-    server = make_server(args.root, args.host, args.port)
+    try:
+        server = make_server(args.root, args.host, args.port)
+    except OSError as exc:
+        print(
+            f"error: the report server cannot listen on {args.host}:{args.port} "
+            f"({exc.strerror}). Fix: stop the program holding it, or choose another port "
+            f"(`make ui REPORT_PORT={args.port + 100}`)",
+            file=sys.stderr,
+        )
+        return 1
     print(f"serving {Path(args.root).resolve()} at http://{args.host}:{args.port}/", flush=True)
     try:
         server.serve_forever()
