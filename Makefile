@@ -24,16 +24,16 @@ $(DAGSTER_HOME)/dagster.yaml: $(INSTANCE_CONFIG)
 	@mkdir -p $(DAGSTER_HOME) && cp $(INSTANCE_CONFIG) $@
 
 run: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m pipelines.run
+	$(PY) -m commands.run
 
 # The same run, recorded in .dagster_home so `make ui` shows it (Dagster's SQLite event log: ~10 s more).
 run-recorded: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m pipelines.instance && $(PY) -m pipelines.run --record
+	$(PY) -m commands.instance && $(PY) -m commands.run --record
 
 # The universe study (504 S&P 500 members, one partition per ticker, all in one run on 2 processes):
 # its own job, not part of `make run`. Writes reports/<as-of>/universe/.
 universe: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m pipelines.run_universe
+	$(PY) -m commands.run_universe
 
 # Rebuild data/universe (committed) from ../shared/data/universe.
 universe-data: $(STAMP)
@@ -46,15 +46,15 @@ test: $(STAMP)
 # report links in the UI point there; a browser does not open file:// links from a web page).
 # Both ports are checked first; the report server stops with the UI.
 ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m pipelines.instance
-	$(PY) -m pipelines.ports UI_PORT=$(UI_PORT) REPORT_PORT=$(REPORT_PORT)
-	$(PY) -m pipelines.report_server --root reports --port $(REPORT_PORT) & srv=$$!; \
+	$(PY) -m commands.instance
+	$(PY) -m commands.ports UI_PORT=$(UI_PORT) REPORT_PORT=$(REPORT_PORT)
+	$(PY) -m commands.report_server --root reports --port $(REPORT_PORT) & srv=$$!; \
 	trap 'kill $$srv 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $(UI_PORT)
 
 # Webserver + daemon as two processes (what a deployment runs); the daemon fires the nightly schedule.
 daemon: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m pipelines.instance && $(VENV)/bin/dagster-daemon run
+	$(PY) -m commands.instance && $(VENV)/bin/dagster-daemon run
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

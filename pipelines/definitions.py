@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-import assets.charts as charts
-import assets.cta as cta
-import assets.market_data as market_data
-import assets.publish as publish
-import assets.report as report
-import assets.study as study
-import assets.universe as universe
-import assets.validation as validation
+import pipelines.stages.charts as charts
+import pipelines.stages.cta as cta
+import pipelines.stages.market_data as market_data
+import pipelines.stages.publish as publish
+import pipelines.stages.report as report
+import pipelines.stages.study as study
+import pipelines.stages.universe as universe
+import pipelines.stages.validation as validation
 from eventlab.config import CONFIG
 from pipelines.io import ParquetIOManager
 from pipelines.resources import CTASettings, PriceSource, ReportSettings, StudySettings
@@ -65,7 +65,7 @@ main_job = dg.define_asset_job(
     selection=dg.AssetSelection.all() - UNIVERSE,
     description="Materialize every asset (data, study, CTA, charts, report) and write reports/<as-of>/.",
     executor_def=dg.in_process_executor,
-    # each chart starts rendering as soon as its inputs exist (see assets.charts.ChartRenderer)
+    # each chart starts rendering as soon as its inputs exist (see pipelines.stages.charts.ChartRenderer)
     hooks={charts.prefetch_hook(all_assets)},
 )
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.previews import table_metadata
 from eventlab.data.frames import StoredFileError, stored_shape_problem
 from eventlab.data.snapshot import PROJECT_ROOT
 from eventlab.data.store import write_parquet_atomic
+from pipelines.previews import table_metadata
 
 DEFAULT_WAREHOUSE = str(PROJECT_ROOT / "data" / "warehouse")
 PRICE_GROUPS = ("prices", "intraday")  # asset key prefixes whose files must be OHLCV tables

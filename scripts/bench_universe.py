@@ -1,7 +1,7 @@
 """Universe benchmark (part of `make bench`): the scaling curve of `make universe`.
 
 Run: .venv/bin/python scripts/bench_universe.py [--sizes 50,100,250,504] [--repeat 1]
-For each size N, `python -m pipelines.run_universe --first N` runs in a fresh process (warm:
+For each size N, `python -m commands.run_universe --first N` runs in a fresh process (warm:
 one unmeasured run first; the shipped data is in the page cache), into a temp warehouse and
 report folder. Printed per N: wall time end to end (process start to exit), per-ticker cost,
 peak memory (the parent process and the largest worker process, from getrusage), and where the
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_once(n: int, workdir: Path) -> dict:
     out = workdir / f"timings_{n}.json"
     cmd = [
-        sys.executable, "-m", "pipelines.run_universe", "--first", str(n),
+        sys.executable, "-m", "commands.run_universe", "--first", str(n),
         "--warehouse", str(workdir / "wh"), "--reports", str(workdir / "reports"),
         "--log-level", "ERROR", "--timings-json", str(out),
     ]  # fmt: skip

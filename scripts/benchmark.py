@@ -233,9 +233,9 @@ def validation_benchmarks(px, repeat: int) -> dict[str, float]:
 
 
 def _run_job(tmp: str, record: bool) -> tuple[float, float, subprocess.CompletedProcess]:
-    """`python -m pipelines.run` in a fresh process: wall seconds, peak RSS (MB), the process."""
+    """`python -m commands.run` in a fresh process: wall seconds, peak RSS (MB), the process."""
     env = {**os.environ, "DAGSTER_HOME": tmp}
-    cmd = [sys.executable, "-m", "pipelines.run", "--reports", f"{tmp}/reports"]
+    cmd = [sys.executable, "-m", "commands.run", "--reports", f"{tmp}/reports"]
     cmd += ["--warehouse", f"{tmp}/warehouse", *(["--record"] if record else [])]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)

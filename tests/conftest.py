@@ -79,7 +79,7 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Materialized:
     a SQLite instance (as `make run-recorded` and the UI record runs)."""
     import dagster as dg
 
-    from pipelines.run import run_main_job
+    from commands.run import run_main_job
 
     root = tmp_path_factory.mktemp("graph")
     home = root / "dagster_home"

@@ -7,9 +7,9 @@ import dagster as dg
 import pandas as pd
 from yf_fakes import live_history
 
-from assets.market_data import daily_prices, price_key
 from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource
+from pipelines.stages.market_data import daily_prices, price_key
 
 ROOT = Path(__file__).resolve().parents[1]
 

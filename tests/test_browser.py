@@ -194,15 +194,15 @@ def _click_report_link(driver, selector: str, wait: float) -> bool:
 
 @pytest.fixture
 def report_server(materialized):
-    """`python -m pipelines.report_server` on the address the metadata links point at
+    """`python -m commands.report_server` on the address the metadata links point at
     (EVENTLAB_REPORTS_URL, a free port chosen in conftest), serving the run's reports root."""
-    from pipelines.report_server import base_url
+    from pipelines.links import base_url
 
     port = urlsplit(base_url()).port
     args = [
         sys.executable,
         "-m",
-        "pipelines.report_server",
+        "commands.report_server",
         "--root",
         str(materialized.reports_root),
     ]

@@ -365,7 +365,7 @@ def test_registry_import_is_cheap():
     import sys
 
     code = (
-        "import sys, assets.charts, eventlab.charts.render; "
+        "import sys, pipelines.stages.charts, eventlab.charts.render; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'PIL', 'seaborn')"
         " or m in ('eventlab.charts.draw', 'eventlab.charts.style')))"
     )
@@ -554,7 +554,7 @@ def test_pool_started_ahead_renders_and_shuts_down(tmp_path):
 def test_chart_renderer_resource_lifecycle(tmp_path, monkeypatch):
     import dagster as dg
 
-    from assets.charts import ChartRenderer
+    from pipelines.stages.charts import ChartRenderer
 
     monkeypatch.delenv("EVENTLAB_CHART_WORKERS", raising=False)
     with dg.build_resources({"r": ChartRenderer(workers=2)}) as res:
@@ -574,7 +574,7 @@ def test_chart_renderer_resource_lifecycle(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("spec_name", "file", "extra"),
     [
-        ("pipelines.run", None, ["pipelines.run"]),  # python -m pipelines.run
+        ("commands.run", None, ["commands.run"]),  # python -m commands.run
         ("pytest.__main__", None, []),  # python -m pytest: importing it would run it
         (None, "/x/script.py", ["__main__"]),  # a script
         (None, None, []),  # interactive
@@ -609,7 +609,7 @@ def test_an_early_queued_chart_is_used_only_for_the_same_inputs(tmp_path):
     for the same folder and date; otherwise it drops it (the step renders it again)."""
     from concurrent.futures import Future
 
-    from assets.charts import ChartRenderer
+    from pipelines.stages.charts import ChartRenderer
 
     a = daily(50, seed=1)
     b = a.copy()
@@ -633,8 +633,8 @@ def test_an_early_queued_chart_is_used_only_for_the_same_inputs(tmp_path):
 def test_main_job_starts_every_chart_early_and_draws_what_the_warehouse_holds(materialized):
     """In the whole graph every chart is queued before the charts step (as its inputs are
     produced); the published files equal an in-process render from the stored frames."""
-    from assets.charts import INPUT_KEYS, _needed, chart_key
     from eventlab.charts.render import BY_NAME, render_one
+    from pipelines.stages.charts import INPUT_KEYS, _needed, chart_key
 
     failures = [e.event_specific_data.error.to_string() for e in materialized.result.all_events
                 if e.is_step_failure]  # fmt: skip
@@ -664,7 +664,7 @@ def test_charts_of_run_follow_its_asset_selection():
     import dagster as dg
     from dagster._core.storage.dagster_run import DagsterRun
 
-    from assets.charts import chart_key, charts_of_run
+    from pipelines.stages.charts import chart_key, charts_of_run
 
     def run(*keys):
         return DagsterRun(job_name="main_job", asset_selection=frozenset(keys) or None)

@@ -74,9 +74,9 @@ def test_universe_grows_by_environment(monkeypatch):
 def test_one_bounds_table_check_names_the_launchpad_field_and_a_fix():
     """eventlab.bounds serves the study, CTA, universe and price-source settings and the
     EVENTLAB_* variables: each message names the field path, the range in words and a fix."""
+    from commands import preflight
     from eventlab import settings
     from eventlab.bounds import Bound
-    from pipelines import preflight
     from pipelines.resources import PriceSource
 
     assert Bound(0, 0.5, "x", open_lo=True, open_hi=True).describe() == "above 0 and below 0.5"

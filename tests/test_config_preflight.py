@@ -1,5 +1,5 @@
 """The whole configuration is checked before anything is written: through the launchpad (the run
-config is refused when it is resolved, before the run exists), through `python -m pipelines.run
+config is refused when it is resolved, before the run exists), through `python -m commands.run
 --config` (before Dagster is even imported) and through the environment. Every message names a
 run-config path the launchpad accepts and a fix."""
 
@@ -15,8 +15,8 @@ import dagster as dg
 import pytest
 import yaml
 
+from commands import preflight
 from eventlab.config import ConfigError
-from pipelines import preflight
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,7 +133,7 @@ def test_missing_snapshot_file_names_the_right_fix(monkeypatch, tmp_path):
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.run", *args],
+        [sys.executable, "-m", "commands.run", *args],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         capture_output=True,
@@ -155,7 +155,7 @@ def test_cli_refuses_bad_config_before_importing_dagster(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys; from pipelines import preflight; "
+            "import sys; from commands import preflight; "
             "preflight.check_run({}, warehouse='/nonexistent', reports_root=sys.argv[1]); "
             "print(sorted(m for m in ('dagster', 'pandas') if m in sys.modules))",
             str(tmp_path / "r"),
@@ -176,10 +176,10 @@ def test_bad_extra_ticker_is_a_clear_error(tmp_path):
 
 
 def test_extra_ticker_without_snapshot_data_does_not_fail_offline(tmp_path):
-    from assets.market_data import build_daily_prices
     from eventlab.config import Series
     from pipelines.io import ParquetIOManager
     from pipelines.resources import PriceSource
+    from pipelines.stages.market_data import build_daily_prices
 
     series = Series(key="AAPL", ticker="AAPL", kind="stock", raw_file=None)
     res = dg.materialize(

@@ -23,7 +23,7 @@ STUDY_CHARTS = ("forward_paths", "forward_distributions", "event_timeline", "cta
 @pytest.fixture(scope="module")
 def frames(materialized) -> dict[str, pd.DataFrame]:
     """Every input a study-dependent chart or the report reads, from the session's warehouse."""
-    from assets.charts import input_key
+    from pipelines.stages.charts import input_key
 
     wh = Path(materialized.warehouse)
     names = [*CONFIG.daily_keys, "SPY_5m", "SPX_5m", "NVDA_5m"]
@@ -77,14 +77,14 @@ cta_configs = st.integers(1, 3).flatmap(
     study={"start": "1950-01-01", "end": "1960-01-01", "horizons": [250]}, cta={"lookbacks": [2520]}
 )
 def test_every_valid_configuration_yields_a_complete_report(frames, tmp_path, study, cta):
-    from assets.cta import CSV_OUTS, _Tables
-    from assets.study import study_tables
+    from commands import preflight
     from eventlab.charts.render import render_one
     from eventlab.report.claims import ClaimData, evaluate_claims
     from eventlab.report.render import CTA_TABLES, build_context, collect_charts, render_html
     from eventlab.study.run import run_study
-    from pipelines import preflight
     from pipelines.resources import CTASettings, StudySettings
+    from pipelines.stages.cta import CSV_OUTS, _Tables
+    from pipelines.stages.study import study_tables
 
     try:  # the launchpad's own validation, then the pre-flight check against the data
         params = StudySettings(**study).params()

@@ -5,12 +5,12 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-import assets.cta as cta
-from assets.publish import report_as_of
+import pipelines.stages.cta as cta
 from eventlab.cta import claims, levels, replay, scenarios
 from eventlab.data.snapshot import read_series
 from pipelines.io import ParquetIOManager
 from pipelines.resources import CTASettings, ReportSettings, StudySettings
+from pipelines.stages.publish import report_as_of
 
 EVENT_DATES = [
     "2018-12-11",

@@ -8,10 +8,10 @@ import dagster as dg
 import pytest
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
-from assets.market_data import daily_prices, intraday_bars, reference_tables
 from eventlab.data import yahoo
 from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource
+from pipelines.stages.market_data import daily_prices, intraday_bars, reference_tables
 
 SOURCES = [daily_prices, intraday_bars, reference_tables]
 SOURCE_KEYS = [k for a in SOURCES for k in a.keys]

@@ -20,12 +20,12 @@ import pytest
 from refresh_helpers import ROOT, bad_then_recover, failure_text, run_prices
 from yf_fakes import FakeYahoo, live_history, sessions_after
 
-from assets.market_data import daily_prices, price_key
 from eventlab.config import CONFIG
 from eventlab.data import store, yahoo
 from eventlab.data.quality import price_check_results
 from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource
+from pipelines.stages.market_data import daily_prices, price_key
 
 
 def with_jump(frac: float) -> pd.DataFrame:

@@ -16,12 +16,12 @@ import pytest
 from refresh_helpers import run_prices
 from yf_fakes import FakeYahoo, live_history
 
-from assets.market_data import daily_prices, price_key
 from eventlab.config import CONFIG
 from eventlab.data import yahoo
 from pipelines.io import ParquetIOManager
 from pipelines.resources import REFRESH_TAG, PriceSource
 from pipelines.schedules import ATTEMPT_TAG, RETRY_AFTER_TAG, refresh_outage_retry
+from pipelines.stages.market_data import daily_prices, price_key
 
 
 @pytest.fixture

@@ -18,15 +18,15 @@ import pytest
 from refresh_helpers import ROOT, run_prices
 from yf_fakes import FakeYahoo, live_history
 
-from assets.market_data import daily_prices, price_key, reference_tables
-from assets.publish import report_as_of
+from commands.instance import InstanceStorageError, check_instance
 from eventlab.data import snapshot, yahoo
 from eventlab.data.frames import StoredFileError
 from eventlab.data.incremental import provenance
 from pipelines.definitions import default_resources
-from pipelines.instance import InstanceStorageError, check_instance
 from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource
+from pipelines.stages.market_data import daily_prices, price_key, reference_tables
+from pipelines.stages.publish import report_as_of
 
 
 def _offline(tmp_path, keys=("GSPC",), assets=(daily_prices,), **src):
@@ -70,13 +70,13 @@ def test_an_offline_run_extends_a_shorter_warehouse_from_the_snapshot(tmp_path):
 
 
 def test_make_run_after_a_live_refresh_keeps_rows_and_latest(tmp_path, good_run):
-    """The issue's case end to end: `python -m pipelines.run` (snapshot mode, as `make run`)
+    """The issue's case end to end: `python -m commands.run` (snapshot mode, as `make run`)
     after a live refresh keeps the refreshed rows and publishes the newer as-of."""
     path, _, _ = good_run
     refreshed = pd.read_parquet(path)
     reports = tmp_path / "reports"
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.run", "--warehouse", str(tmp_path)]
+        [sys.executable, "-m", "commands.run", "--warehouse", str(tmp_path)]
         + ["--reports", str(reports), "--log-level", "ERROR"],
         cwd=ROOT,
         capture_output=True,
@@ -237,7 +237,7 @@ def test_a_truncated_run_history_db_is_named_with_the_fix(tmp_path):
         str(db) in msg and f"mv {db} {db}.bad" in msg and "data and reports are unaffected" in msg
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.instance"],
+        [sys.executable, "-m", "commands.instance"],
         cwd=ROOT,
         env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
         capture_output=True,

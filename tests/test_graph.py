@@ -108,10 +108,10 @@ def test_recorded_run_is_visible_to_the_ui(materialized):
 
 
 def test_record_flag_needs_dagster_home(monkeypatch, capsys):
-    from pipelines import run
+    from commands import run
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.setattr("sys.argv", ["pipelines.run", "--record"])
+    monkeypatch.setattr("sys.argv", ["commands.run", "--record"])
     with pytest.raises(SystemExit) as exc:
         run.main()
     assert exc.value.code == 2 and "--record needs DAGSTER_HOME" in capsys.readouterr().err

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from yf_fakes import FakeYahoo, live_history, sessions_after
 
-from assets.market_data import daily_prices, price_key
 from eventlab.data import yahoo
 from eventlab.data.frames import OHLCV
 from eventlab.data.incremental import BlockedUpdateError, frame_hash, merge_incremental, plan_fetch
 from eventlab.data.snapshot import read_series
 from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource
+from pipelines.stages.market_data import daily_prices, price_key
 
 
 def _frame(dates, closes, volume=1e6):

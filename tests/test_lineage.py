@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.charts import INPUT_KEYS, chart_key
 from eventlab.charts.render import CHARTS
 from eventlab.config import CONFIG
 from pipelines.definitions import defs
+from pipelines.stages.charts import INPUT_KEYS, chart_key
 
 K = dg.AssetKey
 GRAPH = defs.resolve_asset_graph()

@@ -152,9 +152,9 @@ def _has_user(name: str) -> bool:
 
 
 def test_postgres_instance_runs_a_real_materialization(pg_server, monkeypatch, tmp_path):
-    from assets.market_data import daily_prices, price_key
     from pipelines.io import ParquetIOManager
     from pipelines.resources import PriceSource
+    from pipelines.stages.market_data import daily_prices, price_key
 
     for k, v in pg_server.env.items():
         monkeypatch.setenv(k, v)
@@ -202,7 +202,7 @@ def test_missing_binaries_skip_locally_but_fail_under_ci(monkeypatch):
 def test_a_postgres_server_lost_mid_run_gives_one_line_and_publishes_nothing(
     pg_server, workspace, tmp_path
 ):
-    """`pipelines.run --record` on the Postgres instance; the server is stopped (immediate
+    """`commands.run --record` on the Postgres instance; the server is stopped (immediate
     shutdown, as a crash) while the run is in its report steps. The run ends with one line
     naming the server, what happened and the fix; readers still see the previous report and
     every warehouse file is whole."""

@@ -9,20 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import report_server
+from commands import report_server
+from pipelines import links
 
 
 def test_report_url_is_http_and_relative_to_the_reports_root(tmp_path, monkeypatch) -> None:
-    monkeypatch.delenv(report_server.ENV_URL, raising=False)
-    url = report_server.report_url(tmp_path, tmp_path / "2026-08-20" / "report.html")
+    monkeypatch.delenv(links.ENV_URL, raising=False)
+    url = links.report_url(tmp_path, tmp_path / "2026-08-20" / "report.html")
     assert url == "http://127.0.0.1:3001/2026-08-20/report.html"
-    monkeypatch.setenv(report_server.ENV_URL, "http://127.0.0.1:4999/")
+    monkeypatch.setenv(links.ENV_URL, "http://127.0.0.1:4999/")
     folder = tmp_path / "2026-08-20--gap 1.5%"
-    assert report_server.report_url(tmp_path, folder / "report.html") == (
+    assert links.report_url(tmp_path, folder / "report.html") == (
         "http://127.0.0.1:4999/2026-08-20--gap%201.5%25/report.html"
     )
     with pytest.raises(ValueError):
-        report_server.report_url(tmp_path, Path("/elsewhere/report.html"))
+        links.report_url(tmp_path, Path("/elsewhere/report.html"))
 
 
 def test_server_serves_the_folder_and_nothing_outside(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 killed or failed run leaves the previous report untouched and no process behind, two runs at
 once both succeed, `reports/latest` is never user content we delete, and a non-default parameter
 set never overwrites the default report. The SIGKILL and concurrency cases run real
-`python -m pipelines.run` subprocesses on a copy of the session's materialized warehouse."""
+`python -m commands.run` subprocesses on a copy of the session's materialized warehouse."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 def start_run(reports: Path, warehouse: Path, *extra: str, env: dict | None = None):
     return subprocess.Popen(
-        [sys.executable, "-m", "pipelines.run", "--reports", str(reports)]
+        [sys.executable, "-m", "commands.run", "--reports", str(reports)]
         + ["--warehouse", str(warehouse), "--log-level", "ERROR", *extra],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
@@ -160,8 +160,8 @@ def test_latest_that_is_user_content_is_never_deleted(tmp_path, kind):
 
 
 def test_preflight_refuses_a_real_latest_directory_before_anything_runs(tmp_path):
+    from commands import preflight
     from eventlab.config import ConfigError
-    from pipelines import preflight
 
     (tmp_path / "latest").mkdir()
     with pytest.raises(ConfigError, match="real directory"):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.instance import InstanceStorageError, check_instance, storage_kind
+from commands.instance import InstanceStorageError, check_instance, storage_kind
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "deploy" / "local" / "dagster.yaml"

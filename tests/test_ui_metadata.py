@@ -9,9 +9,9 @@ from urllib.parse import unquote, urlsplit
 
 import dagster as dg
 
-from assets.charts import INLINE_MD_LIMIT, chart_key
 from eventlab.charts.render import CHARTS
-from pipelines.report_server import base_url
+from pipelines.links import base_url
+from pipelines.stages.charts import INLINE_MD_LIMIT, chart_key
 
 
 def _meta(materialized, key: dg.AssetKey) -> dict[str, object]:

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 import eventlab.universe.compute as compute
-from assets.universe import universe_ticker_study
+from commands.run_universe import PLANNED_SUBSET_ENV, RANGE_END, RANGE_START, run_universe_job
 from pipelines.definitions import default_resources
-from pipelines.run_universe import PLANNED_SUBSET_ENV, RANGE_END, RANGE_START, run_universe_job
+from pipelines.stages.universe import universe_ticker_study
 from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
 
 KEYS = TICKERS.get_partition_keys()[:3]  # A, AAL, AAP

@@ -19,7 +19,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from pipelines.run_universe import RANGE_END, RANGE_START, run_universe_job
+from commands.run_universe import RANGE_END, RANGE_START, run_universe_job
 from pipelines.universe import TICKERS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import assets.validation as va
+import pipelines.stages.validation as va
 from eventlab.cta import exposure as ex
 from eventlab.cta.validation_params import ValidationParams
 

@@ -41,7 +41,9 @@ LIFELINE_MODULE = "eventlab.charts.lifeline"
 class ChartSpec:
     name: str
     description: str
-    inputs: tuple[str, ...]  # names of upstream frames (see assets/charts.py for their asset keys)
+    inputs: tuple[
+        str, ...
+    ]  # names of upstream frames (see pipelines/stages/charts.py for their asset keys)
     optional: tuple[str, ...] = ()
     cost: float = 0.5  # typical render seconds (measured); only orders the work in the pool
 
@@ -153,7 +155,7 @@ def render_one(name: str, inputs: Inputs, out_dir: str | Path, as_of) -> ChartOu
 def _preload_modules() -> list[str]:
     """What the fork server imports before forking workers: WORKER_MODULE, and the parent's
     main module. Forkserver (like spawn) children import the parent's main module before their
-    first task; for `python -m pipelines.run` that is Dagster, ~1 s of CPU in every worker.
+    first task; for `python -m commands.run` that is Dagster, ~1 s of CPU in every worker.
     Imported once in the server instead, the workers' copy only re-runs the module's body."""
     mods = [LIFELINE_MODULE, WORKER_MODULE]
     main = sys.modules.get("__main__")

@@ -9,7 +9,7 @@ import warnings
 
 from eventlab.charts import draw
 
-# The server has imported the parent's main module (e.g. pipelines.run) by name; each forked
+# The server has imported the parent's main module (e.g. commands.run) by name; each forked
 # worker then re-runs it as __mp_main__ and runpy warns that the module is already imported.
 # That is the intended, harmless path (see render._preload_modules): keep the console clean.
 warnings.filterwarnings(

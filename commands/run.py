@@ -1,11 +1,11 @@
 """`make run`: materialize every asset offline from the snapshot and print where the report is.
 
-Usage: python -m pipelines.run [--source snapshot|auto|yfinance] [--reports DIR] [--warehouse DIR]
+Usage: python -m commands.run [--source snapshot|auto|yfinance] [--reports DIR] [--warehouse DIR]
                               [--config RUN_CONFIG.yaml] [--log-level DEBUG|INFO|WARNING|ERROR]
                               [--record]
 --config takes the launchpad's YAML (e.g. `resources: {study: {config: {gap_threshold: 0.015}}}`).
 The whole configuration is checked before Dagster is imported and before anything is written
-(pipelines/preflight.py); a bad value stops the run with the field's path and a fix (exit 2).
+(commands/preflight.py); a bad value stops the run with the field's path and a fix (exit 2).
 Runs in-process on an ephemeral Dagster instance: the warehouse and the report are written, but
 the run is not kept in the instance's history. With --record it runs against the instance in
 $DAGSTER_HOME, so `make ui` shows the run and its materializations; that costs ~12 s more,
@@ -75,7 +75,7 @@ def _checked_run_config(args: argparse.Namespace) -> dict | None:
     except ValueError as exc:  # a bad EVENTLAB_* variable stops the import of the configuration
         print(f"configuration error: {exc}", file=sys.stderr)
         return None
-    from pipelines import preflight
+    from commands import preflight
 
     try:
         run_config: dict = {}
@@ -110,7 +110,7 @@ def _run_recoverably(
     after ~20 s of connection retries) becomes _InstanceLost with one line naming the server,
     what was (not) published and the fix. Published reports and warehouse files are safe by
     construction: a run publishes in one switch at its end and writes each file atomically."""
-    from pipelines import instance as inst
+    from commands import instance as inst
     from pipelines.resources import ReportSettings
 
     pg = instance is not None and inst.postgres_url(instance) is not None

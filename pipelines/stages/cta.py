@@ -10,7 +10,13 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.common import (
+from eventlab.cta import claims as cta_claims_mod
+from eventlab.cta import levels as cta_levels_mod
+from eventlab.cta import replay, scenarios
+from eventlab.cta import signals as cta_signals_mod
+from eventlab.cta.params import CTAParams
+from pipelines.resources import CTASettings, ReportSettings
+from pipelines.stages.common import (
     CheckFields,
     LazyTables,
     as_of_date,
@@ -20,12 +26,6 @@ from assets.common import (
     selected_results,
     table_outs,
 )
-from eventlab.cta import claims as cta_claims_mod
-from eventlab.cta import levels as cta_levels_mod
-from eventlab.cta import replay, scenarios
-from eventlab.cta import signals as cta_signals_mod
-from eventlab.cta.params import CTAParams
-from pipelines.resources import CTASettings, ReportSettings
 
 GROUP = "cta"
 PRICES = dg.AssetIn(key=["prices", "GSPC"])

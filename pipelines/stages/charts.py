@@ -20,12 +20,12 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field, PrivateAttr
 
-import assets.cta as cta_assets
-from assets.common import as_of_date, publish_if_no_publish_step
+import pipelines.stages.cta as cta_assets
 from eventlab.charts.render import CHARTS, SCREEN_DIR, ChartPool, render_many, start_pool, submit
 from eventlab.config import CONFIG
-from pipelines.report_server import report_url
+from pipelines.links import report_url
 from pipelines.resources import ReportSettings, report_folder_name
+from pipelines.stages.common import as_of_date, publish_if_no_publish_step
 
 GROUP = "charts"
 
@@ -245,7 +245,7 @@ INLINE_MD_LIMIT = 1000
 
 
 def image_url(report_settings: ReportSettings, report_as_of: pd.DataFrame, name: str) -> str:
-    """The http URL of a chart's screen copy on the report server (pipelines.report_server), in
+    """The http URL of a chart's screen copy on the report server (commands.report_server), in
     the folder the run publishes (the run renders into a private staging folder first)."""
     folder = report_settings.root() / report_folder_name(report_as_of)
     return report_url(report_settings.root(), folder / "charts" / SCREEN_DIR / f"{name}.png")

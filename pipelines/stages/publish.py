@@ -9,7 +9,6 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.common import as_of_date, changed_parameters, write_report_table
 from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
 from eventlab.report import publishing
@@ -20,6 +19,7 @@ from pipelines.resources import (
     StudySettings,
     report_folder_name,
 )
+from pipelines.stages.common import as_of_date, changed_parameters, write_report_table
 
 GROUP = "report"
 PUBLISH_KEY = dg.AssetKey("publish")

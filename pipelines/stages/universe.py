@@ -24,7 +24,6 @@ from collections import Counter
 import dagster as dg
 import pandas as pd
 
-from assets.common import md_preview
 from eventlab.config import CONFIG
 from eventlab.study.run import run_variant
 from eventlab.universe.breadth import breadth_daily, breadth_on_events
@@ -33,6 +32,7 @@ from eventlab.universe.pooled import pooled_stats
 from eventlab.universe.store import DAYS, EVENTS, STATS, STATUS
 from eventlab.universe.ticker import OK
 from pipelines.resources import PriceSource, ReportSettings, StudySettings
+from pipelines.stages.common import md_preview
 from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
 
 GROUP = "universe"

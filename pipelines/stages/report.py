@@ -1,10 +1,10 @@
 """Report assets: the claims-vs-data verdict table and the HTML + Markdown report.
 
 Thin wrappers over eventlab.report (plain functions). Optional inputs are discovered, not
-hard-coded: every asset defined in assets/charts.py becomes a dependency of `report` (so the
+hard-coded: every asset defined in pipelines/stages/charts.py becomes a dependency of `report` (so the
 report runs after the charts and embeds every charts/*.png it finds), and the CTA tables
 (`cta_claims`, `cta_levels_latest`, `cta_scenarios`, `cta_event_summary`) become inputs as soon
-as assets/cta.py defines them. Until then the report says "not available in this run".
+as pipelines/stages/cta.py defines them. Until then the report says "not available in this run".
 """
 
 import importlib
@@ -14,13 +14,6 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.common import (
-    as_of_date,
-    changed_parameters,
-    md_preview,
-    publish_if_no_publish_step,
-    write_report_table,
-)
 from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
 from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, verdict_counts
@@ -34,8 +27,15 @@ from eventlab.report.render import (
     render_markdown,
 )
 from eventlab.report.replica_section import TABLES as REPLICA_TABLES
-from pipelines.report_server import report_url
+from pipelines.links import report_url
 from pipelines.resources import ReportSettings, report_folder_name
+from pipelines.stages.common import (
+    as_of_date,
+    changed_parameters,
+    md_preview,
+    publish_if_no_publish_step,
+    write_report_table,
+)
 
 GROUP = "report"
 # The study's evidence tables: inputs of the report, each also written as <name>.csv.
@@ -67,16 +67,18 @@ def _module_asset_keys(module_name: str) -> list[dg.AssetKey]:
     return keys
 
 
-CHART_KEYS = _module_asset_keys("assets.charts")
-CTA_KEYS = {k.path[-1]: k for k in _module_asset_keys("assets.cta") if k.path[-1] in CTA_TABLES}
+CHART_KEYS = _module_asset_keys("pipelines.stages.charts")
+CTA_KEYS = {
+    k.path[-1]: k for k in _module_asset_keys("pipelines.stages.cta") if k.path[-1] in CTA_TABLES
+}
 CTA_INS = {
     f"cta_{name.removeprefix('cta_')}": dg.AssetIn(key=key) for name, key in CTA_KEYS.items()
 }
 
-# "Is the replica real?": the validation step's tables, as inputs once assets/validation.py defines them
+# "Is the replica real?": the validation step's tables, as inputs once pipelines/stages/validation.py defines them
 REPLICA_INS = {
     f"rc_{k.path[-1]}": dg.AssetIn(key=k)
-    for k in _module_asset_keys("assets.validation")
+    for k in _module_asset_keys("pipelines.stages.validation")
     if k.path[-1] in REPLICA_TABLES
 }
 

@@ -11,7 +11,6 @@ that names another index reads that series from the warehouse (series_beyond_inp
 import dagster as dg
 import pandas as pd
 
-from assets.common import CheckFields, md_preview, selected_results
 from eventlab.config import CONFIG, StudyParams
 from eventlab.study import open_accuracy as oa
 from eventlab.study.evidence import weigh_evidence
@@ -21,6 +20,7 @@ from eventlab.study.returns import event_paths as paths_frame
 from eventlab.study.returns import fwd_col
 from eventlab.study.run import StudyResult, VariantResult, run_study
 from pipelines.resources import StudySettings
+from pipelines.stages.common import CheckFields, md_preview, selected_results
 
 GROUP = "event_study"
 

@@ -1,4 +1,4 @@
-"""Check the whole configuration before any step writes (what `pipelines.run` does first).
+"""Check the whole configuration before any step writes (what `commands.run` does first).
 
 The settings resources validate their own fields when they are built, and again when a run's
 config is resolved (so the launchpad refuses a bad value before the run exists). What one

@@ -6,33 +6,19 @@ metadata links to `http://127.0.0.1:3001/<folder>/report.html`. EVENTLAB_REPORTS
 address written into the metadata (e.g. a deployment's own web server for reports/); the server
 itself takes --host/--port/--root:
 
-    .venv/bin/python -m pipelines.report_server             # serves ./reports on 127.0.0.1:3001
+    .venv/bin/python -m commands.report_server             # serves ./reports on 127.0.0.1:3001
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import os
 import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 3001
-ENV_URL = "EVENTLAB_REPORTS_URL"
-
-
-def base_url() -> str:
-    """Where reports/ is served: EVENTLAB_REPORTS_URL, else http://127.0.0.1:3001."""
-    return os.environ.get(ENV_URL, f"http://{DEFAULT_HOST}:{DEFAULT_PORT}").rstrip("/")
-
-
-def report_url(reports_root: str | Path, path: str | Path) -> str:
-    """The http URL of `path` (a file or folder inside reports_root) on the report server."""
-    rel = Path(path).absolute().relative_to(Path(reports_root).absolute())
-    return f"{base_url()}/{quote(rel.as_posix())}"
+from pipelines.links import DEFAULT_HOST, DEFAULT_PORT, base_url
 
 
 class _Handler(SimpleHTTPRequestHandler):

@@ -7,7 +7,6 @@ import warnings
 import dagster as dg
 import pandas as pd
 
-from assets.common import frame_span_metadata, md_preview
 from eventlab.config import CONFIG, Series
 from eventlab.cta.reference import check_levels
 from eventlab.cta.validation_params import TREND_INDICES
@@ -17,6 +16,7 @@ from eventlab.data.quality import price_check_results
 from eventlab.data.refresh import RefreshOutcome
 from pipelines.resources import Fetched, PriceSource
 from pipelines.schedules import refresh_failure
+from pipelines.stages.common import frame_span_metadata, md_preview
 
 GROUP = "market_data"
 

@@ -1,6 +1,6 @@
 """`make universe`: the universe job over every ticker partition in one run, offline by default.
 
-Usage: python -m pipelines.run_universe [--universe NAME] [--first N] [--workers N]
+Usage: python -m commands.run_universe [--universe NAME] [--first N] [--workers N]
                                         [--source snapshot|yfinance] [--reports DIR]
                                         [--warehouse DIR] [--record]
 All partitions of the run form one partition range, so the single-run backfill policy gives one

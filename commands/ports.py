@@ -3,7 +3,7 @@
 `dagster dev` silently moves to another port when its own is taken, and the report server's
 links would then point at whatever owns the port, so `make ui` checks both first.
 
-Usage: python -m pipelines.ports UI_PORT=3000 REPORT_PORT=3001   (exit 1 with the message)
+Usage: python -m commands.ports UI_PORT=3000 REPORT_PORT=3001   (exit 1 with the message)
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ def md_preview(
     df: pd.DataFrame, rows: int = 20, floatfmt: str = ",.4g", key_columns: tuple[str, ...] = ()
 ) -> dg.MetadataValue:
     """A formatted Markdown table of the first `rows` rows for the asset's page in the UI (ISO
-    dates, percentages, no index column, `key_columns` first: see assets.previews)."""
-    from assets.previews import markdown_table
+    dates, percentages, no index column, `key_columns` first: see pipelines.previews)."""
+    from pipelines.previews import markdown_table
 
     return dg.MetadataValue.md(markdown_table(df, rows, key_columns, floatfmt))
 

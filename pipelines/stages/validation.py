@@ -11,7 +11,14 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from assets.common import (
+from eventlab.backtest import strategies
+from eventlab.config import CONFIG
+from eventlab.cta import exposure as exp_mod
+from eventlab.cta import validation as val_mod
+from eventlab.cta.reference import level_series
+from eventlab.cta.validation_params import TREND_INDICES
+from pipelines.resources import CTASettings, ReportSettings
+from pipelines.stages.common import (
     CheckFields,
     LazyTables,
     as_of_date,
@@ -21,13 +28,6 @@ from assets.common import (
     table_outs,
     write_large_report_table,
 )
-from eventlab.backtest import strategies
-from eventlab.config import CONFIG
-from eventlab.cta import exposure as exp_mod
-from eventlab.cta import validation as val_mod
-from eventlab.cta.reference import level_series
-from eventlab.cta.validation_params import TREND_INDICES
-from pipelines.resources import CTASettings, ReportSettings
 
 GROUP = "validation"
 TREND_NAMES = tuple(name for name, _, _, _ in TREND_INDICES)

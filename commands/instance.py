@@ -5,7 +5,7 @@ malformed", or a raw SQLAlchemy traceback after ~20 s of retries when Postgres i
 check runs first and says which file or service is wrong, what is wrong, and what to do; the
 run's data (data/warehouse) and reports are never at stake, only the run history.
 
-Usage: python -m pipelines.instance   (exit 1 with the message; the Makefile runs it before
+Usage: python -m commands.instance   (exit 1 with the message; the Makefile runs it before
 `make ui`, `make daemon` and `make run-recorded`)
 """
 
@@ -207,7 +207,7 @@ def lost_mid_run_message(
         f"the run stopped: {storage_address(instance)} named in {config} stopped answering "
         f"during the run ({cause}). {published[0].upper()}{published[1:]}; every warehouse "
         "file is whole (each is written atomically), so nothing stored was lost. Fix: restart "
-        "the server (README, 'Postgres'), check it with `python -m pipelines.instance`, then run "
+        "the server (README, 'Postgres'), check it with `python -m commands.instance`, then run "
         "again; the unfinished run's staging folder is removed by the next run"
     )
 
