@@ -51,14 +51,12 @@ def price_check_results(
     today: dt.date | None = None,
     snapshot_last: dt.date | None = None,
 ):
-    """Yield (check name, passed, severity, metadata) for the standard price checks.
+    """Yield (check name, passed, severity "ERROR" or "WARN", metadata) for the standard price checks.
 
     Freshness (see `freshness`): the frame must end on the last closed session of its calendar;
     a stale frame fails at WARN severity, saying how far behind and why (offline vs live).
     """
-    from dagster import AssetCheckSeverity
-
-    err = AssetCheckSeverity.ERROR
+    err = "ERROR"
     cols_ok = all(c in df.columns for c in OHLCV) and all(
         pd.api.types.is_float_dtype(df[c]) for c in OHLCV
     )
@@ -105,14 +103,12 @@ def sessions_behind(last: dt.date, expected: dt.date, calendar: str = "NYSE") ->
 
 def freshness(
     last: dt.date, calendar: str, served_by: str, today: dt.date | None = None
-) -> tuple[bool, object, dict[str, object]]:
+) -> tuple[bool, str, dict[str, object]]:
     """(passed, severity, metadata) of the `fresh` check: the series must end on the last closed
     session. A stale series fails at WARN severity (the data is still usable, and the report
     states its as-of date); `description` says how many sessions behind and why: offline data
     (the snapshot, or rows stored by an earlier live run) versus a live source that has not
     delivered the latest session."""
-    from dagster import AssetCheckSeverity
-
     expected = expected_last_session(today or dt.date.today(), calendar)
     behind = sessions_behind(last, expected, calendar)
     unit = "day" if calendar == "24/7" else "session"
@@ -141,4 +137,4 @@ def freshness(
         "why": "offline data (snapshot / stored)" if offline else "live source",
         "description": text,
     }
-    return behind <= 0, AssetCheckSeverity.WARN, meta
+    return behind <= 0, "WARN", meta

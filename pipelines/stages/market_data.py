@@ -97,7 +97,12 @@ def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool,
     ):
         text = meta.pop("description", None)  # the check's one-line verdict, shown in the UI
         yield dg.AssetCheckResult(
-            asset_key=key, check_name=name, passed=ok, metadata=meta, severity=sev, description=text
+            asset_key=key,
+            check_name=name,
+            passed=ok,
+            metadata=meta,
+            severity=dg.AssetCheckSeverity(sev),
+            description=text,
         )
 
 
