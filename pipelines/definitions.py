@@ -63,7 +63,7 @@ UNIVERSE = dg.AssetSelection.groups(universe.GROUP)
 main_job = dg.define_asset_job(
     "main_job",
     selection=dg.AssetSelection.all() - UNIVERSE,
-    description="Materialize every asset (data, study, CTA, charts, report) and write reports/<as-of>/.",
+    description="Materialize every asset (data, study, CTA, charts, report) and write `reports/<as-of>/`.",
     executor_def=dg.in_process_executor,
     # each chart starts rendering as soon as its inputs exist (see pipelines.stages.charts.ChartRenderer)
     hooks={charts.prefetch_hook(all_assets)},
@@ -74,7 +74,7 @@ universe_job = dg.define_asset_job(
     selection=UNIVERSE,
     description="The index study on every ticker of a universe (one partition per ticker, all in "
     "one run on `universe_settings.workers` processes), pooled, with breadth; writes "
-    "reports/<as-of>/universe/.",
+    "`reports/<as-of>/universe/`.",
     executor_def=dg.in_process_executor,
 )
 
