@@ -123,7 +123,7 @@ def check_instance(home: str | Path | None = None) -> None:
             raise InstanceStorageError(
                 f"Dagster instance storage: the Postgres server at {where} named in {config} "
                 f"is not usable ({problem}). Your data and reports are unaffected. Fix: start "
-                "the server and set DAGSTER_PG_* (README, 'Postgres'), or use the local SQLite "
+                "the server and set DAGSTER_PG_* (docs/operations.md, 'Postgres'), or use the local SQLite "
                 "instance (copy deploy/local/dagster.yaml to $DAGSTER_HOME)"
             )
         return
@@ -207,7 +207,7 @@ def lost_mid_run_message(
         f"the run stopped: {storage_address(instance)} named in {config} stopped answering "
         f"during the run ({cause}). {published[0].upper()}{published[1:]}; every warehouse "
         "file is whole (each is written atomically), so nothing stored was lost. Fix: restart "
-        "the server (README, 'Postgres'), check it with `python -m commands.instance`, then run "
+        "the server (docs/operations.md, 'Postgres'), check it with `python -m commands.instance`, then run "
         "again; the unfinished run's staging folder is removed by the next run"
     )
 

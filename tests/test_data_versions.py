@@ -1,7 +1,7 @@
 """Issue 12 item 3: every source asset (prices, intraday bars, reference tables) carries a data
 version (a content hash), so re-materializing them with unchanged data - or a refresh that
 fails - leaves nothing downstream stale. Proven on a SQLite instance after a full run, as the
-README promises: materialize the sources again, then ask Dagster's own stale-status resolver
+docs/guarantees.md promises: materialize the sources again, then ask Dagster's own stale-status resolver
 about every asset in the graph."""
 
 import dagster as dg

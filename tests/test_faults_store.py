@@ -263,7 +263,7 @@ def test_a_lost_postgres_server_is_named_with_the_fix(tmp_path, monkeypatch):
     with pytest.raises(InstanceStorageError) as err:
         check_instance(tmp_path)
     msg = str(err.value)
-    assert f"127.0.0.1:{port}" in msg and "start the server" in msg and "README" in msg
+    assert f"127.0.0.1:{port}" in msg and "start the server" in msg and "docs/operations.md" in msg
 
 
 def test_a_sound_instance_passes(tmp_path):

@@ -1,4 +1,4 @@
-"""The run guarantees (README "Run guarantees"): a report reaches readers in one atomic switch, a
+"""The run guarantees (docs/guarantees.md, "Run guarantees"): a report reaches readers in one atomic switch, a
 killed or failed run leaves the previous report untouched and no process behind, two runs at
 once both succeed, `reports/latest` is never user content we delete, and a non-default parameter
 set never overwrites the default report. The SIGKILL and concurrency cases run real

@@ -1,4 +1,4 @@
-"""Performance metrics of a daily return series (plain NumPy; see README "Backtests" for why no
+"""Performance metrics of a daily return series (plain NumPy; see docs/methods.md, "Is the replica real?", for why no
 metrics library is used).
 
 Conventions (those of empyrical / quantstats, so figures are comparable with theirs):
