@@ -355,3 +355,53 @@ def test_one_click_from_the_ui_opens_the_report(driver, materialized, report_ser
             )
             time.sleep(0.5)
         assert loaded, "the chart is not shown on its asset page"
+
+
+@pytest.fixture(scope="module")
+def universe_report(tmp_path_factory) -> Path:
+    """A universe report of the first 12 tickers, published as the universe job publishes it."""
+    from commands.run_universe import run_universe_job
+
+    tmp = tmp_path_factory.mktemp("universe")
+    result, folder = run_universe_job(
+        first=12, workers=1, reports=str(tmp / "reports"), warehouse=str(tmp / "wh"),
+        log_level="WARNING",
+    )  # fmt: skip
+    assert result.success
+    return folder
+
+
+def test_universe_report_on_desktop_and_phone(driver, universe_report) -> None:
+    """The universe report in the house style: a viewport tag, no sideways scroll at 1400 or
+    400 px (wide tables scroll in their own box), links to its CSVs that resolve, no literal
+    Markdown backticks, the data line once, charts that load."""
+    url = (universe_report / "report.html").as_uri()
+    for width in (1400, 400):
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 700},
+        )
+        driver.get(url)
+        assert "Universe study" in driver.title
+        scroll_w, client_w = _no_horizontal_scroll(driver)
+        assert width - 20 <= client_w <= width and scroll_w <= client_w, (width, scroll_w, client_w)
+        boxes = driver.execute_script(
+            """return Array.from(document.querySelectorAll('table')).map(t => {
+                const box = t.closest('.scroll'); return box ? box.getBoundingClientRect().right : 1e9; });"""
+        )
+        assert boxes and max(boxes) <= width, boxes
+    text = driver.execute_script("return document.body.innerText;")
+    assert "`" not in text and text.count("Data: ") == 1, text[:400]
+    imgs = driver.execute_script(
+        "return Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth]);"
+    )
+    assert imgs and all(c and w > 0 for _, c, w in imgs), imgs
+    hrefs = driver.execute_script(
+        "return Array.from(document.querySelectorAll('a[href$=\".csv\"]')).map(a => a.href);"
+    )
+    assert {Path(urlsplit(h).path).name for h in hrefs} >= {
+        "pooled_stats.csv",
+        "ticker_summary.csv",
+    }
+    assert all(Path(urlsplit(h).path).is_file() for h in hrefs), hrefs
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -10,7 +10,6 @@ symlink-swap pattern as reports/latest.)
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -27,6 +26,7 @@ import pandas as pd  # noqa: E402
 
 from eventlab.config import StudyParams  # noqa: E402
 from eventlab.universe.members import SURVIVORSHIP, Universe  # noqa: E402
+from eventlab.universe.page import render_page  # noqa: E402
 from eventlab.universe.summary import (  # noqa: E402
     BREADTH_COLUMNS,
     POOLED_COLUMNS,
@@ -95,7 +95,7 @@ def _charts(
             style.pct_axis(ax, "x")
             ax.legend(loc="upper right")
             _save(fig, out / "breadth.png")
-            captions["breadth"] = f"Histogram over every day; triangles: index event days. {used}"
+            captions["breadth"] = "Histogram over every day; triangles: index event days."
         sec = ps[(ps["group_type"] == "sector") & (ps["horizon"] == k)].sort_values("diff_mean")
         if len(sec):
             fig = style.figure((11.0, 5.6))
@@ -114,7 +114,7 @@ def _charts(
             captions["by_sector"] = (
                 f"Pooled ticker-days of each sector, horizon {k}. For horizons over one session "
                 "the clustered standard errors are lower bounds (a member's overlapping windows), "
-                f"so the true intervals are wider. {used}"
+                "so the true intervals are wider."
             )
         yr = ps[(ps["group_type"] == "year") & (ps["horizon"] == k)]
         if len(yr):
@@ -143,19 +143,33 @@ def _charts(
             ax2.legend(loc="upper left")
             ax1.tick_params(axis="x", rotation=90)
             _save(fig, out / "by_year.png")
-            captions["by_year"] = f"Events and means per calendar year, horizon {k}. {used}"
+            captions["by_year"] = f"Events and means per calendar year, horizon {k}."
     return captions
+
+
+def _not_studied(tickers: pd.DataFrame) -> list[str]:
+    """A paragraph per status other than ok, naming its tickers (with the reason, if recorded)."""
+    out: list[str] = []
+    for status, grp in tickers[tickers["status"] != "ok"].groupby("status", sort=True):
+        reasons = grp["message"] if "message" in grp.columns else pd.Series("", index=grp.index)
+        names = ", ".join(
+            f"{t} ({r})" if isinstance(r, str) and r else str(t)
+            for t, r in zip(grp["ticker"], reasons, strict=True)
+        )
+        out += [f"Not in the pooled figures, {status} ({len(grp)}): {names}.", ""]
+    return out
 
 
 def _markdown(tables, params, universe, used, captions, status_counts) -> str:
     ps = tables["pooled_stats"]
+    tickers = tables["ticker_summary"].drop_duplicates("ticker")
     allr = ps[ps["group_type"] == "all"]
     lines = [
         f"# Universe study: {universe.name}",
         "",
-        f"> **{SURVIVORSHIP}**",
-        "",
         used,
+        "",
+        f"> **{SURVIVORSHIP}**",
         "",
         f"Event (per ticker, the index study's definition on split-adjusted prices): Open_t / "
         f"Close_(t-1) - 1 > {params.gap_threshold:.2%} and Close_t < Close_(t-1), genuine opens only. "
@@ -170,6 +184,7 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
         "",
         pd.DataFrame([status_counts]).to_markdown(index=False, disable_numparse=True),
         "",
+        *_not_studied(tickers),
         "## Pooled: every ticker-event vs every other ticker-day",
         "",
         "Means are total returns from the event close over the horizon; the difference is the "
@@ -186,7 +201,7 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
                   "diff_p_holm": ("p (Holm, over the groups)", "p")}  # fmt: skip
     for kind in ("sector", "year"):
         sub = group_rows(ps, kind, k)
-        lines += [f"## By {kind} (horizon {k})", "", used, ""]
+        lines += [f"## By {kind} (horizon {k})", ""]
         lines += [
             display_table(sub, group_cols).to_markdown(index=False, disable_numparse=True),
             "",
@@ -197,7 +212,7 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
         "",
         f"For each ^GSPC / SPY event day inside the universe's span: the share of members (with a "
         f"usable open) that gapped up > {params.gap_threshold:.0%} and closed red, the share of "
-        "members that closed red, and each share's rank among all days (1 = highest). " + used,
+        "members that closed red, and each share's rank among all days (1 = highest).",
         "",
     ]
     show = on_ev.assign(date=pd.to_datetime(on_ev["date"]).dt.date) if len(on_ev) else on_ev
@@ -210,45 +225,8 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
     lines += ["## Charts", ""]
     for name, cap in captions.items():
         lines += [f"![{name}](charts/{name}.png)", "", f"*{cap}*", ""]
-    lines += ["## Files", "", ", ".join(f"`{t}.csv`" for t in CSV_TABLES), ""]
+    lines += ["## Files", "", ", ".join(f"[{t}.csv]({t}.csv)" for t in CSV_TABLES), ""]
     return "\n".join(lines)
-
-
-def _html(md_text: str, charts: Path) -> str:
-    """A self-contained page: the Markdown's tables as HTML, charts embedded as base64."""
-    body = []
-    for block in md_text.split("\n\n"):
-        b = block.strip()
-        if b.startswith("# "):
-            body.append(f"<h1>{b[2:]}</h1>")
-        elif b.startswith("## "):
-            body.append(f"<h2>{b[3:]}</h2>")
-        elif b.startswith("|"):
-            rows = [r.strip("|").split("|") for r in b.splitlines() if not set(r) <= set("|-: ")]
-            head, *rest = rows
-            body.append(
-                "<table><tr>"
-                + "".join(f"<th>{c.strip()}</th>" for c in head)
-                + "</tr>"
-                + "".join(
-                    "<tr>" + "".join(f"<td>{c.strip()}</td>" for c in r) + "</tr>" for r in rest
-                )
-                + "</table>"
-            )
-        elif b.startswith("![") and "](" in b:
-            name = b[b.index("(") + 1 : b.index(")")]
-            data = base64.b64encode((charts.parent / name).read_bytes()).decode()
-            body.append(
-                f'<img alt="{name}" src="data:image/png;base64,{data}" style="max-width:100%">'
-            )
-        elif b.startswith("> "):
-            body.append(f"<p class='warn'>{b[2:].strip('*')}</p>")
-        elif b:
-            body.append(f"<p>{b.strip('*')}</p>")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:"
-             "collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
-             ".warn{background:#fff3cd;padding:8px;border:1px solid #e0c36c}")  # fmt: skip
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>Universe study</title><style>{style}</style></head><body>{''.join(body)}</body></html>"
 
 
 def publish_folder(staging: Path, dest: Path) -> Path:
@@ -302,11 +280,22 @@ def write_universe_report(
     counts = {"tickers": len(summ), **summ["status"].value_counts().to_dict()}
     md = _markdown(tables, params, universe, used, captions, counts)
     (staging / "report.md").write_text(md)
-    (staging / "report.html").write_text(_html(md, staging / "charts"))
+    generated = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    (staging / "report.html").write_text(
+        render_page(
+            md,
+            staging,
+            title=f"Universe study: {universe.name}",
+            as_of=as_of,
+            generated_utc=generated.strftime("%Y-%m-%d %H:%M UTC"),
+            data_line=used,
+            files=["report.md", *(f"{t}.csv" for t in CSV_TABLES)],
+        )
+    )
     files = sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
     manifest = {
         "as_of": as_of,
-        "generated_utc": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "generated_utc": generated.isoformat(),
         "run_id": run_id,
         "universe": universe.name,
         "universe_file": str(universe.path.name),

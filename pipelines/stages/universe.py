@@ -31,6 +31,7 @@ from eventlab.universe.members import SURVIVORSHIP, load_universe, sectors
 from eventlab.universe.pooled import pooled_stats
 from eventlab.universe.store import DAYS, EVENTS, STATS, STATUS
 from eventlab.universe.ticker import OK
+from pipelines.links import report_url
 from pipelines.resources import PriceSource, ReportSettings, StudySettings
 from pipelines.stages.common import md_preview
 from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
@@ -224,7 +225,7 @@ def universe_cross_section(
     key=_key("report"),
     group_name=GROUP,
     ins={n: dg.AssetIn(key=_key(n)) for n in CROSS},
-    description="reports/<as-of>/universe/: report.html, report.md, CSVs and charts.",
+    description="`reports/<as-of>/universe/`: report.html, report.md, CSVs and charts.",
 )
 def universe_report(
     context: dg.AssetExecutionContext,
@@ -243,6 +244,11 @@ def universe_report(
         run_id=context.run_id,
         source=universe_settings.source,
     )
+    root = report_settings.reports_root
     return dg.MaterializeResult(
-        metadata={"report_folder": str(folder), "survivorship_bias": SURVIVORSHIP}
+        metadata={
+            "report_html": dg.MetadataValue.url(report_url(root, folder / "report.html")),
+            "report_folder": dg.MetadataValue.path(str(folder)),
+            "survivorship_bias": SURVIVORSHIP,
+        }
     )
