@@ -1,31 +1,20 @@
 """Table previews and table metadata for the Dagster UI (issue 12, item 6).
 
 A preview is a Markdown table a reader can scan: no pandas index column (a date index becomes the
-first column), ISO dates, returns and shares as percentages, USD amounts in $bn, the key columns
-first. `table_metadata` gives Dagster's standard `dagster/column_schema` and `dagster/row_count`
+first column), ISO dates, every published column formatted by its declared type (returns and
+shares as percentages, USD amounts in $bn, counts with thousands separators, p-values; see
+eventlab.report.columns), the key columns first. `table_metadata` gives Dagster's standard `dagster/column_schema` and `dagster/row_count`
 entries, which the UI shows as the asset's columns and row count.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable
 
 import dagster as dg
 import pandas as pd
 
-# Columns holding decimal fractions, shown as percentages: returns (signed) ...
-RETURN_COLUMNS = re.compile(
-    r"^(gap|close_to_close|open_to_close|high_runup|reversal|dist_sma\d+|fwd_\d+d|ret|distance"
-    r"|distance_\w+|path_return|diff_(mean|median)|boot_ci_(low|high)|difference_pct"
-    r"|(event|baseline)_(mean|median|std|q\d\d)|(mean|median)_fwd_\d+d|position(_\w+)?)$"
-)
-# ... and shares (unsigned)
-SHARE_COLUMNS = re.compile(
-    r"^(share_\w+|\w*hit_rate(_\w+)?|open_coverage_\d+d|coverage|share_usable|vol_ann)$"
-)
-USD_COLUMNS = re.compile(r"^\w*_usd$")
+from eventlab.report.columns import COUNT, IN_UNIT, column_type, format_value
 
 
 def _meaningful_index(df: pd.DataFrame) -> bool:
@@ -45,36 +34,24 @@ def _format_dates(s: pd.Series) -> pd.Series:
     return s.dt.strftime(fmt).fillna("–")
 
 
-def _number(x: object, fmt: str) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return format(x, fmt)
-
-
-def _display_column(s: pd.Series, name: str, floatfmt: str) -> list[str]:
-    """One column's cells as strings (see display_columns)."""
+def _display_column(
+    s: pd.Series, name: str, floatfmt: str, units: list[object] | None = None
+) -> list[str]:
+    """One column's cells as strings (see display_columns): dates as ISO dates, the rest by the
+    column's declared type (eventlab.report.columns); an undeclared numeric column by its dtype."""
     if pd.api.types.is_datetime64_any_dtype(s):
         return list(_format_dates(s))
     if pd.api.types.is_bool_dtype(s):
         return ["yes" if v else "no" for v in s]
-    if pd.api.types.is_numeric_dtype(s):
-        if RETURN_COLUMNS.match(name):
-            return [_number(v, "+.2%") for v in s]
-        if SHARE_COLUMNS.match(name):
-            return [_number(v, ".0%") for v in s]
-        if USD_COLUMNS.match(name):
-            return [
-                "–" if pd.isna(v) else f"{'-' if v < 0 else ''}${abs(v) / 1e9:,.1f}bn" for v in s
-            ]
-        if pd.api.types.is_integer_dtype(s) or name == "volume":
-            return [_number(v, ",.0f") for v in s]
-        return [_number(v, floatfmt) for v in s]
-    return [
-        v.date().isoformat()
-        if isinstance(v, pd.Timestamp) and v == v.normalize()
-        else ("–" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
-        for v in s
-    ]
+    ctype = column_type(name)
+    if ctype is None and pd.api.types.is_integer_dtype(s):
+        ctype = COUNT
+    if ctype == IN_UNIT and units is not None:
+        return [
+            format_value(ctype, v, unit=u if isinstance(u, str) else None)
+            for v, u in zip(s, units, strict=True)
+        ]
+    return [format_value(ctype, v, floatfmt=floatfmt) for v in s]
 
 
 def display_columns(
@@ -89,7 +66,8 @@ def display_columns(
         columns.setdefault(str(col), df[col].reset_index(drop=True))
     keys = [c for c in key_columns if c in columns]
     order = keys + [c for c in columns if c not in keys]
-    return {c: _display_column(columns[c], c, floatfmt) for c in order}
+    units = list(columns["unit"]) if "unit" in columns else None
+    return {c: _display_column(columns[c], c, floatfmt, units) for c in order}
 
 
 def markdown_table(

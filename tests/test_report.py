@@ -180,13 +180,15 @@ def test_verdicts_confirmed_differs_cannot_check() -> None:
 
 def test_cta_claims_picked_up_when_present() -> None:
     data = synthetic_data()
+    from eventlab.cta.claims import CLAIM_COLUMNS as CTA_CLAIM_COLUMNS
+
     data.cta_claims = pd.DataFrame(
         {
             "claim_id": ["short_term_level", "notional"],
             "replica_value": [6731.0, 120.0],
-            "as_of": ["2025-11-20"] * 2,
+            "replica_date": ["2025-11-20"] * 2,
         }
-    )
+    ).reindex(columns=CTA_CLAIM_COLUMNS)  # the replica's real columns, the rest empty
     res = evaluate_claims(data, _claims()).set_index("id")
     assert res.loc["T10", "verdict"] == CONFIRMED
     assert "6,731" in res.loc["T10", "evidence"]

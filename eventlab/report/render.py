@@ -20,6 +20,7 @@ import pandas as pd
 
 from eventlab.charts.render import SCREEN_DIR
 from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
+from eventlab.report.columns import column_type, format_value
 from eventlab.report.evidence import display_tables, evidence_paragraphs
 from eventlab.report.fonts import font_face_css
 from eventlab.report.formatting import is_missing, num, pct, pval
@@ -111,42 +112,10 @@ def collect_charts(folder: Path) -> list[Chart]:
 # ---------------------------------------------------------------- cell formatting
 
 
-def _cell(col: str, v: object) -> str:
-    """Generic display for an unknown table (CTA tables): percent for return-like columns."""
-    if is_missing(v):
-        return "–"
-    if isinstance(v, pd.Timestamp):
-        return v.date().isoformat()
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int | float):
-        c = col.lower()
-        if "hit_rate" in c and 0 <= float(v) <= 1:  # a share of events, not a signed return
-            return f"{float(v):.0%}"
-        if (
-            any(
-                t in c
-                for t in (
-                    "pct",
-                    "ret",
-                    "fwd",
-                    "dist",
-                    "share",
-                    "percentile",
-                    "prob",
-                    "position",
-                    "gap",
-                )
-            )
-            and abs(float(v)) <= 5
-        ):
-            return pct(v, 1)
-        if abs(float(v)) >= 1e8:  # notional in USD
-            return f"{'-' if float(v) < 0 else ''}${abs(float(v)) / 1e9:,.1f}bn"
-        if abs(float(v)) >= 1000:
-            return f"{float(v):,.0f}"
-        return f"{float(v):,.4g}" if isinstance(v, float) else str(v)
-    return str(v)
+def _cell(col: str, v: object, unit: str | None = None) -> str:
+    """A CTA table's cell, by its column's declared type (eventlab.report.columns); `unit` is the
+    row's unit for figures given in it (cta_claims)."""
+    return format_value(column_type(col), v, compact=True, unit=unit)
 
 
 from eventlab.cta.levels import LEVEL_COLUMNS  # noqa: E402
@@ -200,8 +169,15 @@ def generic_table(
         "columns": [column_label(str(c)) for c in head.columns],
         "classes": cta_table_classes(head),
         "rows": [
-            [cta_value(str(c), v, _cell(str(c), v)) for c, v in zip(head.columns, row, strict=True)]
-            for row in head.itertuples(index=False)
+            [
+                cta_value(str(c), v, _cell(str(c), v, unit))
+                for c, v in zip(head.columns, row, strict=True)
+            ]
+            for row, unit in zip(
+                head.itertuples(index=False),
+                head["unit"] if "unit" in head.columns else [None] * len(head),
+                strict=True,
+            )
         ],
         "more": max(len(df) - max_rows, 0),
     }

@@ -1,0 +1,210 @@
+"""The verdict engine: runs each claim's check (by its `method`) and turns the check's value into
+a verdict with the claim's comparator and tolerance.
+
+- ``confirmed``: the data gives a value that matches the quote within the stated tolerance;
+- ``differs``: the data gives a value that does not match (the evidence says by how much);
+- ``within noise``: the data's estimate does not match, but the quote lies within the estimate's
+  own uncertainty (a check that estimates rather than measures gives a band, e.g. the implied
+  exposure's slope +/- 2 standard errors), so the data neither confirm nor refute it;
+- ``cannot check``: the data needed is not in this run (the evidence names what is missing).
+
+Data checks and model comparisons are counted apart (`verdict_counts(results, kind)`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from eventlab.report.claims.checks_cta import t_cta, t_implied_exposure
+from eventlab.report.claims.checks_events import (
+    t_coverage_start,
+    t_event_count,
+    t_is_event,
+    t_prior_events,
+)
+from eventlab.report.claims.checks_prices import (
+    t_day_stat,
+    t_drawdown,
+    t_highest_since,
+    t_intraday_high_time,
+    t_level_cross,
+    t_level_held,
+    t_max_high,
+    t_period_return,
+    t_sma,
+    t_swing_points,
+)
+from eventlab.report.claims.checks_reference import (
+    t_fomc_prob,
+    t_fundamental,
+    t_new_high,
+    t_no_data,
+    t_prediction_market,
+    t_reference_value,
+    t_reference_window,
+)
+from eventlab.report.claims.data import ClaimData, MissingData, Outcome
+from eventlab.report.claims.display import _value_text, fmt_diff, fmt_value
+from eventlab.report.claims.loader import CLAIM_COLUMNS, load_claims
+
+CONFIRMED, DIFFERS, NOISE, CANNOT = "confirmed", "differs", "within noise", "cannot check"
+VERDICTS = (CONFIRMED, DIFFERS, NOISE, CANNOT)
+
+RESULT_COLUMNS = (
+    "id",
+    "topic",
+    "kind",
+    "claim",
+    "quote_zh",
+    "quoted_value",
+    "unit",
+    "verdict",
+    "computed_value",
+    "computed_display",
+    "difference",
+    "comparator",
+    "tolerance",
+    "evidence",
+    "data_used",
+    "data_dates",
+    "source_doc",
+    "source_section",
+    "method",
+)
+
+TESTS: dict[str, Callable[[pd.Series, dict, ClaimData], Outcome]] = {
+    "event_count": t_event_count,
+    "coverage_start": t_coverage_start,
+    "is_event": t_is_event,
+    "prior_events": t_prior_events,
+    "day_stat": t_day_stat,
+    "highest_since": t_highest_since,
+    "sma": t_sma,
+    "level_cross": t_level_cross,
+    "level_held": t_level_held,
+    "max_high": t_max_high,
+    "drawdown": t_drawdown,
+    "fomc_prob": t_fomc_prob,
+    "prediction_market": t_prediction_market,
+    "reference_value": t_reference_value,
+    "fundamental": t_fundamental,
+    "cta": t_cta,
+    "implied_exposure": t_implied_exposure,
+    "swing_points": t_swing_points,
+    "reference_window": t_reference_window,
+    "intraday_high_time": t_intraday_high_time,
+    "period_return": t_period_return,
+    "new_high": t_new_high,
+    "no_data": t_no_data,
+}
+
+
+def compare(value: float, quoted: float, comparator: str, tol: float) -> tuple[bool, float]:
+    """(match, value - quoted) for numeric comparators; tolerance in the claim's unit."""
+    diff = value - quoted
+    eps = 1e-12
+    if comparator == "eq":
+        return abs(diff) <= tol + eps, diff
+    if comparator == "approx":
+        return abs(diff) <= tol + eps, diff
+    if comparator == "gt":
+        return value > quoted - tol, diff
+    if comparator == "ge":
+        return value >= quoted - tol - eps, diff
+    if comparator == "lt":
+        return value < quoted + tol, diff
+    if comparator == "le":
+        return value <= quoted + tol + eps, diff
+    raise ValueError(f"unknown comparator {comparator!r}")
+
+
+def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
+    """One verdict row for one claim."""
+    # the claim's own columns, minus the machine-only test parameters and free-text note
+    base = {c: claim[c] for c in CLAIM_COLUMNS if c not in ("params", "note")}
+    params = json.loads(claim["params"] or "{}")
+    test = TESTS.get(claim["method"])
+    if test is None:
+        raise ValueError(
+            f"claim {claim['id']}: unknown test method {claim['method']!r}; known: {sorted(TESTS)}"
+        )
+    try:
+        out = test(claim, params, data)
+    except MissingData as exc:
+        note = f" {claim['note']}" if claim.get("note") else ""
+        return {
+            **base,
+            "verdict": CANNOT,
+            "computed_value": None,
+            "computed_display": "n/a",
+            "difference": None,
+            "evidence": f"Cannot check: {exc}.{note}".replace("..", "."),
+            "data_used": "",
+            "data_dates": "",
+        }
+    ok, diff = out.ok, out.difference
+    if ok is None:
+        try:
+            quoted = float(claim["quoted_value"])
+            tol = float(claim["tolerance"] or 0)
+        except ValueError as exc:
+            raise ValueError(
+                f"claim {claim['id']}: comparator {claim['comparator']!r} needs a numeric quoted value and tolerance"
+            ) from exc
+        ok, diff = compare(float(out.value), quoted, claim["comparator"], tol)
+    verdict = CONFIRMED if ok else DIFFERS
+    if not ok and out.band is not None and _band_reaches(out.band, claim):
+        verdict = NOISE
+    evidence = out.evidence
+    if diff is not None and claim["comparator"] == "approx":
+        evidence += f" Quoted {fmt_value(float(claim['quoted_value']), claim['unit'])}; difference {fmt_diff(diff, claim['unit'])} (tolerance {fmt_diff(float(claim['tolerance'] or 0), claim['unit'], signed=False)})."
+    if verdict == NOISE:
+        lo, hi = (fmt_value(x, claim["unit"]) for x in out.band)  # type: ignore[union-attr]
+        evidence += (
+            f" The quote lies within the estimate's noise band ({lo} to {hi}): the estimate is "
+            "too noisy to confirm or refute it."
+        )
+    return {
+        **base,
+        "verdict": verdict,
+        "computed_value": out.value if not isinstance(out.value, np.generic) else out.value.item(),
+        "computed_display": out.display,
+        "difference": diff,
+        "evidence": evidence,
+        "data_used": out.data_used,
+        "data_dates": out.dates,
+    }
+
+
+def _band_reaches(band: tuple[float, float], claim: pd.Series) -> bool:
+    """Whether some value in the estimate's band [low, high] matches the quote (with the
+    claim's comparator and tolerance)."""
+    quoted, tol = float(claim["quoted_value"]), float(claim["tolerance"] or 0)
+    lo, hi = band
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return False
+    inside = lo <= quoted <= hi and claim["comparator"] in ("eq", "approx")
+    return inside or any(compare(x, quoted, claim["comparator"], tol)[0] for x in (lo, hi))
+
+
+def evaluate_claims(data: ClaimData, claims: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every claim's verdict, in the claims table's order (columns RESULT_COLUMNS)."""
+    claims = load_claims() if claims is None else claims
+    rows = [evaluate_claim(c, data) for _, c in claims.iterrows()]
+    out = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    out["computed_value"] = out["computed_value"].map(_value_text)
+    out["difference"] = pd.to_numeric(out["difference"], errors="coerce")
+    return out
+
+
+def verdict_counts(results: pd.DataFrame, kind: str | None = None) -> dict[str, int]:
+    """Claims per verdict, for one kind (data checks or model comparisons) or for all."""
+    if kind is not None and "kind" in results.columns:
+        results = results[results["kind"] == kind]
+    counts = results["verdict"].value_counts()
+    return {v: int(counts.get(v, 0)) for v in VERDICTS}
