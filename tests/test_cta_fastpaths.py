@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventlab.cta import levels, replay, scenarios, signals
-from eventlab.cta.params import CTAParams
+from eventlab.settings.cta import CTAParams
 from eventlab.data.snapshot import read_series
 
 

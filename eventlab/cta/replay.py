@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from eventlab.cta.levels import BRACKET_LOG, ZERO_TOL, level_arrays, level_frame
-from eventlab.cta.params import CTAParams
+from eventlab.settings.cta import CTAParams
 from eventlab.cta.signals import model_arrays, signal_frame
 
 

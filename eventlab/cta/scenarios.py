@@ -18,7 +18,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from eventlab.cta.params import CTAParams
+from eventlab.settings.cta import CTAParams
 from eventlab.cta.signals import daily_vol, memory_at, model_arrays
 
 SCENARIO_COLUMNS = [
