@@ -81,7 +81,7 @@ class _CheckedAtLaunch:
         """The declaration's frozen model from this resource's values (ConfigError naming the
         launchpad path `resources.<key>.config.<field>` and a fix)."""
         return self.settings_model.from_config(
-            self.model_dump(),  # type: ignore[attr-defined]
+            typing.cast(dg.ConfigurableResource, self).model_dump(),
             f"resources.{self.settings_key}.config",
             context=context,
         )

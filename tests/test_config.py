@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from eventlab.config import CONFIG, ConfigError, Series, StudyParams
+from eventlab.config import CONFIG, Series, StudyParams
+from eventlab.errors import ConfigError
 from pipelines.resources import StudySettings
 
 KEYS = CONFIG.daily_keys

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventlab.config import ConfigError
 from eventlab.cta import claims, levels, replay, scenarios, signals
-from eventlab.settings.cta import CTAParams
 from eventlab.data.snapshot import read_series
+from eventlab.errors import ConfigError
+from eventlab.settings.cta import CTAParams
 
 EVENT_DATES = [
     "2018-12-11",

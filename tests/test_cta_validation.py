@@ -8,8 +8,8 @@ import statsmodels.api as sm
 
 from eventlab.cta import exposure as ex
 from eventlab.cta import validation as val
-from eventlab.settings.cta import CTAParams
 from eventlab.cta.reference import check_levels
+from eventlab.settings.cta import CTAParams
 from eventlab.settings.validation import ValidationParams
 
 

@@ -50,6 +50,7 @@ class Demo(Settings):
 class DemoSettings(settings_resource(Demo, "demo")):
     pass
 
+
 RESOURCES = [
     (StudySettings, StudyParams, "study"),
     (CTASettings, CTAParams, "cta_settings"),
@@ -141,11 +142,15 @@ def test_launchpad_schema_descriptions_come_from_the_declarations():
 def test_a_new_setting_needs_only_its_declaration(tmp_path):
     """A declaration with a new field: the derived resource has it (default, description), a run
     config value reaches .params(), and a bad value is refused with the derived message."""
-    assert DemoSettings.model_fields["knob"].description == "A new knob. Range: above 0 and at most 1."
+    assert (
+        DemoSettings.model_fields["knob"].description == "A new knob. Range: above 0 and at most 1."
+    )
     assert DemoSettings().params() == Demo()
     got = DemoSettings(knob=0.25, day="2021-02-03", sizes=[3]).params()
     assert got == Demo(knob=0.25, day=dt.date(2021, 2, 3), sizes=(3,))
-    with pytest.raises(ValueError, match=r"resources\.demo\.config\.knob`: must be above 0 and at most 1"):
+    with pytest.raises(
+        ValueError, match=r"resources\.demo\.config\.knob`: must be above 0 and at most 1"
+    ):
         DemoSettings(knob=2.0)
 
     @dg.asset

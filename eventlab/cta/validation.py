@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from eventlab.cta.exposure import rolling_ols
-from eventlab.settings.cta import CTAParams
 from eventlab.cta.reference import daily_returns, monthly_returns
 from eventlab.cta.signals import ewma, model_arrays
+from eventlab.settings.cta import CTAParams
 from eventlab.settings.validation import ValidationParams
 
 VALIDATION_COLUMNS = (

@@ -201,7 +201,8 @@ class _SettingsMeta(ModelMetaclass):
         try:
             return super().__call__(*args, **data)
         except ValidationError as exc:
-            raise config_error(exc, cls, data, cls.SECTION) from None  # type: ignore[arg-type]
+            model = typing.cast("type[Settings]", cls)
+            raise config_error(exc, model, data, model.SECTION) from None
 
 
 class Settings(BaseModel, metaclass=_SettingsMeta):
@@ -269,9 +270,7 @@ class Settings(BaseModel, metaclass=_SettingsMeta):
             if not isinstance(value, tuple):
                 continue
             each = extra.get("each") or {}
-            ok = all(
-                _within(v, each) and (not _is_integer(field) or _whole(v)) for v in value
-            )
+            ok = all(_within(v, each) and (not _is_integer(field) or _whole(v)) for v in value)
             if extra.get("distinct") and len(set(value)) != len(value):
                 ok = False
             if not ok:
@@ -291,4 +290,3 @@ def _within(v: Any, b: Mapping[str, float]) -> bool:
         and ("le" not in b or v <= b["le"])
         and ("lt" not in b or v < b["lt"])
     )
-

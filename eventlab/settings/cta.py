@@ -241,15 +241,21 @@ class CTAParams(Settings):
         example="2025-11-20",
     )
     claims_date: dt.date = setting(
-        dt.date(2025, 11, 14), "Date of the notes' positioning claim.", example="2025-11-14",
+        dt.date(2025, 11, 14),
+        "Date of the notes' positioning claim.",
+        example="2025-11-14",
         launchpad=False,
     )
     claims_window_start: dt.date = setting(
-        dt.date(2025, 11, 10), "First day of the claims window.", example="2025-11-10",
+        dt.date(2025, 11, 10),
+        "First day of the claims window.",
+        example="2025-11-10",
         launchpad=False,
     )
     claims_window_end: dt.date = setting(
-        dt.date(2025, 11, 20), "Last day of the claims window.", example="2025-11-20",
+        dt.date(2025, 11, 20),
+        "Last day of the claims window.",
+        example="2025-11-20",
         launchpad=False,
     )
 

@@ -89,5 +89,7 @@ class SourceParams(Settings):
     @model_validator(mode="after")
     def _cross_field(self) -> Self:
         if self.start > dt.date.today():
-            raise ConfigError("start", f"{self.start} is in the future", "use a past date, e.g. 1927-01-01")
+            raise ConfigError(
+                "start", f"{self.start} is in the future", "use a past date, e.g. 1927-01-01"
+            )
         return self

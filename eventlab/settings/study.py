@@ -213,7 +213,9 @@ class StudyParams(Settings):
                 )
         if not (MIN_START <= self.start <= dt.date.today()):
             raise ConfigError(
-                "start", f"{self.start} is outside {MIN_START}..today", "use a date such as 1957-01-01"
+                "start",
+                f"{self.start} is outside {MIN_START}..today",
+                "use a date such as 1957-01-01",
             )
         if self.end is not None and self.start > self.end:
             raise ConfigError(

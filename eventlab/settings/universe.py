@@ -20,18 +20,24 @@ class UniverseParams(Settings):
 
     SECTION = "universe"
 
-    name: str = setting("sp500_2021", "Universe list (file stem in lists_dir).", example="'sp500_2021'")
+    name: str = setting(
+        "sp500_2021", "Universe list (file stem in lists_dir).", example="'sp500_2021'"
+    )
     source: Literal["snapshot", "yfinance"] = setting(
         "snapshot",
         "snapshot (shipped data, offline) | yfinance (live batch download).",
         example="'snapshot' (offline) or 'yfinance' (live)",
     )
     lists_dir: str = setting(
-        "data/universe/lists", "Folder of the universe list files.", example="'data/universe/lists'",
+        "data/universe/lists",
+        "Folder of the universe list files.",
+        example="'data/universe/lists'",
         launchpad=False,
     )
     data_dir: str = setting(
-        "data/universe", "Folder of the shipped per-ticker data.", example="'data/universe'",
+        "data/universe",
+        "Folder of the shipped per-ticker data.",
+        example="'data/universe'",
         launchpad=False,
     )
     # Coverage window (250) + the longest horizon (20): fewer days cannot give a usable sample.
@@ -54,16 +60,28 @@ class UniverseParams(Settings):
     # A split-adjusted open more than this far from the previous close, at a recorded split or
     # near a common split ratio, is a data error (an unrecorded split), not a gap.
     split_jump_min: float = setting(
-        0.25, "Open-to-close jump flagged as an unrecorded split.", gt=0, lt=5, example="0.25",
+        0.25,
+        "Open-to-close jump flagged as an unrecorded split.",
+        gt=0,
+        lt=5,
+        example="0.25",
         launchpad=False,
     )
     split_ratio_tol: float = setting(
-        0.02, "Tolerance around a common split ratio.", gt=0, lt=0.2, example="0.02",
+        0.02,
+        "Tolerance around a common split ratio.",
+        gt=0,
+        lt=0.2,
+        example="0.02",
         launchpad=False,
     )
     workers: int = setting(
-        2, "Processes computing the tickers (the machine has 2 cores).", ge=1, le=500,
-        unit="processes", example="2",
+        2,
+        "Processes computing the tickers (the machine has 2 cores).",
+        ge=1,
+        le=500,
+        unit="processes",
+        example="2",
     )
     bootstrap_reps: int = setting(
         500,
@@ -76,12 +94,22 @@ class UniverseParams(Settings):
         dt.date(1999, 11, 1), "yfinance: first date, YYYY-MM-DD.", example="1999-11-01"
     )
     live_batch_size: int = setting(
-        50, "Live mode: tickers per yf.download request.", ge=1, le=500,
-        unit="tickers per request", example="50", launchpad=False,
+        50,
+        "Live mode: tickers per yf.download request.",
+        ge=1,
+        le=500,
+        unit="tickers per request",
+        example="50",
+        launchpad=False,
     )
     live_concurrency: int = setting(
-        2, "Live mode: requests in flight at once.", ge=1, le=500,
-        unit="requests in flight", example="2", launchpad=False,
+        2,
+        "Live mode: requests in flight at once.",
+        ge=1,
+        le=500,
+        unit="requests in flight",
+        example="2",
+        launchpad=False,
     )
 
     def validate(self) -> UniverseParams:

@@ -73,7 +73,6 @@ class ValidationParams(Settings):
         (|position change|): ~1 bp of index-futures spread plus ~1 bp of slippage.
     """
 
-
     SECTION = "validation"
 
     windows: tuple[int, ...] = setting(
@@ -84,7 +83,9 @@ class ValidationParams(Settings):
         unit="sessions",
         example="(20, 60, 120)",
     )
-    main_window: int = setting(60, "The window the validation targets use (one of windows).", example="60")
+    main_window: int = setting(
+        60, "The window the validation targets use (one of windows).", example="60"
+    )
     daily_indices: tuple[str, ...] = setting(
         ("sg_trend_index", "sg_cta_index"),
         "Daily reference indices regressed on the S&P 500.",
@@ -98,7 +99,12 @@ class ValidationParams(Settings):
         252, "Valid slopes before a percentile is reported.", ge=1, example="252"
     )
     bond_duration: float = setting(
-        8.0, "Modified duration of the 10-year bond proxy.", gt=0, lt=30, unit="years", example="8.0"
+        8.0,
+        "Modified duration of the 10-year bond proxy.",
+        gt=0,
+        lt=30,
+        unit="years",
+        example="8.0",
     )
     in_sample: tuple[dt.date, dt.date] = setting(
         (dt.date(2000, 1, 1), dt.date(2012, 12, 31)),
@@ -193,7 +199,6 @@ class BacktestParams(Settings):
     random_draws / seed: the random-entry benchmark draws this many sets of entry days (same
         count, same holding period, from the same sample of days) with a seeded generator.
     """
-
 
     SECTION = "backtest"
 

@@ -9,11 +9,11 @@ import pandas as pd
 
 from eventlab.config import CONFIG, Series
 from eventlab.cta.reference import check_levels
-from eventlab.settings.validation import TREND_INDICES
 from eventlab.data.frames import DataError, StoredFileError
 from eventlab.data.incremental import frame_hash, provenance_text
 from eventlab.data.quality import price_check_results
 from eventlab.data.refresh import RefreshOutcome
+from eventlab.settings.validation import TREND_INDICES
 from pipelines.resources import Fetched, PriceSource
 from pipelines.schedules import refresh_failure
 from pipelines.stages.common import frame_span_metadata, md_preview
