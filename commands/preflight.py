@@ -16,39 +16,26 @@ import json
 import os
 from pathlib import Path
 
-from eventlab import settings
-from eventlab.bounds import Bound
-from eventlab.config import CONFIG, ConfigError
+from eventlab.config import CONFIG
+from eventlab.errors import ConfigError
 from eventlab.report import publishing
+from eventlab.settings import CTAParams, EnvironmentParams, ReportParams, StudyParams
 
 # The snapshot is read as plain files here: importing eventlab.data (pandas) would cost ~1 s.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT_DIR = PROJECT_ROOT / "data" / "snapshot"
 
-ENV_BOUNDS = {
-    "EVENTLAB_CHART_WORKERS": Bound(
-        1, 16, "2 (or 1 to render in the run's own process)", integer=True
-    ),
-    "EVENTLAB_LOCK_TIMEOUT_S": Bound(1, 3600, "120", " seconds"),
-}
+STUDY_KEY, CTA_KEY = "study", "cta_settings"
 
 
-def _number(raw: str) -> float | int:
-    """The variable's value: an int when whole ('2', '2.0'), NaN when not a number."""
-    try:
-        value = float(raw)
-    except ValueError:
-        return float("nan")
-    return int(value) if value.is_integer() else value
+def launchpad_path(key: str) -> str:
+    """Where a resource's fields live in a run config (what the launchpad and --config take)."""
+    return f"resources.{key}.config"
 
 
 def check_environment(env: dict[str, str] | None = None) -> None:
-    """Numeric environment variables within their documented bounds."""
-    env = dict(os.environ if env is None else env)
-    for name, bound in ENV_BOUNDS.items():
-        raw = env.get(name)
-        if raw:
-            bound.check(name, _number(raw), shown=raw)
+    """Numeric environment variables within their declared bounds (eventlab/settings/environment.py)."""
+    EnvironmentParams.from_environment(env)
 
 
 def data_span(mode: str, warehouse: str | None, key: str) -> tuple[dt.date, dt.date]:
@@ -177,9 +164,15 @@ def check_run(
     """Everything above for one run (raises the first ConfigError). Imports no Dagster."""
     check_environment()
     check_snapshot_files(source)
-    study = settings.study_params(resource_config(run_config, settings.STUDY_KEY))
-    cta = settings.cta_params(resource_config(run_config, settings.CTA_KEY))
-    check_against_data(study, data_span(source, warehouse, study.index), "resources.study.config")
+    study = StudyParams.from_config(
+        resource_config(run_config, STUDY_KEY),
+        launchpad_path(STUDY_KEY),
+        context={"series_keys": CONFIG.daily_keys},
+    )
+    cta = CTAParams.from_config(resource_config(run_config, CTA_KEY), launchpad_path(CTA_KEY))
+    check_against_data(study, data_span(source, warehouse, study.index), launchpad_path(STUDY_KEY))
     check_scenarios(cta, data_span(source, warehouse, "GSPC"))
-    root = reports_root or resource_config(run_config, "report_settings").get("reports_root")
-    check_reports_root(root or PROJECT_ROOT / "reports")
+    report = ReportParams.from_config(
+        resource_config(run_config, "report_settings"), launchpad_path("report_settings")
+    )
+    check_reports_root(reports_root or report.reports_root)

@@ -70,9 +70,11 @@ def run_main_job(
 def _checked_run_config(args: argparse.Namespace) -> dict | None:
     """The run config from --config, checked with everything else the run will use (no Dagster
     import yet, so a bad value is reported within a second); None after printing the error."""
+    from eventlab.errors import ConfigError
+
     try:
-        from eventlab.config import ConfigError
-    except ValueError as exc:  # a bad EVENTLAB_* variable stops the import of the configuration
+        import eventlab.config  # noqa: F401 - builds CONFIG from the environment
+    except ConfigError as exc:  # a bad EVENTLAB_* variable stops the import of the configuration
         print(f"configuration error: {exc}", file=sys.stderr)
         return None
     from commands import preflight

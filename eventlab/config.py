@@ -1,34 +1,47 @@
-"""The single source of truth for what eventlab studies: series, horizons, thresholds, dates.
+"""What eventlab studies: the series catalog (daily, intraday, reference tables) and CONFIG, the
+project configuration holding one instance of every settings group.
 
-Everything that is a list or a tunable number lives here, once. Dagster run config
-(`pipelines/config.py`) takes its defaults from these objects and validates through them,
-so the launchpad, the scripts and the tests share one definition and one set of error messages.
+The settings themselves (type, default, bounds, description of each) are declared once in
+eventlab/settings/; the Dagster resources, the --config YAML, preflight and every message are
+derived from those declarations.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
-from eventlab.bounds import Bound, check_bounds
-from eventlab.cta.params import CTAParams
-from eventlab.cta.validation_params import TREND_INDICES, BacktestParams, ValidationParams
+from eventlab.errors import ConfigError
+from eventlab.settings import (
+    TREND_INDICES,
+    BacktestParams,
+    CTAParams,
+    StudyParams,
+    UniverseParams,
+    ValidationParams,
+)
+from eventlab.settings.study import CloseRule, OpenPolicy
 
 SeriesKind = Literal["index", "etf", "stock", "crypto", "volatility"]
-CloseRule = Literal["prior_close", "open"]
-OpenPolicy = Literal["genuine", "all"]
 
-
-class ConfigError(ValueError):
-    """A configuration value is invalid; the message names the field and the fix."""
-
-    def __init__(self, field_name: str, problem: str, fix: str) -> None:
-        self.field_name = field_name
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"config field `{field_name}`: {problem}. Fix: {fix}")
+__all__ = [
+    "CONFIG",
+    "DAILY_SERIES",
+    "INTRADAY_SERIES",
+    "REFERENCE_TABLES",
+    "BacktestParams",
+    "CTAParams",
+    "CloseRule",
+    "ConfigError",
+    "EventlabConfig",
+    "OpenPolicy",
+    "Series",
+    "StudyParams",
+    "UniverseParams",
+    "ValidationParams",
+    "load_config",
+]
 
 
 @dataclass(frozen=True)
@@ -135,186 +148,6 @@ REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
     # real trend-following returns (SG Trend / SG CTA daily, BTOP50 / TSMOM monthly)
     *((name, raw) for name, raw, _, _ in TREND_INDICES),
 )
-
-
-# Documented bounds of the study's numeric fields (the launchpad's descriptions quote them).
-MAX_HORIZON = 250  # trading days (about a year)
-MIN_REPS, MAX_REPS = 100, 20_000  # bootstrap / placebo repetitions
-MIN_START = dt.date(1900, 1, 1)
-_REPS = Bound(MIN_REPS, MAX_REPS, "2000", " (memory and time grow linearly with it)", integer=True)
-STUDY_BOUNDS = {
-    "gap_threshold": Bound(
-        0, 0.5, "0.01 for +1% (a fraction, not percent)", open_lo=True, open_hi=True
-    ),
-    "bootstrap_reps": _REPS,
-    "placebo_reps": _REPS,
-    "min_events_for_inference": Bound(2, 1000, "5"),
-    "decluster_cooldown": Bound(0, 1000, "20", " sessions"),
-    "near_threshold_margin": Bound(0.0, 0.05, "0.0002 (2 bp)"),
-    "verdict_alpha": Bound(0.001, 0.5, "0.05"),
-    "accuracy_min_reference_gap": Bound(0.0, 0.05, "0.005"),
-    "accuracy_window": Bound(5, 2000, "60", " days"),
-    "accuracy_bound": Bound(0.0, 2.0, "0.5"),
-}
-
-
-@dataclass(frozen=True)
-class StudyParams:
-    """Definition of the gap-up / close-red event study and its statistics (DESIGN.md defaults)."""
-
-    index: str = "GSPC"
-    gap_threshold: float = 0.01
-    close_rule: CloseRule = "prior_close"
-    start: dt.date = dt.date(1957, 1, 1)
-    end: dt.date | None = None
-    open_policy: OpenPolicy = "genuine"
-    horizons: tuple[int, ...] = (1, 5, 20)
-    path_pre: int = 5
-    path_post: int = 20
-    vix: str = "VIX"
-    robustness_thresholds: tuple[float, ...] = (0.005, 0.01, 0.015, 0.02)
-    robustness_index: str = "SPY"
-    bootstrap_reps: int = 2000
-    placebo_reps: int = 2000
-    seed: int = 20251120
-    # A day's open counts as genuine only if the trailing share of genuine opens is at least this.
-    genuine_coverage_min: float = 0.9
-    genuine_coverage_window: int = 250
-    # Inference for a handful of events (eventlab/study/small_sample.py, evidence.py).
-    min_events_for_inference: int = 5  # below it: descriptive figures only, no p-values
-    decluster_cooldown: int = 20  # sessions: events closer than this form one episode
-    near_threshold_margin: float = 0.0002  # gap within 2 bp of the threshold is flagged
-    verdict_alpha: float = 0.05  # adjusted p-value a "supported" verdict needs
-    # Open accuracy: the index gap as a share of the tradeable (robustness index) gap.
-    accuracy_min_reference_gap: float = 0.005  # only days where |reference gap| > 0.5%
-    accuracy_window: int = 60  # rolling median over this many such days
-    accuracy_bound: float = 0.5  # "visible" once the rolling median ratio stays above this
-
-    def validate(self, series_keys: tuple[str, ...]) -> StudyParams:
-        """Raise ConfigError for any invalid field; return self so calls can chain."""
-        check_bounds("study", vars(self), STUDY_BOUNDS)
-        for name in ("index", "vix", "robustness_index"):
-            value = getattr(self, name)
-            if value not in series_keys:
-                raise ConfigError(
-                    f"study.{name}",
-                    f"unknown series {value!r}",
-                    f"choose one of {', '.join(series_keys)} or add it to DAILY_SERIES in eventlab/config.py",
-                )
-        if self.close_rule not in ("prior_close", "open"):
-            raise ConfigError(
-                "study.close_rule",
-                f"unknown rule {self.close_rule!r}",
-                "use 'prior_close' or 'open'",
-            )
-        if self.open_policy not in ("genuine", "all"):
-            raise ConfigError(
-                "study.open_policy",
-                f"unknown policy {self.open_policy!r}",
-                "use 'genuine' or 'all'",
-            )
-        if not self.horizons:
-            raise ConfigError(
-                "study.horizons",
-                "is empty",
-                "give at least one horizon in trading days, e.g. [1, 5, 20]",
-            )
-        if any(
-            (not isinstance(h, int)) or not (1 <= h <= MAX_HORIZON) for h in self.horizons
-        ) or len(set(self.horizons)) != len(self.horizons):
-            raise ConfigError(
-                "study.horizons",
-                f"must be distinct integers from 1 to {MAX_HORIZON} trading days, got {list(self.horizons)}",
-                "e.g. [1, 5, 20]",
-            )
-        if not (MIN_START <= self.start <= dt.date.today()):
-            raise ConfigError(
-                "study.start",
-                f"{self.start} is outside {MIN_START}..today",
-                "use a date such as 1957-01-01",
-            )
-        if self.end is not None and self.start > self.end:
-            raise ConfigError(
-                "study.start",
-                f"start {self.start} is after end {self.end}",
-                "set start on or before end",
-            )
-        if self.path_pre < 0 or self.path_post < max(self.horizons):
-            raise ConfigError(
-                "study.path_post",
-                f"path window (-{self.path_pre}, +{self.path_post}) must cover the longest horizon {max(self.horizons)}",
-                "set path_pre >= 0 and path_post >= max(horizons)",
-            )
-        if not self.robustness_thresholds or any(
-            not (0 < t < 0.5) for t in self.robustness_thresholds
-        ):
-            raise ConfigError(
-                "study.robustness_thresholds",
-                f"got {list(self.robustness_thresholds)}",
-                "positive fractions, e.g. [0.005, 0.01]",
-            )
-        if not (0 < self.genuine_coverage_min <= 1) or self.genuine_coverage_window < 20:
-            raise ConfigError(
-                "study.genuine_coverage_min",
-                "coverage must be in (0, 1] with a window of >= 20 days",
-                "e.g. 0.9 over 250 days",
-            )
-        return self
-
-    def with_(self, **changes: object) -> StudyParams:
-        """A copy with some fields changed (used for robustness variants)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-
-UNIVERSE_BOUNDS = {
-    "workers": Bound(1, 500, "2", " processes", integer=True),
-    "live_batch_size": Bound(1, 500, "50", " tickers per request", integer=True),
-    "live_concurrency": Bound(1, 500, "2", " requests in flight", integer=True),
-}
-
-
-@dataclass(frozen=True)
-class UniverseParams:
-    """Universe studies (eventlab/universe): which named list, and the per-ticker data rules.
-
-    A universe is a CSV in `lists_dir` (columns ticker, optional name and sector); its file name
-    is its name. Adding a ticker to a list, or a new list file, needs no code change: the
-    per-ticker partitions are read from the list files when the code location loads.
-    """
-
-    name: str = "sp500_2021"
-    lists_dir: str = "data/universe/lists"
-    data_dir: str = "data/universe"
-    # Coverage window (250) + the longest horizon (20): fewer days cannot give a usable sample.
-    min_days: int = 270
-    # Index event days whose breadth across the members is measured (DAILY_SERIES keys).
-    breadth_indices: tuple[str, ...] = ("GSPC", "SPY")
-    # Days with fewer members than this (or half the studied tickers, if fewer) are not ranked.
-    breadth_min_members: int = 20
-    # A split-adjusted open more than this far from the previous close, at a recorded split or
-    # near a common split ratio, is a data error (an unrecorded split), not a gap.
-    split_jump_min: float = 0.25
-    split_ratio_tol: float = 0.02
-    # Local execution: processes computing tickers in one run (the machine has 2 cores).
-    workers: int = 2
-    # Live mode: tickers per yf.download request and requests in flight at once.
-    live_batch_size: int = 50
-    live_concurrency: int = 2
-
-    def validate(self) -> UniverseParams:
-        if self.min_days < 30:
-            raise ConfigError("universe.min_days", f"got {self.min_days}", "use 270 or more")
-        if not (0 < self.split_jump_min < 5) or not (0 < self.split_ratio_tol < 0.2):
-            raise ConfigError(
-                "universe.split_jump_min",
-                f"got {self.split_jump_min} / tol {self.split_ratio_tol}",
-                "e.g. 0.25 and 0.02",
-            )
-        check_bounds("universe", vars(self), UNIVERSE_BOUNDS)
-        return self
-
-    def with_(self, **changes: object) -> UniverseParams:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -3,34 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import types
+import typing
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import dagster as dg
 import pandas as pd
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from eventlab import settings
-from eventlab.bounds import Bound
-from eventlab.config import (
-    CONFIG,
-    MAX_HORIZON,
-    MAX_REPS,
-    MIN_REPS,
-    MIN_START,
-    ConfigError,
-    Series,
-    StudyParams,
-)
-from eventlab.cta.params import CTA_MAX_LOOKBACK, CTA_MIN_LOOKBACK, CTAParams
-from eventlab.cta.params import RULES as CTA_RULES
+from eventlab.config import CONFIG, Series
 from eventlab.data import snapshot
 from eventlab.data.frames import DataError, normalize_ohlcv
 from eventlab.data.incremental import MergeReport
+from eventlab.errors import ConfigError
+from eventlab.settings import CTAParams, ReportParams, Settings, SourceParams, StudyParams
+from eventlab.settings.source import REFRESH_TAG, SourceMode
 
-SourceMode = Literal["snapshot", "yfinance", "auto"]
+__all__ = ["REFRESH_TAG", "SourceMode"]
 
 
 @dataclass(frozen=True)
@@ -43,22 +35,106 @@ class Fetched:
     report: MergeReport | None = None
 
 
-# Bounds of PriceSource's numeric fields, checked by one validator.
-_BOUNDS = {
-    "probe_timeout_s": Bound(0, 60, "5", " seconds", open_lo=True),
-    "overlap_sessions": Bound(1, 500, "10", " sessions"),
-    "retries": Bound(0, 10, "3"),
-    "backoff_s": Bound(0, 300, "2", " seconds"),
-    "outage_retries": Bound(0, 5, "2"),
-    "outage_retry_delay_s": Bound(0, 3600, "300", " seconds"),
-    "deadline_s": Bound(1, 600, "45", " seconds"),
-}
-
-# Runs with this tag (the nightly refresh) are retried after an outage by a sensor, as new runs.
-REFRESH_TAG = "eventlab/refresh"
+# ----------------------------------------------------------------------------- derived resources
 
 
-class PriceSource(dg.ConfigurableResource):
+def config_type(name: str, annotation: Any) -> Any:
+    """The Dagster config type of a declared field: str/int/float/bool as they are, a date as its
+    ISO string, a Literal as its values' type, a tuple as a list, `X | None` as Optional."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if annotation is dt.date:
+        return str
+    if annotation in (str, int, float, bool):
+        return annotation
+    if origin is Literal:
+        return type(args[0])
+    if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+        inner = next(a for a in args if a is not type(None))
+        return typing.Optional[config_type(name, inner)]  # noqa: UP045 - Dagster reads Optional
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return list[config_type(name, args[0])]
+    raise TypeError(
+        f"setting {name!r} ({annotation}) has no launchpad type: declare it with launchpad=False"
+    )
+
+
+def config_value(value: Any) -> Any:
+    """A declared default as the launchpad shows it (ISO dates, lists)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [config_value(v) for v in value]
+    return value
+
+
+class _CheckedAtLaunch:
+    """Mixin for settings resources: the whole value is validated (a) when the resource is built,
+    and (b) when a run's config is resolved, i.e. when the launchpad or a schedule launches it,
+    before the run exists: the resource definition is `configured` with a function that builds
+    the resource and re-raises its error as a Dagster config error with the project's message."""
+
+    settings_model: ClassVar[type[Settings]]
+    settings_key: ClassVar[str]
+
+    def _params(self, **context: Any) -> Any:
+        """The declaration's frozen model from this resource's values (ConfigError naming the
+        launchpad path `resources.<key>.config.<field>` and a fix)."""
+        return self.settings_model.from_config(
+            typing.cast(dg.ConfigurableResource, self).model_dump(),
+            f"resources.{self.settings_key}.config",
+            context=context,
+        )
+
+    def params(self) -> Any:
+        return self._params()
+
+    @model_validator(mode="after")
+    def _validate_all(self):
+        try:
+            self.params()
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def get_resource_definition(self):
+        inner = super().get_resource_definition()  # type: ignore[misc]
+        cls = type(self)
+
+        def validate(config: dict) -> dict:
+            try:
+                cls(**config)
+            except ValidationError as exc:
+                msgs = "; ".join(
+                    str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
+                )
+                raise dg.DagsterInvalidConfigError(msgs, [], config) from None
+            return config
+
+        return inner.configured(validate, config_schema=inner.config_schema.as_field())
+
+
+def settings_resource(model: type[Settings], key: str) -> Any:
+    """A Dagster resource class derived from a settings declaration: one config field per
+    launchpad field of `model` (same name, default and description), checked at launch, with
+    `.params()` returning the validated frozen model. Subclass it to add methods."""
+    annotations: dict[str, Any] = {"settings_model": ClassVar[type], "settings_key": ClassVar[str]}
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__doc__": model.__doc__,
+        "settings_model": model,
+        "settings_key": key,
+    }
+    for name in model.launchpad_fields():
+        field = model.model_fields[name]
+        annotations[name] = config_type(name, field.annotation)
+        namespace[name] = Field(default=config_value(field.default), description=field.description)
+    namespace["__annotations__"] = annotations
+    bases = (_CheckedAtLaunch, dg.ConfigurableResource)
+    return type(dg.ConfigurableResource)(f"{model.__name__}Resource", bases, namespace)
+
+
+class PriceSource(settings_resource(SourceParams, "price_source")):
     """One interface over the shipped snapshot and live yfinance.
 
     mode=snapshot reads data/snapshot; mode=yfinance downloads (and fails loudly if it cannot);
@@ -68,70 +144,8 @@ class PriceSource(dg.ConfigurableResource):
     (eventlab.data.incremental), and a suspicious update raises BlockedUpdateError.
     """
 
-    mode: SourceMode = Field(default="snapshot", description="snapshot | yfinance | auto")
-    snapshot_root: str | None = None
-    probe_timeout_s: float = Field(default=5.0, description="auto mode: seconds to wait for Yahoo")
-    start: str = Field(
-        default="1927-01-01", description="first date of a full (non-incremental) fetch, YYYY-MM-DD"
-    )
-    overlap_sessions: int = Field(
-        default=10, description="stored sessions refetched to catch revisions"
-    )
-    retries: int = Field(
-        default=3, description="retries on rate limit / network errors, with backoff"
-    )
-    backoff_s: float = Field(
-        default=2.0, description="first retry wait; doubles per retry (capped at 60 s)"
-    )
-    deadline_s: float = Field(
-        default=45.0,
-        description="total seconds one series' download may take, retries and waits included",
-    )
-    full_refresh: bool = Field(
-        default=False,
-        description="refetch from `start` and let the source's values win over stored ones "
-        "(after a blocked update you have checked); every row is still validated",
-    )
-    outage_retries: int = Field(
-        default=2,
-        description=f"runs tagged {REFRESH_TAG} (the nightly refresh): new runs the sensor "
-        "refresh_outage_retry starts when the source was down (never a wait inside a run)",
-    )
-    outage_retry_delay_s: float = Field(
-        default=300.0,
-        description="seconds before the sensor's first outage retry run; doubles per retry",
-    )
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _check_mode(cls, v: object) -> object:
-        if v not in ("snapshot", "yfinance", "auto"):
-            raise ValueError(
-                f"price_source.mode: unknown mode {v!r}. Fix: use 'snapshot' (offline), 'yfinance' (live) or 'auto'"
-            )
-        return v
-
-    @field_validator("start")
-    @classmethod
-    def _check_start(cls, v: str) -> str:
-        try:
-            d = dt.date.fromisoformat(v)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"price_source.start: {v!r} is not an ISO date. Fix: write it as YYYY-MM-DD, e.g. 1927-01-01"
-            ) from None
-        if d > dt.date.today():
-            raise ValueError(
-                f"price_source.start: {v} is in the future. Fix: use a past date, e.g. 1927-01-01"
-            )
-        return v
-
-    @field_validator(*_BOUNDS)
-    @classmethod
-    def _check_bounds(cls, v: float, info: ValidationInfo) -> float:
-        name = info.field_name
-        _BOUNDS[name].check(settings.field_path("price_source", name), v)  # type: ignore[index]
-        return v
+    def params(self) -> SourceParams:
+        return self._params()
 
     def _root(self) -> Path | None:
         return Path(self.snapshot_root) if self.snapshot_root else None
@@ -263,117 +277,31 @@ class PriceSource(dg.ConfigurableResource):
 # ----------------------------------------------------------------------------- launchpad settings
 
 
-class _CheckedAtLaunch:
-    """Mixin for settings resources: the whole value is validated (a) when the resource is built,
-    and (b) when a run's config is resolved, i.e. when the launchpad or a schedule launches it,
-    before the run exists: the resource definition is `configured` with a function that builds
-    the resource and re-raises its error as a Dagster config error with the project's message."""
-
-    def check(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    @model_validator(mode="after")
-    def _validate_all(self):
-        try:
-            self.check()
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-        return self
-
-    def get_resource_definition(self):
-        inner = super().get_resource_definition()  # type: ignore[misc]
-        cls = type(self)
-
-        def validate(config: dict) -> dict:
-            try:
-                cls(**config)
-            except ValidationError as exc:
-                msgs = "; ".join(
-                    str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors()
-                )
-                raise dg.DagsterInvalidConfigError(msgs, [], config) from None
-            return config
-
-        return inner.configured(validate, config_schema=inner.config_schema.as_field())
-
-
-class StudySettings(_CheckedAtLaunch, dg.ConfigurableResource):
-    """Launchpad-editable study parameters; defaults come from eventlab.config.StudyParams.
+class StudySettings(settings_resource(StudyParams, "study")):
+    """Launchpad-editable study settings, declared in eventlab/settings/study.py.
 
     A valid value never fails the run: every combination within the documented ranges yields a
     complete report (zero events is an answer the report states)."""
 
-    index: str = Field(
-        default=StudyParams.index,
-        description=f"Series the events are detected on: one of {', '.join(CONFIG.daily_keys)}.",
-    )
-    gap_threshold: float = Field(
-        default=StudyParams.gap_threshold,
-        description="Opening gap that makes an event, as a fraction of the prior close "
-        "(0.01 = +1%). Range: above 0 and below 0.5.",
-    )
-    close_rule: str = Field(
-        default=StudyParams.close_rule,
-        description="'prior_close': the day closes below the prior close; 'open': below its own open.",
-    )
-    start: str = Field(
-        default=StudyParams.start.isoformat(),
-        description=f"First day of the study window, YYYY-MM-DD, from {MIN_START} to the last "
-        "data date (days without a genuine open are excluded anyway).",
-    )
-    end: str | None = Field(
-        default=None,
-        description="Last day of the study window, YYYY-MM-DD, on or after start and after the "
-        "data begins; empty (null) = up to the latest data.",
-    )
-    open_policy: str = Field(
-        default=StudyParams.open_policy,
-        description="'genuine': only days with a real opening print; 'all': every day (stale opens included).",
-    )
-    horizons: list[int] = Field(
-        default=list(StudyParams.horizons),
-        description=f"Forward horizons in trading days: distinct integers 1..{MAX_HORIZON}, e.g. [1, 5, 20].",
-    )
-    bootstrap_reps: int = Field(
-        default=StudyParams.bootstrap_reps,
-        description=f"Bootstrap repetitions of the CI of the mean difference: {MIN_REPS}..{MAX_REPS}.",
-    )
-    placebo_reps: int = Field(
-        default=StudyParams.placebo_reps,
-        description=f"Random same-size draws of the placebo test: {MIN_REPS}..{MAX_REPS}.",
-    )
-    min_events_for_inference: int = Field(
-        default=StudyParams.min_events_for_inference,
-        description="Events needed before any p-value is published (below it: descriptive "
-        "figures only): 2..1000.",
-    )
-    decluster_cooldown: int = Field(
-        default=StudyParams.decluster_cooldown,
-        description="Sessions within which events form one episode (declustered variant): 0..1000.",
-    )
-
-    def check(self) -> None:
-        self.params()
-
     def params(self) -> StudyParams:
         """Validated StudyParams (raises ConfigError naming the launchpad field and the fix)."""
-        return settings.study_params(self.model_dump())
+        return self._params(series_keys=CONFIG.daily_keys)
 
 
-class ReportSettings(dg.ConfigurableResource):
+class CTASettings(settings_resource(CTAParams, "cta_settings")):
+    """Launchpad-editable CTA replica settings, declared in eventlab/settings/cta.py."""
+
+    def params(self) -> CTAParams:
+        """Validated CTAParams (raises ConfigError naming the launchpad field and the fix)."""
+        return self._params()
+
+
+class ReportSettings(settings_resource(ReportParams, "report_settings")):
     """Where reports go: each run builds in <reports_root>/.staging-<run_id>/ and publishes to
     <reports_root>/<folder>/ in one atomic switch (see eventlab.report.publishing)."""
 
-    reports_root: str = Field(
-        default=str(snapshot.PROJECT_ROOT / "reports"),
-        description="Folder holding <as-of>/ report folders and the `latest` symlink.",
-    )
-    lock_timeout_s: float = Field(
-        default=120.0,
-        ge=1,
-        le=3600,
-        description="Seconds to wait for another run's publish lock before failing (1..3600).",
-    )
+    def params(self) -> ReportParams:
+        return self._params()
 
     def root(self) -> Path:
         return Path(self.reports_root)
@@ -395,60 +323,3 @@ def report_folder_name(report_as_of: pd.DataFrame) -> str:
     if isinstance(name, str) and name:
         return name
     return pd.Timestamp(row["as_of"]).date().isoformat()
-
-
-class CTASettings(_CheckedAtLaunch, dg.ConfigurableResource):
-    """Launchpad-editable CTA replica parameters; defaults come from eventlab.config (CTAParams)."""
-
-    rule: str = Field(
-        default=CONFIG.cta.rule, description=f"Trend rule: one of {', '.join(CTA_RULES)}."
-    )
-    lookbacks: list[int] = Field(
-        default=list(CONFIG.cta.lookbacks),
-        description=f"Lookback per horizon in sessions, {CTA_MIN_LOOKBACK}..{CTA_MAX_LOOKBACK} "
-        "each (ewmac: 8 or more), e.g. [21, 63, 252]; 3 values name them short/medium/long.",
-    )
-    weights: list[float] = Field(
-        default=list(CONFIG.cta.weights),
-        description="One weight per lookback, each 0..1000 with a positive sum (normalized).",
-    )
-    saturation_z: float = Field(
-        default=CONFIG.cta.saturation_z,
-        description="Trend strength (in standard deviations) giving a full position: above 0, up to 10.",
-    )
-    vol_span: int = Field(
-        default=CONFIG.cta.vol_span,
-        description="EWMA span of the volatility estimate in sessions: 2..1000.",
-    )
-    vol_target: float = Field(
-        default=CONFIG.cta.vol_target,
-        description="Annualized volatility target as a fraction (0.15 = 15%): above 0, below 2.",
-    )
-    max_scale: float = Field(
-        default=CONFIG.cta.max_scale,
-        description="Cap on the volatility scaling: above 0, up to 10.",
-    )
-    capacity_usd: float = Field(
-        default=CONFIG.cta.capacity_usd,
-        description="Assumed USD notional of a full position: above 0, up to 1e13 ($10tn).",
-    )
-    percentile_lookback: int | None = Field(
-        default=CONFIG.cta.percentile_lookback,
-        description="Sessions of the rolling percentile window, 252..25000; empty (null) = expanding.",
-    )
-    down_big_std: float = Field(
-        default=CONFIG.cta.down_big_std,
-        description="Size of the 'down big' scenario in standard deviations: above 0, up to 10.",
-    )
-    scenario_as_of: list[str] = Field(
-        default=[d.isoformat() for d in CONFIG.cta.scenario_as_of],
-        description="Extra as-of dates for the flow scenarios, YYYY-MM-DD, each within the data "
-        "(a date without a session uses the last session before it).",
-    )
-
-    def check(self) -> None:
-        self.params()
-
-    def params(self) -> CTAParams:
-        """Validated CTAParams (raises ConfigError naming the launchpad field and the fix)."""
-        return settings.cta_params(self.model_dump())

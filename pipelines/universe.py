@@ -10,16 +10,16 @@ the list a result was computed on would no longer be in the repository.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from eventlab.config import CONFIG, UniverseParams
 from eventlab.universe.members import all_tickers
 from eventlab.universe.store import TickerStore
 from pipelines.io import DEFAULT_WAREHOUSE
+from pipelines.resources import settings_resource
 
 TICKERS = dg.StaticPartitionsDefinition(all_tickers(CONFIG.universe))
 
@@ -36,37 +36,9 @@ class UniverseStore(dg.ConfigurableResource):
         return TickerStore(Path(self.base_dir) / "universe")
 
 
-class UniverseSettings(dg.ConfigurableResource):
-    """Launchpad-editable universe settings; defaults from eventlab.config.UniverseParams."""
-
-    name: str = Field(default=UniverseParams.name, description="universe list (file stem)")
-    source: str = Field(default="snapshot", description="snapshot (shipped data) | yfinance")
-    workers: int = Field(default=UniverseParams.workers, description="processes for the tickers")
-    bootstrap_reps: int = Field(
-        default=500, description="per-ticker bootstrap/placebo draws (the pooled SEs need none)"
-    )
-    live_start: str = Field(default="1999-11-01", description="yfinance: first date, YYYY-MM-DD")
-
-    @field_validator("source")
-    @classmethod
-    def _check_source(cls, v: str) -> str:
-        if v not in ("snapshot", "yfinance"):
-            raise ValueError(
-                f"universe_settings.source: unknown source {v!r}. Fix: use 'snapshot' (shipped "
-                "data, offline) or 'yfinance' (live batch download)"
-            )
-        return v
-
-    @field_validator("live_start")
-    @classmethod
-    def _check_start(cls, v: str) -> str:
-        try:
-            dt.date.fromisoformat(v)
-        except ValueError:
-            raise ValueError(
-                f"universe_settings.live_start: {v!r} is not an ISO date. Fix: YYYY-MM-DD"
-            ) from None
-        return v
+class UniverseSettings(settings_resource(UniverseParams, "universe_settings")):
+    """Launchpad-editable universe settings, declared in eventlab/settings/universe.py."""
 
     def params(self) -> UniverseParams:
-        return CONFIG.universe.with_(name=self.name, workers=self.workers).validate()
+        """Validated UniverseParams (raises ConfigError naming the launchpad field and the fix)."""
+        return self._params()

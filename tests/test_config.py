@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from eventlab.config import CONFIG, ConfigError, Series, StudyParams
+from eventlab.config import CONFIG, Series, StudyParams
+from eventlab.errors import ConfigError
 from pipelines.resources import StudySettings
 
 KEYS = CONFIG.daily_keys
@@ -23,7 +24,7 @@ KEYS = CONFIG.daily_keys
         ({"start": dt.date(2020, 1, 1), "end": dt.date(2019, 1, 1)}, "study.start"),
         ({"close_rule": "lower"}, "study.close_rule"),
         ({"open_policy": "some"}, "study.open_policy"),
-        ({"horizons": (1, 60)}, "study.path_post"),
+        ({"horizons": (1, 60), "path_post": 20}, "study.path_post"),
         ({"bootstrap_reps": 5}, "study.bootstrap_reps"),
     ],
 )
@@ -53,8 +54,10 @@ def test_launchpad_settings_validate_through_the_same_object():
     with pytest.raises(ValueError, match=r"resources\.study\.config\.horizons"):
         StudySettings(horizons=[])
     assert StudySettings(gap_threshold=0.02).params().gap_threshold == 0.02
-    # a horizon beyond the default event path widens the path instead of failing
+    # a horizon beyond the default event path widens the path instead of failing (the
+    # declaration's default, so in Python too)
     assert StudySettings(horizons=[1, 60]).params().path_post == 60
+    assert StudyParams(horizons=(1, 60)).path_post == 60
 
 
 def test_bad_series_key():
@@ -71,33 +74,32 @@ def test_universe_grows_by_environment(monkeypatch):
     assert cfg.series("FTSE").ticker == "^FTSE"
 
 
-def test_one_bounds_table_check_names_the_launchpad_field_and_a_fix():
-    """eventlab.bounds serves the study, CTA, universe and price-source settings and the
-    EVENTLAB_* variables: each message names the field path, the range in words and a fix."""
+def test_one_derivation_names_the_field_the_range_and_a_fix():
+    """eventlab/settings/base.py serves the study, CTA, universe and price-source settings and
+    the EVENTLAB_* variables: each message names the field path, the range in words (from the
+    declared bounds) and a fix (the declared example)."""
     from commands import preflight
-    from eventlab import settings
-    from eventlab.bounds import Bound
-    from pipelines.resources import PriceSource
+    from eventlab.settings import range_words
+    from pipelines.resources import CTASettings, PriceSource
 
-    assert Bound(0, 0.5, "x", open_lo=True, open_hi=True).describe() == "above 0 and below 0.5"
-    assert Bound(1, 16, "x", integer=True).describe() == "an integer from 1 to 16"
-    assert not Bound(1, 16, "x", integer=True).contains(2.0)
-    assert Bound(0, 10, "x", open_lo=True).contains(10) and not Bound(0, 10, "x").contains(11)
+    assert range_words({"gt": 0, "lt": 0.5}) == "above 0 and below 0.5"
+    assert range_words({"ge": 1, "le": 16}, integer=True) == "an integer from 1 to 16"
+    assert range_words({"gt": 0, "le": 10}) == "above 0 and at most 10"
     cases = [
         (
-            lambda: settings.study_params({"decluster_cooldown": 2000}),
-            "`resources.study.config.decluster_cooldown`: must be from 0 to 1000 sessions, "
-            "got 2000. Fix: use 20",
+            lambda: StudySettings(decluster_cooldown=2000),
+            "`resources.study.config.decluster_cooldown`: must be an integer from 0 to 1000 "
+            "sessions, got 2000. Fix: use 20",
         ),
         (
-            lambda: settings.study_params({"gap_threshold": 0.5}),
+            lambda: StudySettings(gap_threshold=0.5),
             "`resources.study.config.gap_threshold`: must be above 0 and below 0.5, got 0.5. "
             "Fix: use 0.01 for +1% (a fraction, not percent)",
         ),
         (
-            lambda: settings.cta_params({"vol_target": 3}),
+            lambda: CTASettings(vol_target=3),
             "`resources.cta_settings.config.vol_target`: must be above 0 and below 2 "
-            "(annualized), got 3. Fix: use 0.15 for 15% (a fraction, not percent)",
+            "(annualized), got 3.0. Fix: use 0.15 for 15% (a fraction, not percent)",
         ),
         (
             lambda: PriceSource(deadline_s=700),

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from commands import preflight
-from eventlab.config import ConfigError
+from eventlab.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from eventlab.config import CONFIG, ConfigError
-from eventlab.cta.params import RULES
+from eventlab.config import CONFIG
+from eventlab.errors import ConfigError
+from eventlab.settings.cta import RULES
 
 STUDY_CHARTS = ("forward_paths", "forward_distributions", "event_timeline", "cta_monitor")
 

@@ -5,12 +5,12 @@ still fails on look-ahead models."""
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from eventlab.cta import levels, replay, scenarios, signals
-from eventlab.cta.params import CTAParams
 from eventlab.data.snapshot import read_series
+from eventlab.settings.cta import CTAParams
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,7 @@ def test_model_continued_from_memory_is_the_full_run(
 ):
     """Rows of a run on close[offset:] started from `memory_at(offset)` whose lookback lies in the
     slice equal the full-history run exactly (not approximately): the scenarios rely on it."""
+    assume(vol_min_periods <= 10 * vol_span)  # CTAParams refuses more (vol_min_periods' rule)
     p = CTAParams(
         rule=rule,
         horizons=tuple(f"h{i}" for i in range(len(lookbacks))),

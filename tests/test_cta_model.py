@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventlab.config import ConfigError
 from eventlab.cta import claims, levels, replay, scenarios, signals
-from eventlab.cta.params import CTAParams
 from eventlab.data.snapshot import read_series
+from eventlab.errors import ConfigError
+from eventlab.settings.cta import CTAParams
 
 EVENT_DATES = [
     "2018-12-11",
@@ -315,7 +315,8 @@ def test_params_validation():
     assert CTAParams().validate() == CTAParams()
     with pytest.raises(ConfigError, match="cta.rule"):
         CTAParams(rule="macd").validate()  # type: ignore[arg-type]
-    with pytest.raises(ConfigError, match="cta.horizons"):
+    # two lookbacks are named h1, h2; the three default weights do not match them
+    with pytest.raises(ConfigError, match=r"cta\.weights.*one weight per lookback"):
         CTAParams(lookbacks=(21, 63)).validate()
     with pytest.raises(ConfigError, match="cta.vol_target"):
         CTAParams(vol_target=15).validate()

@@ -8,9 +8,9 @@ import statsmodels.api as sm
 
 from eventlab.cta import exposure as ex
 from eventlab.cta import validation as val
-from eventlab.cta.params import CTAParams
 from eventlab.cta.reference import check_levels
-from eventlab.cta.validation_params import ValidationParams
+from eventlab.settings.cta import CTAParams
+from eventlab.settings.validation import ValidationParams
 
 
 def _random_walk(n: int, seed: int, start: str = "2000-01-03") -> pd.Series:

@@ -339,7 +339,12 @@ def test_ohlcv_valid_names_each_broken_rule():
 @pytest.mark.parametrize(
     ("field", "value", "expect"),
     [
-        ("mode", "live", r"price_source.mode: unknown mode 'live'. Fix: use 'snapshot'"),
+        (
+            "mode",
+            "live",
+            r"price_source.config.mode`: must be one of 'snapshot', 'yfinance', 'auto', got "
+            r"'live'. Fix: use 'snapshot'",
+        ),
         (
             "probe_timeout_s",
             0,
@@ -350,11 +355,20 @@ def test_ohlcv_valid_names_each_broken_rule():
         (
             "start",
             "2026-13-01",
-            r"price_source.start: '2026-13-01' is not an ISO date. Fix: write it as YYYY-MM-DD",
+            r"price_source.config.start`: '2026-13-01' is not an ISO date. Fix: write it as "
+            r"YYYY-MM-DD",
         ),
-        ("start", "2999-01-01", r"price_source.start: 2999-01-01 is in the future"),
-        ("overlap_sessions", 0, r"price_source.config.overlap_sessions`: must be from 1 to 500"),
-        ("retries", -1, r"price_source.config.retries`: must be from 0 to 10, got -1. Fix: use 3"),
+        ("start", "2999-01-01", r"price_source.config.start`: 2999-01-01 is in the future"),
+        (
+            "overlap_sessions",
+            0,
+            r"price_source.config.overlap_sessions`: must be an integer from 1 to 500",
+        ),
+        (
+            "retries",
+            -1,
+            r"price_source.config.retries`: must be an integer from 0 to 10, got -1. Fix: use 3",
+        ),
         ("backoff_s", -1.0, r"price_source.config.backoff_s`: must be from 0 to 300 seconds"),
     ],
 )
@@ -364,22 +378,18 @@ def test_bad_price_source_config_names_field_and_fix(field, value, expect):
 
 
 def test_bad_config_through_run_config_is_reported(tmp_path):
-    res = dg.materialize(
-        [daily_prices],
-        selection=[price_key("GSPC")],
-        resources={
-            "io_manager": ParquetIOManager(base_dir=str(tmp_path)),
-            "price_source": PriceSource(),
-        },
-        run_config={"resources": {"price_source": {"config": {"probe_timeout_s": -1.0}}}},
-        raise_on_error=False,
-    )
-    assert not res.success
-    errors = [getattr(e.event_specific_data, "error", None) for e in res.all_events]
-    text = " ".join(
-        f"{err.message} {err.cause.message if err.cause else ''}"
-        for err in errors
-        if err is not None
-    )
-    assert "probe_timeout_s" in text and "Fix" in text
+    # refused when the run's config is resolved (as the launchpad does), before any step runs
+    with pytest.raises(dg.DagsterInvalidConfigError) as err:
+        dg.materialize(
+            [daily_prices],
+            selection=[price_key("GSPC")],
+            resources={
+                "io_manager": ParquetIOManager(base_dir=str(tmp_path)),
+                "price_source": PriceSource(),
+            },
+            run_config={"resources": {"price_source": {"config": {"probe_timeout_s": -1.0}}}},
+            raise_on_error=False,
+        )
+    text = str(err.value)
+    assert "resources.price_source.config.probe_timeout_s" in text and "Fix" in text
     assert not (tmp_path / "prices" / "GSPC.parquet").exists()

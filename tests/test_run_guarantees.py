@@ -161,7 +161,7 @@ def test_latest_that_is_user_content_is_never_deleted(tmp_path, kind):
 
 def test_preflight_refuses_a_real_latest_directory_before_anything_runs(tmp_path):
     from commands import preflight
-    from eventlab.config import ConfigError
+    from eventlab.errors import ConfigError
 
     (tmp_path / "latest").mkdir()
     with pytest.raises(ConfigError, match="real directory"):

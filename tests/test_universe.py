@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from eventlab.config import CONFIG, ConfigError, StudyParams
+from eventlab.config import CONFIG, StudyParams
 from eventlab.data.frames import DataError
 from eventlab.data.snapshot import read_series
+from eventlab.errors import ConfigError
 from eventlab.study.run import run_study, run_variant
 from eventlab.universe import data as udata
 from eventlab.universe.adjust import adjust_prices

@@ -9,7 +9,7 @@ import pytest
 
 import pipelines.stages.validation as va
 from eventlab.cta import exposure as ex
-from eventlab.cta.validation_params import ValidationParams
+from eventlab.settings.validation import ValidationParams
 
 KEYS = ["index", "model", "window"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from eventlab.cta.params import CTAParams
+from eventlab.settings.cta import CTAParams
 
 CLAIM_COLUMNS = [
     "claim_id", "claim", "source", "unit", "notes_value", "notes_low", "notes_high",

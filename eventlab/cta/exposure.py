@@ -3,7 +3,7 @@
 Desks and replication funds estimate how long trend followers are in equities from the funds'
 returns alone: the slope of a trailing regression of a CTA index's daily return on the S&P 500's
 daily return. A slope of 0.5 means the index moved like a portfolio holding half its capital in
-the S&P 500 over the window. Here, per date t and window w (eventlab/cta/validation_params.py):
+the S&P 500 over the window. Here, per date t and window w (eventlab/settings/validation.py):
 
     r_idx,s = a + b r_spx,s (+ c r_bond,s) + e_s,      s = t-w+1 .. t
 
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from eventlab.cta.reference import daily_returns
-from eventlab.cta.validation_params import ValidationParams
+from eventlab.settings.validation import ValidationParams
 
 EXPOSURE_COLUMNS = (
     "date",

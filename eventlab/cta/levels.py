@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from eventlab.cta.params import CTAParams
 from eventlab.cta.signals import _check_close, daily_vol, ewma, ewmac_alphas, lag, rolling_mean
+from eventlab.settings.cta import CTAParams
 
 BRACKET_LOG = 2.0  # aggregate-level search in [P e^-2, P e^2]
 ZERO_TOL = 1e-12  # |aggregate| below this counts as >= 0, so plateaus resolve to their lower end

@@ -18,8 +18,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from eventlab.cta.params import CTAParams
 from eventlab.cta.signals import daily_vol, memory_at, model_arrays
+from eventlab.settings.cta import CTAParams
 
 SCENARIO_COLUMNS = [
     "as_of", "scenario", "std_multiple", "window", "days", "price_start", "price_end", "path_return",

@@ -1,6 +1,6 @@
 """Vol-targeted trend signals, the aggregate CTA position, its USD notional, flows and percentile.
 
-The model (parameters in `eventlab.cta.params.CTAParams`), for each session t and horizon h with
+The model (parameters in `eventlab.settings.cta.CTAParams`), for each session t and horizon h with
 lookback L:
 
     r_t        = ln(P_t / P_{t-1})
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from eventlab.cta.params import CTAParams
+from eventlab.settings.cta import CTAParams
 
 
 @dataclass(frozen=True)

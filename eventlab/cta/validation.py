@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from eventlab.cta.exposure import rolling_ols
-from eventlab.cta.params import CTAParams
 from eventlab.cta.reference import daily_returns, monthly_returns
 from eventlab.cta.signals import ewma, model_arrays
-from eventlab.cta.validation_params import ValidationParams
+from eventlab.settings.cta import CTAParams
+from eventlab.settings.validation import ValidationParams
 
 VALIDATION_COLUMNS = (
     "model",

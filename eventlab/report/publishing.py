@@ -31,11 +31,10 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, fields
 from pathlib import Path
 
 from eventlab.config import CONFIG, StudyParams
-from eventlab.cta.params import CTAParams
+from eventlab.settings.cta import CTAParams
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +65,8 @@ def _plain(value: object) -> object:
 def parameter_set(study: StudyParams, cta: CTAParams) -> dict[str, dict[str, object]]:
     """Every study and CTA parameter, JSON-ready (what manifest.json records)."""
     return {
-        "study": {k: _plain(v) for k, v in asdict(study).items()},
-        "cta": {k: _plain(v) for k, v in asdict(cta).items()},
+        "study": {k: _plain(v) for k, v in study.model_dump().items()},
+        "cta": {k: _plain(v) for k, v in cta.model_dump().items()},
     }
 
 
@@ -76,12 +75,12 @@ def changed_parameters(study: StudyParams, cta: CTAParams) -> dict[str, object]:
     (`study.gap_threshold`, `cta.lookbacks`); empty for the default study."""
     out: dict[str, object] = {}
     for prefix, obj, default in (("study", study, CONFIG.study), ("cta", cta, CONFIG.cta)):
-        for f in fields(obj):
-            value, base = _plain(getattr(obj, f.name)), _plain(getattr(default, f.name))
+        for name in type(obj).model_fields:
+            value, base = _plain(getattr(obj, name)), _plain(getattr(default, name))
             if isinstance(value, list | float) and _close(value, base):
                 continue
             if value != base:
-                out[f"{prefix}.{f.name}"] = value
+                out[f"{prefix}.{name}"] = value
     return out
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from eventlab.config import ConfigError, UniverseParams
+from eventlab.config import UniverseParams
 from eventlab.data.snapshot import PROJECT_ROOT
+from eventlab.errors import ConfigError
 
 SURVIVORSHIP = (
     "Survivorship bias: the universe is the S&P 500 membership of April 2021 traced back as far as "

@@ -14,7 +14,7 @@ from eventlab.cta import claims as cta_claims_mod
 from eventlab.cta import levels as cta_levels_mod
 from eventlab.cta import replay, scenarios
 from eventlab.cta import signals as cta_signals_mod
-from eventlab.cta.params import CTAParams
+from eventlab.settings.cta import CTAParams
 from pipelines.resources import CTASettings, ReportSettings
 from pipelines.stages.common import (
     CheckFields,

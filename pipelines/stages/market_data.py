@@ -9,11 +9,11 @@ import pandas as pd
 
 from eventlab.config import CONFIG, Series
 from eventlab.cta.reference import check_levels
-from eventlab.cta.validation_params import TREND_INDICES
 from eventlab.data.frames import DataError, StoredFileError
 from eventlab.data.incremental import frame_hash, provenance_text
 from eventlab.data.quality import price_check_results
 from eventlab.data.refresh import RefreshOutcome
+from eventlab.settings.validation import TREND_INDICES
 from pipelines.resources import Fetched, PriceSource
 from pipelines.schedules import refresh_failure
 from pipelines.stages.common import frame_span_metadata, md_preview
@@ -190,7 +190,7 @@ def build_intraday_bars(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
     return intraday_bars
 
 
-# The trend-following reference indices (eventlab/cta/validation_params.py) get a check each.
+# The trend-following reference indices (eventlab/settings/validation.py) get a check each.
 TREND_FREQ = {name: freq for name, _, freq, _ in TREND_INDICES}
 TREND_DESC = {name: desc for name, _, _, desc in TREND_INDICES}
 LEVELS_CHECK = (

@@ -16,7 +16,7 @@ from eventlab.config import CONFIG
 from eventlab.cta import exposure as exp_mod
 from eventlab.cta import validation as val_mod
 from eventlab.cta.reference import level_series
-from eventlab.cta.validation_params import TREND_INDICES
+from eventlab.settings.validation import TREND_INDICES
 from pipelines.resources import CTASettings, ReportSettings
 from pipelines.stages.common import (
     CheckFields,

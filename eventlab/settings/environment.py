@@ -1,0 +1,39 @@
+"""The numeric EVENTLAB_* environment variables, declared like every other setting (the field
+name is the variable's name, so a message names what the user sets)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from eventlab.settings.base import Settings, setting
+
+
+class EnvironmentParams(Settings):
+    """Environment variables read by the run (unset = the default)."""
+
+    SECTION = ""
+
+    EVENTLAB_CHART_WORKERS: int | None = setting(
+        None,
+        "Chart render processes (1 renders in the run's own process); unset = the renderer's default.",
+        ge=1,
+        le=16,
+        example="2",
+        hint="(or 1 to render in the run's own process)",
+    )
+    EVENTLAB_LOCK_TIMEOUT_S: float = setting(
+        120.0,
+        "Seconds to wait for the warehouse's write lock.",
+        ge=1,
+        le=3600,
+        unit="seconds",
+        example="120",
+    )
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> EnvironmentParams:
+        """The variables that are set (non-empty), checked: ConfigError naming the variable."""
+        env = os.environ if env is None else env
+        values = {name: env[name] for name in cls.model_fields if env.get(name)}
+        return cls.from_config(values, "", launchpad_only=False)
