@@ -19,7 +19,6 @@ from typing import Any, ClassVar, Self
 
 import annotated_types as at
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.fields import FieldInfo
 
 from eventlab.errors import ConfigError
@@ -192,7 +191,7 @@ def config_error(
     return ConfigError(path, f"{_shown(got)} is not valid ({err['msg'].lower()})", fix)
 
 
-class _SettingsMeta(ModelMetaclass):
+class _SettingsMeta(type(BaseModel)):  # type: ignore[misc]  # pydantic's metaclass, not importable publicly
     """Building settings in Python (`StudyParams(gap_threshold=2)`) raises ConfigError like the
     launchpad does. (On the metaclass, not __init__: an overridden __init__ would make pydantic
     route model_validate through it and drop the validation context.)"""
