@@ -27,8 +27,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from eventlab.charts.outputs import SIDECAR_KEYS, ChartKind, ChartMeta, ChartOutput  # noqa: E402, F401
-from eventlab.charts.render import SCREEN_DIR  # noqa: E402
+from eventlab.charts.outputs import (  # noqa: E402, F401
+    SCREEN_DIR,
+    SIDECAR_KEYS,
+    ChartKind,
+    ChartMeta,
+    ChartOutput,
+)
+from eventlab.data.store import atomic_path  # noqa: E402
 
 DPI = 200
 FIGSIZE = (11.0, 6.2)  # inches -> 2200 x 1240 px at 200 dpi
@@ -333,7 +339,7 @@ def thumbnail_from_screen(screen, full_size: tuple[int, int], width: int = THUMB
 
 
 def thumbnail_b64(png: Path, width: int = THUMB_WIDTH) -> str:
-    """The UI thumbnail of a chart file (render_one's fallback; the same image save() makes)."""
+    """The UI thumbnail of a chart file (the same image save() makes)."""
     from PIL import Image
 
     with Image.open(png) as im:
@@ -351,8 +357,6 @@ def save(
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / f"{name}.png"
     side = out_dir / f"{name}.json"
-    from eventlab.data.store import atomic_path
-
     screen = out_dir / SCREEN_DIR / f"{name}.png"
     try:
         rgba = draw_rgba(fig)
