@@ -14,8 +14,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
-from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -185,57 +183,8 @@ def draw_rgba(fig: Figure) -> memoryview:
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     if fig.dpi != DPI:
         fig.set_dpi(DPI)
-    _prewrap(fig, canvas.get_renderer())  # the renderer the draw below reuses (same size, dpi)
     canvas.draw()
     return canvas.buffer_rgba()
-
-
-def wrap_lines(text: str, line_width: float, width_of: Callable[[str], float]) -> str:
-    """`text` broken into lines as matplotlib's Text wrapping breaks it (explicit newlines kept;
-    a line takes the most words whose joined width fits `line_width`, and at least one), with a
-    binary search for each break. matplotlib measures every prefix of the remaining words, each
-    a new string to lay out: the 4 footers of a report took 0.32 s of CPU that way (2026-11-29).
-    The search needs a width that grows with each added word, which plain text has."""
-    lines = []
-    for para in text.split("\n"):
-        words = para.split(" ")
-        while words:
-            fit, hi = 1, len(words)
-            while fit < hi:
-                mid = (fit + hi + 1) // 2
-                if width_of(" ".join(words[:mid])) > line_width:
-                    hi = mid - 1
-                else:
-                    fit = mid
-            lines.append(" ".join(words[:fit]))
-            words = words[fit:]
-    return "\n".join(lines)
-
-
-def _prewrap(fig: Figure, renderer) -> None:
-    """Wrap the figure's wrap=True texts (the header's footer) with wrap_lines before the draw;
-    matplotlib then lays out the same lines without wrapping them again, so the pixels do not
-    change (tested against savefig). Only unrotated, left-aligned plain text inside the figure,
-    the case whose line width is the distance to the figure's right edge; any other (and text
-    with an unescaped `$`, whose prefixes matplotlib may measure as mathtext) keeps matplotlib's
-    wrapping. Write a dollar sign in a footer as `\\$`: it prints as `$`."""
-    box = fig.bbox
-    for t in fig.texts:
-        text = t.get_text()
-        if not t.get_wrap() or t.get_usetex() or text.count("$") > text.count(r"\$"):
-            continue
-        x0, y0 = t.get_transform().transform(t.get_position())
-        if t.get_rotation() != 0 or t.get_horizontalalignment() != "left" or not y0 < box.y1:
-            continue
-        prop = t.get_fontproperties()
-
-        def width_of(line: str, prop=prop) -> float:
-            # what matplotlib compares: the rendered width rounded up to whole pixels
-            return math.ceil(renderer.get_text_width_height_descent(line, prop, False)[0])
-
-        t.set_text(wrap_lines(text, box.x1 - x0, width_of))
-        t.set_wrap(False)
-        t.set_rotation_mode("anchor")  # as matplotlib's wrapping leaves it
 
 
 def clipped_text(fig: Figure) -> list[str]:
