@@ -3,6 +3,7 @@ PNG plus a sidecar with the fixed schema, and the numbers a chart states are com
 
 import json
 import struct
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -355,6 +356,41 @@ def test_pool_and_in_process_render_the_same_files(tmp_path):
     for name, o in ones.items():
         assert o.png.read_bytes() == outs[name].png.read_bytes(), name
     assert len({c.name for c in CHARTS}) == len(CHARTS) == 13
+
+
+def test_chart_package_has_no_import_cycle_and_one_registry():
+    """eventlab.charts imports form a DAG with the registry on top: no chart module imports
+    the registry, and no module imports another inside a function (the way cycles hide)."""
+    import ast
+
+    pkg = Path(style.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for f in pkg.glob("*.py"):
+        tree = ast.parse(f.read_text())
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            local = {n.split(".")[2] for n in names if n.startswith("eventlab.charts.")}
+            assert not local or node in tree.body, f"{f.stem} imports {local} inside a function"
+            deps |= local & {p.stem for p in pkg.glob("*.py")}
+        graph[f.stem] = deps
+    assert not [m for m, deps in graph.items() if "registry" in deps]
+    done: set[str] = set()
+
+    def visit(m: str, path: tuple[str, ...]) -> None:
+        assert m not in path, f"import cycle: {' -> '.join((*path, m))}"
+        if m not in done:
+            for d in graph[m]:
+                visit(d, (*path, m))
+            done.add(m)
+
+    for m in graph:
+        visit(m, ())
 
 
 def test_thumbnail_is_small(tmp_path):

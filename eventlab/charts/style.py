@@ -23,7 +23,9 @@ matplotlib.use("Agg", force=True)
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
 
 from eventlab.charts.outputs import (  # noqa: E402, F401
     SCREEN_DIR,
@@ -178,8 +180,6 @@ def span(start, end) -> str:
 def draw_rgba(fig: Figure) -> memoryview:
     """Draw the figure on its Agg canvas at DPI; its RGBA pixels (H x W x 4 bytes), exactly what
     `fig.savefig(..., dpi=DPI)` would encode (no layout engine or tight bbox is used here)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     if fig.dpi != DPI:
         fig.set_dpi(DPI)
@@ -218,8 +218,6 @@ def rgb_image(rgba: memoryview):
     """The drawn RGBA pixels as a PIL RGB image. Every figure has an opaque white background
     (RC's figure.facecolor), so alpha is 255 everywhere and dropping it loses nothing (see
     write_png for what RGB saves)."""
-    from PIL import Image
-
     h, w = rgba.shape[:2]
     return Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).convert("RGB")
 
@@ -234,8 +232,6 @@ def write_png(dest, im) -> None:
 def screen_image(im, width: int = SCREEN_WIDTH):
     """The print image scaled to `width` px (LANCZOS after a 1.5x box reduction: the same look as
     plain LANCZOS at a fraction of the cost); the report's copy and the thumbnail start here."""
-    from PIL import Image
-
     if im.width <= width:
         return im
     h = round(im.height * width / im.width)
@@ -256,8 +252,6 @@ def palette_image(im, colors: int):
     light grid #e3e3e3 at most 6 levels lighter, the worst anti-aliased pixel 51 levels off
     (median cut 94); side by side at 2x the two are indistinguishable.
     """
-    from PIL import Image, ImageOps
-
     q = ImageOps.invert(im).quantize(colors, method=Image.Quantize.FASTOCTREE)
     q.putpalette(bytes(255 - v for v in q.getpalette() or ()))
     return q
@@ -280,8 +274,6 @@ def screen_png(screen, colors: int = SCREEN_COLORS) -> bytes:
 def thumbnail_from_screen(screen, full_size: tuple[int, int], width: int = THUMB_WIDTH) -> str:
     """The UI thumbnail, base64: the screen image scaled to `width` px (height from the print
     image's `full_size`, so rounding in the screen copy does not change it), THUMB_COLORS."""
-    from PIL import Image
-
     h = max(1, round(full_size[1] * width / full_size[0]))
     small = screen.resize((width, h), Image.Resampling.LANCZOS)
     return base64.b64encode(_palette_png(small, THUMB_COLORS)).decode("ascii")
@@ -289,8 +281,6 @@ def thumbnail_from_screen(screen, full_size: tuple[int, int], width: int = THUMB
 
 def thumbnail_b64(png: Path, width: int = THUMB_WIDTH) -> str:
     """The UI thumbnail of a chart file (the same image save() makes)."""
-    from PIL import Image
-
     with Image.open(png) as im:
         rgb = im.convert("RGB")
         return thumbnail_from_screen(screen_image(rgb), rgb.size, width)
