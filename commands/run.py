@@ -16,6 +16,7 @@ started from the UI and the nightly schedule are always recorded.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -203,8 +204,13 @@ def main() -> int:
         print(
             f"recorded in the Dagster instance at {os.environ['DAGSTER_HOME']} (make ui shows it)"
         )
+    # Skip the interpreter's final collection of Dagster's object graph (~0.8 s at exit).
+    gc.freeze()
     return 0
 
 
 if __name__ == "__main__":
+    # A short batch process: Dagster allocates ~1M objects while importing and running; the
+    # default thresholds trigger ~850 cyclic collections (~0.5 s). Collect far less often.
+    gc.set_threshold(50_000, 20, 100)
     sys.exit(main())
