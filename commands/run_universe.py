@@ -11,14 +11,12 @@ uses). Runs on an ephemeral instance unless --record (then $DAGSTER_HOME, visibl
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import os
 import resource
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,27 +25,6 @@ if TYPE_CHECKING:
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
-
-
-PLANNED_SUBSET_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
-
-
-@contextlib.contextmanager
-def planned_events_per_asset(*, enabled: bool) -> Iterator[None]:
-    """Before a run starts, Dagster writes one "materialization planned" event per partition of
-    each partitioned asset (504 for the tickers) unless this Dagster setting asks for one event
-    per asset carrying the partition subset. Its cost, per Dagster: if the run fails, its
-    partitions are not marked failed in the instance. An ephemeral instance (the default here)
-    is discarded after the run, so nothing reads those markers: switched on only for it, and
-    only for this call (--record keeps Dagster's default)."""
-    if not enabled or PLANNED_SUBSET_ENV in os.environ:
-        yield
-        return
-    os.environ[PLANNED_SUBSET_ENV] = "true"
-    try:
-        yield
-    finally:
-        os.environ.pop(PLANNED_SUBSET_ENV, None)
 
 
 def run_universe_job(
@@ -89,14 +66,13 @@ def run_universe_job(
         overrides["universe_store"] = UniverseStore(base_dir=warehouse)
     job = defs.resolve_job_def("universe_job")
     instance = instance or dg.DagsterInstance.ephemeral()
-    with planned_events_per_asset(enabled=instance.is_ephemeral):
-        result = job.execute_in_process(
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            resources=default_resources(**overrides),
-            instance=instance,
-            tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
-            raise_on_error=False,
-        )
+    result = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        resources=default_resources(**overrides),
+        instance=instance,
+        tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
+        raise_on_error=False,
+    )
     folder = None
     for mat in result.asset_materializations_for_node("universe__report"):
         folder = Path(str(mat.metadata["report_folder"].value))

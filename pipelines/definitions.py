@@ -65,8 +65,6 @@ main_job = dg.define_asset_job(
     selection=dg.AssetSelection.all() - UNIVERSE,
     description="Materialize every asset (data, study, CTA, charts, report) and write `reports/<as-of>/`.",
     executor_def=dg.in_process_executor,
-    # each chart starts rendering as soon as its inputs exist (see pipelines.stages.charts.ChartRenderer)
-    hooks={charts.prefetch_hook(all_assets)},
 )
 
 universe_job = dg.define_asset_job(

@@ -1,6 +1,9 @@
 """Benchmark: wall time and peak memory of the main job and of the core computations.
 
 Run: make bench   (or .venv/bin/python scripts/benchmark.py [--repeat 5] [--skip-job])
+      .venv/bin/python scripts/benchmark.py --against ../other-checkout --skip-core
+      (the main job here and in another checkout, alternating runs in one session: medians side
+      by side, with the charts step's share of the job and the ratio of the two)
 Prints numbers; asserts nothing. Targets (issue 2): core < 0.5 s and > 100x faster than a
 row-by-row loop; main job warm < 10 s on 2 cores; peak memory < 1 GB.
 """
@@ -232,13 +235,16 @@ def validation_benchmarks(px, repeat: int) -> dict[str, float]:
     return res
 
 
-def _run_job(tmp: str, record: bool) -> tuple[float, float, subprocess.CompletedProcess]:
-    """`python -m commands.run` in a fresh process: wall seconds, peak RSS (MB), the process."""
-    env = {**os.environ, "DAGSTER_HOME": tmp}
+def _run_job(
+    tmp: str, record: bool, root: Path = ROOT
+) -> tuple[float, float, subprocess.CompletedProcess]:
+    """`python -m commands.run` of the checkout `root` in a fresh process: wall seconds, peak RSS
+    (MB), the process."""
+    env = {**os.environ, "DAGSTER_HOME": tmp, "PYTHONPATH": str(root)}
     cmd = [sys.executable, "-m", "commands.run", "--reports", f"{tmp}/reports"]
     cmd += ["--warehouse", f"{tmp}/warehouse", *(["--record"] if record else [])]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, proc
 
@@ -275,6 +281,41 @@ def job_benchmark(repeat: int) -> dict[str, object]:
     return out
 
 
+def _job_and_charts(root: Path) -> tuple[float, float | None, bool]:
+    """One `make run` of checkout `root`: the job's wall seconds and its charts step's."""
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(ROOT / "deploy" / "local" / "dagster.yaml", tmp)
+        wall, _, proc = _run_job(tmp, record=False, root=root)
+        manifests = list(Path(tmp, "reports").glob("20*/manifest.json"))
+        timings = json.loads(manifests[0].read_text()).get("timings_s", {}) if manifests else {}
+    return wall, timings.get("charts"), proc.returncode == 0
+
+
+def compare_jobs(other: Path, repeat: int) -> dict[str, object]:
+    """The main job of this checkout and of `other`, alternating (other first) `repeat` times in
+    one session: median whole-job and charts-step seconds side by side, the charts step's share
+    of the job, and this checkout's job time over the other's (paired runs, median)."""
+    runs: dict[str, list[tuple[float, float | None, bool]]] = {"other": [], "this": []}
+    loads = []
+    for _ in range(repeat):
+        for label, root in (("other", other), ("this", ROOT)):
+            loads.append(os.getloadavg()[0])
+            runs[label].append(_job_and_charts(root))
+    out: dict[str, object] = {"compare_load_avg_1min": ", ".join(f"{x:.1f}" for x in loads)}
+    for label, rows in runs.items():
+        job = statistics.median(r[0] for r in rows)
+        charts = [r[1] for r in rows if r[1] is not None]
+        step = statistics.median(charts) if charts else float("nan")
+        out[f"{label}_job_wall_s"] = round(job, 2)
+        out[f"{label}_charts_step_s"] = round(step, 2)
+        out[f"{label}_charts_share_of_job"] = round(step / job, 3)
+        out[f"{label}_runs_ok"] = all(r[2] for r in rows)
+    paired = [t[0] / o[0] for o, t in zip(runs["other"], runs["this"], strict=True)]
+    out["this_over_other_job_ratio"] = round(statistics.median(paired), 3)
+    out["this_over_other_job_ratio_runs"] = ", ".join(f"{r:.3f}" for r in paired)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=5)
@@ -283,11 +324,27 @@ def main() -> None:
     ap.add_argument(
         "--skip-cta-loop", action="store_true", help="skip the ~20 s row-by-row CTA replay"
     )
+    ap.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        metavar="CHECKOUT",
+        help="also run another checkout's main job, alternating with this one (see compare_jobs)",
+    )
+    ap.add_argument("--skip-core", action="store_true", help="skip the core computations")
     args = ap.parse_args()
     results: dict[str, object] = {}
+    if args.against is not None:
+        results.update(compare_jobs(args.against.resolve(), args.job_repeat))
     if not args.skip_job:
         results.update(job_benchmark(args.job_repeat))
-    results.update(core_benchmarks(args.repeat, with_loops=not args.skip_cta_loop))
+        steps = results.get("main_job_steps_s")
+        if isinstance(steps, dict) and "charts" in steps:
+            results["charts_step_share_of_job"] = round(
+                steps["charts"] / float(results["main_job_wall_s"]), 3
+            )
+    if not args.skip_core:
+        results.update(core_benchmarks(args.repeat, with_loops=not args.skip_cta_loop))
     width = max(len(k) for k in results)
     for k, v in results.items():
         if isinstance(v, float):

@@ -20,7 +20,8 @@ from eventlab.charts import (
     style,
     valuation,
 )
-from eventlab.charts.render import CHARTS, render_many
+from eventlab.charts.registry import CHARTS
+from pipelines.stages.charts import render_charts
 
 
 def png_size(path) -> tuple[int, int]:
@@ -342,62 +343,60 @@ def test_intraday_from_snapshot(tmp_path):
     assert out.clipped == []
 
 
-def test_render_many_pool_and_registry(tmp_path):
+def test_pool_and_in_process_render_the_same_files(tmp_path):
     """Two charts through the process pool produce the same files as in-process rendering."""
     jobs = rs_jobs()
-    outs = {o.name: o for o in render_many(jobs, tmp_path, "2024-01-01", workers=2)}
+    as_of = pd.Timestamp("2024-01-01")
+    outs = {o.name: o for o in render_charts(jobs, tmp_path / "pool", as_of, workers=2)}
     assert set(outs) == set(jobs)
     for o in outs.values():
         check_output(o)
-        assert o.seconds > 0
+        assert o.seconds > 0 and o.thumbnail_b64
+    ones = {o.name: o for o in render_charts(jobs, tmp_path / "one", as_of, workers=1)}
+    for name, o in ones.items():
+        assert o.png.read_bytes() == outs[name].png.read_bytes(), name
     assert len({c.name for c in CHARTS}) == len(CHARTS) == 13
+
+
+def test_chart_package_has_no_import_cycle_and_one_registry():
+    """eventlab.charts imports form a DAG with the registry on top: no chart module imports
+    the registry, and no module imports another inside a function (the way cycles hide)."""
+    import ast
+
+    pkg = Path(style.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for f in pkg.glob("*.py"):
+        tree = ast.parse(f.read_text())
+        deps = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            local = {n.split(".")[2] for n in names if n.startswith("eventlab.charts.")}
+            assert not local or node in tree.body, f"{f.stem} imports {local} inside a function"
+            deps |= local & {p.stem for p in pkg.glob("*.py")}
+        graph[f.stem] = deps
+    assert not [m for m, deps in graph.items() if "registry" in deps]
+    done: set[str] = set()
+
+    def visit(m: str, path: tuple[str, ...]) -> None:
+        assert m not in path, f"import cycle: {' -> '.join((*path, m))}"
+        if m not in done:
+            for d in graph[m]:
+                visit(d, (*path, m))
+            done.add(m)
+
+    for m in graph:
+        visit(m, ())
 
 
 def test_thumbnail_is_small(tmp_path):
     out = relative_strength.render(daily(300, seed=13), daily(300, seed=14), tmp_path, months=6)
     b64 = style.thumbnail_b64(out.png)
     assert 1000 < len(b64) < 120_000
-
-
-def test_registry_import_is_cheap():
-    """The asset layer imports the registry without matplotlib, PIL or the drawing modules."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, pipelines.stages.charts, eventlab.charts.render; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'PIL', 'seaborn')"
-        " or m in ('eventlab.charts.draw', 'eventlab.charts.style')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
-def test_chart_results_unpickle_without_matplotlib(tmp_path):
-    """The run's process receives pickled ChartOutputs from the workers; loading one must not
-    import the drawing stack (matplotlib, PIL, eventlab.charts.style) into that process."""
-    import pickle
-    import subprocess
-    import sys
-
-    out = relative_strength.render(daily(300, seed=13), daily(300, seed=14), tmp_path, months=6)
-    blob = tmp_path / "out.pkl"
-    blob.write_bytes(pickle.dumps(out))
-    code = (
-        "import pickle, sys; o = pickle.loads(open(sys.argv[1], 'rb').read()); "
-        "print(type(o).__name__, o.name, sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('matplotlib', 'PIL') or m == 'eventlab.charts.style'))"
-    )
-    res = subprocess.run(
-        [sys.executable, "-c", code, str(blob)], capture_output=True, text=True, check=True
-    )
-    assert res.stdout.split() == ["ChartOutput", out.name, "[]"]
-
-
-def test_every_registered_chart_has_a_drawer():
-    from eventlab.charts.draw import DRAWERS
-
-    assert set(DRAWERS) == {c.name for c in CHARTS}
 
 
 def test_save_writes_the_pixels_savefig_would(tmp_path):
@@ -433,7 +432,7 @@ def test_save_writes_the_pixels_savefig_would(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # temp files renamed away
     with Image.open(io.BytesIO(base64.b64decode(out.thumbnail_b64))) as th:
         assert th.size == (style.THUMB_WIDTH, round(1240 * style.THUMB_WIDTH / 2200))
-    # the file-based thumbnail (render_one's fallback) makes the same image
+    # the file-based thumbnail makes the same image
     assert style.thumbnail_b64(out.png) == out.thumbnail_b64
 
 
@@ -476,38 +475,8 @@ LONG_FOOTER = (
 )
 
 
-@pytest.mark.parametrize(
-    "text, fontsize, x",
-    [
-        (LONG_FOOTER, 8, 0.012),
-        (LONG_FOOTER, 14, 0.3),
-        ("short footer", 8, 0.012),
-        ("first paragraph\n\nthird after an empty one " * 6, 10, 0.5),
-        ("averyveryverylongwordthatcannotfitanywhere " * 3 + "end", 40, 0.6),
-    ],
-)
-def test_wrap_lines_breaks_where_matplotlib_does(text, fontsize, x):
-    """style.wrap_lines (binary search) gives matplotlib's own wrapping, line for line."""
-    import math
-
-    with style.style_context():
-        fig = style.figure()
-        t = fig.text(x, 0.012, text, fontsize=fontsize, wrap=True)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    prop = t.get_fontproperties()
-    ours = style.wrap_lines(
-        text,
-        fig.bbox.x1 - t.get_transform().transform(t.get_position())[0],
-        lambda s: math.ceil(renderer.get_text_width_height_descent(s, prop, False)[0]),
-    )
-    assert ours == t._get_wrapped_text()  # matplotlib's (private) wrapping is the reference
-    if fontsize == 14:
-        assert ours.count("\n") >= 2  # the case actually wraps
-
-
-def test_prewrapped_footer_keeps_savefig_pixels(tmp_path):
-    """A wrapped footer drawn by style.save has exactly the pixels of matplotlib's own wrapping."""
+def test_wrapped_footer_keeps_savefig_pixels(tmp_path):
+    """A footer long enough to wrap comes out of style.save with exactly savefig's pixels."""
     from PIL import Image
 
     def fig():
@@ -534,67 +503,6 @@ def rs_jobs():
     }
 
 
-def test_pool_started_ahead_renders_and_shuts_down(tmp_path):
-    from eventlab.charts.render import start_pool
-
-    with start_pool(2) as pool:
-        assert pool.wait_ready(timeout=120)
-        outs = {o.name: o for o in render_many(rs_jobs(), tmp_path, "2024-01-01", pool=pool)}
-        assert set(outs) == set(rs_jobs())
-        for o in outs.values():
-            check_output(o)
-            assert o.thumbnail_b64
-        # the same pool serves a second batch
-        one = {"btc_ndx_correlation": rs_jobs()["btc_ndx_correlation"]}
-        assert [o.name for o in render_many(one, tmp_path, "2024-01-01", pool=pool)] == list(one)
-    with pytest.raises(RuntimeError):
-        pool.executor().submit(int)
-
-
-def test_chart_renderer_resource_lifecycle(tmp_path, monkeypatch):
-    import dagster as dg
-
-    from pipelines.stages.charts import ChartRenderer
-
-    monkeypatch.delenv("EVENTLAB_CHART_WORKERS", raising=False)
-    with dg.build_resources({"r": ChartRenderer(workers=2)}) as res:
-        assert res.r._pool is not None  # started at set-up, in the background
-        outs = list(res.r.render(rs_jobs(), tmp_path, pd.Timestamp("2024-01-01")))
-        assert {o.name for o in outs} == set(rs_jobs())
-    monkeypatch.setenv("EVENTLAB_CHART_WORKERS", "1")  # the env override: render in-process
-    with dg.build_resources({"r": ChartRenderer(workers=2)}) as res:
-        assert res.r._pool is None and res.r.processes() == 1
-        outs = list(res.r.render(rs_jobs(), tmp_path, pd.Timestamp("2024-01-01")))
-        assert {o.name for o in outs} == set(rs_jobs())
-    monkeypatch.setenv("EVENTLAB_CHART_WORKERS", "two")
-    with pytest.raises(ValueError, match="EVENTLAB_CHART_WORKERS"):
-        ChartRenderer().processes()
-
-
-@pytest.mark.parametrize(
-    ("spec_name", "file", "extra"),
-    [
-        ("commands.run", None, ["commands.run"]),  # python -m commands.run
-        ("pytest.__main__", None, []),  # python -m pytest: importing it would run it
-        (None, "/x/script.py", ["__main__"]),  # a script
-        (None, None, []),  # interactive
-    ],
-)
-def test_fork_server_preloads_the_main_module_once(monkeypatch, spec_name, file, extra):
-    import importlib.machinery
-    import sys
-    import types
-
-    from eventlab.charts import render
-
-    main = types.ModuleType("__main__")
-    main.__spec__ = importlib.machinery.ModuleSpec(spec_name, None) if spec_name else None
-    if file:
-        main.__file__ = file
-    monkeypatch.setitem(sys.modules, "__main__", main)
-    assert render._preload_modules() == [render.LIFELINE_MODULE, render.WORKER_MODULE, *extra]
-
-
 @pytest.mark.parametrize(
     ("n", "text"),
     [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"), (13, "13th"),
@@ -604,37 +512,11 @@ def test_ordinal_suffixes(n, text):
     assert style.ordinal(n) == text
 
 
-def test_an_early_queued_chart_is_used_only_for_the_same_inputs(tmp_path):
-    """ChartRenderer keeps a chart queued early only when the charts step loaded equal frames
-    for the same folder and date; otherwise it drops it (the step renders it again)."""
-    from concurrent.futures import Future
-
-    from pipelines.stages.charts import ChartRenderer
-
-    a = daily(50, seed=1)
-    b = a.copy()
-    b.iloc[-1, b.columns.get_loc("close")] *= 1.01  # one changed value
-    as_of = pd.Timestamp("2024-01-01")
-
-    def queued(early_inputs, step_inputs, out_dir=tmp_path, when=as_of):
-        r = ChartRenderer()
-        fut: Future = Future()
-        fut.set_result("early")
-        r._early = {"x": (fut, early_inputs, Path(tmp_path), as_of)}
-        return r._queued_early({"x": step_inputs}, out_dir, when)
-
-    assert list(queued({"RUT": a, "events": None}, {"RUT": a.copy(), "events": None})) == ["x"]
-    assert queued({"RUT": a, "events": None}, {"RUT": b, "events": None}) == {}
-    assert queued({"RUT": a, "events": None}, {"RUT": a, "events": a}) == {}
-    assert queued({"RUT": a}, {"RUT": a}, out_dir=tmp_path / "other") == {}
-    assert queued({"RUT": a}, {"RUT": a}, when=as_of + pd.Timedelta(days=1)) == {}
-
-
-def test_main_job_starts_every_chart_early_and_draws_what_the_warehouse_holds(materialized):
-    """In the whole graph every chart is queued before the charts step (as its inputs are
-    produced); the published files equal an in-process render from the stored frames."""
-    from eventlab.charts.render import BY_NAME, render_one
-    from pipelines.stages.charts import INPUT_KEYS, _needed, chart_key
+def test_main_job_draws_what_the_warehouse_holds(materialized):
+    """The whole graph draws every chart; the published files equal an in-process render from
+    the stored frames."""
+    from eventlab.charts.registry import BY_NAME, draw_chart
+    from pipelines.stages.charts import INPUT_KEYS, chart_key, needed
 
     failures = [e.event_specific_data.error.to_string() for e in materialized.result.all_events
                 if e.is_step_failure]  # fmt: skip
@@ -642,8 +524,6 @@ def test_main_job_starts_every_chart_early_and_draws_what_the_warehouse_holds(ma
     mats = materialized.result.asset_materializations_for_node("charts")
     drawn = {m.asset_key: m.metadata for m in mats}
     assert set(drawn) == {chart_key(c.name) for c in CHARTS}, sorted(map(str, drawn))
-    early = {c.name: drawn[chart_key(c.name)]["started_early"].value for c in CHARTS}
-    assert early == {c.name: True for c in CHARTS}
     as_of = pd.Timestamp(
         json.loads((materialized.report_dir / "manifest.json").read_text())["as_of"]
     )
@@ -651,24 +531,8 @@ def test_main_job_starts_every_chart_early_and_draws_what_the_warehouse_holds(ma
     for name in ("rut_ndx_relative_strength", "cta_validation"):
         frames = {
             k: pd.read_parquet(wh.joinpath(*INPUT_KEYS[k].path).with_suffix(".parquet"))
-            for k in _needed(BY_NAME[name])
+            for k in needed(BY_NAME[name])
         }
-        out = render_one(name, frames, materialized.report_dir.parent / "rerender", as_of)
+        out = draw_chart(name, frames, materialized.report_dir.parent / "rerender", as_of)
         published = materialized.report_dir / "charts" / f"{name}.png"
         assert out.png.read_bytes() == published.read_bytes(), name
-
-
-def test_charts_of_run_follow_its_asset_selection():
-    """A run's charts: its selection's, all for a whole-job run, none for a run of other assets
-    (which then starts no chart workers although the early-start hook needs the resource)."""
-    import dagster as dg
-    from dagster._core.storage.dagster_run import DagsterRun
-
-    from pipelines.stages.charts import chart_key, charts_of_run
-
-    def run(*keys):
-        return DagsterRun(job_name="main_job", asset_selection=frozenset(keys) or None)
-
-    assert charts_of_run(run()) == charts_of_run(None) == [c.name for c in CHARTS]
-    assert charts_of_run(run(dg.AssetKey("events"))) == []
-    assert charts_of_run(run(dg.AssetKey("events"), chart_key("mean_path"))) == ["mean_path"]

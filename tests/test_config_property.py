@@ -79,7 +79,7 @@ cta_configs = st.integers(1, 3).flatmap(
 )
 def test_every_valid_configuration_yields_a_complete_report(frames, tmp_path, study, cta):
     from commands import preflight
-    from eventlab.charts.render import render_one
+    from eventlab.charts.registry import BY_NAME, draw_chart
     from eventlab.report.claims import ClaimData, evaluate_claims
     from eventlab.report.render import CTA_TABLES, build_context, collect_charts, render_html
     from eventlab.study.run import run_study
@@ -104,12 +104,9 @@ def test_every_valid_configuration_yields_a_complete_report(frames, tmp_path, st
     cta_frames = {name: cta_tables.frame(name) for name in CSV_OUTS | {"cta_levels"}}
     for name in STUDY_CHARTS:
         inputs = {**tables, **frames, "cta_levels": cta_frames["cta_levels"]}
-        from eventlab.charts.render import BY_NAME
-
-        spec = BY_NAME[name]
-        render_one(
+        draw_chart(
             name,
-            {k: inputs.get(k) for k in (*spec.inputs, *spec.optional)},
+            {k: inputs.get(k) for k in BY_NAME[name].needs},
             tmp_path / "charts",
             as_of,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from eventlab.charts.render import CHARTS
+from eventlab.charts.registry import CHARTS
 from eventlab.config import CONFIG
 from pipelines.definitions import defs
 from pipelines.stages.charts import INPUT_KEYS, chart_key

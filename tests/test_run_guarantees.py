@@ -76,18 +76,17 @@ def alive(pid: int) -> bool:
 def test_sigkill_mid_charts_keeps_previous_report_and_orphans_nothing(workspace):
     reports, warehouse, name = workspace
     before = tree_digest(reports / name)
-    proc = start_run(reports, warehouse, env={"EVENTLAB_CHART_WORKERS": "2"})
+    proc = start_run(reports, warehouse)
     try:
+        # mid charts: the charts step's two pool workers exist only while it draws
         deadline = time.monotonic() + 300
-        staged: list[Path] = []
+        children: set[int] = set()
         while time.monotonic() < deadline and proc.poll() is None:
-            staged = list(reports.glob(".staging-*/charts/*.png"))
-            if staged:
+            children = descendants(proc.pid)
+            if len(children) >= 2:
                 break
             time.sleep(0.05)
-        assert staged, f"the run never reached the charts step: {proc.communicate()[1][-2000:]}"
-        children = descendants(proc.pid)
-        assert len(children) >= 3, "expected the chart fork server and two workers"
+        assert len(children) >= 2, f"no chart workers seen: {proc.communicate()[1][-2000:]}"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10
@@ -237,7 +236,7 @@ def test_zero_events_setting_gets_its_own_complete_report(workspace):
     assert manifest["coverage"]["n_events"] == 0 and manifest["default_study"] is False
     html = (folder / "report.html").read_text()
     assert "study.gap_threshold = 0.3" in html
-    from eventlab.charts.render import CHARTS
+    from eventlab.charts.registry import CHARTS
 
     assert {p.stem for p in (folder / "charts").glob("*.png")} == {c.name for c in CHARTS}
     assert (folder / "events.csv").read_text().count("\n") == 1  # the header only

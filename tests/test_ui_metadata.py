@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import dagster as dg
 
-from eventlab.charts.render import CHARTS
+from eventlab.charts.registry import CHARTS
 from pipelines.links import base_url
 from pipelines.stages.charts import INLINE_MD_LIMIT, chart_key
 

@@ -1,14 +1,12 @@
 """The partitioned universe assets: one run over a partition range, a failing partition that
 leaves the others and the stored data intact, and the report of the whole job."""
 
-import os
-
 import dagster as dg
 import pandas as pd
 import pytest
 
 import eventlab.universe.compute as compute
-from commands.run_universe import PLANNED_SUBSET_ENV, RANGE_END, RANGE_START, run_universe_job
+from commands.run_universe import RANGE_END, RANGE_START, run_universe_job
 from pipelines.definitions import default_resources
 from pipelines.stages.universe import universe_ticker_study
 from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
@@ -91,8 +89,7 @@ def test_universe_job_writes_the_report(tmp_path):
         instance=instance,
     )
     assert result.success
-    # On an ephemeral instance: one planned event for the ticker asset (not one per partition),
-    # one materialization per ticker partition; the setting does not outlive the call.
+    # Dagster's default: one planned event and one materialization per ticker partition.
     planned = instance.all_logs(
         result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
     )
@@ -101,11 +98,10 @@ def test_universe_job_writes_the_report(tmp_path):
         for e in planned
         if e.dagster_event.asset_key == dg.AssetKey(["universe", "ticker_study"])
     ]
-    assert len(ticker_planned) == 1 and ticker_planned[0].partitions_subset is not None
+    assert len(ticker_planned) == 12
     assert len(result.asset_materializations_for_node("universe_ticker_study")) == 12
     spec = universe_ticker_study.specs_by_key[dg.AssetKey(["universe", "ticker_study"])]
     assert "Survivorship bias" in spec.metadata["survivorship_bias"]
-    assert PLANNED_SUBSET_ENV not in os.environ
     assert folder == tmp_path / "reports" / "2021-04-21" / "universe" and folder.is_symlink()
     for name in ("report.html", "report.md", "pooled_stats.csv", "breadth_on_index_events.csv",
                  "pooled_events.csv", "ticker_summary.csv", "manifest.json"):  # fmt: skip

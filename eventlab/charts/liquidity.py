@@ -241,7 +241,7 @@ def render(
             f"Liquidity on {day.date()}: measured impact per dollar vs a depth model",
             f"Left: {day.date()} vs the {len(r['baseline_days'])} sessions {b0.date()}..{b1.date()} ({source}). "
             "Right: model curves, not data.",
-            # \\$ prints a plain $ (unescaped, the footer would wrap the slow way: style._prewrap)
+            # \\$ prints a plain $ (two unescaped dollars would be read as mathtext)
             footer="Depth figures (\\$5M / \\$11M / \\$20M+ top-of-book, S&P futures) are quoted from the research notes (doc 002 §1.2.1), not measured here; "
             "no order-book data is shipped. Bar volume is IBKR's (below consolidated volume).",
         )

@@ -1,7 +1,6 @@
 """What a rendered chart leaves behind, as plain data: its sidecar content (ChartMeta) and its
-files and numbers (ChartOutput). No matplotlib here: the run's own process unpickles the
-ChartOutputs its chart workers send back, and importing the drawing code there would cost it
-~0.6 s of start-up for nothing."""
+files and numbers (ChartOutput). No matplotlib here, so the report can read these names
+without the drawing code."""
 
 from __future__ import annotations
 
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 ChartKind = Literal["measured", "model", "mixed"]
+# charts/<SCREEN_DIR>/<name>.png: the right-sized copy report.html embeds (eventlab.charts.style)
+SCREEN_DIR = "screen"
 SIDECAR_KEYS = ("title", "caption", "data_span", "sources", "kind", "offline_note")
 
 

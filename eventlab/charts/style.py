@@ -14,8 +14,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
-from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -25,10 +23,18 @@ matplotlib.use("Agg", force=True)
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
 
-from eventlab.charts.outputs import SIDECAR_KEYS, ChartKind, ChartMeta, ChartOutput  # noqa: E402, F401
-from eventlab.charts.render import SCREEN_DIR  # noqa: E402
+from eventlab.charts.outputs import (  # noqa: E402, F401
+    SCREEN_DIR,
+    SIDECAR_KEYS,
+    ChartKind,
+    ChartMeta,
+    ChartOutput,
+)
+from eventlab.data.store import atomic_path  # noqa: E402
 
 DPI = 200
 FIGSIZE = (11.0, 6.2)  # inches -> 2200 x 1240 px at 200 dpi
@@ -174,62 +180,11 @@ def span(start, end) -> str:
 def draw_rgba(fig: Figure) -> memoryview:
     """Draw the figure on its Agg canvas at DPI; its RGBA pixels (H x W x 4 bytes), exactly what
     `fig.savefig(..., dpi=DPI)` would encode (no layout engine or tight bbox is used here)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     if fig.dpi != DPI:
         fig.set_dpi(DPI)
-    _prewrap(fig, canvas.get_renderer())  # the renderer the draw below reuses (same size, dpi)
     canvas.draw()
     return canvas.buffer_rgba()
-
-
-def wrap_lines(text: str, line_width: float, width_of: Callable[[str], float]) -> str:
-    """`text` broken into lines as matplotlib's Text wrapping breaks it (explicit newlines kept;
-    a line takes the most words whose joined width fits `line_width`, and at least one), with a
-    binary search for each break. matplotlib measures every prefix of the remaining words, each
-    a new string to lay out: the 4 footers of a report took 0.32 s of CPU that way (2026-11-29).
-    The search needs a width that grows with each added word, which plain text has."""
-    lines = []
-    for para in text.split("\n"):
-        words = para.split(" ")
-        while words:
-            fit, hi = 1, len(words)
-            while fit < hi:
-                mid = (fit + hi + 1) // 2
-                if width_of(" ".join(words[:mid])) > line_width:
-                    hi = mid - 1
-                else:
-                    fit = mid
-            lines.append(" ".join(words[:fit]))
-            words = words[fit:]
-    return "\n".join(lines)
-
-
-def _prewrap(fig: Figure, renderer) -> None:
-    """Wrap the figure's wrap=True texts (the header's footer) with wrap_lines before the draw;
-    matplotlib then lays out the same lines without wrapping them again, so the pixels do not
-    change (tested against savefig). Only unrotated, left-aligned plain text inside the figure,
-    the case whose line width is the distance to the figure's right edge; any other (and text
-    with an unescaped `$`, whose prefixes matplotlib may measure as mathtext) keeps matplotlib's
-    wrapping. Write a dollar sign in a footer as `\\$`: it prints as `$`."""
-    box = fig.bbox
-    for t in fig.texts:
-        text = t.get_text()
-        if not t.get_wrap() or t.get_usetex() or text.count("$") > text.count(r"\$"):
-            continue
-        x0, y0 = t.get_transform().transform(t.get_position())
-        if t.get_rotation() != 0 or t.get_horizontalalignment() != "left" or not y0 < box.y1:
-            continue
-        prop = t.get_fontproperties()
-
-        def width_of(line: str, prop=prop) -> float:
-            # what matplotlib compares: the rendered width rounded up to whole pixels
-            return math.ceil(renderer.get_text_width_height_descent(line, prop, False)[0])
-
-        t.set_text(wrap_lines(text, box.x1 - x0, width_of))
-        t.set_wrap(False)
-        t.set_rotation_mode("anchor")  # as matplotlib's wrapping leaves it
 
 
 def clipped_text(fig: Figure) -> list[str]:
@@ -263,8 +218,6 @@ def rgb_image(rgba: memoryview):
     """The drawn RGBA pixels as a PIL RGB image. Every figure has an opaque white background
     (RC's figure.facecolor), so alpha is 255 everywhere and dropping it loses nothing (see
     write_png for what RGB saves)."""
-    from PIL import Image
-
     h, w = rgba.shape[:2]
     return Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).convert("RGB")
 
@@ -279,8 +232,6 @@ def write_png(dest, im) -> None:
 def screen_image(im, width: int = SCREEN_WIDTH):
     """The print image scaled to `width` px (LANCZOS after a 1.5x box reduction: the same look as
     plain LANCZOS at a fraction of the cost); the report's copy and the thumbnail start here."""
-    from PIL import Image
-
     if im.width <= width:
         return im
     h = round(im.height * width / im.width)
@@ -301,8 +252,6 @@ def palette_image(im, colors: int):
     light grid #e3e3e3 at most 6 levels lighter, the worst anti-aliased pixel 51 levels off
     (median cut 94); side by side at 2x the two are indistinguishable.
     """
-    from PIL import Image, ImageOps
-
     q = ImageOps.invert(im).quantize(colors, method=Image.Quantize.FASTOCTREE)
     q.putpalette(bytes(255 - v for v in q.getpalette() or ()))
     return q
@@ -325,17 +274,13 @@ def screen_png(screen, colors: int = SCREEN_COLORS) -> bytes:
 def thumbnail_from_screen(screen, full_size: tuple[int, int], width: int = THUMB_WIDTH) -> str:
     """The UI thumbnail, base64: the screen image scaled to `width` px (height from the print
     image's `full_size`, so rounding in the screen copy does not change it), THUMB_COLORS."""
-    from PIL import Image
-
     h = max(1, round(full_size[1] * width / full_size[0]))
     small = screen.resize((width, h), Image.Resampling.LANCZOS)
     return base64.b64encode(_palette_png(small, THUMB_COLORS)).decode("ascii")
 
 
 def thumbnail_b64(png: Path, width: int = THUMB_WIDTH) -> str:
-    """The UI thumbnail of a chart file (render_one's fallback; the same image save() makes)."""
-    from PIL import Image
-
+    """The UI thumbnail of a chart file (the same image save() makes)."""
     with Image.open(png) as im:
         rgb = im.convert("RGB")
         return thumbnail_from_screen(screen_image(rgb), rgb.size, width)
@@ -351,8 +296,6 @@ def save(
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / f"{name}.png"
     side = out_dir / f"{name}.json"
-    from eventlab.data.store import atomic_path
-
     screen = out_dir / SCREEN_DIR / f"{name}.png"
     try:
         rgba = draw_rgba(fig)

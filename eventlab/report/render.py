@@ -18,7 +18,8 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from eventlab.charts.render import SCREEN_DIR
+from eventlab.charts.outputs import SCREEN_DIR
+from eventlab.charts.registry import CHARTS
 from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
 from eventlab.report.columns import column_type, format_value
 from eventlab.report.evidence import display_tables, evidence_paragraphs
@@ -64,8 +65,6 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 def _outline_position(name: str) -> float:
     """Charts appear in the research outline's order (the chart registry is the one list)."""
-    from eventlab.charts.render import CHARTS
-
     names = [c.name for c in CHARTS]
     return float(names.index(name)) if name in names else float(len(names))
 

@@ -121,21 +121,12 @@ def mean_of_draws(values: np.ndarray, size: int, reps: int, rng: np.random.Gener
     return sums / size
 
 
-# From this many blocks per resample on, the resampled baseline mean is drawn from its normal
-# limit instead of gathering every block (the baseline has thousands of days: gathering them was
-# the study's largest cost, and a mean of >= 200 i.i.d. block means is normal to well within
-# the CI's own Monte Carlo error; tests/test_study_stats.py compares both paths).
-NORMAL_LIMIT_BLOCKS = 200
-
-
 def bootstrap_means(
     events: np.ndarray,
     baseline: np.ndarray,
     block: int,
     reps: int,
     rng: np.random.Generator,
-    *,
-    exact: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`reps` resampled means of the events (i.i.d.: they are far apart) and of the baseline (by
     moving blocks of `block` consecutive sample days, since forward windows overlap)."""
@@ -146,11 +137,7 @@ def bootstrap_means(
     csum = np.concatenate([[0.0], np.cumsum(baseline)])
     block_means = (csum[block:] - csum[:-block]) / block
     m = int(np.ceil(n_b / block))
-    if exact or m < NORMAL_LIMIT_BLOCKS:
-        base_means = mean_of_draws(block_means, m, reps, rng)
-    else:
-        spread = block_means.std() / np.sqrt(m)
-        base_means = block_means.mean() + spread * rng.standard_normal(reps)
+    base_means = mean_of_draws(block_means, m, reps, rng)
     return ev_means, base_means
 
 
