@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
-os.environ.setdefault("EVENTLAB_TESTING", "1")
 
 
 def _free_port() -> int:

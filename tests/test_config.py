@@ -107,8 +107,8 @@ def test_one_derivation_names_the_field_the_range_and_a_fix():
             "700.0. Fix: use 45",
         ),
         (
-            lambda: preflight.check_environment({"EVENTLAB_CHART_WORKERS": "2.5"}),
-            "`EVENTLAB_CHART_WORKERS`: must be an integer from 1 to 16, got '2.5'. Fix: use 2",
+            lambda: preflight.check_environment({"EVENTLAB_LOCK_TIMEOUT_S": "0.5"}),
+            "`EVENTLAB_LOCK_TIMEOUT_S`: must be from 1 to 3600 seconds, got '0.5'. Fix: use 120",
         ),
         (
             lambda: CONFIG.universe.with_(workers=0).validate(),

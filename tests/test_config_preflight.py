@@ -117,11 +117,11 @@ def test_preflight_checks_against_the_data(config, path, fix):
 
 
 def test_preflight_environment_bounds():
-    with pytest.raises(ConfigError, match="EVENTLAB_CHART_WORKERS.*Fix"):
-        preflight.check_environment({"EVENTLAB_CHART_WORKERS": "many"})
+    with pytest.raises(ConfigError, match="EVENTLAB_LOCK_TIMEOUT_S.*Fix"):
+        preflight.check_environment({"EVENTLAB_LOCK_TIMEOUT_S": "many"})
     with pytest.raises(ConfigError, match="EVENTLAB_LOCK_TIMEOUT_S"):
         preflight.check_environment({"EVENTLAB_LOCK_TIMEOUT_S": "0"})
-    preflight.check_environment({"EVENTLAB_CHART_WORKERS": "2"})
+    preflight.check_environment({"EVENTLAB_LOCK_TIMEOUT_S": "30"})
 
 
 def test_missing_snapshot_file_names_the_right_fix(monkeypatch, tmp_path):

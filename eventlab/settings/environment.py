@@ -14,14 +14,6 @@ class EnvironmentParams(Settings):
 
     SECTION = ""
 
-    EVENTLAB_CHART_WORKERS: int | None = setting(
-        None,
-        "Chart render processes (1 renders in the run's own process); unset = the renderer's default.",
-        ge=1,
-        le=16,
-        example="2",
-        hint="(or 1 to render in the run's own process)",
-    )
     EVENTLAB_LOCK_TIMEOUT_S: float = setting(
         120.0,
         "Seconds to wait for the warehouse's write lock.",
