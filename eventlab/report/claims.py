@@ -10,7 +10,12 @@ every test against the frames in `ClaimData` and returns one verdict row per cla
 - ``within noise``: the data's estimate does not match, but the quote lies within the estimate's
   own uncertainty (a test that estimates rather than measures gives a band, e.g. the implied
   exposure's slope +/- 2 standard errors), so the data neither confirm nor refute it;
-- ``cannot check``: the data needed is not in this run (the evidence names what is missing).
+- ``cannot check``: the data needed is not in this run (the evidence names what is missing),
+  or the claim is not applicable to this run: the event-study claims count the notes' events
+  (S&P 500 days that opened more than 1% above the prior close and closed below it, since 1957,
+  genuine opens only), so a run whose study defines events otherwise (another index, threshold,
+  close rule, window or open policy: `ClaimData.study_changes`) does not check them against its
+  own events; the evidence names what differs. The default study's report checks them.
 
 Each claim has a `kind`: ``data`` (checked against market data) or ``model`` (compared with the
 CTA replica, a model whose output is not evidence about the market). Counts are kept apart.
@@ -31,6 +36,21 @@ import numpy as np
 import pandas as pd
 
 CLAIMS_CSV = Path(__file__).with_name("claims.csv")
+# The index the notes' claims are about (the implied-exposure regressions are on its returns).
+NOTES_INDEX = "GSPC"
+# Test methods that read the study's events, and the study settings that decide which days are
+# events: with any of them changed the events are not the notes' and those claims do not apply.
+EVENT_METHODS = frozenset({"event_count", "coverage_start", "is_event", "prior_events"})
+EVENT_DEFINITION_FIELDS = (
+    "index",
+    "gap_threshold",
+    "close_rule",
+    "start",
+    "end",
+    "open_policy",
+    "genuine_coverage_min",
+    "genuine_coverage_window",
+)
 
 CONFIRMED, DIFFERS, NOISE, CANNOT = "confirmed", "differs", "within noise", "cannot check"
 VERDICTS = (CONFIRMED, DIFFERS, NOISE, CANNOT)
@@ -92,8 +112,19 @@ class ClaimData:
     intraday: dict[str, pd.DataFrame] = field(default_factory=dict)
     reference: dict[str, pd.DataFrame] = field(default_factory=dict)
     cta_claims: pd.DataFrame | None = None
-    index_key: str = "GSPC"
+    index_key: str = NOTES_INDEX  # the study's index (the events' series)
     main_variant: str = "main"
+    # the run's study parameters that differ from the default study, by launchpad name
+    # (`study.index`: "NDX"; eventlab.report.publishing.changed_parameters)
+    study_changes: dict[str, object] = field(default_factory=dict)
+
+    def event_definition_changes(self) -> dict[str, object]:
+        """The changed study settings that change which days are events (empty: the notes' definition)."""
+        return {
+            k: v
+            for k, v in self.study_changes.items()
+            if k.startswith("study.") and k.removeprefix("study.") in EVENT_DEFINITION_FIELDS
+        }
 
 
 @dataclass
@@ -791,7 +822,8 @@ def t_implied_exposure(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     from eventlab.cta.reference import level_series
 
     levels = level_series(_reference(data, p["index"]), p["index"])
-    close = _series(data, data.index_key)["close"]
+    series = p.get("series", NOTES_INDEX)  # the S&P 500, whatever index the study runs on
+    close = _series(data, series)["close"]
     try:
         e = exposure_on(close, levels, int(p["window"]), p["date"])
     except LookupError as exc:
@@ -807,7 +839,7 @@ def t_implied_exposure(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
         f"the slope +/- 2 standard errors would rank at percentiles {lo:.0f} to {hi:.0f}."
     )
     return Outcome(
-        v, fmt_value(v, claim["unit"]), text, f"reference/{p['index']}, prices/{data.index_key}", d,
+        v, fmt_value(v, claim["unit"]), text, f"reference/{p['index']}, prices/{series}", d,
         band=(lo * scale, hi * scale),
     )  # fmt: skip
 
@@ -876,6 +908,15 @@ def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
             f"claim {claim['id']}: unknown test method {claim['method']!r}; known: {sorted(TESTS)}"
         )
     try:
+        changed = data.event_definition_changes() if claim["method"] in EVENT_METHODS else {}
+        if changed:
+            what = ", ".join(f"{k} = {v}" for k, v in sorted(changed.items()))
+            raise MissingData(
+                "not applicable in this run: the claim is about the notes' events (S&P 500 days "
+                "that opened more than 1% above the prior close and closed below it, since "
+                f"1957, genuine opens only) and this run's study defines events otherwise ({what}); "
+                "the default study's report checks it"
+            )
         out = test(claim, params, data)
     except MissingData as exc:
         note = f" {claim['note']}" if claim.get("note") else ""
