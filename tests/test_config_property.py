@@ -28,14 +28,12 @@ SOURCE_GROUPS = ("prices", "intraday", "reference")
 
 @pytest.fixture(scope="module")
 def job_and_keys(materialized):
-    """main_job and every asset it materializes after the data stages."""
-    from pipelines.definitions import defs
+    """main_job's assets and checks, and every asset it materializes after the data stages."""
+    from pipelines.definitions import all_assets, all_checks, defs
 
     job = defs.resolve_job_def("main_job")
-    keys = [
-        k for k in job.asset_layer.selected_asset_keys if k.path[0] not in SOURCE_GROUPS
-    ]
-    return job, sorted(keys, key=lambda k: k.to_user_string())
+    keys = [k for k in job.asset_layer.selected_asset_keys if k.path[0] not in SOURCE_GROUPS]
+    return [*all_assets, *all_checks], sorted(keys, key=lambda k: k.to_user_string())
 
 
 def run_graph(materialized, job_and_keys, run_config: dict):
@@ -47,18 +45,19 @@ def run_graph(materialized, job_and_keys, run_config: dict):
     from pipelines.io import ParquetIOManager
     from pipelines.resources import ReportSettings
 
-    job, keys = job_and_keys
+    assets, keys = job_and_keys
     root = Path(tempfile.mkdtemp(prefix="config_property_"))
     for group in SOURCE_GROUPS:
         shutil.copytree(Path(materialized.warehouse) / group, root / "warehouse" / group)
-    result = job.execute_in_process(
+    result = dg.materialize(
+        assets,
+        selection=keys,
         run_config={**run_config, "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         resources=default_resources(
             io_manager=ParquetIOManager(base_dir=str(root / "warehouse")),
             report_settings=ReportSettings(reports_root=str(root / "reports")),
         ),
         instance=dg.DagsterInstance.ephemeral(),
-        asset_selection=keys,
         raise_on_error=False,
     )
     folder = None
