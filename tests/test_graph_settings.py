@@ -62,9 +62,15 @@ def test_every_stage_runs_and_no_check_fails(run):
     ]
     assert failed == []
     steps = {e.step_key for e in r.all_events if e.event_type_value == "STEP_SUCCESS"}
-    assert {"event_study", "cta", "validation", "charts", "claims_vs_data", "report", "publish"} <= {
-        s.split(".")[-1] for s in steps
-    }
+    assert {
+        "event_study",
+        "cta",
+        "validation",
+        "charts",
+        "claims_vs_data",
+        "report",
+        "publish",
+    } <= {s.split(".")[-1] for s in steps}
     manifest = json.loads((run.folder / "manifest.json").read_text())
     assert manifest["parameters"]["index"] == "NDX"
     assert manifest["parameters"]["horizons"] == [2, 10]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from eventlab.charts import style
 
+
 def _horizons(forward_returns: pd.DataFrame) -> tuple[int, ...]:
     """The study's horizons: every `fwd_<k>d` column the study computed, ascending."""
     return tuple(

@@ -35,7 +35,9 @@ GROUP = "cta"
 # The replica models S&P 500 futures: its prices are the S&P 500's whatever the study's index.
 REPLICA_SERIES = "GSPC"
 PRICES = dg.AssetIn(key=["prices", REPLICA_SERIES])
-REPLICA_NOTE = f"prices/{REPLICA_SERIES} (the replica models S&P 500 futures, whatever the study index)"
+REPLICA_NOTE = (
+    f"prices/{REPLICA_SERIES} (the replica models S&P 500 futures, whatever the study index)"
+)
 
 
 def _history(cta_signals: pd.DataFrame, cta_levels: pd.DataFrame) -> pd.DataFrame:

@@ -16,14 +16,12 @@ import numpy as np
 import pandas as pd
 
 from eventlab.backtest import strategies
-from eventlab.config import CONFIG
+from eventlab.config import CONFIG, StudyParams
 from eventlab.cta import exposure as exp_mod
 from eventlab.cta import validation as val_mod
 from eventlab.cta.reference import level_series
 from eventlab.cta.validation_params import TREND_INDICES
-from eventlab.config import StudyParams
 from pipelines.resources import CTASettings, ReportSettings, StudySettings
-from pipelines.stages.cta import REPLICA_SERIES
 from pipelines.stages.common import (
     CheckFields,
     LazyTables,
@@ -34,6 +32,7 @@ from pipelines.stages.common import (
     table_outs,
     write_large_report_table,
 )
+from pipelines.stages.cta import REPLICA_SERIES
 
 GROUP = "validation"
 TREND_NAMES = tuple(name for name, _, _, _ in TREND_INDICES)
