@@ -149,6 +149,10 @@ def test_charts_name_the_runs_horizons(run):
         text = side["title"] + " " + side["caption"]
         assert all(h in text for h in named), (name, text[-300:])
         assert "T+20" not in text and "T+5" not in text and "T+1 " not in text, name
+        # drawn from the study's NDX tables, and named so
+        assert any(src.startswith("NDX daily") for src in side["sources"]), side["sources"]
+    mean_path = json.loads((charts / "mean_path.json").read_text())
+    assert "Nasdaq-100 (^NDX)" in " ".join(mean_path["sources"])
     mats = {
         m.asset_key.path[-1]: m.metadata
         for m in run.result.asset_materializations_for_node("charts")

@@ -58,6 +58,8 @@ def render_forward_paths(
     out_dir,
     *,
     index_name: str = "S&P 500 (^GSPC)",
+    series: str = "GSPC",
+    ticker: str = "^GSPC",
     name: str = "forward_paths",
 ) -> style.ChartOutput:
     """Left: each event's path t-pre..t+post from the event close (the window `event_paths`
@@ -183,7 +185,7 @@ def render_forward_paths(
             fig,
             f"After a gap-up, close-red day: {index_name}, every event",
             f"Events and baseline: genuine-open sample {style.span(s0, s1)} ({len(ev_dates)} events); "
-            "daily closes, shipped snapshot (Yahoo ^GSPC).",
+            f"daily closes, shipped snapshot (Yahoo {ticker}).",
             footer="Baseline = every in-sample day that is not an event, same horizons. Overlapping windows; with this few events, read medians and hit rates, not a t-stat.",
         )
     longest = max(horizons) if horizons else None
@@ -200,7 +202,7 @@ def render_forward_paths(
         ),
         data_span=style.span(s0, s1),
         sources=[
-            f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}",
+            f"{series} daily closes (snapshot), study sample {style.span(s0, s1)}",
             "eventlab study assets: events, event_paths, forward_returns",
         ],
         kind="measured",
@@ -215,6 +217,8 @@ def render_forward_distributions(
     out_dir,
     *,
     index_name: str = "S&P 500",
+    series: str = "GSPC",
+    ticker: str = "^GSPC",
     name: str = "forward_distributions",
 ) -> style.ChartOutput:
     """One panel per horizon: the baseline histogram with each event marked and its percentile."""
@@ -301,7 +305,7 @@ def render_forward_distributions(
             fig,
             f"{index_name}: forward returns after events vs every other day",
             f"Baseline: in-sample non-event days {style.span(s0, s1)}; red lines: the {len(events)} events "
-            "(thicker = latest); baseline tails clipped at 0.5/99.5%. Snapshot (Yahoo ^GSPC).",
+            f"(thicker = latest); baseline tails clipped at 0.5/99.5%. Snapshot (Yahoo {ticker}).",
         )
     meta = style.ChartMeta(
         title="Forward-return distributions: events vs the baseline",
@@ -314,7 +318,7 @@ def render_forward_distributions(
         ),
         data_span=style.span(s0, s1),
         sources=[
-            f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}",
+            f"{series} daily closes (snapshot), study sample {style.span(s0, s1)}",
             "eventlab study assets: events, forward_returns",
         ],
         kind="measured",
@@ -330,6 +334,7 @@ def render_event_timeline(
     *,
     start="1957-01-01",
     index_name: str = "S&P 500 (^GSPC)",
+    series: str = "GSPC",
     name: str = "event_timeline",
 ) -> style.ChartOutput:
     """Events since `start` on a timeline, with the days whose open is usable shaded."""
@@ -427,7 +432,7 @@ def render_event_timeline(
         ),
         data_span=style.span(oq.index.min(), oq.index.max()),
         sources=[
-            f"GSPC daily OHLC (snapshot) {style.span(oq.index.min(), oq.index.max())}",
+            f"{series} daily OHLC (snapshot) {style.span(oq.index.min(), oq.index.max())}",
             "eventlab study assets: events, open_quality",
         ],
         kind="measured",
