@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
 from eventlab.config import CONFIG, ConfigError
@@ -103,12 +103,15 @@ cta_configs = st.integers(1, 3).flatmap(
     deadline=None,
     derandomize=True,
     database=None,
+    # no shrinking: each example is a whole-graph run (a failure is reported as found)
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(study=study_configs, cta=cta_configs)
 @example(study={"gap_threshold": 0.3}, cta={})  # zero events
-@example(
-    study={"start": "1950-01-01", "end": "1960-01-01", "horizons": [250]}, cta={"lookbacks": [2520]}
+@example(  # no genuine open in the window; a one-horizon replica (the calibration grid has three)
+    study={"start": "1950-01-01", "end": "1960-01-01", "horizons": [250]},
+    cta={"lookbacks": [2520], "weights": [1.0]},
 )
 def test_every_valid_configuration_yields_a_complete_report(materialized, job_and_keys, study, cta):
     from commands import preflight
