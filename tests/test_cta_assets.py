@@ -102,7 +102,7 @@ def test_report_csvs(run):
     assert {"2025-11-14", "2025-11-20", as_of} == set(sc["as_of"])
     assert list(pd.read_csv(folder / "cta_claims.csv").columns) == claims.CLAIM_COLUMNS
     summ = pd.read_csv(folder / "cta_event_summary.csv")
-    assert list(summ.columns) == replay.SUMMARY_COLUMNS
+    assert list(summ.columns) == replay.summary_columns((1, 5, 20))
     # forward returns came from the events frame (fwd_5d = 0 stub; fwd_20d NaN -> n = 0)
     alls = summ[summ["status"] == "all"]
     assert (

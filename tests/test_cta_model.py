@@ -261,7 +261,7 @@ def test_event_replays_and_summary(history):
     assert rep.groupby("event_date").size().eq(p.replay_pre + p.replay_post + 1).all()
     at = rep[rep["offset"] == 0]
     assert (at["date"] == at["event_date"]).all()
-    ev = replay.event_levels(history, events, p)
+    ev = replay.event_levels(history, events, p, horizons=(1, 5, 20))
     assert len(ev) == len(EVENT_DATES) * (len(p.horizons) + 1)
     assert set(ev["status"]) <= {"held", "broke", "below", "n/a"}
     short = ev[ev["horizon"] == "short"].set_index("event_date")
@@ -271,8 +271,8 @@ def test_event_replays_and_summary(history):
     # level at the event is the one in force for its close (computed on the previous close)
     i = history.index.get_loc(pd.Timestamp("2025-11-20"))
     assert short.loc["2025-11-20", "level_at_event"] == history["level_short"].iloc[i - 1]
-    summ = replay.event_summary(ev, p)
-    assert list(summ.columns) == replay.SUMMARY_COLUMNS
+    summ = replay.event_summary(ev, p, horizons=(1, 5, 20))
+    assert list(summ.columns) == replay.summary_columns((1, 5, 20))
     for _h, g in summ.groupby("horizon"):
         parts = g[g["status"] != "all"]
         assert (
@@ -281,7 +281,7 @@ def test_event_replays_and_summary(history):
             == len(EVENT_DATES)
         )
     # forward returns are taken from the events frame when it has them
-    ev2 = replay.event_levels(history, events.assign(fwd_5d=0.123), p)
+    ev2 = replay.event_levels(history, events.assign(fwd_5d=0.123), p, horizons=(1, 5, 20))
     assert (ev2["fwd_5d"] == 0.123).all()
 
 

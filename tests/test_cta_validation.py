@@ -240,3 +240,14 @@ def test_exposure_on_ranks_the_slope_and_its_two_standard_error_band_in_the_same
     assert e["percentile_low"] < e["percentile"] < e["percentile_high"]
     flat = ex.exposure_on(close, sg, 60, day, band_se=0.0)
     assert flat["percentile_low"] == pytest.approx(e["percentile"]) == flat["percentile_high"]
+
+
+def test_grid_points_of_a_replica_with_another_number_of_horizons():
+    """The calibration grid's three-lookback sets apply to a launchpad replica with one horizon:
+    each grid point brings its own horizon names and equal weights (zip failed before)."""
+    base = CTAParams().with_(horizons=("h1",), lookbacks=(2520,), weights=(1.0,))
+    p = val.grid_params(base, (21, 63, 252), 1.0, 0.1).validate()
+    assert p.lookbacks == (21, 63, 252) and p.horizons == ("h1", "h2", "h3")
+    assert p.weights == (1.0, 1.0, 1.0) and p.rule == base.rule
+    same = val.grid_params(CTAParams(), (21, 63, 252), 1.0, 0.1)
+    assert same.horizons == CTAParams().horizons and same.weights == CTAParams().weights

@@ -278,10 +278,15 @@ def event_backtest(
     """(metrics rows, all trades, daily net returns per strategy) for every entry x horizon,
     plus buy-and-hold over the same span (the study's sample from its first day). With `vix`
     (daily closes) the rows also rank the events among regime-matched random entries; with
-    fewer than `min_trades` trades the rankings carry no p-value."""
+    fewer than `min_trades` trades the rankings carry no p-value. An empty study sample (a window
+    with no usable open, a valid configuration) has no event strategy to run: no rows."""
     span = in_sample[in_sample.astype(bool)].index
     if len(span) == 0:
-        raise ValueError("the study sample is empty: no days to backtest the event signal on")
+        return (
+            pd.DataFrame(columns=list(BACKTEST_COLUMNS)),
+            pd.DataFrame(columns=list(TRADE_COLUMNS)),
+            pd.DataFrame(index=pd.DatetimeIndex([], name=px.index.name)),
+        )
     px = px.loc[span[0] :]
     eligible = px.index.get_indexer(span[span >= span[0]])
     eligible = eligible[(eligible >= 0) & (eligible + 1 < len(px))]

@@ -2,7 +2,10 @@
 distributions vs the baseline, and the event timeline with genuine-open coverage shaded.
 
 Inputs are the study's frames (`events`, `event_paths`, `forward_returns`, `open_quality`);
-returns are decimal fractions and are drawn in percent.
+returns are decimal fractions and are drawn in percent. The horizons drawn are the run's own:
+the `fwd_<k>d` columns the study computed (its StudyParams.horizons), and the path window is the
+offsets `event_paths` carries (path_pre .. path_post), so a study with other settings gets charts
+of its own horizons, not of a fixed list.
 """
 
 from __future__ import annotations
@@ -12,16 +15,16 @@ import pandas as pd
 
 from eventlab.charts import style
 
-HORIZONS = (1, 5, 20)
-
 
 def _horizons(forward_returns: pd.DataFrame) -> tuple[int, ...]:
-    """HORIZONS where the study computed them, else the study's own (first three): a study
-    run with other horizons still gets its chart."""
-    have = sorted(
-        int(c[4:-1]) for c in forward_returns.columns if c.startswith("fwd_") and c[4:-1].isdigit()
+    """The study's horizons: every `fwd_<k>d` column the study computed, ascending."""
+    return tuple(
+        sorted(
+            int(c[4:-1])
+            for c in forward_returns.columns
+            if c.startswith("fwd_") and c[4:-1].isdigit()
+        )
     )
-    return tuple(k for k in HORIZONS if k in have) or tuple(have[:3])
 
 
 def _fwd(k: int) -> str:
@@ -55,12 +58,19 @@ def render_forward_paths(
     out_dir,
     *,
     index_name: str = "S&P 500 (^GSPC)",
+    series: str = "GSPC",
+    ticker: str = "^GSPC",
     name: str = "forward_paths",
 ) -> style.ChartOutput:
-    """Left: each event's path t-5..t+20 from the event close. Right: box plots per horizon."""
+    """Left: each event's path t-pre..t+post from the event close (the window `event_paths`
+    carries). Right: box plots per horizon of the study."""
     ev_dates = pd.to_datetime(events["date"]).sort_values().tolist()
     s0, s1 = _sample_span(forward_returns)
     numbers: dict = {"n_events": len(ev_dates)}
+    horizons = _horizons(forward_returns)
+    offsets = event_paths["offset"] if len(event_paths) else pd.Series([-5, 20])
+    pre, post = -int(offsets.min()), int(offsets.max())
+    window = f"t-{pre}..t+{post}"
     with style.style_context():
         fig = style.figure()
         gs = fig.add_gridspec(
@@ -87,21 +97,19 @@ def render_forward_paths(
             ax.plot(
                 med.index, med.values, color=style.INK, lw=2.4, ls="--", label="median of events"
             )
-            numbers["median_path_t20"] = float(med.get(20, np.nan))
+            numbers[f"median_path_t{post}"] = float(med.get(post, np.nan))
         ax.axvline(0, color=style.MUTED, lw=0.9)
         ax.axhline(0, color=style.MUTED, lw=0.9, ls=":")
         ax.set_xlabel("trading days from the event close (t = 0)")
         ax.set_ylabel("return from the event close (%)")
         style.pct_axis(ax)
-        ax.set_title(f"Per-event paths, t-5 .. t+20 ({wide.shape[1]} events)", loc="left")
+        ax.set_title(f"Per-event paths, t-{pre} .. t+{post} ({wide.shape[1]} events)", loc="left")
         ax.legend(loc="upper left", ncols=2, fontsize=8)
-        ax.set_xlim(-5.5, 20.5)
+        ax.set_xlim(-pre - 0.5, post + 0.5)
 
         ax2 = fig.add_subplot(gs[1])
         data, labels, pos = [], [], []
-        for j, k in enumerate(HORIZONS):
-            if _fwd(k) not in forward_returns:
-                continue
+        for j, k in enumerate(horizons):
             base = baseline_sample(forward_returns, k)
             data.append(base.to_numpy())
             labels.append(f"T+{k}")
@@ -167,7 +175,7 @@ def render_forward_paths(
         ax2.legend(loc="upper left")
         txt = "\n".join(
             f"T+{k}: events median {v['event_median']:+.2f}% (n={v['event_n']}, {v['event_hit_rate']:.0%} up) vs baseline {v['baseline_median']:+.2f}%"
-            for k in HORIZONS
+            for k in horizons
             if isinstance(v := numbers.get(f"T+{k}"), dict)
         )
         lo, hi = ax2.get_ylim()  # room under the data, so the note box hides no whisker
@@ -177,23 +185,24 @@ def render_forward_paths(
             fig,
             f"After a gap-up, close-red day: {index_name}, every event",
             f"Events and baseline: genuine-open sample {style.span(s0, s1)} ({len(ev_dates)} events); "
-            "daily closes, shipped snapshot (Yahoo ^GSPC).",
+            f"daily closes, shipped snapshot (Yahoo {ticker}).",
             footer="Baseline = every in-sample day that is not an event, same horizons. Overlapping windows; with this few events, read medians and hit rates, not a t-stat.",
         )
-    t20 = numbers.get("T+20", {})
+    longest = max(horizons) if horizons else None
+    last = numbers.get(f"T+{longest}", {})
     meta = style.ChartMeta(
-        title="Forward returns after every event: paths t-5..t+20 and box plots vs the baseline",
+        title=f"Forward returns after every event: paths {window} and box plots vs the baseline",
         caption=(
             f"{len(ev_dates)} events ({', '.join(str(d.date()) for d in ev_dates)}). "
             + (
-                f"At T+20 the event median is {t20['event_median']:+.2f}% ({t20['event_hit_rate']:.0%} up, n={t20['event_n']}) against a baseline median of {t20['baseline_median']:+.2f}% over {t20['baseline_n']:,} days."
-                if t20
+                f"At T+{longest} the event median is {last['event_median']:+.2f}% ({last['event_hit_rate']:.0%} up, n={last['event_n']}) against a baseline median of {last['baseline_median']:+.2f}% over {last['baseline_n']:,} days."
+                if last
                 else ""
             )
         ),
         data_span=style.span(s0, s1),
         sources=[
-            f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}",
+            f"{series} daily closes (snapshot), study sample {style.span(s0, s1)}",
             "eventlab study assets: events, event_paths, forward_returns",
         ],
         kind="measured",
@@ -208,6 +217,8 @@ def render_forward_distributions(
     out_dir,
     *,
     index_name: str = "S&P 500",
+    series: str = "GSPC",
+    ticker: str = "^GSPC",
     name: str = "forward_distributions",
 ) -> style.ChartOutput:
     """One panel per horizon: the baseline histogram with each event marked and its percentile."""
@@ -294,7 +305,7 @@ def render_forward_distributions(
             fig,
             f"{index_name}: forward returns after events vs every other day",
             f"Baseline: in-sample non-event days {style.span(s0, s1)}; red lines: the {len(events)} events "
-            "(thicker = latest); baseline tails clipped at 0.5/99.5%. Snapshot (Yahoo ^GSPC).",
+            f"(thicker = latest); baseline tails clipped at 0.5/99.5%. Snapshot (Yahoo {ticker}).",
         )
     meta = style.ChartMeta(
         title="Forward-return distributions: events vs the baseline",
@@ -307,7 +318,7 @@ def render_forward_distributions(
         ),
         data_span=style.span(s0, s1),
         sources=[
-            f"GSPC daily closes (snapshot), study sample {style.span(s0, s1)}",
+            f"{series} daily closes (snapshot), study sample {style.span(s0, s1)}",
             "eventlab study assets: events, forward_returns",
         ],
         kind="measured",
@@ -323,6 +334,7 @@ def render_event_timeline(
     *,
     start="1957-01-01",
     index_name: str = "S&P 500 (^GSPC)",
+    series: str = "GSPC",
     name: str = "event_timeline",
 ) -> style.ChartOutput:
     """Events since `start` on a timeline, with the days whose open is usable shaded."""
@@ -420,7 +432,7 @@ def render_event_timeline(
         ),
         data_span=style.span(oq.index.min(), oq.index.max()),
         sources=[
-            f"GSPC daily OHLC (snapshot) {style.span(oq.index.min(), oq.index.max())}",
+            f"{series} daily OHLC (snapshot) {style.span(oq.index.min(), oq.index.max())}",
             "eventlab study assets: events, open_quality",
         ],
         kind="measured",

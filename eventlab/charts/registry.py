@@ -50,6 +50,22 @@ class Chart:
 # ---------- adapters: pick a chart's frames out of its inputs and call the chart module ----------
 
 
+def _study_labels(inp: Inputs, *, with_ticker: bool = True) -> dict[str, str]:
+    """How a study chart names the study's index: from the `study` frame the charts step passes
+    when the run's index is not the one the charts' default labels name (the S&P 500); empty
+    (the defaults) otherwise."""
+    study = inp.get("study")
+    if study is None or not len(study):
+        return {}
+    r = study.iloc[0]
+    name = str(r["name"])
+    return {
+        "index_name": f"{name} ({r['ticker']})" if with_ticker else name,
+        "series": str(r["series"]),
+        "ticker": str(r["ticker"]),
+    }
+
+
 def _event_dates(inp: Inputs) -> list[pd.Timestamp]:
     ev = inp.get("events")
     if ev is None or not len(ev):
@@ -78,20 +94,27 @@ def _intraday(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
 
 def _paths(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
     return event_charts.render_forward_paths(
-        inp["events"], inp["event_paths"], inp["forward_returns"], out
+        inp["events"], inp["event_paths"], inp["forward_returns"], out, **_study_labels(inp)
     )
 
 
 def _mean_path(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
-    return mean_path.render_mean_path(inp["event_paths"], out)
+    labels = _study_labels(inp)
+    return mean_path.render_mean_path(
+        inp["event_paths"], out, **({"index_name": labels["index_name"]} if labels else {})
+    )
 
 
 def _dists(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
-    return event_charts.render_forward_distributions(inp["events"], inp["forward_returns"], out)
+    return event_charts.render_forward_distributions(
+        inp["events"], inp["forward_returns"], out, **_study_labels(inp, with_ticker=False)
+    )
 
 
 def _timeline(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
-    return event_charts.render_event_timeline(inp["events"], inp["open_quality"], out)
+    labels = _study_labels(inp)
+    labels.pop("ticker", None)
+    return event_charts.render_event_timeline(inp["events"], inp["open_quality"], out, **labels)
 
 
 def _cta(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:

@@ -17,7 +17,7 @@ condition on the future.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -205,12 +205,27 @@ def event_replays(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams
     return out[cols]
 
 
-EVENT_LEVEL_COLUMNS = [
+EVENT_LEVEL_BASE_COLUMNS = [
     "event_date", "horizon", "close_prev", "close_event", "level_at_event", "distance_at_event",
     "signal_prev", "signal_event", "status", "break_offset", "break_date", "break_close",
     "reclaim_offset", "reclaim_date", "position_prev", "position_event", "flow_event_usd",
-    "cum_flow_5d_usd", "cum_flow_20d_usd", "fwd_1d", "fwd_5d", "fwd_20d",
 ]  # fmt: skip
+
+
+def summary_horizons(horizons: Sequence[int]) -> tuple[int, ...]:
+    """The study horizons the event summary (and the cumulative flows) report: those longer than
+    one session (a one-day return says little about a trend level), or all if there are none."""
+    return tuple(k for k in horizons if k > 1) or tuple(horizons)
+
+
+def event_level_columns(horizons: Sequence[int]) -> list[str]:
+    """cta_event_levels' columns for a study with these horizons (trading days): flows
+    accumulated to each summary horizon, then the study's forward return at each horizon."""
+    return [
+        *EVENT_LEVEL_BASE_COLUMNS,
+        *(f"cum_flow_{k}d_usd" for k in summary_horizons(horizons)),
+        *(f"fwd_{k}d" for k in horizons),
+    ]
 
 
 def _forward_returns(
@@ -252,8 +267,17 @@ def classify(s: np.ndarray, i: int, lookback: int) -> str:
     return "broke" if np.any(before > 0) else "below"
 
 
-def event_levels(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams) -> pd.DataFrame:
+def event_levels(
+    history: pd.DataFrame,
+    events: pd.DataFrame,
+    params: CTAParams,
+    *,
+    horizons: Sequence[int],
+) -> pd.DataFrame:
     """One row per event x horizon (plus ``aggregate``): level at the event, status, break and reclaim.
+
+    `events` are the study's event days and `horizons` the study's forward horizons in trading
+    days (the run's StudyParams.horizons; the replica's own horizons are params.horizons).
 
     ``level_at_event`` is the level in force for the event day's close (computed on t-1);
     ``distance_at_event`` = close_event / level_at_event - 1. ``break_offset`` is the session
@@ -261,8 +285,10 @@ def event_levels(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams)
     ``broke`` the last such session in [t - break_lookback, t], for ``held`` the first one in
     (t, t + replay_post]; ``reclaim_offset`` the first session in (t, t + replay_post] where a
     ``broke``/``below`` signal turned long again. Flows are changes in target notional (USD):
-    ``cum_flow_kd_usd`` = notional at t+k minus notional at t-1.
+    ``cum_flow_kd_usd`` = notional at t+k minus notional at t-1 (k: summary_horizons).
     """
+    horizons = tuple(int(k) for k in horizons)
+    flow_ks = summary_horizons(horizons)
     rows = []
     sig = {h: history[f"signal_{h}"].to_numpy() for h in params.horizons}
     sig["aggregate"] = history["aggregate"].to_numpy()
@@ -276,8 +302,8 @@ def event_levels(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams)
     for d, i in _event_positions(history, events):
         if i < 1:
             continue
-        fwd = {k: forward(d, i, k) for k in (1, 5, 20)}
-        cum = {k: (notional[i + k] - notional[i - 1]) if i + k < n else np.nan for k in (5, 20)}
+        fwd = [forward(d, i, k) for k in horizons]
+        cum = [(notional[i + k] - notional[i - 1]) if i + k < n else np.nan for k in flow_ks]
         post = slice(i + 1, min(n, i + params.replay_post + 1))
         for h in (*params.horizons, "aggregate"):
             s = sig[h]
@@ -302,25 +328,33 @@ def event_levels(history: pd.DataFrame, events: pd.DataFrame, params: CTAParams)
                 close[i + brk] if brk is not None else np.nan,
                 rec if rec is not None else np.nan,
                 dates[i + rec] if rec is not None else pd.NaT,
-                pos[i - 1], pos[i], notional[i] - notional[i - 1], cum[5], cum[20],
-                fwd[1], fwd[5], fwd[20],
+                pos[i - 1], pos[i], notional[i] - notional[i - 1], *cum, *fwd,
             ])  # fmt: skip
-    return pd.DataFrame(rows, columns=EVENT_LEVEL_COLUMNS)
+    return pd.DataFrame(rows, columns=event_level_columns(horizons))
 
 
-SUMMARY_COLUMNS = [
-    "horizon", "status", "n_events", "n_fwd_5d", "mean_fwd_5d", "median_fwd_5d",
-    "n_fwd_20d", "mean_fwd_20d", "median_fwd_20d", "hit_rate_20d", "event_dates",
-]  # fmt: skip
+def summary_columns(horizons: Sequence[int]) -> list[str]:
+    """cta_event_summary's columns for a study with these horizons: n, mean and median of the
+    forward return at each summary horizon, the hit rate at the longest."""
+    ks = summary_horizons(horizons)
+    return [
+        "horizon", "status", "n_events",
+        *(f"{stat}_fwd_{k}d" for k in ks for stat in ("n", "mean", "median")),
+        f"hit_rate_{max(ks)}d", "event_dates",
+    ]  # fmt: skip
 
 
-def event_summary(ev_levels: pd.DataFrame, params: CTAParams) -> pd.DataFrame:
+def event_summary(
+    ev_levels: pd.DataFrame, params: CTAParams, *, horizons: Sequence[int]
+) -> pd.DataFrame:
     """Forward returns (decimal fractions) of events grouped by each horizon's status at the event.
 
-    Rows: every horizon (and ``aggregate``) x status in (broke, held, below, all). ``n_fwd_*``
-    counts events with that forward return available; with a handful of events, read the medians
-    and the per-event rows, not the means alone.
+    Rows: every replica horizon (and ``aggregate``) x status in (broke, held, below, all); columns
+    (summary_columns) for the study's `horizons`. ``n_fwd_*`` counts events with that forward
+    return available; with a handful of events, read the medians and the per-event rows, not the
+    means alone.
     """
+    ks = summary_horizons(tuple(int(k) for k in horizons))
     rows = []
     # dates formatted once (not once per horizon and status)
     ev_levels = ev_levels.assign(
@@ -330,12 +364,11 @@ def event_summary(ev_levels: pd.DataFrame, params: CTAParams) -> pd.DataFrame:
         sub_h = ev_levels[ev_levels["horizon"] == h]
         for status in ("broke", "held", "below", "all"):
             sub = sub_h if status == "all" else sub_h[sub_h["status"] == status]
-            f5, f20 = sub["fwd_5d"].dropna(), sub["fwd_20d"].dropna()
-            rows.append([
-                h, status, len(sub), len(f5),
-                f5.mean() if len(f5) else np.nan, f5.median() if len(f5) else np.nan,
-                len(f20), f20.mean() if len(f20) else np.nan, f20.median() if len(f20) else np.nan,
-                (f20 > 0).mean() if len(f20) else np.nan,
-                ", ".join(sub["event_date"]),
-            ])  # fmt: skip
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+            row: list[object] = [h, status, len(sub)]
+            for k in ks:
+                f = sub[f"fwd_{k}d"].dropna()
+                row += [len(f), f.mean() if len(f) else np.nan, f.median() if len(f) else np.nan]
+            last = sub[f"fwd_{max(ks)}d"].dropna()
+            row += [(last > 0).mean() if len(last) else np.nan, ", ".join(sub["event_date"])]
+            rows.append(row)
+    return pd.DataFrame(rows, columns=summary_columns(ks))

@@ -193,10 +193,21 @@ def smoothed_position(close: np.ndarray, params: CTAParams, smoothing: int) -> n
 
 
 def grid_params(base: CTAParams, lookbacks, saturation, vol_target) -> CTAParams:
+    """The replica `base` at one grid point. A grid lookback set longer or shorter than the
+    base's (a launchpad replica with one or two horizons) brings its own horizon names and equal
+    weights, as the launchpad gives a replica with that many lookbacks."""
+    lookbacks = tuple(int(lb) for lb in lookbacks)
+    shape: dict[str, object] = {}
+    if len(lookbacks) != len(base.lookbacks):
+        shape = {
+            "horizons": tuple(f"h{i + 1}" for i in range(len(lookbacks))),
+            "weights": (1.0,) * len(lookbacks),
+        }
     return base.with_(
-        lookbacks=tuple(lookbacks),
+        lookbacks=lookbacks,
         saturation_z=float(saturation),
         vol_target=float(vol_target),
+        **shape,
     )
 
 

@@ -144,9 +144,21 @@ def inference_paragraph(
     return text
 
 
+BASELINE_COLUMNS = ("horizon", "baseline", "baseline_description", "baseline_mean", "diff_mean")
+
+
+def _baselines_computed(baselines: pd.DataFrame | None) -> bool:
+    """Whether the regime-matched baselines were computed (an empty study sample has none)."""
+    return (
+        baselines is not None
+        and len(baselines) > 0
+        and set(BASELINE_COLUMNS) <= set(baselines.columns)
+    )
+
+
 def regime_paragraph(baselines: pd.DataFrame | None) -> str | None:
     """How the answer changes against baselines that share the events' regime."""
-    if baselines is None or len(baselines) == 0:
+    if not _baselines_computed(baselines):
         return None
     k = int(baselines["horizon"].max())
     b = baselines[baselines["horizon"] == k].set_index("baseline")
@@ -312,7 +324,7 @@ def display_tables(
                 "(keeps the events' spacing and overlapping windows), two-sided; Holm across horizons.",
             }
         )
-    if baselines is not None and len(baselines):
+    if _baselines_computed(baselines):
         out.append(
             {
                 "id": "baselines",

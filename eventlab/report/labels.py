@@ -51,13 +51,10 @@ COLUMN_LABELS: dict[str, str] = {
     # cta_event_summary.csv
     "status": "Status at the event close",
     "n_events": "Events",
-    "median_fwd_5d": "Median T+5",
-    "median_fwd_20d": "Median T+20",
-    "mean_fwd_5d": "Mean T+5",
-    "mean_fwd_20d": "Mean T+20",
-    "hit_rate_20d": "Hit rate T+20",
     "event_dates": "Event dates",
 }
+# per-horizon statistics (the run's study horizons, any k): median_fwd_5d -> "Median T+5"
+_HORIZON_STAT = re.compile(r"^(median|mean)_fwd_(\d+)d$|^hit_rate_(\d+)d$")
 
 # long free text: give the column room to wrap instead of a narrow, very tall cell
 WIDE_COLUMNS = {"claim", "why_differ", "event_dates", "replica_definition"}
@@ -66,7 +63,12 @@ _SCENARIO = re.compile(r"^(up|down)_(\d+(?:\.\d+)?)sd$")
 
 def column_label(col: str) -> str:
     """The heading shown for a CSV column."""
-    return COLUMN_LABELS.get(col, col.replace("_", " ").capitalize())
+    if col in COLUMN_LABELS:
+        return COLUMN_LABELS[col]
+    if m := _HORIZON_STAT.match(col):
+        stat, k, hit_k = m.groups()
+        return f"Hit rate T+{hit_k}" if hit_k else f"{stat.capitalize()} T+{k}"
+    return col.replace("_", " ").capitalize()
 
 
 def cta_value(col: str, raw: object, text: str) -> str:

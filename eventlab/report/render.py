@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,16 +144,26 @@ CTA_DISPLAY_COLUMNS: dict[str, tuple[str, ...]] = {
         "flow_usd",
         "max_daily_sell_usd",
     ),
-    "cta_event_summary": (
-        "horizon",
-        "status",
-        "n_events",
-        "median_fwd_5d",
-        "median_fwd_20d",
-        "hit_rate_20d",
-        "event_dates",
-    ),
+    # cta_event_summary: the study's horizons, see table_columns
 }
+# cta_event_summary's columns shown: these, with each horizon's median and the hit rate between
+CTA_SUMMARY_LEAD = ("horizon", "status", "n_events")
+CTA_SUMMARY_TAIL = ("event_dates",)
+_MEDIAN_FWD = re.compile(r"^median_fwd_(\d+)d$")
+_HIT_RATE = re.compile(r"^hit_rate_(\d+)d$")
+
+
+def table_columns(name: str, df: pd.DataFrame) -> tuple[str, ...]:
+    """The columns the report shows for CTA table `name`: the fixed list, or for the event
+    summary the median at each of the run's study horizons and the hit rate it carries."""
+    if name != "cta_event_summary":
+        return CTA_DISPLAY_COLUMNS.get(name, ())
+    medians = sorted(
+        (c for c in df.columns if _MEDIAN_FWD.match(str(c))),
+        key=lambda c: int(_MEDIAN_FWD.match(str(c)).group(1)),  # type: ignore[union-attr]
+    )
+    hits = [c for c in df.columns if _HIT_RATE.match(str(c))]
+    return (*CTA_SUMMARY_LEAD, *medians, *hits, *CTA_SUMMARY_TAIL)
 
 
 def generic_table(
@@ -194,10 +205,9 @@ EVENT_COLUMNS = (
     ("open_to_close", "Open→close", lambda r: pct(r.get("open_to_close"))),
     ("vix_close", "VIX", lambda r: num(r.get("vix_close"))),
     ("dist_sma200", "vs 200d avg", lambda r: pct(r.get("dist_sma200"), 1)),
-    ("fwd_1d", "T+1", lambda r: pct(r.get("fwd_1d"))),
-    ("fwd_5d", "T+5", lambda r: pct(r.get("fwd_5d"))),
-    ("fwd_20d", "T+20", lambda r: pct(r.get("fwd_20d"))),
 )
+# then one column per forward horizon the events carry (fwd_<k>d, the run's study horizons)
+_FWD = re.compile(r"^fwd_(\d+)d$")
 
 RETURN_KEYS = {
     "gap",
@@ -205,16 +215,24 @@ RETURN_KEYS = {
     "close_to_close",
     "open_to_close",
     "dist_sma200",
-    "fwd_1d",
-    "fwd_5d",
-    "fwd_20d",
 }
+
+
+def forward_horizons(events: pd.DataFrame) -> list[int]:
+    """The forward horizons (trading days) of the events table's fwd_<k>d columns, ascending."""
+    return sorted(int(m.group(1)) for c in events.columns if (m := _FWD.match(str(c))))
+
+
+def _fwd_column(k: int):
+    col = f"fwd_{k}d"
+    return (col, f"T+{k}", lambda r: pct(r.get(col)))
 
 
 def event_rows(events: pd.DataFrame | None) -> tuple[list[str], list[dict[str, object]]]:
     if events is None or len(events) == 0:
         return [], []
-    cols = [(k, h, f) for k, h, f in EVENT_COLUMNS if k in events.columns or k == "weekday"]
+    fixed = [(k, h, f) for k, h, f in EVENT_COLUMNS if k in events.columns or k == "weekday"]
+    cols = [*fixed, *(_fwd_column(k) for k in forward_horizons(events))]
     rows = []
     for _, r in events.sort_values("date").iterrows():
         cells = []
@@ -222,7 +240,7 @@ def event_rows(events: pd.DataFrame | None) -> tuple[list[str], list[dict[str, o
             v = r.get(k)
             sign = (
                 ""
-                if k not in RETURN_KEYS or is_missing(v)
+                if (k not in RETURN_KEYS and not _FWD.match(k)) or is_missing(v)
                 else ("pos" if float(v) > 0 else "neg" if float(v) < 0 else "")
             )
             cells.append({"text": f(r), "cls": sign})
@@ -468,7 +486,7 @@ def build_context(
         "claims": claim_rows(claims),
         "claim_counts": counts,
         "cta": {
-            k: generic_table(cta_tables[k], columns=CTA_DISPLAY_COLUMNS.get(k, ()))
+            k: generic_table(cta_tables[k], columns=table_columns(k, cta_tables[k]))
             for k in CTA_TABLES
             if k in cta_tables
         },

@@ -28,7 +28,7 @@ from eventlab.charts.outputs import SCREEN_DIR, ChartOutput
 from eventlab.charts.registry import CHARTS, Inputs, draw_chart
 from eventlab.config import CONFIG
 from pipelines.links import report_url
-from pipelines.resources import ReportSettings, report_folder_name
+from pipelines.resources import ReportSettings, StudySettings, report_folder_name
 from pipelines.stages.common import as_of_date, publish_if_no_publish_step
 
 GROUP = "charts"
@@ -137,6 +137,22 @@ def needed(chart) -> list[str]:
     return [k for k in chart.needs if k in INPUT_KEYS]
 
 
+# The charts drawn from the study's tables, and the index their default labels name.
+STUDY_CHARTS = ("forward_paths", "forward_distributions", "event_timeline", "mean_path")
+LABELLED_INDEX = "GSPC"
+
+
+def study_frame(index: str) -> pd.DataFrame | None:
+    """What the study charts are told about the run's index (eventlab.charts.registry reads it):
+    its key, ticker and name. None for the index their labels already name, so those runs pass
+    the charts exactly the frames the steps produced."""
+    if index == LABELLED_INDEX:
+        return None
+    s = CONFIG.series(index)
+    name = s.description.removesuffix(" index") if s.description else index
+    return pd.DataFrame({"series": [index], "ticker": [s.ticker], "name": [name]})
+
+
 @dg.multi_asset(
     name="charts",
     group_name=GROUP,
@@ -164,6 +180,7 @@ def charts(
     context: dg.AssetExecutionContext,
     report_settings: ReportSettings,
     chart_renderer: ChartRenderer,
+    study: StudySettings,
     report_as_of: pd.DataFrame,
     **frames: pd.DataFrame,
 ):
@@ -173,6 +190,12 @@ def charts(
     by_name = {name: frames[key.to_python_identifier()] for name, key in INPUT_KEYS.items()}
     selected = [c for c in CHARTS if chart_key(c.name) in context.selected_asset_keys]
     jobs = {c.name: {k: by_name.get(k) for k in needed(c)} for c in selected}
+    # the study charts name the run's index (their horizons come from the study's tables)
+    index = study_frame(study.params().index)
+    if index is not None:
+        for name in STUDY_CHARTS:
+            if name in jobs:
+                jobs[name]["study"] = index
     t0 = time.perf_counter()
     workers = min(chart_renderer.workers, len(jobs))
     for out in render_charts(jobs, out_dir, pd.Timestamp(as_of), workers):

@@ -2,7 +2,11 @@
 the notes-vs-replica claims table. One multi-asset step computes the replica once and emits each
 table as its own asset (any subset can be materialized; a subset computes only what it needs).
 Thin wrappers over eventlab.cta (plain functions); parameters come from the `cta_settings`
-resource (defaults: eventlab.config.CONFIG.cta)."""
+resource (defaults: eventlab.config.CONFIG.cta).
+
+The replica models S&P 500 futures, so its price series is the S&P 500 (REPLICA_SERIES) whatever
+index the study runs on; the event-conditioned tables (cta_event_levels, cta_event_replays,
+cta_event_summary) take the run's study events and the study's horizons (`study` resource)."""
 
 from collections.abc import Callable
 
@@ -15,7 +19,7 @@ from eventlab.cta import levels as cta_levels_mod
 from eventlab.cta import replay, scenarios
 from eventlab.cta import signals as cta_signals_mod
 from eventlab.settings.cta import CTAParams
-from pipelines.resources import CTASettings, ReportSettings
+from pipelines.resources import CTASettings, ReportSettings, StudySettings
 from pipelines.stages.common import (
     CheckFields,
     LazyTables,
@@ -28,7 +32,12 @@ from pipelines.stages.common import (
 )
 
 GROUP = "cta"
-PRICES = dg.AssetIn(key=["prices", "GSPC"])
+# The replica models S&P 500 futures: its prices are the S&P 500's whatever the study's index.
+REPLICA_SERIES = "GSPC"
+PRICES = dg.AssetIn(key=["prices", REPLICA_SERIES])
+REPLICA_NOTE = (
+    f"prices/{REPLICA_SERIES} (the replica models S&P 500 futures, whatever the study index)"
+)
 
 
 def _history(cta_signals: pd.DataFrame, cta_levels: pd.DataFrame) -> pd.DataFrame:
@@ -42,12 +51,20 @@ def _bn(x: float) -> str:
 class _Tables(LazyTables):
     """The CTA tables for one run, each computed on first use (so a subset computes only what it needs)."""
 
-    def __init__(self, prices, events, as_of, folder, params) -> None:
+    def __init__(self, prices, events, as_of, folder, params, study_horizons) -> None:
         super().__init__(folder)
         self.prices = prices
         self.events = events
         self.as_of = as_of
         self.params = params
+        self.study_horizons = tuple(int(k) for k in study_horizons)
+
+    def _event_meta(self) -> dict[str, object]:
+        """What the event-conditioned tables are computed on (the run's study, the S&P 500 replica)."""
+        return {
+            "replica_prices": REPLICA_NOTE,
+            "study_horizons": ", ".join(f"T+{k}" for k in self.study_horizons),
+        }
 
     def history(self) -> pd.DataFrame:
         """Signals and levels joined, once per run (three tables read it)."""
@@ -64,6 +81,7 @@ class _Tables(LazyTables):
         last = df.dropna(subset=["position"]).iloc[-1]
         return df, {
             **frame_span_metadata(df),
+            "prices": REPLICA_NOTE,
             "rule": p.rule,
             "lookbacks": str(list(p.lookbacks)),
             "capacity_usd": p.capacity_usd,
@@ -95,8 +113,11 @@ class _Tables(LazyTables):
         }
 
     def cta_event_levels(self):
-        df = replay.event_levels(self.history(), self.events, self.params)
+        df = replay.event_levels(
+            self.history(), self.events, self.params, horizons=self.study_horizons
+        )
         return df, {
+            **self._event_meta(),
             "events": int(df["event_date"].nunique()),
             "preview": md_preview(df[df["horizon"] == self.params.horizons[0]], rows=30),
         }
@@ -104,14 +125,18 @@ class _Tables(LazyTables):
     def cta_event_replays(self):
         df = replay.event_replays(self.history(), self.events, self.params)
         return df, {
+            **self._event_meta(),
             "rows": len(df),
             "events": int(df["event_date"].nunique()),
             "preview": md_preview(df[df["offset"] == 0], rows=30, floatfmt=".3f"),
         }
 
     def cta_event_summary(self):
-        df = replay.event_summary(self.frame("cta_event_levels"), self.params)
+        df = replay.event_summary(
+            self.frame("cta_event_levels"), self.params, horizons=self.study_horizons
+        )
         return df, {
+            **self._event_meta(),
             "csv": self.csv("cta_event_summary.csv", df),
             "preview": md_preview(df.drop(columns=["event_dates"]), rows=20),
         }
@@ -151,8 +176,9 @@ OUTS: dict[str, str] = {
     "cta_event_levels": "Per event x horizon: the level in force at the event close, status (held / broke / below), "
     "break and reclaim sessions, flows and forward returns.",
     "cta_event_replays": "The replica day by day from t-20 to t+20 around every event: signals, levels, position, notional, flows.",
-    "cta_event_summary": "Did events that broke the short-term level do worse at T+5/T+20 than those that held? "
-    "Forward returns by each horizon's status at the event close, with n; writes cta_event_summary.csv.",
+    "cta_event_summary": "Did events that broke the short-term level do worse over the study's horizons (T+5/T+20 "
+    "by default) than those that held? The study's forward returns by each replica horizon's status at the event "
+    "close, with n; writes cta_event_summary.csv.",
     "cta_scenarios": "Estimated CTA flows over one week / one month under flat, +-1/2 sd and 'down big' paths from the latest "
     "date, 2025-11-20 and the claims date; writes cta_scenarios.csv.",
     "cta_claims": "The research notes' CTA numbers (6725, 6456, 94th percentile, $165bn, $40-50bn, $390bn, $650bn) next "
@@ -219,13 +245,14 @@ def cta(
     events: pd.DataFrame,
     report_as_of: pd.DataFrame,
     cta_settings: CTASettings,
+    study: StudySettings,
     report_settings: ReportSettings,
 ):
     """The CTA replica computed once per run; each table is an asset (report CSVs written as it goes)."""
     params = cta_settings.params()
     as_of = as_of_date(report_as_of)
     folder = report_settings.staging(context.run_id, report_as_of)
-    tables = _Tables(prices, events, as_of, folder, params)
+    tables = _Tables(prices, events, as_of, folder, params, study.params().horizons)
     finite, bounded, lookahead = CHECKS
     yield from selected_results(
         context,

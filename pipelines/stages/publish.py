@@ -27,16 +27,27 @@ PUBLISH_KEY = dg.AssetKey("publish")
 
 @dg.asset(
     group_name=GROUP,
-    ins={"index_prices": dg.AssetIn(key=["prices", "GSPC"])},
-    description="The report's as-of date (the last close of the S&P 500 series served) and the "
-    "folder its parameter set publishes to: reports/<as-of>/ for the default study, "
-    "reports/<as-of>--<what differs>-<hash>/ otherwise.",
+    # the default study's index (the lineage); a launchpad study on another index reads that
+    # index from the warehouse (pipelines.stages.study.series_beyond_inputs)
+    ins={"index_prices": dg.AssetIn(key=["prices", CONFIG.study.index])},
+    description="The report's as-of date (the last close of the study index's series served: the "
+    "S&P 500 by default) and the folder its parameter set publishes to: reports/<as-of>/ for the "
+    "default study, reports/<as-of>--<what differs>-<hash>/ otherwise.",
 )
 def report_as_of(
-    index_prices: pd.DataFrame, study: StudySettings, cta_settings: CTASettings
+    context: dg.AssetExecutionContext,
+    index_prices: pd.DataFrame,
+    study: StudySettings,
+    cta_settings: CTASettings,
 ) -> dg.Output[pd.DataFrame]:
-    as_of = index_prices.index[-1].date()
-    changed = publishing.changed_parameters(study.params(), cta_settings.params())
+    from pipelines.stages.study import series_beyond_inputs
+
+    params = study.params()
+    prices = series_beyond_inputs(
+        context, params, {CONFIG.study.index: index_prices}, fields=("index",)
+    )
+    as_of = prices[params.index].index[-1].date()
+    changed = publishing.changed_parameters(params, cta_settings.params())
     folder = publishing.folder_name(as_of, publishing.folder_label(changed))
     frame = pd.DataFrame(
         {
@@ -50,6 +61,7 @@ def report_as_of(
         frame,
         metadata={
             "as_of": as_of.isoformat(),
+            "as_of_series": f"prices/{params.index}",
             "folder": folder,
             "parameters": publishing.describe_parameters(changed),
         },

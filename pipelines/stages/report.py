@@ -18,6 +18,7 @@ from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
 from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, verdict_counts
 from eventlab.report.fonts import missing_glyphs
+from eventlab.report.publishing import changed_parameters as study_changes
 from eventlab.report.publishing import describe_parameters
 from eventlab.report.render import (
     CTA_TABLES,
@@ -28,7 +29,7 @@ from eventlab.report.render import (
 )
 from eventlab.report.replica_section import TABLES as REPLICA_TABLES
 from pipelines.links import report_url
-from pipelines.resources import ReportSettings, report_folder_name
+from pipelines.resources import CTASettings, ReportSettings, StudySettings, report_folder_name
 from pipelines.stages.common import (
     as_of_date,
     changed_parameters,
@@ -108,12 +109,19 @@ def _cta_tables(kwargs: dict, folder) -> dict[str, pd.DataFrame]:
     },
     kinds={"pandas", "csv"},
     description="The research notes' claims (eventlab/report/claims.csv) checked against the data: "
-    "confirmed / differs / within noise / cannot check, with the evidence. Also written as claims_vs_data.csv.",
+    "confirmed / differs / within noise / cannot check, with the evidence (a study whose event "
+    "definition differs from the notes' marks the event-count claims not applicable). Also written as "
+    "claims_vs_data.csv.",
 )
 def claims_vs_data(
-    context: dg.AssetExecutionContext, report_settings: ReportSettings, **inputs
+    context: dg.AssetExecutionContext,
+    report_settings: ReportSettings,
+    study: StudySettings,
+    cta_settings: CTASettings,
+    **inputs,
 ) -> pd.DataFrame:
     folder = report_settings.staging(context.run_id, inputs["report_as_of"])
+    params = study.params()
     data = ClaimData(
         events=inputs["events"],
         event_stats=inputs["event_stats"],
@@ -121,7 +129,9 @@ def claims_vs_data(
         intraday={s.key: inputs[f"bars_{s.key}"] for s in CONFIG.intraday},
         reference={name: inputs[f"ref_{name}"] for name, _ in CONFIG.reference_tables},
         cta_claims=_cta_tables(inputs, folder).get("cta_claims"),
-        index_key=CONFIG.study.index,
+        index_key=params.index,
+        # the event-study claims apply only to the notes' event definition
+        study_changes=study_changes(params, cta_settings.params()),
     )
     result = evaluate_claims(data)
     path = write_report_table(folder, "claims_vs_data.csv", result)

@@ -24,9 +24,8 @@ from pipelines.stages.common import CheckFields, md_preview, selected_results
 
 GROUP = "event_study"
 
-EVENT_PREVIEW_COLS = [
-    "date", "gap", "close_to_close", "open_to_close", "vix_close", "fwd_1d", "fwd_5d", "fwd_20d",
-]  # fmt: skip
+# the events' forward-return columns (one per horizon of the run's study) follow these
+EVENT_PREVIEW_COLS = ["date", "gap", "close_to_close", "open_to_close", "vix_close"]
 # The main definition in one short table (it must fit the UI's page without clipping) and the
 # robustness variants in another.
 STATS_PREVIEW_COLS = [
@@ -94,12 +93,16 @@ SERIES_FIELDS = ("index", "vix", "robustness_index")
 
 
 def series_beyond_inputs(
-    context: dg.AssetExecutionContext, params: StudyParams, prices: dict[str, pd.DataFrame]
+    context: dg.AssetExecutionContext,
+    params: StudyParams,
+    prices: dict[str, pd.DataFrame],
+    fields: tuple[str, ...] = SERIES_FIELDS,
 ) -> dict[str, pd.DataFrame]:
-    """`prices` plus each series the settings name that is not a step input, read from the
-    warehouse (the UI's lineage shows the defaults' reads; a failure names the field and the fix)."""
+    """`prices` plus each series the settings name (in `fields`) that is not a step input, read
+    from the warehouse (the UI's lineage shows the defaults' reads; a failure names the field and
+    the fix). Other stages that read the study's series (validation, report_as_of) use it too."""
     out = dict(prices)
-    for field in SERIES_FIELDS:
+    for field in fields:
         name = getattr(params, field)
         if name in out:
             continue
@@ -134,6 +137,12 @@ CHECKS = (
         description="Statistics are internally consistent (p-values in [0,1], counts match the events table).",
     ),
 )
+
+
+def _path_offsets(params: StudyParams) -> list[int]:
+    """The event-path offsets the preview shows: the window's ends, the day before and of the
+    event, and each horizon of the run's study."""
+    return sorted({-params.path_pre, -1, 0, *params.horizons, params.path_post})
 
 
 def _sample_span(v: VariantResult) -> str:
@@ -221,8 +230,16 @@ def study_tables(
                 "definition": v.definition,
                 "n_events": len(ev),
                 "sample": _sample_span(v),
+                "horizons": ", ".join(f"T+{k}" for k in params.horizons),
                 "preview": md_preview(
-                    ev[[c for c in EVENT_PREVIEW_COLS if c in ev.columns]], rows=50
+                    ev[
+                        [
+                            c
+                            for c in (*EVENT_PREVIEW_COLS, *(fwd_col(k) for k in params.horizons))
+                            if c in ev.columns
+                        ]
+                    ],
+                    rows=50,
                 ),
             },
         ),
@@ -241,7 +258,7 @@ def study_tables(
             {
                 "events": len(ev),
                 "preview": md_preview(
-                    (wide.loc[[o for o in (-5, -1, 0, 1, 5, 10, 20) if o in wide.index]])
+                    (wide.loc[[o for o in _path_offsets(params) if o in wide.index]])
                     .map(lambda r: f"{r:+.2%}" if r == r else "–")
                     .rename_axis("offset")
                 ),

@@ -3,7 +3,11 @@ following returns (data), the replica validated against it and against the indic
 (with an in-sample calibration judged out of sample), and the backtests (the replica from 1929,
 the event signal with random-entry benchmarks). Thin wrappers over eventlab.cta.exposure,
 eventlab.cta.validation and eventlab.backtest; parameters from eventlab.config (CONFIG.validation,
-CONFIG.backtest); report CSVs are written as each table is computed."""
+CONFIG.backtest) and from the run's settings: the `study` resource names the index, VIX series,
+horizons and minimum event count of the event backtests, `cta_settings` the replica. The replica
+and its validation are on the S&P 500 (REPLICA_SERIES, what the CTA step models); the event
+backtests trade the study's index on that index's prices. Report CSVs are written as each table
+is computed."""
 
 from collections.abc import Callable
 
@@ -12,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from eventlab.backtest import strategies
-from eventlab.config import CONFIG
+from eventlab.config import CONFIG, StudyParams
 from eventlab.cta import exposure as exp_mod
 from eventlab.cta import validation as val_mod
 from eventlab.cta.reference import level_series
 from eventlab.settings.validation import TREND_INDICES
-from pipelines.resources import CTASettings, ReportSettings
+from pipelines.resources import CTASettings, ReportSettings, StudySettings
 from pipelines.stages.common import (
     CheckFields,
     LazyTables,
@@ -28,11 +32,19 @@ from pipelines.stages.common import (
     table_outs,
     write_large_report_table,
 )
+from pipelines.stages.cta import REPLICA_SERIES
 
 GROUP = "validation"
 TREND_NAMES = tuple(name for name, _, _, _ in TREND_INDICES)
 # the 10-year yield, when the snapshot ships it (a reference table read from DGS10.csv)
 BOND_TABLE = next((n for n, raw in CONFIG.reference_tables if raw == "DGS10.csv"), None)
+# The price series the step reads: the replica's (S&P 500) and, for the event backtests, the
+# default study's index and VIX (the lineage); a launchpad study that names other series reads
+# them from the warehouse (pipelines.stages.study.series_beyond_inputs).
+PRICE_INS = {
+    name: dg.AssetIn(key=["prices", name])
+    for name in sorted({REPLICA_SERIES, CONFIG.study.index, CONFIG.study.vix})
+}
 REF_INS = {
     name: dg.AssetIn(key=["reference", name])
     for name in (*TREND_NAMES, "fed_funds_effective", *((BOND_TABLE,) if BOND_TABLE else ()))
@@ -42,17 +54,36 @@ REF_INS = {
 class _Tables(LazyTables):
     """The validation and backtest tables for one run, each computed on first use."""
 
-    def __init__(self, inputs: dict, as_of, folder, cta_params) -> None:
+    def __init__(
+        self,
+        inputs: dict,
+        as_of,
+        folder,
+        cta_params,
+        study_params: StudyParams,
+        prices: dict[str, pd.DataFrame],
+    ) -> None:
         super().__init__(folder)
         self.inp = inputs
         self.as_of = as_of
         self.cta = cta_params
+        self.study = study_params
         self.vp = CONFIG.validation
         self.bp = CONFIG.backtest
-        self.px: pd.DataFrame = inputs["prices"]
+        # the replica (and its validation against SG Trend) on the S&P 500 it models
+        self.px: pd.DataFrame = prices[REPLICA_SERIES]
         self.close: pd.Series = self.px["close"]
         self.refs = {n: level_series(inputs[n], n) for n in TREND_NAMES}
         self.cash = val_mod.cash_returns(self.close.index, inputs["fed_funds_effective"])
+        # the event backtests: the study's index, its VIX series, cash on the index's sessions
+        self.study_px: pd.DataFrame = prices[study_params.index]
+        self.study_close: pd.Series = self.study_px["close"]
+        self.study_vix: pd.Series = prices[study_params.vix]["close"]
+        self.study_cash = (
+            self.cash
+            if self.study_close.index.equals(self.close.index)
+            else val_mod.cash_returns(self.study_close.index, inputs["fed_funds_effective"])
+        )
         self._calibration: dict[str, object] | None = None
         self._bond: pd.Series | None = None
 
@@ -167,10 +198,10 @@ class _Tables(LazyTables):
             ev = self.inp["events"]
             fwd = self.inp["forward_returns"]
             rows, trades, daily = strategies.event_backtest(
-                self.px, pd.DatetimeIndex(pd.to_datetime(ev["date"])) if len(ev) else pd.DatetimeIndex([]),
-                fwd["in_sample"].astype(bool), CONFIG.study.horizons, self.bp.entries, self.cash,
-                self.bp.cost_bp, self.bp.random_draws, self.bp.seed, vix=self.inp["vix"]["close"],
-                min_trades=CONFIG.study.min_events_for_inference,
+                self.study_px, pd.DatetimeIndex(pd.to_datetime(ev["date"])) if len(ev) else pd.DatetimeIndex([]),
+                fwd["in_sample"].astype(bool), self.study.horizons, self.bp.entries, self.study_cash,
+                self.bp.cost_bp, self.bp.random_draws, self.bp.seed, vix=self.study_vix,
+                min_trades=self.study.min_events_for_inference,
             )  # fmt: skip
             self._cache["_event_bt"] = (rows, {"trades": trades, "daily": daily})
         return self._cache["_event_bt"]
@@ -183,6 +214,9 @@ class _Tables(LazyTables):
                 "n_trades", "random_percentile", "vix_matched_percentile"]  # fmt: skip
         return df, {
             "rows": len(df),
+            "replica_prices": f"prices/{REPLICA_SERIES} (the replica models S&P 500 futures)",
+            "event_prices": f"prices/{self.study.index} (the study's index)",
+            "event_horizons": ", ".join(f"{k}d" for k in self.study.horizons),
             "csv": self.csv("backtests.csv", df),
             "preview": md_preview(df[show], rows=30, floatfmt=".3f"),
         }
@@ -196,7 +230,10 @@ class _Tables(LazyTables):
         }
 
     def backtest_returns(self):
-        daily = self._replica_bt()[1]["daily"].join(self._event_bt()[1]["daily"], rsuffix="_study")
+        # outer: the study index may trade on sessions the S&P 500 did not (and vice versa)
+        daily = self._replica_bt()[1]["daily"].join(
+            self._event_bt()[1]["daily"], rsuffix="_study", how="outer"
+        )
         return daily, {
             "rows": len(daily),
             "columns": ", ".join(daily.columns),
@@ -220,8 +257,9 @@ OUTS: dict[str, str] = {
     "backtests": "One row per strategy and period: CAGR, volatility, Sharpe, Sortino, max drawdown and its "
     "dates, Calmar, turnover, cost drag; event strategies add trades, hit rate and the random-entry "
     "distribution. Writes backtests.csv.",
-    "backtest_trades": "Every event trade: entry (close / next open), horizon, dates, prices, gross and net "
-    "return, overlap flag. Writes backtest_trades.csv.",
+    "backtest_trades": "Every event trade (the study's events and horizons, on the study index's prices): "
+    "entry (close / next open), horizon, dates, prices, gross and net return, overlap flag. Writes "
+    "backtest_trades.csv.",
     "backtest_returns": "Daily net returns of every backtested strategy (for the equity and drawdown charts).",
 }
 CSV_OUTS = {"cta_implied_exposure", "cta_validation", "backtests", "backtest_trades"}
@@ -257,8 +295,7 @@ CHECKS = (
     name="validation",
     group_name=GROUP,
     ins={
-        "prices": dg.AssetIn(key=["prices", CONFIG.study.index]),
-        "vix": dg.AssetIn(key=["prices", CONFIG.study.vix]),  # regime-matched random entries
+        **PRICE_INS,  # the replica's series; the study's index and VIX (regime-matched entries)
         "cta_signals": dg.AssetIn(),
         "events": dg.AssetIn(),
         "forward_returns": dg.AssetIn(),
@@ -272,13 +309,20 @@ CHECKS = (
 def validation(
     context: dg.AssetExecutionContext,
     cta_settings: CTASettings,
+    study: StudySettings,
     report_settings: ReportSettings,
     **inputs,
 ):
     """Implied exposure, replica validation and backtests, computed once per run."""
+    from pipelines.stages.study import series_beyond_inputs
+
     as_of = as_of_date(inputs["report_as_of"])
     folder = report_settings.staging(context.run_id, inputs["report_as_of"])
-    tables = _Tables(inputs, as_of, folder, cta_settings.params())
+    params = study.params()
+    prices = series_beyond_inputs(
+        context, params, {name: inputs[name] for name in PRICE_INS}, fields=("index", "vix")
+    )
+    tables = _Tables(inputs, as_of, folder, cta_settings.params(), params, prices)
     lookahead, valid, insample, consistent = CHECKS
     yield from selected_results(
         context,
@@ -411,11 +455,13 @@ def backtests_consistent(tables: _Tables) -> CheckFields:
     ev = tables.inp["events"]
     trades = tables.frame("backtest_trades")
     n_ok = True
-    n = len(tables.close)
+    n = len(tables.study_close)
     pos = (
-        tables.close.index.get_indexer(pd.to_datetime(ev["date"])) if len(ev) else np.array([], int)
+        tables.study_close.index.get_indexer(pd.to_datetime(ev["date"]))
+        if len(ev)
+        else np.array([], int)
     )
-    for k in CONFIG.study.horizons:
+    for k in tables.study.horizons:
         expected = int((pos + k < n).sum())
         for entry in tables.bp.entries:
             got = int(((trades["horizon"] == k) & (trades["entry"] == entry)).sum())

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from eventlab.report.claims.data import ClaimData, MissingData, Outcome, _d, _reference, _series
+from eventlab.report.claims.data import (
+    NOTES_INDEX,
+    ClaimData,
+    MissingData,
+    Outcome,
+    _d,
+    _reference,
+    _series,
+)
 from eventlab.report.claims.display import fmt_value
 
 # The columns of the CTA replica's claims table (eventlab.cta.claims.CLAIM_COLUMNS) this check
@@ -65,7 +73,8 @@ def t_implied_exposure(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
     from eventlab.cta.reference import level_series
 
     levels = level_series(_reference(data, p["index"]), p["index"])
-    close = _series(data, data.index_key)["close"]
+    series = p.get("series", NOTES_INDEX)  # the S&P 500, whatever index the study runs on
+    close = _series(data, series)["close"]
     try:
         e = exposure_on(close, levels, int(p["window"]), p["date"])
     except LookupError as exc:
@@ -81,6 +90,6 @@ def t_implied_exposure(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
         f"the slope +/- 2 standard errors would rank at percentiles {lo:.0f} to {hi:.0f}."
     )
     return Outcome(
-        v, fmt_value(v, claim["unit"]), text, f"reference/{p['index']}, prices/{data.index_key}", d,
+        v, fmt_value(v, claim["unit"]), text, f"reference/{p['index']}, prices/{series}", d,
         band=(lo * scale, hi * scale),
     )  # fmt: skip

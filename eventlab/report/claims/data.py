@@ -10,6 +10,22 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 
+# The index the notes' claims are about (the implied-exposure regressions are on its returns).
+NOTES_INDEX = "GSPC"
+# The study settings that decide which days are events: with any of them changed, the run's
+# events are not the notes' and the event claims do not apply.
+EVENT_DEFINITION_FIELDS = (
+    "index",
+    "gap_threshold",
+    "close_rule",
+    "start",
+    "end",
+    "open_policy",
+    "genuine_coverage_min",
+    "genuine_coverage_window",
+)
+
+
 class MissingData(LookupError):
     """The data a claim needs is not available in this run (-> verdict 'cannot check')."""
 
@@ -24,8 +40,19 @@ class ClaimData:
     intraday: dict[str, pd.DataFrame] = field(default_factory=dict)
     reference: dict[str, pd.DataFrame] = field(default_factory=dict)
     cta_claims: pd.DataFrame | None = None
-    index_key: str = "GSPC"
+    index_key: str = NOTES_INDEX  # the study's index (the events' series)
     main_variant: str = "main"
+    # the run's study parameters that differ from the default study, by launchpad name
+    # (`study.index`: "NDX"; eventlab.report.publishing.changed_parameters)
+    study_changes: dict[str, object] = field(default_factory=dict)
+
+    def event_definition_changes(self) -> dict[str, object]:
+        """The changed study settings that change which days are events (empty: the notes' definition)."""
+        return {
+            k: v
+            for k, v in self.study_changes.items()
+            if k.startswith("study.") and k.removeprefix("study.") in EVENT_DEFINITION_FIELDS
+        }
 
 
 @dataclass

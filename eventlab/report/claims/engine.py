@@ -6,7 +6,12 @@ a verdict with the claim's comparator and tolerance.
 - ``within noise``: the data's estimate does not match, but the quote lies within the estimate's
   own uncertainty (a check that estimates rather than measures gives a band, e.g. the implied
   exposure's slope +/- 2 standard errors), so the data neither confirm nor refute it;
-- ``cannot check``: the data needed is not in this run (the evidence names what is missing).
+- ``cannot check``: the data needed is not in this run (the evidence names what is missing),
+  or the claim is not applicable to this run: the event-study claims count the notes' events
+  (S&P 500 days that opened more than 1% above the prior close and closed below it, since 1957,
+  genuine opens only), so a run whose study defines events otherwise (another index, threshold,
+  close rule, window or open policy: `ClaimData.study_changes`) does not check them against its
+  own events; the evidence names what differs. The default study's report checks them.
 
 Data checks and model comparisons are counted apart (`verdict_counts(results, kind)`).
 """
@@ -123,6 +128,10 @@ def compare(value: float, quoted: float, comparator: str, tol: float) -> tuple[b
     raise ValueError(f"unknown comparator {comparator!r}")
 
 
+# Check methods that read the study's events: they apply only to the notes' event definition.
+EVENT_METHODS = frozenset({"event_count", "coverage_start", "is_event", "prior_events"})
+
+
 def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
     """One verdict row for one claim."""
     # the claim's own columns, minus the machine-only test parameters and free-text note
@@ -134,6 +143,15 @@ def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
             f"claim {claim['id']}: unknown test method {claim['method']!r}; known: {sorted(TESTS)}"
         )
     try:
+        changed = data.event_definition_changes() if claim["method"] in EVENT_METHODS else {}
+        if changed:
+            what = ", ".join(f"{k} = {v}" for k, v in sorted(changed.items()))
+            raise MissingData(
+                "not applicable in this run: the claim is about the notes' events (S&P 500 days "
+                "that opened more than 1% above the prior close and closed below it, since "
+                f"1957, genuine opens only) and this run's study defines events otherwise ({what}); "
+                "the default study's report checks it"
+            )
         out = test(claim, params, data)
     except MissingData as exc:
         note = f" {claim['note']}" if claim.get("note") else ""
