@@ -287,3 +287,37 @@ def test_a_full_run_publishes_once_at_its_end(materialized):
     messages = [r.user_message for r in materialized.instance.all_logs(materialized.result.run_id)]
     assert not [m for m in messages if "no publish step in this run" in m]
     assert sum(m.startswith("report folder:") for m in messages) == 1
+
+
+def test_a_run_without_the_publish_step_publishes_and_leaves_nothing_behind(workspace):
+    """A subset run (a chart and the claims, as from the UI) publishes after each writing step;
+    its metadata names the published files, which exist, and no staging folder is left."""
+    from pipelines.definitions import all_assets, all_checks, default_resources
+    from pipelines.io import ParquetIOManager
+    from pipelines.resources import ReportSettings
+    from pipelines.stages.charts import chart_key
+
+    reports, warehouse, name = workspace
+    (reports / name / "charts" / "forward_paths.png").unlink()
+    instance = dg.DagsterInstance.ephemeral()
+    res = dg.materialize(
+        [*all_assets, *all_checks],
+        selection=[chart_key("forward_paths"), dg.AssetKey("claims_vs_data")],
+        resources=default_resources(
+            io_manager=ParquetIOManager(base_dir=str(warehouse)),
+            report_settings=ReportSettings(reports_root=str(reports)),
+        ),
+        instance=instance,
+        raise_on_error=False,
+    )
+    assert res.success
+    messages = [r.user_message for r in instance.all_logs(res.run_id)]
+    assert sum("no publish step in this run" in m for m in messages) == 2
+    left = [p.name for p in reports.iterdir() if p.name.startswith((".staging-", ".creating-"))]
+    assert left == [], left
+    chart = res.asset_materializations_for_node("charts")[0].metadata
+    claims = res.asset_materializations_for_node("claims_vs_data")[0].metadata
+    for meta in (chart["path"], chart["sidecar"], claims["csv"]):
+        path = Path(str(meta.value))
+        assert path.is_file() and path.parent.name in (name, "charts"), path
+        assert reports / name in path.parents

@@ -196,6 +196,13 @@ def publish_lock(root: Path, timeout_s: float = 120.0) -> Iterator[None]:
 # ----------------------------------------------------------------------------- staging
 
 
+def discard_staging(staging: Path) -> None:
+    """Remove a run's own staging folder once everything it staged is published."""
+    staging = Path(staging)
+    if staging.name.startswith(STAGING_PREFIX) and staging.is_dir():
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def clean_stale(root: Path) -> list[Path]:
     """Delete staging folders whose run is gone; call under publish_lock. Returns what it removed."""
     removed: list[Path] = []
@@ -239,6 +246,18 @@ def _seed(src: Path, dest: Path) -> None:
             shutil.copy2(s, d)
 
     shutil.copytree(src, dest, symlinks=True, copy_function=link, dirs_exist_ok=True)
+
+
+def published_path(staged: str | Path, final_name: str) -> Path:
+    """Where a file written into a run's staging folder is read once the run publishes:
+    <root>/.staging-<run_id>/<rel> -> <root>/<final_name>/<rel>. Metadata names this location
+    (the staging folder is renamed away by the switch). A path outside any staging folder is
+    returned unchanged."""
+    staged = Path(staged)
+    for parent in staged.parents:
+        if parent.name.startswith(STAGING_PREFIX):
+            return parent.parent / final_name / staged.relative_to(parent)
+    return staged
 
 
 def staging_dir(root: Path, run_id: str, final_name: str, lock_timeout_s: float = 120.0) -> Path:

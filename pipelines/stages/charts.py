@@ -27,6 +27,7 @@ import pipelines.stages.cta as cta_assets
 from eventlab.charts.outputs import SCREEN_DIR, ChartOutput
 from eventlab.charts.registry import CHARTS, Inputs, draw_chart
 from eventlab.config import CONFIG
+from eventlab.report.publishing import published_path
 from pipelines.links import report_url
 from pipelines.resources import ReportSettings, StudySettings, report_folder_name
 from pipelines.stages.common import as_of_date, publish_if_no_publish_step
@@ -187,6 +188,7 @@ def charts(
     """Render every selected chart into reports/<as-of>/charts/ (PNG + sidecar JSON)."""
     as_of = as_of_date(report_as_of)
     out_dir = report_settings.staging(context.run_id, report_as_of) / "charts"
+    final_name = report_folder_name(report_as_of)
     by_name = {name: frames[key.to_python_identifier()] for name, key in INPUT_KEYS.items()}
     selected = [c for c in CHARTS if chart_key(c.name) in context.selected_asset_keys]
     jobs = {c.name: {k: by_name.get(k) for k in needed(c)} for c in selected}
@@ -214,8 +216,8 @@ def charts(
                 "preview": dg.MetadataValue.md(
                     f"![{out.name}](data:image/png;base64,{thumb})\n\n{out.meta.caption}"
                 ),
-                "path": dg.MetadataValue.path(str(out.png)),
-                "sidecar": dg.MetadataValue.path(str(out.sidecar)),
+                "path": dg.MetadataValue.path(str(published_path(out.png, final_name))),
+                "sidecar": dg.MetadataValue.path(str(published_path(out.sidecar, final_name))),
                 "title": out.meta.title,
                 "kind": out.meta.kind,
                 "data_span": out.meta.data_span,

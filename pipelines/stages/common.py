@@ -77,8 +77,9 @@ class LazyTables:
     """A stage's tables for one run, each computed on first use by the method of its name (so a
     subset computes only what it needs); `csv` writes a report artifact into `folder`."""
 
-    def __init__(self, folder) -> None:
+    def __init__(self, folder, final_name: str | None = None) -> None:
         self.folder = folder
+        self.final_name = final_name  # the published folder's name (metadata names it)
         self._cache: dict[str, tuple[pd.DataFrame, dict[str, object]]] = {}
 
     def get(self, name: str) -> tuple[pd.DataFrame, dict[str, object]]:
@@ -90,7 +91,15 @@ class LazyTables:
         return self.get(name)[0]
 
     def csv(self, name: str, df: pd.DataFrame) -> dg.MetadataValue:
-        return dg.MetadataValue.path(write_report_table(self.folder, name, df))
+        return self.published(write_report_table(self.folder, name, df))
+
+    def published(self, staged: str) -> dg.MetadataValue:
+        """A metadata path for a file this run staged: where readers find it once published."""
+        from eventlab.report.publishing import published_path
+
+        return dg.MetadataValue.path(
+            str(published_path(staged, self.final_name)) if self.final_name else staged
+        )
 
 
 def write_large_report_table(folder, name: str, df: pd.DataFrame) -> str:
@@ -135,6 +144,26 @@ def selected_results(
 
 
 PUBLISH_KEY = dg.AssetKey("publish")
+# The steps that write into the run's report staging folder (publish_if_no_publish_step).
+REPORT_WRITERS = frozenset({"cta", "validation", "charts", "claims_vs_data", "report"})
+
+
+def last_report_writer(context: dg.AssetExecutionContext) -> bool:
+    """Whether every other report-writing step this run executes has already succeeded, so this
+    step's publication is the run's last and its staging folder can go. With steps running in
+    parallel two may each see the other unfinished: the folder is then left to the next run's
+    clean-up of staging folders whose run is gone."""
+    instance = context.instance
+    plan = instance.get_execution_plan_snapshot(context.run.execution_plan_snapshot_id)
+    this = str(context.op_handle)
+    others = (set(plan.step_keys_to_execute) & REPORT_WRITERS) - {this}
+    done = {
+        r.event_log_entry.step_key
+        for r in instance.get_records_for_run(
+            context.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS, limit=1000
+        ).records
+    }
+    return others <= done
 
 
 def publish_if_no_publish_step(
@@ -157,3 +186,5 @@ def publish_if_no_publish_step(
         lock_timeout_s=report_settings.lock_timeout_s,
     )
     context.log.info(f"no publish step in this run: published {folder} after this step")
+    if last_report_writer(context):
+        publishing.discard_staging(staging)

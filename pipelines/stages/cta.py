@@ -19,7 +19,7 @@ from eventlab.cta import levels as cta_levels_mod
 from eventlab.cta import replay, scenarios
 from eventlab.cta import signals as cta_signals_mod
 from eventlab.settings.cta import CTAParams
-from pipelines.resources import CTASettings, ReportSettings, StudySettings
+from pipelines.resources import CTASettings, ReportSettings, StudySettings, report_folder_name
 from pipelines.stages.common import (
     CheckFields,
     LazyTables,
@@ -253,6 +253,7 @@ def cta(
     as_of = as_of_date(report_as_of)
     folder = report_settings.staging(context.run_id, report_as_of)
     tables = _Tables(prices, events, as_of, folder, params, study.params().horizons)
+    tables.final_name = report_folder_name(report_as_of)
     finite, bounded, lookahead = CHECKS
     yield from selected_results(
         context,

@@ -19,7 +19,7 @@ from eventlab.data.store import atomic_write_bytes
 from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, verdict_counts
 from eventlab.report.fonts import missing_glyphs
 from eventlab.report.publishing import changed_parameters as study_changes
-from eventlab.report.publishing import describe_parameters
+from eventlab.report.publishing import describe_parameters, published_path
 from eventlab.report.render import (
     CTA_TABLES,
     build_context,
@@ -144,7 +144,9 @@ def claims_vs_data(
                 for k, v in verdict_counts(result, kind).items()
             },
             "claims": len(result),
-            "csv": dg.MetadataValue.path(path),
+            "csv": dg.MetadataValue.path(
+                str(published_path(path, report_folder_name(inputs["report_as_of"])))
+            ),
             "cta_claims_available": data.cta_claims is not None,
             "preview": md_preview(
                 result[["id", "claim", "quoted_value", "computed_display", "verdict"]], rows=60

@@ -21,7 +21,7 @@ from eventlab.cta import exposure as exp_mod
 from eventlab.cta import validation as val_mod
 from eventlab.cta.reference import level_series
 from eventlab.settings.validation import TREND_INDICES
-from pipelines.resources import CTASettings, ReportSettings, StudySettings
+from pipelines.resources import CTASettings, ReportSettings, StudySettings, report_folder_name
 from pipelines.stages.common import (
     CheckFields,
     LazyTables,
@@ -127,7 +127,7 @@ class _Tables(LazyTables):
         on = df[(df["model"] == exp_mod.SINGLE) & (df["window"] == vp.main_window)]
         meta: dict[str, object] = {
             "rows": len(df),
-            "csv": dg.MetadataValue.path(
+            "csv": self.published(
                 write_large_report_table(self.folder, "cta_implied_exposure.csv", df)
             ),
             "windows": str(list(vp.windows)),
@@ -323,6 +323,7 @@ def validation(
         context, params, {name: inputs[name] for name in PRICE_INS}, fields=("index", "vix")
     )
     tables = _Tables(inputs, as_of, folder, cta_settings.params(), params, prices)
+    tables.final_name = report_folder_name(inputs["report_as_of"])
     lookahead, valid, insample, consistent = CHECKS
     yield from selected_results(
         context,
