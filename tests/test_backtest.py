@@ -195,6 +195,7 @@ def test_event_backtest_rows_and_buy_and_hold() -> None:
     assert len(trades) == 4
 
 
+@pytest.mark.graph
 def test_replica_check_charts_render(tmp_path) -> None:
     """Both charts draw from small frames and leave a PNG and a sidecar saying 'mixed'."""
     import json

@@ -22,6 +22,8 @@ from eventlab.charts import (
 )
 from eventlab.charts.render import CHARTS, render_many
 
+pytestmark = pytest.mark.graph  # renders charts (the few pure helpers here ride along)
+
 
 def png_size(path) -> tuple[int, int]:
     data = path.read_bytes()
@@ -359,6 +361,7 @@ def test_thumbnail_is_small(tmp_path):
     assert 1000 < len(b64) < 120_000
 
 
+@pytest.mark.service
 def test_registry_import_is_cheap():
     """The asset layer imports the registry without matplotlib, PIL or the drawing modules."""
     import subprocess

@@ -274,6 +274,7 @@ def render_fixture_report(folder: Path, with_chart: bool = True) -> Path:
     return html
 
 
+@pytest.mark.graph
 def test_templates_render_self_contained(tmp_path: Path) -> None:
     html_path = render_fixture_report(tmp_path)
     html = html_path.read_text()
@@ -311,6 +312,7 @@ def test_templates_render_self_contained(tmp_path: Path) -> None:
         assert text in md, text
 
 
+@pytest.mark.graph
 def test_render_without_optional_inputs(tmp_path: Path) -> None:
     ctx = build_context(
         as_of="2025-11-28",
@@ -328,6 +330,7 @@ def test_render_without_optional_inputs(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad", ["not json", None])
+@pytest.mark.graph
 def test_unreadable_chart_sidecar_does_not_break(tmp_path: Path, bad: str | None) -> None:
     _chart(tmp_path)
     side = tmp_path / "charts" / "forward_paths.json"

@@ -94,6 +94,7 @@ def test_cta_tables_show_readable_headings_and_values() -> None:
     assert cta_value("method", "root finding", "root finding") == "root finding"
 
 
+@pytest.mark.graph
 def test_rendered_report_has_no_raw_column_names(tmp_path: Path) -> None:
     html = render_fixture_report(tmp_path).read_text()
     text = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
@@ -104,6 +105,7 @@ def test_rendered_report_has_no_raw_column_names(tmp_path: Path) -> None:
     assert 'class="toc"' in html and 'href="#top"' in html
 
 
+@pytest.mark.graph
 def test_every_cjk_character_the_report_can_print_has_a_glyph(tmp_path: Path) -> None:
     """The committed font subset covers every CJK character in the claims table and the code
     that writes the report; if not, the message names them and the command that rebuilds it.
@@ -124,6 +126,7 @@ def test_every_cjk_character_the_report_can_print_has_a_glyph(tmp_path: Path) ->
     assert "unicode-range: U+2E80-2FDF" in html and '"eventlab CJK"' in html
 
 
+@pytest.mark.graph
 def test_charts_embed_the_screen_copy(tmp_path: Path) -> None:
     """style.save writes a 1500-px palette copy beside the print PNG; the report embeds it."""
     from PIL import Image

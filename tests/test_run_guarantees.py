@@ -73,6 +73,7 @@ def alive(pid: int) -> bool:
 # ----------------------------------------------------------------------------- SIGKILL
 
 
+@pytest.mark.service
 def test_sigkill_mid_charts_keeps_previous_report_and_orphans_nothing(workspace):
     reports, warehouse, name = workspace
     before = tree_digest(reports / name)
@@ -117,6 +118,7 @@ def test_sigkill_mid_charts_keeps_previous_report_and_orphans_nothing(workspace)
 # ----------------------------------------------------------------------------- concurrency
 
 
+@pytest.mark.service
 def test_two_runs_started_0_1_s_apart_both_succeed(workspace):
     reports, warehouse, name = workspace
     first = start_run(reports, warehouse)
@@ -251,6 +253,7 @@ def test_zero_events_setting_gets_its_own_complete_report(workspace):
 # ----------------------------------------------------------------------------- locks
 
 
+@pytest.mark.service
 def test_lock_wait_is_logged_and_bounded(tmp_path, caplog, monkeypatch):
     from eventlab.data import store
 
