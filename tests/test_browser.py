@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from test_report import render_fixture_report
+from helpers import render_fixture_report
 
 CHROMIUM = os.environ.get("EVENTLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("EVENTLAB_CHROMEDRIVER", "/usr/bin/chromedriver")

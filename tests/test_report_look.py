@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import render_fixture_report, synthetic_data
 from scipy import stats
-from test_report import render_fixture_report, synthetic_data
 
 from eventlab.report.fonts import (
     CJK_FONT,

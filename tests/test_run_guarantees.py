@@ -7,7 +7,6 @@ set never overwrites the default report. The SIGKILL and concurrency cases run r
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import signal
@@ -18,31 +17,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from helpers import start_run, tree_digest
 
 from eventlab.report import publishing
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def start_run(reports: Path, warehouse: Path, *extra: str, env: dict | None = None):
-    return subprocess.Popen(
-        [sys.executable, "-m", "commands.run", "--reports", str(reports)]
-        + ["--warehouse", str(warehouse), "--log-level", "ERROR", *extra],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # so a failing test can still kill everything it started
-    )
 
 
 def descendants(pid: int) -> set[int]:
