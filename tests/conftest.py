@@ -65,7 +65,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             and not item.get_closest_marker("graph")
         ):
             item.add_marker(pytest.mark.graph)
-        if fixtures & {"materialized", "workspace"}:
+        if fixtures & {"materialized", "workspace"} and config.pluginmanager.hasplugin("xdist"):
             item.add_marker(pytest.mark.xdist_group(MATERIALIZED_GROUP))
 
 

@@ -212,6 +212,13 @@ def render_fixture_report(folder: Path, with_chart: bool = True) -> Path:
     return html
 
 
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) of a PNG file, after checking it is one (signature and IHDR chunk)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", path
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 # ------------------------------------------------------------------ runs in a subprocess
 
 
