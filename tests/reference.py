@@ -4,9 +4,13 @@ modules although nothing but tests called them."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
+from eventlab.cta.scenarios import _scenario_runs
+from eventlab.settings.cta import CTAParams
 from eventlab.study.open_quality import REL_TOL
 from eventlab.study.statistics import bootstrap_means, sample_stats
 
@@ -112,3 +116,32 @@ def horizon_stats(
         placebo_reps=placebo_reps,
         rng=rng,
     )
+
+
+# ------------------------------------------------------------------ CTA scenarios
+
+
+def scenario_daily(
+    close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None
+) -> pd.DataFrame:
+    """Day-by-day model along every scenario path (day 0 = the as-of close): the days that
+    scenarios.scenario_table sums up, for checking it."""
+    date, vol_ann, runs = _scenario_runs(close, params, as_of)
+    frames = [
+        pd.DataFrame(
+            {
+                "as_of": date,
+                "scenario": name,
+                "std_multiple": m,
+                "window": window,
+                "day": np.arange(days + 1),
+                "close": closes,
+                "position": arr["position"],
+                "notional_usd": arr["notional_usd"],
+                "flow_usd": np.concatenate([[0.0], arr["flow_usd"][1:]]),
+                "vol_ann": vol_ann,
+            }
+        )
+        for window, days, name, m, closes, arr in runs
+    ]
+    return pd.concat(frames, ignore_index=True)
