@@ -10,7 +10,7 @@ REPORT_PORT ?= 3001
 export EVENTLAB_REPORTS_URL ?= http://127.0.0.1:$(REPORT_PORT)
 INSTANCE_CONFIG := deploy/local/dagster.yaml
 
-.PHONY: run run-recorded test ui daemon lint format bench snapshot clean universe universe-data
+.PHONY: run run-recorded test test-fast ui daemon lint format bench snapshot clean universe universe-data
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -39,8 +39,15 @@ universe: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 universe-data: $(STAMP)
 	$(PY) scripts/build_universe.py
 
+# Every tier: unit, graph (in-process Dagster runs, rendering) and service (Postgres, Redis + Celery,
+# Chromium, make ui/daemon, subprocesses), on 2 workers; the tests sharing the session's
+# materialized graph stay on one worker (loadgroup), so it is built once. Under CI=true nothing skips.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+# The unit tier only (pure functions: no Dagster run, no rendering, no subprocess), for the inner loop.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not graph and not service" -n 2
 
 # The UI on http://127.0.0.1:$(UI_PORT), plus a static server for reports/ on $(REPORT_PORT) (the
 # report links in the UI point there; a browser does not open file:// links from a web page).

@@ -1,7 +1,21 @@
-"""Shared fixtures: the snapshot frames and one in-process materialization of the whole graph."""
+"""Shared fixtures (the snapshot frames, one in-process materialization of the whole graph) and
+the test tiers.
+
+Tiers (markers registered in pyproject.toml):
+- unit (no marker): pure functions. No Dagster run, no chart or report rendering, no subprocess
+  or child process. `make test-fast` runs only these; `_unit_guard` fails a unit test that does
+  any of those, so a misclassified test is caught the first time it runs.
+- `graph`: in-process Dagster runs (materialize, execute_in_process, the session's
+  `materialized` graph) and chart/report rendering.
+- `service`: real services or commands (Postgres, Redis + Celery, Chromium, make, CLI
+  subprocesses, child processes).
+A module of one tier says so with `pytestmark`; tests using a fixture listed in GRAPH_FIXTURES
+or SERVICE_FIXTURES get the tier here. Under CI (CI=true) no test may skip.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -25,6 +39,98 @@ def _free_port() -> int:
 # Report links in the UI metadata point at the report server; tests serve on a free port of their
 # own (several test sessions can share a machine), set before any asset is materialized.
 os.environ.setdefault("EVENTLAB_REPORTS_URL", f"http://127.0.0.1:{_free_port()}")
+
+
+# Fixtures that put a test in a tier by themselves (a test using one needs no marker of its own).
+GRAPH_FIXTURES = frozenset({"materialized", "workspace", "good_run"})
+SERVICE_FIXTURES = frozenset({"pg_server", "redis_url", "celery_env", "driver", "fresh_clone"})
+# Tests that share the session's `materialized` graph run on one xdist worker
+# (`--dist loadgroup`), so the graph is materialized once per session, not once per worker.
+MATERIALIZED_GROUP = "materialized"
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SERVICE_FIXTURES and not item.get_closest_marker("service"):
+            item.add_marker(pytest.mark.service)
+        if (
+            fixtures & GRAPH_FIXTURES
+            and not item.get_closest_marker("service")
+            and not item.get_closest_marker("graph")
+        ):
+            item.add_marker(pytest.mark.graph)
+        if fixtures & {"materialized", "workspace"} and config.pluginmanager.hasplugin("xdist"):
+            item.add_marker(pytest.mark.xdist_group(MATERIALIZED_GROUP))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Under CI a skip is a failure: CI installs every service, so a skip means a test did not run."""
+    report = yield
+    if report.skipped and _under_ci() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"CI=true but the test skipped: {reason}"
+    return report
+
+
+class TierError(AssertionError):
+    """A test of the unit tier did what only the graph or service tier may do."""
+
+
+@contextlib.contextmanager
+def _unit_guard(item: pytest.Item):
+    """While a test without a `graph` or `service` marker is set up (its fixtures of any scope)
+    and run, starting a process, running a Dagster job or rendering a chart or template raises
+    TierError naming the marker to add."""
+    if item.get_closest_marker("graph") or item.get_closest_marker("service"):
+        yield
+        return
+    import multiprocessing.process
+    import subprocess
+
+    import jinja2
+    from dagster._core.execution.api import ExecuteRunWithPlanIterable
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    def refuse(what: str, tier: str):
+        def raiser(*args, **kwargs):
+            raise TierError(
+                f"{item.nodeid} {what}: mark it {tier} "
+                "(pytestmark, @pytest.mark or a tier fixture; see tests/conftest.py)"
+            )
+
+        return raiser
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(subprocess.Popen, "__init__", refuse("starts a subprocess", "`service`"))
+        mp.setattr(os, "fork", refuse("forks", "`service`"))
+        mp.setattr(
+            multiprocessing.process.BaseProcess,
+            "start",
+            refuse("starts a child process", "`graph` or `service`"),
+        )
+        mp.setattr(ExecuteRunWithPlanIterable, "__iter__", refuse("runs Dagster", "`graph`"))
+        mp.setattr(FigureCanvasAgg, "draw", refuse("renders a chart", "`graph`"))
+        mp.setattr(jinja2.Template, "render", refuse("renders a template", "`graph`"))
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with _unit_guard(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with _unit_guard(item):
+        return (yield)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,8 @@ from eventlab.charts import (
 from eventlab.charts.registry import CHARTS
 from pipelines.stages.charts import render_charts
 
+pytestmark = pytest.mark.graph  # renders charts (the few pure helpers here ride along)
+
 
 def png_size(path) -> tuple[int, int]:
     data = path.read_bytes()

@@ -146,6 +146,7 @@ def test_frames_nan_equals_nan_and_inf_is_named() -> None:
     assert notes == ["x: 1 beyond tol (1 NaN/inf vs other)"]
 
 
+@pytest.mark.service
 def test_command_line_exit_code(tmp_path: Path) -> None:
     old = _write(tmp_path / "old", _frame(), _frame())
     new = _write(tmp_path / "new", _frame(), _frame())

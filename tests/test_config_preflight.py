@@ -142,6 +142,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.service
 def test_cli_refuses_bad_config_before_importing_dagster(tmp_path):
     cfg = tmp_path / "run.yaml"
     cfg.write_text(yaml.safe_dump({"resources": {"study": {"config": {"gap_threshold": 1.5}}}}))
@@ -168,6 +169,7 @@ def test_cli_refuses_bad_config_before_importing_dagster(tmp_path):
     assert probe.stdout.strip() == "[]", probe.stderr
 
 
+@pytest.mark.service
 def test_bad_extra_ticker_is_a_clear_error(tmp_path):
     res = run_cli("--reports", str(tmp_path / "r"), env={"EVENTLAB_EXTRA_TICKERS": "AAPL,^"})
     assert res.returncode == 2
@@ -175,6 +177,7 @@ def test_bad_extra_ticker_is_a_clear_error(tmp_path):
     assert "Traceback" not in res.stderr
 
 
+@pytest.mark.graph
 def test_extra_ticker_without_snapshot_data_does_not_fail_offline(tmp_path):
     from eventlab.config import Series
     from pipelines.io import ParquetIOManager

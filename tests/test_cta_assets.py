@@ -12,6 +12,8 @@ from pipelines.io import ParquetIOManager
 from pipelines.resources import CTASettings, ReportSettings, StudySettings
 from pipelines.stages.publish import report_as_of
 
+pytestmark = pytest.mark.graph  # materializes the CTA assets
+
 EVENT_DATES = [
     "2018-12-11",
     "2020-04-07",

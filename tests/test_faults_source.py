@@ -131,6 +131,7 @@ def _all_down(monkeypatch):
     return calls
 
 
+@pytest.mark.graph
 def test_a_source_that_is_down_stops_the_remaining_series(tmp_path, monkeypatch):
     calls = _all_down(monkeypatch)
     monkeypatch.setattr(yahoo, "is_reachable", lambda timeout=None, url=None: True)
@@ -142,6 +143,7 @@ def test_a_source_that_is_down_stops_the_remaining_series(tmp_path, monkeypatch)
     assert "4 series not updated (GSPC, IXIC, NDX, VIX); previous data kept; next try:" in lead
 
 
+@pytest.mark.graph
 def test_one_network_failure_and_a_failed_probe_stop_at_once(tmp_path, monkeypatch):
     calls = _all_down(monkeypatch)
     monkeypatch.setattr(yahoo, "is_reachable", lambda timeout=None, url=None: False)

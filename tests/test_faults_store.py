@@ -60,6 +60,7 @@ def test_an_offline_run_after_a_live_refresh_keeps_the_refreshed_rows(tmp_path, 
     assert [s["source"] for s in spans] == ["snapshot", "yfinance"]
 
 
+@pytest.mark.graph
 def test_an_offline_run_extends_a_shorter_warehouse_from_the_snapshot(tmp_path):
     snap = snapshot.read_series("GSPC")
     path = tmp_path / "prices" / "GSPC.parquet"
@@ -69,6 +70,7 @@ def test_an_offline_run_extends_a_shorter_warehouse_from_the_snapshot(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(path), snap, check_freq=False)
 
 
+@pytest.mark.service
 def test_make_run_after_a_live_refresh_keeps_rows_and_latest(tmp_path, good_run):
     """The issue's case end to end: `python -m commands.run` (snapshot mode, as `make run`)
     after a live refresh keeps the refreshed rows and publishes the newer as-of."""
@@ -128,6 +130,7 @@ def _run_error(res) -> str:
     )
 
 
+@pytest.mark.graph
 def test_two_changed_bytes_stop_the_run_before_anything_is_written(tmp_path, snap_copy):
     _flip_two_bytes(snap_copy / "GSPC.parquet")
     res, warehouse = _run_all_roots(tmp_path, snap_copy)
@@ -147,6 +150,7 @@ def test_two_changed_bytes_stop_the_run_before_anything_is_written(tmp_path, sna
     ],
     ids=["truncated", "empty", "missing"],
 )
+@pytest.mark.graph
 def test_a_bad_manifest_stops_the_run_before_anything_is_written(
     tmp_path, snap_copy, damage, expect
 ):
@@ -191,6 +195,7 @@ def _two_series(monkeypatch):
     ],
     ids=["other-table", "renamed-column", "truncated"],
 )
+@pytest.mark.graph
 def test_a_bad_stored_series_is_moved_aside_and_the_others_refresh(tmp_path, monkeypatch, damage):
     _two_series(monkeypatch)
     assert run_prices(tmp_path, keys=("GSPC", "VIX")).success
@@ -221,6 +226,7 @@ def test_a_downstream_read_of_a_bad_price_file_names_the_file_and_fix(tmp_path):
     assert path.exists()  # a reader never moves or deletes anything
 
 
+@pytest.mark.service
 def test_a_truncated_run_history_db_is_named_with_the_fix(tmp_path):
     db = tmp_path / "history" / "runs.db"
     db.parent.mkdir(parents=True)

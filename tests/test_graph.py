@@ -83,14 +83,28 @@ def test_manifest_and_latest_pointer(materialized):
     assert "events.csv" in m["artifacts"] and "event_stats.csv" in m["artifacts"]
     latest = materialized.reports_root / "latest"
     assert latest.resolve() == materialized.report_dir.resolve()
-    assert (latest / "events.csv").exists()
+    # every listed artifact is in the folder `latest` points at; its events are the manifest's
+    assert all((latest / name).is_file() for name in m["artifacts"]), m["artifacts"]
+    assert len(pd.read_csv(latest / "events.csv")) == m["coverage"]["n_events"]
 
 
-@pytest.mark.parametrize(
-    "key", ["prices/GSPC", "prices/SPY", "intraday/SPX_5m", "events", "event_stats"]
-)
-def test_warehouse_has_parquet(materialized, key):
-    assert (materialized.warehouse / f"{key}.parquet").exists()
+@pytest.mark.parametrize("key", ["prices/GSPC", "prices/SPY", "intraday/SPX_5m"])
+def test_warehouse_source_tables_are_the_snapshot(materialized, key):
+    """An offline run stores the snapshot's rows unchanged."""
+    stored = pd.read_parquet(materialized.warehouse / f"{key}.parquet")
+    snap = read_series(key.split("/")[1])
+    pd.testing.assert_frame_equal(stored[snap.columns], snap, check_freq=False)
+
+
+@pytest.mark.parametrize("key", ["events", "event_stats"])
+def test_warehouse_tables_are_what_the_report_publishes(materialized, key):
+    stored = pd.read_parquet(materialized.warehouse / f"{key}.parquet")
+    published = pd.read_csv(materialized.report_dir / f"{key}.csv")
+    assert len(stored) == len(published) > 0 and list(stored.columns) == list(published.columns)
+    numeric = stored.select_dtypes("number").columns
+    pd.testing.assert_frame_equal(
+        stored[numeric].reset_index(drop=True), published[numeric], check_dtype=False, rtol=1e-9
+    )
 
 
 def test_recorded_run_is_visible_to_the_ui(materialized):

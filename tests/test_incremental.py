@@ -118,6 +118,7 @@ def _version(instance, key):
     return ev.asset_materialization.tags["dagster/data_version"], ev.asset_materialization.metadata
 
 
+@pytest.mark.graph
 def test_asset_refresh_is_incremental_and_data_version_stable(tmp_path, monkeypatch):
     live = live_history("GSPC", 5)
     fake = FakeYahoo("^GSPC", default=live)

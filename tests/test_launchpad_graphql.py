@@ -9,6 +9,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+pytestmark = pytest.mark.service  # starts a gRPC code server
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
-from test_run_guarantees import start_run, tree_digest
+from helpers import start_run, tree_digest
 
 from eventlab.report import publishing
 

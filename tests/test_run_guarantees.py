@@ -7,7 +7,6 @@ set never overwrites the default report. The SIGKILL and concurrency cases run r
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import signal
@@ -18,31 +17,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from helpers import start_run, tree_digest
 
 from eventlab.report import publishing
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def start_run(reports: Path, warehouse: Path, *extra: str, env: dict | None = None):
-    return subprocess.Popen(
-        [sys.executable, "-m", "commands.run", "--reports", str(reports)]
-        + ["--warehouse", str(warehouse), "--log-level", "ERROR", *extra],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # so a failing test can still kill everything it started
-    )
 
 
 def descendants(pid: int) -> set[int]:
@@ -73,6 +52,7 @@ def alive(pid: int) -> bool:
 # ----------------------------------------------------------------------------- SIGKILL
 
 
+@pytest.mark.service
 def test_sigkill_mid_charts_keeps_previous_report_and_orphans_nothing(workspace):
     reports, warehouse, name = workspace
     before = tree_digest(reports / name)
@@ -116,6 +96,7 @@ def test_sigkill_mid_charts_keeps_previous_report_and_orphans_nothing(workspace)
 # ----------------------------------------------------------------------------- concurrency
 
 
+@pytest.mark.service
 def test_two_runs_started_0_1_s_apart_both_succeed(workspace):
     reports, warehouse, name = workspace
     first = start_run(reports, warehouse)
@@ -250,6 +231,7 @@ def test_zero_events_setting_gets_its_own_complete_report(workspace):
 # ----------------------------------------------------------------------------- locks
 
 
+@pytest.mark.service
 def test_lock_wait_is_logged_and_bounded(tmp_path, caplog, monkeypatch):
     from eventlab.data import store
 

@@ -139,6 +139,7 @@ def test_launchpad_schema_descriptions_come_from_the_declarations():
     assert cta["vol_target"].description == CTAParams.model_fields["vol_target"].description
 
 
+@pytest.mark.graph
 def test_a_new_setting_needs_only_its_declaration(tmp_path):
     """A declaration with a new field: the derived resource has it (default, description), a run
     config value reaches .params(), and a bad value is refused with the derived message."""
@@ -210,6 +211,7 @@ def test_the_same_message_through_launchpad_yaml_and_python(tmp_path, key, model
     assert str(pre.value) in str(launch.value)
 
 
+@pytest.mark.service
 def test_the_cli_prints_the_same_message(tmp_path):
     cfg = tmp_path / "run.yaml"
     cfg.write_text(yaml.safe_dump({"resources": {"study": {"config": {"gap_threshold": 1.5}}}}))
@@ -226,6 +228,7 @@ def test_the_cli_prints_the_same_message(tmp_path):
     assert f"{py.value.problem}. Fix: {py.value.fix}" in res.stderr
 
 
+@pytest.mark.service
 def test_settings_import_no_dagster_and_no_cycle():
     probe = subprocess.run(
         [

@@ -8,11 +8,13 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from reference import decluster_brute, shift_p_brute
 from scipy import stats as sps
 
 from eventlab.config import StudyParams
 from eventlab.study import open_accuracy as oa
 from eventlab.study.evidence import MIXED, NOT_SUPPORTED, SUPPORTED, leave_one_out, verdict_for
+from eventlab.study.returns import mean_t_interval
 from eventlab.study.run import VariantResult, run_variant
 from eventlab.study.small_sample import (
     binomial_p,
@@ -29,11 +31,22 @@ RNG = np.random.default_rng(7)
 
 
 def test_t_interval_matches_scipy() -> None:
+    """t_interval (the statistics row) and mean_t_interval (key figures, mean path band) are one
+    computation: scipy's t interval of the finite values, none below two values."""
     for n in (2, 5, 8, 40):
         x = RNG.normal(0.01, 0.03, n)
         lo, hi = t_interval(x)
         ref = sps.t.interval(0.95, n - 1, loc=x.mean(), scale=sps.sem(x))
         assert (lo, hi) == pytest.approx(ref, rel=1e-12)
+        assert t_interval(x, alpha=0.1) == pytest.approx(
+            sps.t.interval(0.9, n - 1, loc=x.mean(), scale=sps.sem(x)), rel=1e-12
+        )
+    x = np.array([0.034, 0.095, -0.016, 0.0098, np.nan])
+    n, mean, low, high = mean_t_interval(x, 0.95)
+    ref = sps.t.interval(0.95, 3, loc=np.nanmean(x), scale=sps.sem(x[:4]))
+    assert n == 4 and mean == pytest.approx(np.nanmean(x))
+    assert (low, high) == pytest.approx(ref, rel=1e-12)
+    assert np.isnan(mean_t_interval([0.01])[2]) and mean_t_interval([])[0] == 0
 
 
 @pytest.mark.parametrize("n", [1, 3, 5, 6, 8, 12, 25, 40])
@@ -67,26 +80,14 @@ def test_binomial_pmf_matches_scipy_up_to_large_n() -> None:
             np.testing.assert_allclose(binomial_pmf(n, p0), want, rtol=1e-11, atol=1e-300)
 
 
-def _shift_p_brute(y: np.ndarray, d: np.ndarray) -> float:
-    def stat(dd: np.ndarray) -> float:
-        e, r = y[dd], y[~dd]
-        return abs(e.mean() - r.mean()) / (e.std(ddof=1) / np.sqrt(len(e)))
-
-    obs = stat(d)
-    hits = sum(stat(np.roll(d, s)) >= obs * (1 - 1e-12) for s in range(1, len(y)))
-    return (1 + hits) / len(y)
-
-
 def test_circular_shift_p_equals_a_loop_over_np_roll() -> None:
     for _ in range(20):
         n_all = int(RNG.integers(30, 120))
         y = RNG.standard_t(4, n_all) * np.where(np.arange(n_all) > n_all // 2, 3, 1)
         d = np.zeros(n_all, bool)
         d[RNG.choice(n_all, int(RNG.integers(2, 9)), replace=False)] = True
-        assert circular_shift_p(y, d) == pytest.approx(_shift_p_brute(y, d), abs=1e-12)
-        assert circular_shift_p(y, d, method="fft") == pytest.approx(
-            _shift_p_brute(y, d), abs=1e-12
-        )
+        assert circular_shift_p(y, d) == pytest.approx(shift_p_brute(y, d), abs=1e-12)
+        assert circular_shift_p(y, d, method="fft") == pytest.approx(shift_p_brute(y, d), abs=1e-12)
 
 
 @pytest.mark.parametrize("decimals", [None, 3])
@@ -125,22 +126,12 @@ def test_event_bootstrap_is_seeded_and_is_the_percentile_of_resampled_means() ->
     assert a == pytest.approx(tuple(ref), rel=1e-12)
 
 
-def _decluster_brute(pos: list[int], cooldown: int) -> list[int]:
-    """Episode starts by definition: an event starts an episode iff it is more than `cooldown`
-    sessions after the start of the episode the previous event belongs to."""
-    starts: list[int] = []
-    for p in sorted(pos):
-        if not starts or p - starts[-1] > cooldown:
-            starts.append(p)
-    return starts
-
-
 def test_decluster_on_random_event_sets() -> None:
     for _ in range(300):
         pos = sorted(RNG.choice(400, int(RNG.integers(0, 25)), replace=False).tolist())
         cooldown = int(RNG.integers(0, 40))
         episode, starts = decluster(np.array(pos, dtype=np.int64), cooldown)
-        assert starts.tolist() == _decluster_brute(pos, cooldown)
+        assert starts.tolist() == decluster_brute(pos, cooldown)
         # every event lies within the cooldown of its episode's first event
         for p, e in zip(pos, episode, strict=True):
             assert 0 <= p - starts[e] <= cooldown

@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import brute_force_events, brute_force_genuine
 
 from eventlab.config import StudyParams
-from eventlab.study.events import brute_force_events, detect_events, event_table, study_flags
-from eventlab.study.open_quality import brute_force_genuine, open_quality_eras, open_quality_flags
+from eventlab.study.events import detect_events, event_table, study_flags
+from eventlab.study.open_quality import open_quality_eras, open_quality_flags
 
 
 def random_ohlc(seed: int, n: int, stale_share: float) -> pd.DataFrame:

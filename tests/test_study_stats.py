@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
+from reference import block_bootstrap_diff_ci, horizon_stats, statsmodels_hac
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
@@ -11,10 +11,8 @@ from eventlab.study.returns import event_paths, forward_returns
 from eventlab.study.statistics import (
     adjust_pvalues,
     benjamini_hochberg,
-    block_bootstrap_diff_ci,
     hac_event_regression,
     holm,
-    horizon_stats,
     mann_whitney,
     mean_of_draws,
     placebo_p_value,
@@ -50,45 +48,31 @@ def test_event_paths_by_hand():
     assert np.isnan(p["ret"].iloc[5])
 
 
-def test_welch_and_mann_whitney_by_hand():
-    rng = np.random.default_rng(0)
-    y = pd.Series(rng.normal(0, 0.01, 400))
+def test_sample_stats_compare_the_events_with_the_other_days_of_the_valid_sample():
+    """The row's tests are welch_test and mann_whitney (checked against scipy below) of the events
+    against the non-event days that are in the sample and have a forward return."""
+    rng = np.random.default_rng(4)
+    y = pd.Series(rng.normal(0, 0.01, 500))
     ev = pd.Series(False, index=y.index)
-    ev.iloc[[10, 90, 200, 300, 350]] = True
-    row = horizon_stats(
-        y, pd.Series(True, index=y.index), ev, 1, bootstrap_reps=200, placebo_reps=200, rng=rng
-    )
-    a, b = y[ev].to_numpy(), y[~ev].to_numpy()
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    t_hand = (a.mean() - b.mean()) / np.sqrt(va + vb)
-    assert row["welch_t"] == pytest.approx(t_hand)
-    u_hand = sum((x > z) + 0.5 * (x == z) for x in a for z in b)
-    assert row["mw_u"] == pytest.approx(u_hand)
+    ev.iloc[::50] = True
+    y[ev] += 0.01
+    in_sample = pd.Series(True, index=y.index)
+    in_sample.iloc[:30] = False  # outside the sample (event day 0 among them)
+    y.iloc[[50, 77]] = np.nan  # an event and a plain day without a forward return
+    row = horizon_stats(y, in_sample, ev, 5, bootstrap_reps=200, placebo_reps=200, rng=rng)
+    ok = in_sample & y.notna()
+    a, b = y[ok & ev].to_numpy(), y[ok & ~ev].to_numpy()
+    assert len(a) == 8 and len(b) == 460  # 470 days in the sample, 9 events, day 77 without
+    assert (row["welch_t"], row["welch_p"]) == pytest.approx(welch_test(a, b), rel=1e-12)
+    assert (row["mw_u"], row["mw_p"]) == pytest.approx(mann_whitney(a, b), rel=1e-12)
+    assert row["welch_p"] == pytest.approx(sps.ttest_ind(a, b, equal_var=False).pvalue)
     assert row["event_hit_rate"] == pytest.approx((a > 0).mean())
-    assert row["n_events_with_horizon"] == 5
-
-
-def test_hac_matches_hand_newey_west():
-    rng = np.random.default_rng(1)
-    n, lags = 300, 4
-    d = np.zeros(n)
-    d[rng.choice(n, 12, replace=False)] = 1
-    e = np.convolve(rng.normal(size=n + lags), np.ones(lags + 1) / (lags + 1), mode="valid")[:n]
-    y = 0.01 * d + e
-    got = hac_event_regression(y, d, maxlags=lags)
-    X = np.column_stack([np.ones(n), d])
-    beta = np.linalg.lstsq(X, y, rcond=None)[0]
-    u = y - X @ beta
-    xu = X * u[:, None]
-    S = xu.T @ xu
-    for lag in range(1, lags + 1):
-        w = 1 - lag / (lags + 1)
-        G = xu[lag:].T @ xu[:-lag]
-        S += w * (G + G.T)
-    bread = np.linalg.inv(X.T @ X)
-    cov = bread @ S @ bread * n / (n - 2)  # small-sample correction, as use_correction=True
-    assert got["hac_coef"] == pytest.approx(beta[1])
-    assert got["hac_se"] == pytest.approx(np.sqrt(cov[1, 1]), rel=1e-6)
+    assert row["event_mean"] == pytest.approx(a.mean()) and row["baseline_mean"] == pytest.approx(
+        b.mean()
+    )
+    # n_events counts the sample's events, the horizon count only those with a return
+    assert (row["n_events"], row["n_events_with_horizon"], row["n_events_too_recent"]) == (9, 8, 1)
+    assert row["hac_maxlags"] >= 4  # >= k - 1 for overlapping 5-day windows
 
 
 def test_bootstrap_ci_covers_a_known_difference():
@@ -127,37 +111,6 @@ def test_placebo_p_is_small_for_outliers_and_large_for_typical_days():
     pool = rng.normal(0, 0.01, 3000)
     assert placebo_p_value(np.full(8, 0.03), pool, 2000, rng) < 0.01
     assert placebo_p_value(pool[:8] * 0 + pool.mean(), pool, 2000, rng) > 0.9
-
-
-def test_multiple_testing_matches_statsmodels():
-    p = np.array([0.001, 0.04, 0.03, 0.2, 0.5])
-    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1])
-    np.testing.assert_allclose(benjamini_hochberg(p), multipletests(p, method="fdr_bh")[1])
-
-
-def test_welch_p_matches_scipy():
-    rng = np.random.default_rng(4)
-    y = pd.Series(rng.normal(0, 0.01, 500))
-    ev = pd.Series(False, index=y.index)
-    ev.iloc[::50] = True
-    y[ev] += 0.01
-    row = horizon_stats(
-        y, pd.Series(True, index=y.index), ev, 5, bootstrap_reps=200, placebo_reps=200, rng=rng
-    )
-    assert row["welch_p"] == pytest.approx(sps.ttest_ind(y[ev], y[~ev], equal_var=False).pvalue)
-    assert row["hac_maxlags"] >= 4  # >= k - 1 for overlapping 5-day windows
-
-
-def statsmodels_hac(y: np.ndarray, d: np.ndarray, maxlags: int) -> dict[str, float]:
-    """The reference: statsmodels OLS with Newey-West HAC, as the study used to call it."""
-    X = sm.add_constant(d.astype(float), has_constant="add")
-    fit = sm.OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags, "use_correction": True})
-    return {
-        "hac_coef": fit.params[1],
-        "hac_se": fit.bse[1],
-        "hac_t": fit.tvalues[1],
-        "hac_p": fit.pvalues[1],
-    }
 
 
 def assert_same_hac(y: np.ndarray, d: np.ndarray, maxlags: int) -> None:
@@ -215,7 +168,10 @@ def test_chunked_draws_are_the_one_shot_draws(n_values, size, reps):
     assert one.integers(0, 2**62) == chunked.integers(0, 2**62)
 
 
-def test_adjust_pvalues_per_variant_match_statsmodels():
+def test_holm_and_benjamini_hochberg_match_statsmodels_per_variant():
+    p = np.array([0.001, 0.04, 0.03, 0.2, 0.5, 0.04])  # unsorted, with a tie
+    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1])
+    np.testing.assert_allclose(benjamini_hochberg(p), multipletests(p, method="fdr_bh")[1])
     stats = pd.DataFrame(
         {
             "variant": ["a", "a", "a", "b", "b", "c"],

@@ -11,6 +11,8 @@ from pipelines.definitions import default_resources
 from pipelines.stages.universe import universe_ticker_study
 from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
 
+pytestmark = pytest.mark.graph  # materializes the universe job in-process
+
 KEYS = TICKERS.get_partition_keys()[:3]  # A, AAL, AAP
 
 

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from yf_fakes import RecordingSleep
 
 from eventlab.data.yahoo import RateLimitedError, SourceUnavailableError
 from eventlab.universe import live
-from tests.yf_fakes import RecordingSleep
 
 NOW = pd.Timestamp("2025-01-10 22:00", tz="UTC")  # after the close: no partial bar
 

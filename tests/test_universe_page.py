@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from eventlab.universe.page import body_html, inline, render_page, table_html
 from eventlab.universe.report import _not_studied
@@ -24,6 +25,7 @@ def test_tables_scroll_in_their_own_box_with_numbers_right_aligned():
     assert '<td class="n">&lt;0.001</td>' in out and "<td>Health Care</td>" in out
 
 
+@pytest.mark.graph
 def test_page_has_a_viewport_links_its_files_and_no_literal_backticks(tmp_path):
     md = "# Title\n\nData: x.\n\n> **Survivorship bias: today's members**\n\n## Files\n\n[a.csv](a.csv), `b`"
     html = render_page(

@@ -93,31 +93,6 @@ def _scenario_runs(
     return close.index[i0], sigma * np.sqrt(params.trading_days), runs
 
 
-def scenario_daily(
-    close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None
-) -> pd.DataFrame:
-    """Day-by-day model along every scenario path (day 0 = the as-of close)."""
-    date, vol_ann, runs = _scenario_runs(close, params, as_of)
-    frames = [
-        pd.DataFrame(
-            {
-                "as_of": date,
-                "scenario": name,
-                "std_multiple": m,
-                "window": window,
-                "day": np.arange(days + 1),
-                "close": closes,
-                "position": arr["position"],
-                "notional_usd": arr["notional_usd"],
-                "flow_usd": np.concatenate([[0.0], arr["flow_usd"][1:]]),
-                "vol_ann": vol_ann,
-            }
-        )
-        for window, days, name, m, closes, arr in runs
-    ]
-    return pd.concat(frames, ignore_index=True)
-
-
 def scenario_table(
     close: pd.Series, params: CTAParams, as_of: dt.date | pd.Timestamp | str | None = None
 ) -> pd.DataFrame:

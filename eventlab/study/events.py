@@ -127,20 +127,6 @@ def event_table(
     return event_rows(prices, pos, horizons, vix_close=vix_close, coverage=coverage)
 
 
-def brute_force_events(
-    o: np.ndarray, c: np.ndarray, valid: np.ndarray, threshold: float, close_rule: str
-) -> list[int]:
-    """Row-by-row reference of the detection rule (tests and the benchmark's loop baseline)."""
-    out = []
-    for i in range(1, len(c)):
-        if not valid[i]:
-            continue
-        red = c[i] < c[i - 1] if close_rule == "prior_close" else c[i] < o[i]
-        if o[i] / c[i - 1] - 1 > threshold and red:
-            out.append(i)
-    return out
-
-
 def study_flags(prices: pd.DataFrame, params: StudyParams) -> pd.DataFrame:
     """Open-quality flags with the study's coverage settings."""
     return open_quality_flags(prices, params.genuine_coverage_window, params.genuine_coverage_min)

@@ -144,11 +144,3 @@ def _continuous_since(
         return dates[window - 1].date().isoformat()
     after = bad[-1] + 1
     return dates[after].date().isoformat() if after < len(dates) else None
-
-
-def brute_force_genuine(o: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Reference row-by-row implementation of the per-day rule (used by tests and the benchmark)."""
-    out = np.zeros(len(o), dtype=bool)
-    for i in range(1, len(o)):
-        out[i] = abs(o[i] / c[i] - 1) > REL_TOL and abs(o[i] / c[i - 1] - 1) > REL_TOL
-    return out

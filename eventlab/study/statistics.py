@@ -141,22 +141,6 @@ def bootstrap_means(
     return ev_means, base_means
 
 
-def block_bootstrap_diff_ci(
-    events: np.ndarray,
-    baseline: np.ndarray,
-    block: int,
-    reps: int,
-    rng: np.random.Generator,
-    alpha: float = 0.05,
-) -> tuple[float, float]:
-    """Percentile CI of mean(events) - mean(baseline) from bootstrap_means."""
-    if len(events) < 2 or len(baseline) < block:
-        return (np.nan, np.nan)
-    ev_means, base_means = bootstrap_means(events, baseline, block, reps, rng)
-    lo, hi = np.quantile(ev_means - base_means, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)
-
-
 def placebo_p_value(
     events: np.ndarray, pool: np.ndarray, reps: int, rng: np.random.Generator
 ) -> float:
@@ -253,29 +237,6 @@ def sample_stats(
     row["binom_p"] = ss.binomial_p(int((ev > 0).sum()), n_with, row["baseline_hit_rate"])
     row["perm_p"] = ss.circular_shift_p(y, d, method=perm_method)
     return row
-
-
-def horizon_stats(
-    fwd: pd.Series,
-    in_sample: pd.Series,
-    is_event: pd.Series,
-    k: int,
-    *,
-    bootstrap_reps: int,
-    placebo_reps: int,
-    rng: np.random.Generator,
-) -> dict[str, float]:
-    """Every statistic for one horizon: events vs the non-event days of the same valid sample."""
-    ok = in_sample & fwd.notna()
-    return sample_stats(
-        fwd[ok].to_numpy(float),
-        is_event[ok].to_numpy(bool),
-        k,
-        int(is_event[in_sample].sum()),
-        bootstrap_reps=bootstrap_reps,
-        placebo_reps=placebo_reps,
-        rng=rng,
-    )
 
 
 def holm(p: np.ndarray) -> np.ndarray:
