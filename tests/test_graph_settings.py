@@ -14,6 +14,8 @@ import pytest
 
 from eventlab.data.snapshot import read_series
 
+pytestmark = pytest.mark.graph  # one whole-graph run on a non-default study, shared by the tests
+
 STUDY = {"index": "NDX", "horizons": [2, 10], "gap_threshold": 0.008}
 HORIZONS = (2, 10)
 
