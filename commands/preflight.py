@@ -20,6 +20,7 @@ from eventlab.config import CONFIG
 from eventlab.errors import ConfigError
 from eventlab.report import publishing
 from eventlab.settings import CTAParams, EnvironmentParams, ReportParams, StudyParams
+from eventlab.settings.validation import BacktestParams, ValidationParams
 
 # The snapshot is read as plain files here: importing eventlab.data (pandas) would cost ~1 s.
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -170,6 +171,11 @@ def check_run(
         context={"series_keys": CONFIG.daily_keys},
     )
     cta = CTAParams.from_config(resource_config(run_config, CTA_KEY), launchpad_path(CTA_KEY))
+    for key, model in (
+        ("validation_settings", ValidationParams),
+        ("backtest_settings", BacktestParams),
+    ):
+        model.from_config(resource_config(run_config, key), launchpad_path(key))
     check_against_data(study, data_span(source, warehouse, study.index), launchpad_path(STUDY_KEY))
     check_scenarios(cta, data_span(source, warehouse, "GSPC"))
     report = ReportParams.from_config(

@@ -14,7 +14,14 @@ import pipelines.stages.universe as universe
 import pipelines.stages.validation as validation
 from eventlab.config import CONFIG
 from pipelines.io import ParquetIOManager
-from pipelines.resources import CTASettings, PriceSource, ReportSettings, StudySettings
+from pipelines.resources import (
+    BacktestSettings,
+    CTASettings,
+    PriceSource,
+    ReportSettings,
+    StudySettings,
+    ValidationSettings,
+)
 from pipelines.schedules import nightly_refresh, refresh_job, refresh_outage_retry
 from pipelines.universe import UniverseSettings, UniverseStore
 
@@ -29,6 +36,8 @@ def default_resources(**overrides: object) -> dict[str, object]:
         "study": StudySettings(),
         "report_settings": ReportSettings(),
         "cta_settings": CTASettings(),
+        "validation_settings": ValidationSettings(),
+        "backtest_settings": BacktestSettings(),
         "chart_renderer": charts.ChartRenderer(),
         "universe_store": UniverseStore(),
         "universe_settings": UniverseSettings(),

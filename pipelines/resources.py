@@ -21,6 +21,7 @@ from eventlab.data.incremental import MergeReport
 from eventlab.errors import ConfigError
 from eventlab.settings import CTAParams, ReportParams, Settings, SourceParams, StudyParams
 from eventlab.settings.source import REFRESH_TAG, SourceMode
+from eventlab.settings.validation import BacktestParams, ValidationParams
 
 __all__ = ["REFRESH_TAG", "SourceMode"]
 
@@ -293,6 +294,22 @@ class CTASettings(settings_resource(CTAParams, "cta_settings")):
 
     def params(self) -> CTAParams:
         """Validated CTAParams (raises ConfigError naming the launchpad field and the fix)."""
+        return self._params()
+
+
+class ValidationSettings(settings_resource(ValidationParams, "validation_settings")):
+    """Launchpad-editable validation settings, declared in eventlab/settings/validation.py."""
+
+    def params(self) -> ValidationParams:
+        """Validated ValidationParams (raises ConfigError naming the launchpad field and the fix)."""
+        return self._params()
+
+
+class BacktestSettings(settings_resource(BacktestParams, "backtest_settings")):
+    """Launchpad-editable backtest settings, declared in eventlab/settings/validation.py."""
+
+    def params(self) -> BacktestParams:
+        """Validated BacktestParams (raises ConfigError naming the launchpad field and the fix)."""
         return self._params()
 
 

@@ -18,6 +18,9 @@ pytestmark = pytest.mark.graph  # one whole-graph run on a non-default study, sh
 
 STUDY = {"index": "NDX", "horizons": [2, 10], "gap_threshold": 0.008}
 HORIZONS = (2, 10)
+# the validation and backtest settings reach their stage and the report too
+VALIDATION = {"main_window": 120}
+BACKTEST = {"random_draws": 500, "cost_bp": 5.0}
 
 
 @dataclass
@@ -37,7 +40,13 @@ def run(tmp_path_factory) -> Run:
         reports=str(root / "reports"),
         warehouse=str(root / "warehouse"),
         log_level="WARNING",
-        run_config={"resources": {"study": {"config": STUDY}}},
+        run_config={
+            "resources": {
+                "study": {"config": STUDY},
+                "validation_settings": {"config": VALIDATION},
+                "backtest_settings": {"config": BACKTEST},
+            }
+        },
     )
     return Run(result, folder, root / "warehouse")
 
@@ -126,6 +135,17 @@ def test_backtests_trade_the_runs_horizons_on_ndx_prices(run, ndx):
     assert t["entry_price"] == pytest.approx(entry, rel=1e-9)
     assert t["exit_price"] == pytest.approx(exit_, rel=1e-9)
     assert t["gross_return"] == pytest.approx(exit_ / entry - 1, rel=1e-8)
+    # the run's backtest settings: every strategy's cost, the random-entry draws
+    assert set(bt[bt["cost_bp"] > 0]["cost_bp"]) == {BACKTEST["cost_bp"]}
+    assert set(events_rows["cost_bp"]) == {BACKTEST["cost_bp"]}
+    assert set(events_rows["random_draws"].dropna().astype(int)) == {BACKTEST["random_draws"]}
+
+
+def test_the_runs_validation_window_reaches_the_tables_and_the_report(run):
+    # the replica section quotes the run's window (the notes' claim C54 keeps its own 60)
+    html = (run.folder / "report.html").read_text()
+    assert "same 120-session regression on both" in html
+    assert "same 60-session regression" not in html
 
 
 def test_cta_event_tables_use_the_studys_events_and_horizons(run):

@@ -26,10 +26,12 @@ from eventlab.settings import (
     setting,
 )
 from pipelines.resources import (
+    BacktestSettings,
     CTASettings,
     PriceSource,
     ReportSettings,
     StudySettings,
+    ValidationSettings,
     config_value,
     settings_resource,
 )
@@ -57,6 +59,8 @@ RESOURCES = [
     (ReportSettings, ReportParams, "report_settings"),
     (PriceSource, SourceParams, "price_source"),
     (UniverseSettings, UniverseParams, "universe_settings"),
+    (ValidationSettings, ValidationParams, "validation_settings"),
+    (BacktestSettings, BacktestParams, "backtest_settings"),
 ]
 # A valid non-default value per type of launchpad field, to prove a value reaches .params().
 SAMPLE = {
@@ -79,6 +83,15 @@ SAMPLE = {
     ("universe_settings", "name"): "other",
     ("universe_settings", "source"): "yfinance",
     ("universe_settings", "live_start"): "2001-01-02",
+    ("validation_settings", "windows"): [20, 60],
+    ("validation_settings", "main_window"): 20,
+    ("validation_settings", "daily_indices"): ["sg_trend_index"],
+    ("validation_settings", "percentile_start"): "2001-01-02",
+    ("validation_settings", "grid_saturation"): [1.5],
+    ("validation_settings", "grid_vol_target"): [0.12],
+    ("validation_settings", "grid_smoothing"): [1, 30],
+    ("backtest_settings", "start"): "1930-01-02",
+    ("backtest_settings", "entries"): ["close"],
 }
 ALL_MODELS = [
     StudyParams,

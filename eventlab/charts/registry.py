@@ -147,7 +147,12 @@ def _peg(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
 
 
 def _validation(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
-    return replica_check.render_validation(inp["cta_validation_series"], _event_dates(inp), out)
+    # the run's validation window, when the charts step passes one (else the default's)
+    settings = inp.get("validation")
+    window = {} if settings is None else {"window": int(settings["main_window"].iloc[0])}
+    return replica_check.render_validation(
+        inp["cta_validation_series"], _event_dates(inp), out, **window
+    )
 
 
 def _tearsheet(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
@@ -224,7 +229,7 @@ CHARTS: tuple[Chart, ...] = (
     ),
     Chart(
         "cta_validation",
-        "Is the replica real? Its position vs the S&P 500 exposure implied by SG Trend's returns (60-session OLS), event days marked.",
+        "Is the replica real? Its position vs the S&P 500 exposure implied by SG Trend's returns (trailing OLS slope), event days marked.",
         ("cta_validation_series", "events"),
         draw=_validation,
     ),

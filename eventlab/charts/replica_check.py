@@ -22,9 +22,15 @@ def _corr(a: pd.Series, b: pd.Series) -> float:
 
 
 def render_validation(
-    series: pd.DataFrame, event_dates, out_dir, *, oos_start="2013-01-01", name="cta_validation"
+    series: pd.DataFrame,
+    event_dates,
+    out_dir,
+    *,
+    oos_start="2013-01-01",
+    name="cta_validation",
+    window: int = 60,
 ) -> style.ChartOutput:
-    """Implied exposure (60-session slope, +-2 se) vs each replica's held position."""
+    """Implied exposure (the `window`-session slope, +-2 se) vs each replica's held position."""
     s = series.copy()
     s.index = pd.DatetimeIndex(s.index)
     oos = s.loc[pd.Timestamp(oos_start) :]
@@ -43,7 +49,7 @@ def render_validation(
             ax.plot(s.index, s[f"{m}_position"], color=colors[m], lw=0.8, alpha=0.9,
                     label=f"{MODEL_LABELS[m]}: position (out-of-sample corr {numbers[f'oos_corr_{m}']:+.2f})")  # fmt: skip
         ax.plot(s.index, s["implied"], color=style.INK, lw=1.3,
-                label="SG Trend implied S&P 500 exposure (60-session OLS slope, data)")  # fmt: skip
+                label=f"SG Trend implied S&P 500 exposure ({window}-session OLS slope, data)")  # fmt: skip
         ax.axhline(0, color=style.MUTED, lw=0.8, ls=":")
         ax.axvline(pd.Timestamp(oos_start), color=style.ALT2, lw=1.0, ls="--")
         ax.text(pd.Timestamp(oos_start), 1.02, " out of sample ->", color=style.ALT2, fontsize=8.5,
@@ -66,17 +72,17 @@ def render_validation(
         style.header(
             fig,
             "Is the replica real? Its position vs the equity exposure implied by SG Trend's returns",
-            f"Implied: trailing 60-session OLS slope of SG Trend daily returns on S&P 500 returns, "
+            f"Implied: trailing {window}-session OLS slope of SG Trend daily returns on S&P 500 returns, "
             f"{style.span(s.index.min(), s.index.max())}. Replica: the model's position held each session.",
         )
     last = s.dropna(subset=["implied"]).iloc[-1]
     meta = style.ChartMeta(
         title="Replica position vs CTA equity exposure implied by SG Trend returns",
         caption=(
-            "Out of sample (2013 on), the correlation of the held position with SG Trend's 60-session "
+            f"Out of sample (2013 on), the correlation of the held position with SG Trend's {window}-session "
             "implied exposure is "
             + ", ".join(f"{numbers[f'oos_corr_{m}']:+.2f} ({MODEL_LABELS[m]})" for m in models)
-            + "; through the same 60-session regression the default replica reaches "
+            + f"; through the same {window}-session regression the default replica reaches "
             + (f"{numbers['oos_lens_corr_replica']:+.2f}" if "replica" in models else "n/a")
             + f". Latest implied exposure {last['implied']:.2f} on {s.dropna(subset=['implied']).index[-1].date()}."
         ),

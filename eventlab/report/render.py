@@ -387,11 +387,16 @@ def build_context(
     evidence: dict[str, pd.DataFrame] | None = None,
     replica_tables: dict[str, pd.DataFrame] | None = None,
     parameters_line: str = "",
+    main_window: int | None = None,
 ) -> dict[str, object]:
     """Everything the templates show, as display strings. `evidence` holds the study's evidence
     tables (event_verdicts, event_baselines, event_leave_one_out, open_accuracy_by_year)."""
     cta_tables = {k: v for k, v in (cta_tables or {}).items() if v is not None and len(v)}
-    replica = section_context(replica_tables or {})
+    replica = (
+        section_context(replica_tables or {})
+        if main_window is None
+        else section_context(replica_tables or {}, main_window)
+    )
     # the section shows its own charts; the gallery keeps them when the section is absent
     replica_charts = [c for c in charts if c.name in SECTION_CHARTS] if replica else []
     charts = [c for c in charts if c not in replica_charts]

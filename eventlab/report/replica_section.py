@@ -20,7 +20,6 @@ TABLES = ("cta_implied_exposure", "cta_validation", "cta_calibration", "backtest
 MODELS = {"replica": "Replica (default)", "replica_calibrated": "Replica (calibrated on 2000-2012)"}
 EXPOSURE_DAYS = ("2025-11-10", "2025-11-28")
 AIM = 0.7  # issue 11's target for the out-of-sample position correlation
-MAIN_WINDOW = CONFIG.validation.main_window
 
 
 def _f(x: object, fmt: str) -> str:
@@ -47,14 +46,14 @@ def _period_label(v: pd.DataFrame, prefix: str) -> str | None:
     return hit[0] if hit else None
 
 
-def validation_tables(v: pd.DataFrame) -> dict[str, dict[str, object]]:
+def validation_tables(v: pd.DataFrame, main_window: int) -> dict[str, dict[str, object]]:
     """Position tracking (overall, in/out of sample, by era) and strategy-return comparisons."""
     ins, oos = _period_label(v, "in-sample"), _period_label(v, "out-of-sample")
     eras = [p for p in v["period"].unique() if p[:1].isdigit()]
     pos = v[v["measure"].isin(["position_vs_implied", "lens_vs_implied"])]
     what = {
         "position_vs_implied": "position (held) vs implied",
-        "lens_vs_implied": f"same {MAIN_WINDOW}-session regression on both",
+        "lens_vs_implied": f"same {main_window}-session regression on both",
     }
     rows = []
     for (model, measure), g in pos.groupby(["model", "measure"], sort=False):
@@ -82,13 +81,13 @@ def validation_tables(v: pd.DataFrame) -> dict[str, dict[str, object]]:
     return {"tracking": tracking, "returns": _table(rhead, rrows, 2)}
 
 
-def exposure_table(e: pd.DataFrame) -> dict[str, object]:
+def exposure_table(e: pd.DataFrame, main_window: int) -> dict[str, object]:
     """SG Trend / SG CTA implied exposure around the event day: slope (se) and percentile."""
     a, b = (pd.Timestamp(d) for d in EXPOSURE_DAYS)
     sel = e[(pd.to_datetime(e["date"]) >= a) & (pd.to_datetime(e["date"]) <= b)].copy()
     # every window for SG Trend on the S&P 500 alone; the main window for the other variants
     headline = (sel["index"].astype(str) == "sg_trend_index") & (sel["model"].astype(str) == "spx")
-    sel = sel[headline | (sel["window"] == MAIN_WINDOW)]
+    sel = sel[headline | (sel["window"] == main_window)]
     if sel.empty:
         return _table(["Date"], [])
     sel["key"] = sel["index"].astype(str).str.replace("_index", "") + " " + sel["model"].astype(str) + " " + sel["window"].astype(str) + "d"  # fmt: skip
@@ -176,26 +175,26 @@ def event_backtest_note(b: pd.DataFrame) -> str:
     )
 
 
-def sentences(v: pd.DataFrame, e: pd.DataFrame, c: pd.DataFrame) -> list[str]:
+def sentences(v: pd.DataFrame, e: pd.DataFrame, c: pd.DataFrame, main_window: int) -> list[str]:
     """The section's computed summary."""
     on = e[
         (e["index"].astype(str) == "sg_trend_index")
         & (e["model"].astype(str) == "spx")
-        & (e["window"] == MAIN_WINDOW)
+        & (e["window"] == main_window)
     ]
     out = [
         "Desks and replication funds estimate how long trend followers are in equities from the funds' "
         "returns alone: the slope of a trailing regression of a CTA index's daily returns on the S&P 500's. "
-        f"It is data, not a model, but it is noisy (SG Trend's {MAIN_WINDOW}-session slope has a median "
+        f"It is data, not a model, but it is noisy (SG Trend's {main_window}-session slope has a median "
         f"standard error of {on['se'].median():.2f}) and it lags (it averages the whole window, so a "
-        f"position cut in the last week moves it by about {5 / MAIN_WINDOW:.0%} of the cut)."
+        f"position cut in the last week moves it by about {5 / main_window:.0%} of the cut)."
     ]
     for day in ("2025-11-14", "2025-11-20"):
         r = on[pd.to_datetime(on["date"]) == pd.Timestamp(day)]
         if len(r):
             r = r.iloc[0]
             out.append(
-                f"On {day} SG Trend's {MAIN_WINDOW}-session implied S&P 500 exposure was {r['slope']:.3f} "
+                f"On {day} SG Trend's {main_window}-session implied S&P 500 exposure was {r['slope']:.3f} "
                 f"(standard error {r['se']:.3f}), at percentile {r['percentile']:.0f} of its history since 2000."
             )
     oos = _period_label(v, "out-of-sample")
@@ -208,7 +207,7 @@ def sentences(v: pd.DataFrame, e: pd.DataFrame, c: pd.DataFrame) -> list[str]:
     if "replica" in pos.index:
         text = (
             f"Out of sample ({oos.split()[-1]}), the default replica's position correlates {pos['replica']:+.2f} "
-            f"with SG Trend's {MAIN_WINDOW}-session implied exposure; passed through the same regression "
+            f"with SG Trend's {main_window}-session implied exposure; passed through the same regression "
             f"(its own P&L on the S&P 500) it reaches {lens.get('replica', float('nan')):+.2f}: most of the gap "
             "is the estimator's lag, not the model."
         )
@@ -232,16 +231,18 @@ def sentences(v: pd.DataFrame, e: pd.DataFrame, c: pd.DataFrame) -> list[str]:
     return out
 
 
-def section_context(tables: dict[str, pd.DataFrame]) -> dict[str, object] | None:
+def section_context(
+    tables: dict[str, pd.DataFrame], main_window: int = CONFIG.validation.main_window
+) -> dict[str, object] | None:
     """Everything the template's "Is the replica real?" block needs, or None if the assets
-    are not in this run."""
+    are not in this run; `main_window` is the run's validation window (its settings)."""
     if not all(k in tables and tables[k] is not None and len(tables[k]) for k in TABLES):
         return None
     e, v, c, b = (tables[k] for k in TABLES)
     return {
-        "sentences": sentences(v, e, c),
-        **validation_tables(v),
-        "exposure": exposure_table(e),
+        "sentences": sentences(v, e, c, main_window),
+        **validation_tables(v, main_window),
+        "exposure": exposure_table(e, main_window),
         "calibration": calibration_table(c),
         **{f"bt_{k}": t for k, t in backtest_tables(b).items()},
     }

@@ -1,5 +1,7 @@
-"""Settings of the replica's validation against real trend followers, and of the backtests (fixed
-in code: CONFIG.validation / CONFIG.backtest; no launchpad resource)."""
+"""Settings of the replica's validation against real trend followers, and of the backtests: the
+launchpad resources `validation_settings` and `backtest_settings` (pipelines/resources.py) are
+derived from these declarations; pairs and triples (periods, eras, the lookback grid) are fixed
+in code."""
 
 from __future__ import annotations
 
@@ -110,11 +112,13 @@ class ValidationParams(Settings):
         (dt.date(2000, 1, 1), dt.date(2012, 12, 31)),
         "Calibration period (start, end).",
         example="(2000-01-01, 2012-12-31)",
+        launchpad=False,  # pairs and triples: fixed in code
     )
     out_of_sample: tuple[dt.date, dt.date] = setting(
         (dt.date(2013, 1, 1), dt.date(2026, 12, 31)),
         "Period every calibrated choice is judged on (start, end), after in_sample.",
         example="(2013-01-01, 2026-12-31)",
+        launchpad=False,  # pairs and triples: fixed in code
     )
     eras: tuple[tuple[str, dt.date, dt.date], ...] = setting(
         (
@@ -125,12 +129,14 @@ class ValidationParams(Settings):
         ),
         "Sub-periods reported for correlations (label, start, end).",
         example="(('2000-2007', 2000-01-01, 2007-12-31),)",
+        launchpad=False,  # pairs and triples: fixed in code
     )
     grid_lookbacks: tuple[tuple[int, int, int], ...] = setting(
         ((21, 63, 252), (42, 126, 252), (63, 126, 252), (21, 126, 252)),
         "Calibration grid: three-horizon lookback sets (each at least 2 sessions).",
         nonempty=True,
         example="((21, 63, 252),)",
+        launchpad=False,  # triples: fixed in code
     )
     grid_saturation: tuple[float, ...] = setting(
         (1.0, 2.0), "Calibration grid: saturation z.", each={"gt": 0}, example="(1.0, 2.0)"

@@ -29,7 +29,12 @@ from eventlab.charts.registry import CHARTS, Inputs, draw_chart
 from eventlab.config import CONFIG
 from eventlab.report.publishing import published_path
 from pipelines.links import report_url
-from pipelines.resources import ReportSettings, StudySettings, report_folder_name
+from pipelines.resources import (
+    ReportSettings,
+    StudySettings,
+    ValidationSettings,
+    report_folder_name,
+)
 from pipelines.stages.common import as_of_date, publish_if_no_publish_step
 
 GROUP = "charts"
@@ -182,6 +187,7 @@ def charts(
     report_settings: ReportSettings,
     chart_renderer: ChartRenderer,
     study: StudySettings,
+    validation_settings: ValidationSettings,
     report_as_of: pd.DataFrame,
     **frames: pd.DataFrame,
 ):
@@ -198,6 +204,9 @@ def charts(
         for name in STUDY_CHARTS:
             if name in jobs:
                 jobs[name]["study"] = index
+    if "cta_validation" in jobs:  # the validation chart quotes the run's regression window
+        window = validation_settings.params().main_window
+        jobs["cta_validation"]["validation"] = pd.DataFrame({"main_window": [window]})
     t0 = time.perf_counter()
     workers = min(chart_renderer.workers, len(jobs))
     for out in render_charts(jobs, out_dir, pd.Timestamp(as_of), workers):

@@ -29,7 +29,13 @@ from eventlab.report.render import (
 )
 from eventlab.report.replica_section import TABLES as REPLICA_TABLES
 from pipelines.links import report_url
-from pipelines.resources import CTASettings, ReportSettings, StudySettings, report_folder_name
+from pipelines.resources import (
+    CTASettings,
+    ReportSettings,
+    StudySettings,
+    ValidationSettings,
+    report_folder_name,
+)
 from pipelines.stages.common import (
     as_of_date,
     changed_parameters,
@@ -174,7 +180,10 @@ def claims_vs_data(
     "every event, statistics with caveats, charts, claims vs data, CTA replica, data limits.",
 )
 def report(
-    context: dg.AssetExecutionContext, report_settings: ReportSettings, **inputs
+    context: dg.AssetExecutionContext,
+    report_settings: ReportSettings,
+    validation_settings: ValidationSettings,
+    **inputs,
 ) -> dg.MaterializeResult:
     t0 = time.perf_counter()
     as_of_df = inputs["report_as_of"]
@@ -198,6 +207,7 @@ def report(
         evidence={name: inputs[name] for name in EVIDENCE_TABLES},
         replica_tables={name.removeprefix("rc_"): inputs[name] for name in REPLICA_INS},
         parameters_line=f"{describe_parameters(changed)} · folder reports/{final.name}",
+        main_window=validation_settings.params().main_window,
     )
     for name in EVIDENCE_TABLES:
         df = inputs[name]

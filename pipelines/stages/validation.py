@@ -2,9 +2,9 @@
 following returns (data), the replica validated against it and against the indices' returns
 (with an in-sample calibration judged out of sample), and the backtests (the replica from 1929,
 the event signal with random-entry benchmarks). Thin wrappers over eventlab.cta.exposure,
-eventlab.cta.validation and eventlab.backtest; parameters from eventlab.config (CONFIG.validation,
-CONFIG.backtest) and from the run's settings: the `study` resource names the index, VIX series,
-horizons and minimum event count of the event backtests, `cta_settings` the replica. The replica
+eventlab.cta.validation and eventlab.backtest; every parameter comes from the run's settings:
+`validation_settings` and `backtest_settings`, the `study` resource (the index, VIX series,
+horizons and minimum event count of the event backtests) and `cta_settings` (the replica). The replica
 and its validation are on the S&P 500 (REPLICA_SERIES, what the CTA step models); the event
 backtests trade the study's index on that index's prices. Report CSVs are written as each table
 is computed."""
@@ -20,8 +20,15 @@ from eventlab.config import CONFIG, StudyParams
 from eventlab.cta import exposure as exp_mod
 from eventlab.cta import validation as val_mod
 from eventlab.cta.reference import level_series
-from eventlab.settings.validation import TREND_INDICES
-from pipelines.resources import CTASettings, ReportSettings, StudySettings, report_folder_name
+from eventlab.settings.validation import TREND_INDICES, BacktestParams, ValidationParams
+from pipelines.resources import (
+    BacktestSettings,
+    CTASettings,
+    ReportSettings,
+    StudySettings,
+    ValidationSettings,
+    report_folder_name,
+)
 from pipelines.stages.common import (
     CheckFields,
     LazyTables,
@@ -62,14 +69,16 @@ class _Tables(LazyTables):
         cta_params,
         study_params: StudyParams,
         prices: dict[str, pd.DataFrame],
+        vp: ValidationParams | None = None,
+        bp: BacktestParams | None = None,
     ) -> None:
         super().__init__(folder)
         self.inp = inputs
         self.as_of = as_of
         self.cta = cta_params
         self.study = study_params
-        self.vp = CONFIG.validation
-        self.bp = CONFIG.backtest
+        self.vp = vp or CONFIG.validation
+        self.bp = bp or CONFIG.backtest
         # the replica (and its validation against SG Trend) on the S&P 500 it models
         self.px: pd.DataFrame = prices[REPLICA_SERIES]
         self.close: pd.Series = self.px["close"]
@@ -310,6 +319,8 @@ def validation(
     context: dg.AssetExecutionContext,
     cta_settings: CTASettings,
     study: StudySettings,
+    validation_settings: ValidationSettings,
+    backtest_settings: BacktestSettings,
     report_settings: ReportSettings,
     **inputs,
 ):
@@ -322,7 +333,10 @@ def validation(
     prices = series_beyond_inputs(
         context, params, {name: inputs[name] for name in PRICE_INS}, fields=("index", "vix")
     )
-    tables = _Tables(inputs, as_of, folder, cta_settings.params(), params, prices)
+    tables = _Tables(
+        inputs, as_of, folder, cta_settings.params(), params, prices,
+        validation_settings.params(), backtest_settings.params(),
+    )  # fmt: skip
     tables.final_name = report_folder_name(inputs["report_as_of"])
     lookahead, valid, insample, consistent = CHECKS
     yield from selected_results(
