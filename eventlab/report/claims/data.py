@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-
 # The index the notes' claims are about (the implied-exposure regressions are on its returns).
 NOTES_INDEX = "GSPC"
 # The study settings that decide which days are events: with any of them changed, the run's
