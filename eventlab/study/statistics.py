@@ -8,6 +8,8 @@ rates and per-event rows carry more information than any t-statistic; the table 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -208,7 +210,7 @@ def sample_stats(
     rng: np.random.Generator,
     min_events: int = 5,
     perm_method: str = "direct",
-) -> dict[str, float]:
+) -> dict[str, float | str]:
     """Every statistic for one horizon from the valid sample's forward returns `y` and event flags
     `d`; `n_events` counts in-sample events including those too recent for the horizon. With
     fewer than `min_events` events only the descriptive columns are filled. `perm_method`: how
@@ -217,7 +219,7 @@ def sample_stats(
 
     ev, base = y[d], y[~d]
     n_with = len(ev)
-    row: dict[str, float] = {
+    row: dict[str, Any] = {  # numbers, and the inference_note text
         "horizon": k,
         "n_events": n_events,
         "n_events_with_horizon": n_with,
@@ -264,7 +266,7 @@ def horizon_stats(
     bootstrap_reps: int,
     placebo_reps: int,
     rng: np.random.Generator,
-) -> dict[str, float]:
+) -> dict[str, float | str]:
     """Every statistic for one horizon: events vs the non-event days of the same valid sample."""
     ok = in_sample & fwd.notna()
     return sample_stats(
