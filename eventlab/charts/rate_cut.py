@@ -130,7 +130,6 @@ def render(
     zq: pd.DataFrame | None,
     out_dir,
     *,
-    fed_target: pd.DataFrame | None = None,
     meeting: str = MEETING,
     name: str = "rate_cut_probability",
 ) -> style.ChartOutput:
