@@ -64,7 +64,7 @@ daemon: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m commands.instance && $(VENV)/bin/dagster-daemon run
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports && $(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

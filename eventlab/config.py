@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from eventlab.errors import ConfigError
 from eventlab.settings import (
@@ -71,8 +71,16 @@ class Series:
             )
 
 
-def _s(key: str, ticker: str, kind: SeriesKind, raw: str | None, **kw: object) -> Series:
-    return Series(key=key, ticker=ticker, kind=kind, raw_file=raw, **kw)  # type: ignore[arg-type]
+class _SeriesOptions(TypedDict, total=False):
+    adjusted: bool
+    calendar: Literal["NYSE", "24/7"]
+    description: str
+
+
+def _s(
+    key: str, ticker: str, kind: SeriesKind, raw: str | None, **kw: Unpack[_SeriesOptions]
+) -> Series:
+    return Series(key=key, ticker=ticker, kind=kind, raw_file=raw, **kw)
 
 
 DAILY_SERIES: tuple[Series, ...] = (

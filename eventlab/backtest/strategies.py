@@ -109,6 +109,7 @@ def replica_backtest(
     rows = []
     for name, parts in series.items():
         kind = "model" if name in positions else "measured"
+        spans: list[tuple[str, tuple[pd.Timestamp, pd.Timestamp] | None]]
         spans = [] if name == "sg_trend_index" else [("full", None)]
         spans += [("common", common)] if common else []
         for label, span in spans:

@@ -217,7 +217,7 @@ def render(
             f"^GSPC daily candles to {as_of.date()} (shipped snapshot, Yahoo). Lines: trend-following replica levels "
             "(model; level computed at each close, drawn on the next session)." + model_note,
         )
-    kind = "mixed" if numbers["levels_in_force_next"] else "measured"
+    kind: style.ChartKind = "mixed" if numbers["levels_in_force_next"] else "measured"
     lv_txt = ", ".join(f"{h} {v:,.0f}" for h, v in numbers["levels_in_force_next"].items())
     meta = style.ChartMeta(
         title="CTA threshold monitor: S&P 500 candles with the replica's trigger levels and the 6456 line",

@@ -134,7 +134,7 @@ def render_forward_paths(
                     color=style.EVENT,
                     lw=2.2,
                     zorder=6,
-                    label="event median" if j == 0 else None,
+                    label="event median" if j == 0 else None,  # type: ignore[arg-type]  # matplotlib's stubs omit None, which it takes (no legend entry)
                 )
             numbers[f"T+{k}"] = {
                 "baseline_n": len(base),
@@ -242,7 +242,7 @@ def render_forward_distributions(
             )
             ax.hist(
                 base.clip(lo, hi),
-                bins=np.linspace(lo, hi, 60),
+                bins=np.linspace(lo, hi, 60),  # type: ignore[arg-type]  # matplotlib's stubs omit arrays; hist takes any sequence of edges
                 density=True,
                 color=style.BASE,
                 alpha=0.45,

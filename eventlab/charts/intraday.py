@@ -11,6 +11,7 @@ from __future__ import annotations
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from eventlab.charts import style
 
@@ -96,7 +97,7 @@ def _panel(ax, spx: pd.Series, nvda: pd.Series, day: pd.Timestamp, big: bool) ->
     }
     ax.set_xticks(ticks, [labels[t] for t in ticks])
     ax.set_xlim(-5, 395)
-    stats = {}
+    stats: dict[str, float | str] = {}
     for name, s in (("spx", spx), ("nvda", nvda)):
         stats[f"{name}_open"] = float(s.iloc[0])
         stats[f"{name}_high"] = float(s.max())
@@ -188,7 +189,7 @@ def render(
             f"last bar: SPX {st['spx_close']:+.2f}%, NVDA {st['nvda_close']:+.2f}%",
             loc="lower left",
         )
-        axes = []
+        axes: list[Axes] = []
         for j, d in enumerate(others):
             a = fig.add_subplot(gs[1, j], sharey=axes[0] if axes else None)
             stats[str(d.date())] = _panel(a, *series[d], d, False)

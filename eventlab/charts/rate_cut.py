@@ -11,6 +11,7 @@ and hike outcomes were near zero. Each day's value is the last quote at or befor
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 import pandas as pd
 
@@ -18,15 +19,25 @@ from eventlab.charts import style
 from eventlab.rates.fedwatch import meeting_odds
 
 MEETING = "2025-12-10"
+
+
+class _Quote(TypedDict):
+    date: str
+    p_cut: float
+    source: str
+
+
+_Range = TypedDict("_Range", {"from": float, "to": float, "source": str})
+
 # The research notes' quoted probabilities of a December cut.
-NOTES_QUOTES = (
+NOTES_QUOTES: tuple[_Quote, ...] = (
     {
         "date": "2025-11-18",
         "p_cut": 0.30,
         "source": "doc 001 (published 2025-11-21): 'by Tuesday already down to 30%'",
     },
 )
-NOTES_RANGE = {
+NOTES_RANGE: _Range = {
     "from": 0.50,
     "to": 0.35,
     "source": "doc 004 §2.3.1: 'from 50% to 35%' (no dates given)",
@@ -119,7 +130,6 @@ def render(
     zq: pd.DataFrame | None,
     out_dir,
     *,
-    fed_target: pd.DataFrame | None = None,
     meeting: str = MEETING,
     name: str = "rate_cut_probability",
 ) -> style.ChartOutput:

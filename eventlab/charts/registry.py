@@ -81,7 +81,9 @@ def _latest_covered(inp: Inputs, *bar_keys: str, default: str = "2025-11-20") ->
 
 def _liquidity(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
     day = _latest_covered(inp, "SPY_5m")
-    gspc = inp["GSPC"]["close"]
+    daily = inp["GSPC"]
+    assert daily is not None  # a required input (Chart.inputs): always loaded
+    gspc = daily["close"]
     level = float(gspc[gspc.index < day].iloc[-1])
     return liquidity.render(inp["SPY_5m"], day, out, index_level=level)
 

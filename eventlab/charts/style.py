@@ -15,6 +15,7 @@ import base64
 import io
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib
 
@@ -35,6 +36,9 @@ from eventlab.charts.outputs import (  # noqa: E402, F401
     ChartOutput,
 )
 from eventlab.data.store import atomic_path  # noqa: E402
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 DPI = 200
 FIGSIZE = (11.0, 6.2)  # inches -> 2200 x 1240 px at 200 dpi
@@ -62,7 +66,7 @@ UP = "#2e8b57"
 DOWN = "#c0392b"
 SERIES_COLORS = (BASE, EVENT, ALT, ALT2, ALT3, MODEL, "#8c564b", "#7f7f7f")
 
-RC = {
+RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.titlesize": 11,
@@ -73,7 +77,7 @@ RC = {
     "axes.grid": True,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(color=list(SERIES_COLORS)),
+    "axes.prop_cycle": matplotlib.rcsetup.cycler(color=list(SERIES_COLORS)),
     "grid.color": GRID,
     "grid.linewidth": 0.7,
     "xtick.labelsize": 9,
@@ -190,7 +194,8 @@ def draw_rgba(fig: Figure) -> memoryview:
 def clipped_text(fig: Figure) -> list[str]:
     """Axis labels, titles and tick labels that run past the figure's edge (cut off in the PNG).
     Call after the figure is drawn (draw_rgba); every chart's list should be empty."""
-    renderer = fig.canvas.get_renderer()
+    # draw_rgba made the canvas an Agg one (the stubs type it as the base canvas)
+    renderer = cast(FigureCanvasAgg, fig.canvas).get_renderer()
     w, h = fig.bbox.width, fig.bbox.height
     out = []
     for ax in fig.axes:
@@ -218,8 +223,8 @@ def rgb_image(rgba: memoryview):
     """The drawn RGBA pixels as a PIL RGB image. Every figure has an opaque white background
     (RC's figure.facecolor), so alpha is 255 everywhere and dropping it loses nothing (see
     write_png for what RGB saves)."""
-    h, w = rgba.shape[:2]
-    return Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).convert("RGB")
+    h, w = cast(tuple[int, ...], rgba.shape)[:2]  # Agg's buffer: always H x W x 4
+    return Image.frombuffer("RGBA", (w, h), rgba, "raw", "RGBA", 0, 1).convert("RGB")  # type: ignore[arg-type]  # Pillow's stubs omit memoryview; frombuffer takes any buffer
 
 
 def write_png(dest, im) -> None:

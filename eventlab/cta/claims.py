@@ -176,16 +176,6 @@ def selling_path(history: pd.DataFrame, params: CTAParams, start, end) -> pd.Ser
     return win.loc[broke[0] :, "notional_usd"] - float(history["notional_usd"].iloc[i - 1])
 
 
-def initial_selling(
-    history: pd.DataFrame, params: CTAParams, start, end
-) -> tuple[float, pd.Timestamp | None]:
-    """Cumulative notional change from the first short-term break in [start, end] through `end`."""
-    path = selling_path(history, params, start, end)
-    if path.empty:
-        return float("nan"), None
-    return float(path.iloc[-1]), path.index[0]
-
-
 def claims_table(history: pd.DataFrame, scenarios: pd.DataFrame, params: CTAParams) -> pd.DataFrame:
     """Notes vs replica, one row per claim (see CLAIM_COLUMNS; USD flows signed, selling < 0).
 

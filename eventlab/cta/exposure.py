@@ -24,6 +24,8 @@ that reason); (4) an index of ten or twenty funds is not the whole industry.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -226,7 +228,7 @@ def exposure_on(
     date,
     params: ValidationParams | None = None,
     band_se: float = 2.0,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The single-factor implied exposure of one index on one date (the last common date on or
     before `date`): slope, se, percentile (0-100), r2 and the date used, plus percentile_low /
     percentile_high: where slope -/+ `band_se` standard errors would rank in the same history

@@ -49,12 +49,12 @@ def full_history_loop(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd
     a_vol = 2.0 / (params.vol_span + 1.0)
     floor = params.vol_floor / math.sqrt(params.trading_days)
     hs = list(zip(params.horizons, params.lookbacks, params.norm_weights, strict=True))
-    fast = {h: None for h, _, _ in hs}
-    slow = {h: None for h, _, _ in hs}
-    var = None
+    fast: dict[str, float] = {}  # each horizon's EMAs, from its first close on
+    slow: dict[str, float] = {}
+    var: float | None = None
     sigmas: list[float] = []
     positions_valid: list[float] = []
-    rows = []
+    rows: list[dict[str, float]] = []
     for t in range(n):
         c = closes[: t + 1]  # everything the model may see at t
         if t >= 1:
@@ -72,8 +72,8 @@ def full_history_loop(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd
         level_list = []
         for h, lb, w in hs:
             af, as_ = 2.0 / (lb / 4.0 + 1.0), 2.0 / (lb + 1.0)
-            fast[h] = c[t] if fast[h] is None else af * c[t] + (1 - af) * fast[h]
-            slow[h] = c[t] if slow[h] is None else as_ * c[t] + (1 - as_) * slow[h]
+            fast[h] = c[t] if h not in fast else af * c[t] + (1 - af) * fast[h]
+            slow[h] = c[t] if h not in slow else as_ * c[t] + (1 - as_) * slow[h]
             z = math.nan
             if t >= lb and not math.isnan(sigma_prev):
                 if params.rule == "momentum":
@@ -138,7 +138,11 @@ def full_history_loop(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd
 
 
 def _loop_aggregate_level(
-    c: list[float], fast: dict, slow: dict, sigma: float, params: CTAParams
+    c: list[float],
+    fast: dict[str, float],
+    slow: dict[str, float],
+    sigma: float,
+    params: CTAParams,
 ) -> float:
     t1 = len(c)  # index of the hypothetical next session
 

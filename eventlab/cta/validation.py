@@ -272,9 +272,9 @@ def calibrate(
     best = int(grid["in_sample_corr"].idxmax())  # chosen on the in-sample column only
     grid.loc[best, "chosen"] = True
     choice = grid.loc[best]
-    lbs = tuple(int(x) for x in choice["lookbacks"].strip("()").split(","))
+    chosen_lbs = tuple(int(x) for x in choice["lookbacks"].strip("()").split(","))
     chosen = {
-        "params": grid_params(base, lbs, choice["saturation_z"], choice["vol_target"]),
+        "params": grid_params(base, chosen_lbs, choice["saturation_z"], choice["vol_target"]),
         "smoothing": int(choice["smoothing"]),
         "in_sample_corr": float(choice["in_sample_corr"]),
     }

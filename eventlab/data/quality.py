@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 import pandas as pd
 
 from eventlab.config import Series
 from eventlab.data.calendar import nyse
 from eventlab.data.frames import OHLCV, ohlc_problems
-
-Severity = Literal["ERROR", "WARN"]
 
 
 def expected_last_session(
@@ -49,7 +46,6 @@ def price_check_results(
     *,
     intraday: bool = False,
     today: dt.date | None = None,
-    snapshot_last: dt.date | None = None,
 ):
     """Yield (check name, passed, severity "ERROR" or "WARN", metadata) for the standard price checks.
 

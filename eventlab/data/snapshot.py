@@ -79,15 +79,6 @@ def read_manifest(root: Path | None = None) -> dict:
     return _manifest_cached(str(path), st.st_mtime_ns, st.st_size)
 
 
-def manifest_entry(key: str, root: Path | None = None) -> dict:
-    for entry in read_manifest(root)["series"]:
-        if entry["series"] == key:
-            return entry
-    raise DataError(
-        f"series {key!r} is not in the snapshot manifest - it has no shipped data; use the yfinance source"
-    )
-
-
 def _relative_file(entry: dict) -> str:
     """Where a manifest entry's file lives inside the snapshot folder."""
     sub = "aux/" if entry.get("kind") == "aux_table" else ""

@@ -297,13 +297,14 @@ def call_with_deadline(fn: Callable[[], T], left_s: float, series: str, ticker: 
     """
     if left_s <= 0:
         raise SourceUnavailableError(series, ticker, "network deadline exhausted before the call")
-    box: dict[str, object] = {}
+    value: list[T] = []  # fn's answer, or
+    error: list[BaseException] = []  # what it raised, handed to the caller's thread below
 
     def work() -> None:
         try:
-            box["value"] = fn()
-        except BaseException as exc:  # handed to the caller's thread below
-            box["exc"] = exc
+            value.append(fn())
+        except BaseException as exc:
+            error.append(exc)
 
     t = threading.Thread(target=work, name=f"yf-{series}", daemon=True)
     t.start()
@@ -314,9 +315,9 @@ def call_with_deadline(fn: Callable[[], T], left_s: float, series: str, ticker: 
             ticker,
             f"network timeout: Yahoo gave no answer within {round(left_s, 1):g}s (connection stalled)",
         )
-    if "exc" in box:
-        raise box["exc"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+    if error:
+        raise error[0]
+    return value[0]
 
 
 def retry_with_backoff(

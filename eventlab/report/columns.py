@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numbers
 import re
+from typing import SupportsInt, cast
 
-from eventlab.report.formatting import MISSING, is_missing, num, pct, pval
+from eventlab.report.formatting import MISSING, as_float, is_missing, num, pct, pval
 
 RETURN = "return"  # a return or other signed decimal fraction (position in [-1, 1], distance)
 SHARE = "share"  # an unsigned fraction shown whole: hit rates, shares of days
@@ -155,7 +156,7 @@ def _no_minus_zero(text: str, signed: bool = False) -> str:
 
 
 def usd_bn(x: object) -> str:
-    v = float(x)  # type: ignore[arg-type]
+    v = as_float(x)
     return _no_minus_zero(f"{'-' if v < 0 else ''}${abs(v) / 1e9:,.1f}bn")
 
 
@@ -177,7 +178,7 @@ def format_value(
     if isinstance(x, str):
         return x
     if hasattr(x, "date") and hasattr(x, "normalize"):  # a pd.Timestamp
-        return x.date().isoformat() if x == x.normalize() else f"{x:%Y-%m-%d %H:%M}"  # type: ignore[attr-defined]
+        return x.date().isoformat() if x == x.normalize() else f"{x:%Y-%m-%d %H:%M}"
     if not isinstance(x, numbers.Number):  # a date object, a label in a numeric column
         return str(x)
     if ctype == IN_UNIT:
@@ -197,7 +198,7 @@ def format_value(
     if ctype == PRICE:
         return _no_minus_zero(num(x, 0 if compact else 2))
     if ctype == YEAR:
-        return f"{int(x)}"  # type: ignore[call-overload]
+        return f"{int(cast(SupportsInt, x))}"  # a numbers.Number (checked above): typeshed gives it no __int__
     if ctype == FLAG:
         return "yes" if x else "no"
     return _no_minus_zero(format(x, floatfmt))

@@ -8,6 +8,7 @@ figure comes from a table, and inferential figures are quoted only where the tab
 from __future__ import annotations
 
 from functools import partial
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -147,7 +148,7 @@ def inference_paragraph(
 BASELINE_COLUMNS = ("horizon", "baseline", "baseline_description", "baseline_mean", "diff_mean")
 
 
-def _baselines_computed(baselines: pd.DataFrame | None) -> bool:
+def _baselines_computed(baselines: pd.DataFrame | None) -> TypeGuard[pd.DataFrame]:
     """Whether the regime-matched baselines were computed (an empty study sample has none)."""
     return (
         baselines is not None

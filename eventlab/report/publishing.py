@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import SupportsInt, cast
 
 from eventlab.config import CONFIG, StudyParams
 from eventlab.settings.cta import CTAParams
@@ -164,7 +165,9 @@ def owner_alive(record: dict[str, object]) -> bool:
     if record.get("host") != os.uname().nodename:
         return True  # another machine's run on a shared disk: not ours to judge
     try:
-        pid = int(record["pid"])  # type: ignore[arg-type]
+        pid = int(
+            cast(SupportsInt, record["pid"])
+        )  # the int marker() wrote; a bad value raises, caught below
         os.kill(pid, 0)
     except (KeyError, TypeError, ValueError, ProcessLookupError):
         return False

@@ -158,10 +158,8 @@ def table_columns(name: str, df: pd.DataFrame) -> tuple[str, ...]:
     summary the median at each of the run's study horizons and the hit rate it carries."""
     if name != "cta_event_summary":
         return CTA_DISPLAY_COLUMNS.get(name, ())
-    medians = sorted(
-        (c for c in df.columns if _MEDIAN_FWD.match(str(c))),
-        key=lambda c: int(_MEDIAN_FWD.match(str(c)).group(1)),  # type: ignore[union-attr]
-    )
+    by_horizon = [(int(m.group(1)), c) for c in df.columns if (m := _MEDIAN_FWD.match(str(c)))]
+    medians = [c for _, c in sorted(by_horizon, key=lambda hc: hc[0])]
     hits = [c for c in df.columns if _HIT_RATE.match(str(c))]
     return (*CTA_SUMMARY_LEAD, *medians, *hits, *CTA_SUMMARY_TAIL)
 
@@ -233,7 +231,7 @@ def event_rows(events: pd.DataFrame | None) -> tuple[list[str], list[dict[str, o
         return [], []
     fixed = [(k, h, f) for k, h, f in EVENT_COLUMNS if k in events.columns or k == "weekday"]
     cols = [*fixed, *(_fwd_column(k) for k in forward_horizons(events))]
-    rows = []
+    rows: list[dict[str, object]] = []
     for _, r in events.sort_values("date").iterrows():
         cells = []
         for k, _, f in cols:

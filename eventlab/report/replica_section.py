@@ -12,7 +12,7 @@ import math
 import pandas as pd
 
 from eventlab.config import CONFIG
-from eventlab.report.formatting import pval
+from eventlab.report.formatting import as_float, pval
 
 # the charts shown in this section (and not repeated in the report's chart gallery)
 SECTION_CHARTS = ("cta_validation", "backtest_tearsheet")
@@ -25,7 +25,7 @@ AIM = 0.7  # issue 11's target for the out-of-sample position correlation
 def _f(x: object, fmt: str) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NaT:
         return "–"
-    return format(float(x), fmt)
+    return format(as_float(x), fmt)
 
 
 def _d(x: object) -> str:
@@ -204,7 +204,7 @@ def sentences(v: pd.DataFrame, e: pd.DataFrame, c: pd.DataFrame, main_window: in
     lens = v[(v["measure"] == "lens_vs_implied") & (v["period"] == oos)].set_index("model")[
         "correlation"
     ]
-    if "replica" in pos.index:
+    if oos is not None and "replica" in pos.index:  # no out-of-sample period: `pos` is empty
         text = (
             f"Out of sample ({oos.split()[-1]}), the default replica's position correlates {pos['replica']:+.2f} "
             f"with SG Trend's {main_window}-session implied exposure; passed through the same regression "

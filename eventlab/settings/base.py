@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Self
 import annotated_types as at
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonDict
 
 from eventlab.errors import ConfigError
 
@@ -47,7 +48,7 @@ def setting(
     the unit the range is given in, and whether the launchpad shows it (launchpad=False: fixed in
     code, or derived from other settings). The description is completed with the range in words
     when the class is built (Settings.__pydantic_init_subclass__)."""
-    extra = {
+    extra: JsonDict = {
         "example": example,
         "hint": hint,
         "unit": unit,
@@ -92,8 +93,8 @@ def _base_type(annotation: Any) -> Any:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         return _base_type(args[0]) if len(args) == 1 else annotation
     if origin is tuple:
-        args = typing.get_args(annotation)
-        return _base_type(args[0]) if len(args) == 2 and args[1] is Ellipsis else annotation
+        items = typing.get_args(annotation)
+        return _base_type(items[0]) if len(items) == 2 and items[1] is Ellipsis else annotation
     return annotation
 
 
@@ -172,8 +173,8 @@ def config_error(
     got = values.get(name, err.get("input"))
     fix = _fix(field)
     if kind == "literal_error":
-        allowed = [repr(a) for a in typing.get_args(_base_type(field.annotation))]
-        return ConfigError(path, f"must be one of {', '.join(allowed)}, got {_shown(got)}", fix)
+        literals = [repr(a) for a in typing.get_args(_base_type(field.annotation))]
+        return ConfigError(path, f"must be one of {', '.join(literals)}, got {_shown(got)}", fix)
     if kind.startswith(("date", "datetime")):
         bad = err.get("input")
         return ConfigError(
@@ -191,7 +192,13 @@ def config_error(
     return ConfigError(path, f"{_shown(got)} is not valid ({err['msg'].lower()})", fix)
 
 
-class _SettingsMeta(type(BaseModel)):  # type: ignore[misc]  # pydantic's metaclass, not importable publicly
+if typing.TYPE_CHECKING:  # pydantic's metaclass lives in a private module: named for mypy only
+    from pydantic._internal._model_construction import ModelMetaclass as _ModelMeta
+else:
+    _ModelMeta = type(BaseModel)
+
+
+class _SettingsMeta(_ModelMeta):
     """Building settings in Python (`StudyParams(gap_threshold=2)`) raises ConfigError like the
     launchpad does. (On the metaclass, not __init__: an overridden __init__ would make pydantic
     route model_validate through it and drop the validation context.)"""

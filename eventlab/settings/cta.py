@@ -355,6 +355,6 @@ class CTAParams(Settings):
             )
         return self
 
-    def validate(self) -> CTAParams:
+    def validate(self) -> CTAParams:  # type: ignore[override]  # shadows pydantic v1's deprecated classmethod BaseModel.validate on purpose (an instance method; nothing calls the classmethod)
         """Every rule again: ConfigError naming the field and the fix, or the settings."""
         return self.checked()

@@ -202,7 +202,7 @@ class StudyParams(Settings):
 
     @model_validator(mode="after")
     def _cross_field(self, info: ValidationInfo) -> Self:
-        keys = (info.context or {}).get("series_keys")
+        keys: tuple[str, ...] = (info.context or {}).get("series_keys") or ()
         for name in ("index", "vix", "robustness_index") if keys else ():
             value = getattr(self, name)
             if value not in keys:
@@ -229,6 +229,6 @@ class StudyParams(Settings):
             )
         return self
 
-    def validate(self, series_keys: tuple[str, ...]) -> StudyParams:
+    def validate(self, series_keys: tuple[str, ...]) -> StudyParams:  # type: ignore[override]  # shadows pydantic v1's deprecated classmethod BaseModel.validate on purpose (an instance method; nothing calls the classmethod)
         """Every rule again, with the series keys known: ConfigError or the settings."""
         return self.checked(series_keys=series_keys)

@@ -112,5 +112,5 @@ class UniverseParams(Settings):
         launchpad=False,
     )
 
-    def validate(self) -> UniverseParams:
+    def validate(self) -> UniverseParams:  # type: ignore[override]  # shadows pydantic v1's deprecated classmethod BaseModel.validate on purpose (an instance method; nothing calls the classmethod)
         return self.checked()

@@ -190,7 +190,7 @@ class ValidationParams(Settings):
             )
         return self
 
-    def validate(self) -> ValidationParams:
+    def validate(self) -> ValidationParams:  # type: ignore[override]  # shadows pydantic v1's deprecated classmethod BaseModel.validate on purpose (an instance method; nothing calls the classmethod)
         return self.checked()
 
 
@@ -230,5 +230,5 @@ class BacktestParams(Settings):
     )
     seed: int = setting(20251120, "Seed of the random-entry draws.", example="20251120")
 
-    def validate(self) -> BacktestParams:
+    def validate(self) -> BacktestParams:  # type: ignore[override]  # shadows pydantic v1's deprecated classmethod BaseModel.validate on purpose (an instance method; nothing calls the classmethod)
         return self.checked()

@@ -19,6 +19,8 @@ A line of evidence that cannot be computed (too few events) counts as not agreei
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -121,7 +123,7 @@ def regime_baselines(v: VariantResult, prices: dict[str, pd.DataFrame]) -> pd.Da
         pos, y, d = _sample(v, k)
         ev = y[d]
         for name, (desc, w, regime) in baseline_weights(v, prices, pos, d).items():
-            row = {
+            row: dict[str, Any] = {
                 "variant": v.name,
                 "baseline": name,
                 "baseline_description": desc,
@@ -313,7 +315,8 @@ def agreement_sentence(comparison: pd.DataFrame) -> str:
     if len(series) < 2:
         return "Only one series could be studied, so there is nothing to compare it with."
     a, b = series[:2]
-    agree, differ = [], []
+    agree: list[str] = []
+    differ: list[str] = []
     for k, g in comparison.groupby("horizon"):
         x, y = g[g["series"] == a].iloc[0], g[g["series"] == b].iloc[0]
         same = np.sign(x["diff_mean"]) == np.sign(y["diff_mean"]) and np.sign(

@@ -8,6 +8,8 @@ rates and per-event rows carry more information than any t-statistic; the table 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -192,7 +194,7 @@ def sample_stats(
     rng: np.random.Generator,
     min_events: int = 5,
     perm_method: str = "direct",
-) -> dict[str, float]:
+) -> dict[str, float | str]:
     """Every statistic for one horizon from the valid sample's forward returns `y` and event flags
     `d`; `n_events` counts in-sample events including those too recent for the horizon. With
     fewer than `min_events` events only the descriptive columns are filled. `perm_method`: how
@@ -201,7 +203,7 @@ def sample_stats(
 
     ev, base = y[d], y[~d]
     n_with = len(ev)
-    row: dict[str, float] = {
+    row: dict[str, Any] = {  # numbers, and the inference_note text
         "horizon": k,
         "n_events": n_events,
         "n_events_with_horizon": n_with,

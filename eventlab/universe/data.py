@@ -112,11 +112,6 @@ def values_sha256(prices: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-def _canonical(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.set_index(pd.DatetimeIndex(df["date"], name="date"))[list(UNIVERSE_COLUMNS)]
-    return out.astype(float)
-
-
 def _snapshot_keys() -> dict[str, str]:
     """Yahoo ticker -> snapshot series key for the shipped daily series."""
     return {s.ticker: s.key for s in CONFIG.daily if s.raw_file is not None}

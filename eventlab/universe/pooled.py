@@ -43,7 +43,7 @@ def clustered_mean(y: np.ndarray, groups: np.ndarray) -> dict[str, float]:
     codes, size, g = _cluster_ids(groups)
     m = float(y.mean())
     sums = np.bincount(codes, weights=y - m, minlength=size)
-    var = (sums @ sums) / n**2 * (g / (g - 1) if g > 1 else np.nan)
+    var = float(sums @ sums) / n**2 * (g / (g - 1) if g > 1 else np.nan)
     return _tp(m, var)
 
 

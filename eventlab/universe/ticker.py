@@ -25,7 +25,6 @@ from eventlab.study.statistics import adjust_all
 from eventlab.universe.adjust import adjust_prices, mask_windows, split_like_jumps
 
 OK = "ok"
-BAD_STATUSES: tuple[str, ...] = ("no_data", "too_short", "all_stale_opens", "error")
 
 
 @dataclass(frozen=True)

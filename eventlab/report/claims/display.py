@@ -5,6 +5,7 @@ CSV text of computed values."""
 from __future__ import annotations
 
 import math
+from typing import SupportsFloat, cast
 
 import numpy as np
 
@@ -17,7 +18,7 @@ def fmt_value(value: object, unit: str) -> str:
         return value
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
-    v = float(value)
+    v = float(cast(SupportsFloat, value))  # a number: None, text and booleans returned above
     if unit == "fraction":
         return f"{v:+.2%}"
     if unit in ("probability", "percentile"):
@@ -56,6 +57,6 @@ def _value_text(v: object) -> str | None:
     if isinstance(v, bool | np.bool_):
         return str(bool(v)).lower()
     try:
-        return f"{float(v):.10g}"
+        return f"{float(cast(SupportsFloat, v)):.10g}"  # anything else: str() below
     except (TypeError, ValueError):
         return str(v)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from typing import SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -174,15 +175,16 @@ def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
             raise ValueError(
                 f"claim {claim['id']}: comparator {claim['comparator']!r} needs a numeric quoted value and tolerance"
             ) from exc
-        ok, diff = compare(float(out.value), quoted, claim["comparator"], tol)
+        # a test that leaves the verdict to the comparator computes a number
+        ok, diff = compare(float(cast(SupportsFloat, out.value)), quoted, claim["comparator"], tol)
     verdict = CONFIRMED if ok else DIFFERS
     if not ok and out.band is not None and _band_reaches(out.band, claim):
         verdict = NOISE
     evidence = out.evidence
     if diff is not None and claim["comparator"] == "approx":
         evidence += f" Quoted {fmt_value(float(claim['quoted_value']), claim['unit'])}; difference {fmt_diff(diff, claim['unit'])} (tolerance {fmt_diff(float(claim['tolerance'] or 0), claim['unit'], signed=False)})."
-    if verdict == NOISE:
-        lo, hi = (fmt_value(x, claim["unit"]) for x in out.band)  # type: ignore[union-attr]
+    if verdict == NOISE and out.band is not None:  # NOISE is only given with a band
+        lo, hi = (fmt_value(x, claim["unit"]) for x in out.band)
         evidence += (
             f" The quote lies within the estimate's noise band ({lo} to {hi}): the estimate is "
             "too noisy to confirm or refute it."
