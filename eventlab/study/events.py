@@ -15,7 +15,8 @@ SMA_WINDOWS: tuple[int, ...] = (20, 50, 200)
 def sample_array(
     index: pd.DatetimeIndex, close: np.ndarray, open_genuine: np.ndarray, params: StudyParams
 ) -> np.ndarray:
-    """sample_mask on aligned arrays: inside [start, end], a prior close, a usable open if required."""
+    """The study's valid sample on aligned arrays: inside [start, end], with a prior close, and a
+    usable open when open_policy is 'genuine'."""
     mask = (index >= pd.Timestamp(params.start)) & ~np.isnan(shift1(close))
     if params.end is not None:
         mask &= index <= pd.Timestamp(params.end)
@@ -45,14 +46,6 @@ def _aligned_genuine(prices: pd.DataFrame, flags: pd.DataFrame) -> np.ndarray:
     if not genuine.index.equals(prices.index):
         genuine = genuine.reindex(prices.index, fill_value=False)
     return genuine.to_numpy(bool)
-
-
-def sample_mask(prices: pd.DataFrame, flags: pd.DataFrame, params: StudyParams) -> pd.Series:
-    """Days in the study's valid sample: inside [start, end], with a prior close, and a usable open
-    when open_policy is 'genuine'."""
-    close = prices["close"].to_numpy(float)
-    mask = sample_array(prices.index, close, _aligned_genuine(prices, flags), params)
-    return pd.Series(mask, index=prices.index)
 
 
 def detect_events(prices: pd.DataFrame, flags: pd.DataFrame, params: StudyParams) -> pd.Series:
