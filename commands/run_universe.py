@@ -46,7 +46,7 @@ def run_universe_job(
     from pipelines.definitions import default_resources, defs
     from pipelines.io import ParquetIOManager
     from pipelines.resources import ReportSettings
-    from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
+    from pipelines.universe_resources import TICKERS, UniverseSettings, UniverseStore
 
     keys = TICKERS.get_partition_keys()
     if first is not None:

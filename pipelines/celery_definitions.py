@@ -24,7 +24,7 @@ from dagster_celery import celery_executor
 from pipelines.definitions import UNIVERSE, default_resources, universe_assets
 from pipelines.io import DEFAULT_WAREHOUSE, ParquetIOManager
 from pipelines.resources import ReportSettings
-from pipelines.universe import UniverseStore
+from pipelines.universe_resources import UniverseStore
 
 CELERY = celery_executor.configured(
     {

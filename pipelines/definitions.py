@@ -23,7 +23,7 @@ from pipelines.resources import (
     ValidationSettings,
 )
 from pipelines.schedules import nightly_refresh, refresh_job, refresh_outage_retry
-from pipelines.universe import UniverseSettings, UniverseStore
+from pipelines.universe_resources import UniverseSettings, UniverseStore
 
 ASSET_MODULES = [market_data, study, cta, validation, charts, report, publish]
 

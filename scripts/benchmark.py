@@ -132,7 +132,7 @@ def loop_core(
 def core_benchmarks(repeat: int, with_loops: bool = True) -> dict[str, float]:
     from eventlab.config import CONFIG
     from eventlab.data.snapshot import read_series
-    from eventlab.study.run import run_study, run_variant, variant_stats
+    from eventlab.study.whole_study import run_study, run_variant, variant_stats
 
     prices = {k: read_series(k) for k in CONFIG.daily_keys}
     params = CONFIG.study
@@ -196,7 +196,7 @@ def validation_benchmarks(px, repeat: int) -> dict[str, float]:
     from eventlab.cta.reference import level_series
     from eventlab.cta.signals import model_arrays
     from eventlab.data.snapshot import read_aux, read_series
-    from eventlab.study.run import run_variant
+    from eventlab.study.whole_study import run_variant
 
     vp, bp = CONFIG.validation, CONFIG.backtest
     close = px["close"]

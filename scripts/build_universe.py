@@ -12,7 +12,7 @@ Run: .venv/bin/python scripts/build_universe.py [--src ../shared/data/universe] 
   this script records how far that adjustment is from AlphaVantage's in the manifest.
 - data/universe/lists/sp500_2021.csv: the members (ticker, name, sector) that have prices.
 - data/universe/manifest.json: each part's sha256 (verified on every load) and ticker range,
-  the values' sha256 (eventlab.universe.data.values_sha256: the same however the files are
+  the values' sha256 (eventlab.universe.prices.values_sha256: the same however the files are
   encoded, so a re-encoding is shown lossless), rows, tickers, span. The list is configuration (edit it to add a ticker), so it is not checksummed.
 """
 
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from eventlab.data.store import atomic_path, atomic_write_bytes  # noqa: E402
 from eventlab.universe.adjust import adjust_prices  # noqa: E402
-from eventlab.universe.data import values_sha256  # noqa: E402
+from eventlab.universe.prices import values_sha256  # noqa: E402
 
 PRICES = "SP500_MEMBERS_DAILY_1999-2021.parquet"
 MEMBERS = "SP500_MEMBERS_2021.csv"

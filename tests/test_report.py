@@ -153,21 +153,21 @@ def test_unreadable_chart_sidecar_does_not_break(tmp_path: Path, bad: str | None
 
 
 def test_one_formatting_for_every_report_module() -> None:
-    """render, evidence, narrative and key_figures format through eventlab.report.formatting:
+    """render, lead, narrative and key_figures format through eventlab.report.formatting:
     the same value reads the same everywhere; only the missing marker differs (cell vs prose)."""
-    from eventlab.report import evidence, formatting, key_figures, narrative, render
+    from eventlab.report import formatting, key_figures, lead, narrative, render
 
     assert render.pct is formatting.pct and key_figures.pct is formatting.pct
     assert render.pval is formatting.pval and render.num is formatting.num
     for x in (0.0144, -0.5, np.float32(0.25), 0):
-        assert evidence._pct(x) == narrative._pct(x) == formatting.pct(x)
+        assert lead._pct(x) == narrative._pct(x) == formatting.pct(x)
     assert formatting.pct(0.0144) == "+1.44%" and formatting.pct(0.5, 0, False) == "50%"
     assert formatting.pval(0.0004) == "<0.001" and formatting.pval(0.05) == "0.050"
     assert formatting.num(6712.5) == "6,712.50"
     # every kind of missing value: None, float and numpy NaN, NaT, pd.NA (a nullable column)
     for missing in (None, float("nan"), np.float32("nan"), pd.NaT, pd.NA):
         assert formatting.pct(missing) == formatting.pval(missing) == "–"
-        assert evidence._pct(missing) == evidence._p(missing) == narrative._pct(missing) == "n/a"
+        assert lead._pct(missing) == lead._p(missing) == narrative._pct(missing) == "n/a"
 
 
 def test_hit_rates_in_cta_tables_read_as_shares_of_events() -> None:

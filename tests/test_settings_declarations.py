@@ -35,7 +35,7 @@ from pipelines.resources import (
     config_value,
     settings_resource,
 )
-from pipelines.universe import UniverseSettings
+from pipelines.universe_resources import UniverseSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,6 @@ from eventlab.config import StudyParams
 from eventlab.study import open_accuracy as oa
 from eventlab.study.evidence import MIXED, NOT_SUPPORTED, SUPPORTED, leave_one_out, verdict_for
 from eventlab.study.returns import mean_t_interval
-from eventlab.study.run import VariantResult, run_variant
 from eventlab.study.small_sample import (
     binomial_p,
     binomial_pmf,
@@ -26,6 +25,7 @@ from eventlab.study.small_sample import (
     weighted_comparison,
 )
 from eventlab.study.statistics import INFERENTIAL_COLUMNS, sample_stats
+from eventlab.study.whole_study import VariantResult, run_variant
 
 RNG = np.random.default_rng(7)
 

@@ -102,7 +102,7 @@ def test_event_table_fields_on_a_hand_example():
 
 def test_snapshot_events_are_the_eight_documented_days(snapshot_prices):
     """The known list (SOURCES.md, cross-checked there against IBKR bars)."""
-    from eventlab.study.run import run_variant
+    from eventlab.study.whole_study import run_variant
 
     v = run_variant(snapshot_prices, StudyParams(), "main")
     dates = [d.date().isoformat() for d in v.events["date"]]

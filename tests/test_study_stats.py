@@ -134,7 +134,7 @@ def test_hac_equals_statsmodels_ols_fit_on_random_data(seed):
 def test_hac_equals_statsmodels_ols_fit_on_the_snapshot(snapshot_prices):
     from eventlab.config import StudyParams
     from eventlab.study.returns import fwd_col
-    from eventlab.study.run import run_variant
+    from eventlab.study.whole_study import run_variant
 
     for name, params in (("main", StudyParams()), ("all", StudyParams(open_policy="all"))):
         v = run_variant(snapshot_prices, params, name)

@@ -13,8 +13,8 @@ from eventlab.config import CONFIG, StudyParams
 from eventlab.data.frames import DataError
 from eventlab.data.snapshot import read_series
 from eventlab.errors import ConfigError
-from eventlab.study.run import run_study, run_variant
-from eventlab.universe import data as udata
+from eventlab.study.whole_study import run_study, run_variant
+from eventlab.universe import prices as udata
 from eventlab.universe.adjust import adjust_prices
 from eventlab.universe.breadth import breadth_daily, breadth_on_events
 from eventlab.universe.members import all_tickers, load_universe

@@ -9,7 +9,7 @@ import eventlab.universe.compute as compute
 from commands.run_universe import RANGE_END, RANGE_START, run_universe_job
 from pipelines.definitions import default_resources
 from pipelines.stages.universe import universe_ticker_study
-from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
+from pipelines.universe_resources import TICKERS, UniverseSettings, UniverseStore
 
 pytestmark = pytest.mark.graph  # materializes the universe job in-process
 
@@ -134,10 +134,10 @@ def test_worker_written_files_equal_the_in_process_results(tmp_path):
     study_ticker computes in this process, and the parent gets only summaries."""
     from eventlab.config import CONFIG, StudyParams
     from eventlab.universe.compute import run_tickers
-    from eventlab.universe.data import read_offline
     from eventlab.universe.members import sectors
-    from eventlab.universe.store import DAYS, EVENTS, STATS, STATUS, TickerStore
+    from eventlab.universe.prices import read_offline
     from eventlab.universe.ticker import study_ticker
+    from eventlab.universe.ticker_files import DAYS, EVENTS, STATS, STATUS, TickerStore
 
     up = CONFIG.universe
     tickers = TICKERS.get_partition_keys()[:5]

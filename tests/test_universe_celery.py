@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from commands.run_universe import RANGE_END, RANGE_START, run_universe_job
-from pipelines.universe import TICKERS
+from pipelines.universe_resources import TICKERS
 
 ROOT = Path(__file__).resolve().parents[1]
 N_TICKERS = 6

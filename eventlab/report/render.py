@@ -23,11 +23,11 @@ from eventlab.charts.outputs import SCREEN_DIR
 from eventlab.charts.registry import CHARTS
 from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
 from eventlab.report.columns import column_type, format_value
-from eventlab.report.evidence import display_tables, evidence_paragraphs
 from eventlab.report.fonts import font_face_css
 from eventlab.report.formatting import is_missing, num, pct, pval
 from eventlab.report.key_figures import key_figures
 from eventlab.report.labels import column_label, cta_table_classes, cta_value
+from eventlab.report.lead import display_tables, evidence_paragraphs
 from eventlab.report.narrative import coverage_facts, main_stats, narrative
 from eventlab.report.replica_section import SECTION_CHARTS, section_context
 

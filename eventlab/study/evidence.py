@@ -26,8 +26,8 @@ import pandas as pd
 
 from eventlab.config import StudyParams
 from eventlab.study.returns import fwd_col
-from eventlab.study.run import VariantResult
 from eventlab.study.small_sample import circular_shift_p, weighted_comparison
+from eventlab.study.whole_study import VariantResult
 
 SUPPORTED, MIXED, NOT_SUPPORTED = "supported", "mixed", "not supported"
 VIX_MATCHED = "vix_quintile_matched"

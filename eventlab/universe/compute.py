@@ -20,9 +20,9 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import pandas as pd
 
 from eventlab.config import StudyParams, UniverseParams
-from eventlab.universe.data import read_offline
-from eventlab.universe.store import TickerStore, TickerSummary
+from eventlab.universe.prices import read_offline
 from eventlab.universe.ticker import status_result, study_ticker
+from eventlab.universe.ticker_files import TickerStore, TickerSummary
 
 WORKER_MODULE = "eventlab.universe.compute"
 

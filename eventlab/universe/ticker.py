@@ -1,4 +1,4 @@
-"""The per-ticker study: the index study's own code (eventlab.study.run) on adjusted prices.
+"""The per-ticker study: the index study's own code (eventlab.study.whole_study) on adjusted prices.
 
 For one ticker: split-adjust the raw prices (adjust.py), run `run_variant` - the same open-quality
 flags, valid sample, event rule and event rows as the index study - on the split-adjusted OHLC,
@@ -20,8 +20,8 @@ import pandas as pd
 
 from eventlab.config import StudyParams, UniverseParams
 from eventlab.study.returns import forward_returns, fwd_col
-from eventlab.study.run import VariantResult, annotate_events, run_variant, variant_rows
 from eventlab.study.statistics import adjust_all
+from eventlab.study.whole_study import VariantResult, annotate_events, run_variant, variant_rows
 from eventlab.universe.adjust import adjust_prices, mask_windows, split_like_jumps
 
 OK = "ok"

@@ -1,6 +1,6 @@
 """Event-study assets: open quality, eras, events, forward returns, paths and statistics.
 
-One multi-asset step computes the whole study once (eventlab.study.run.run_study) and emits each
+One multi-asset step computes the whole study once (eventlab.study.whole_study.run_study) and emits each
 table as its own asset, so the main variant is computed once per run instead of once per table
 and the twelve price inputs are loaded once. Any subset can still be materialized from the UI.
 Parameters come from the `study` resource (StudySettings, defaults eventlab.config.StudyParams).
@@ -18,7 +18,7 @@ from eventlab.study.open_quality import coverage_summary
 from eventlab.study.open_quality import open_quality_eras as eras_table
 from eventlab.study.returns import event_paths as paths_frame
 from eventlab.study.returns import fwd_col
-from eventlab.study.run import StudyResult, VariantResult, run_study
+from eventlab.study.whole_study import StudyResult, VariantResult, run_study
 from pipelines.resources import StudySettings
 from pipelines.stages.common import CheckFields, md_preview, selected_results
 

@@ -25,16 +25,16 @@ import dagster as dg
 import pandas as pd
 
 from eventlab.config import CONFIG
-from eventlab.study.run import run_variant
+from eventlab.study.whole_study import run_variant
 from eventlab.universe.breadth import breadth_daily, breadth_on_events
 from eventlab.universe.members import SURVIVORSHIP, load_universe, sectors
 from eventlab.universe.pooled import pooled_stats
-from eventlab.universe.store import DAYS, EVENTS, STATS, STATUS
 from eventlab.universe.ticker import OK
+from eventlab.universe.ticker_files import DAYS, EVENTS, STATS, STATUS
 from pipelines.links import report_url
 from pipelines.resources import PriceSource, ReportSettings, StudySettings
 from pipelines.stages.common import md_preview
-from pipelines.universe import TICKERS, UniverseSettings, UniverseStore
+from pipelines.universe_resources import TICKERS, UniverseSettings, UniverseStore
 
 GROUP = "universe"
 TICKER_TABLES = {

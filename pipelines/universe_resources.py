@@ -17,7 +17,7 @@ from pydantic import Field
 
 from eventlab.config import CONFIG, UniverseParams
 from eventlab.universe.members import all_tickers
-from eventlab.universe.store import TickerStore
+from eventlab.universe.ticker_files import TickerStore
 from pipelines.io import DEFAULT_WAREHOUSE
 from pipelines.resources import settings_resource
 
@@ -26,7 +26,7 @@ TICKERS = dg.StaticPartitionsDefinition(all_tickers(CONFIG.universe))
 
 class UniverseStore(dg.ConfigurableResource):
     """Where the per-ticker tables live: <base_dir>/universe/<table>/<ticker>.parquet
-    (eventlab.universe.store). The ticker step's worker processes write there directly and the
+    (eventlab.universe.ticker_files). The ticker step's worker processes write there directly and the
     cross-section reads the universe's files back; on Celery, base_dir is storage every machine
     shares (EVENTLAB_WAREHOUSE)."""
 
