@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from eventlab.report.charts_gallery import collect_charts
 from eventlab.report.claims import ClaimData, evaluate_claims
-from eventlab.report.render import build_context, collect_charts, render_html, render_markdown
+from eventlab.report.context import build_context
+from eventlab.report.templating import render_html, render_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 

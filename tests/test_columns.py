@@ -112,7 +112,7 @@ def test_previews_format_by_declared_type() -> None:
 
 
 def test_report_cta_cells_use_the_registry() -> None:
-    from eventlab.report.render import _cell, generic_table
+    from eventlab.report.cta_tables import _cell, generic_table
 
     assert _cell("position_end", -0.1197) == "-12.0%" and _cell("close", 7641.16) == "7,641"
     assert _cell("max_daily_sell_usd", 0.0) == "$0.0bn"  # was '0' among $bn figures

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from helpers import fixture_chart, fixture_claims, render_fixture_report, synthetic_data
 
+from eventlab.report.charts_gallery import collect_charts
 from eventlab.report.claims import (
     CANNOT,
     CONFIRMED,
@@ -21,7 +22,8 @@ from eventlab.report.claims import (
     evaluate_claims,
     load_claims,
 )
-from eventlab.report.render import build_context, collect_charts, render_html, render_markdown
+from eventlab.report.context import build_context
+from eventlab.report.templating import render_html, render_markdown
 
 
 def test_verdicts_confirmed_differs_cannot_check() -> None:
@@ -153,12 +155,12 @@ def test_unreadable_chart_sidecar_does_not_break(tmp_path: Path, bad: str | None
 
 
 def test_one_formatting_for_every_report_module() -> None:
-    """render, lead, narrative and key_figures format through eventlab.report.formatting:
+    """tables, lead, narrative and key_figures format through eventlab.report.formatting:
     the same value reads the same everywhere; only the missing marker differs (cell vs prose)."""
-    from eventlab.report import formatting, key_figures, lead, narrative, render
+    from eventlab.report import formatting, key_figures, lead, narrative, tables
 
-    assert render.pct is formatting.pct and key_figures.pct is formatting.pct
-    assert render.pval is formatting.pval and render.num is formatting.num
+    assert tables.pct is formatting.pct and key_figures.pct is formatting.pct
+    assert tables.pval is formatting.pval and tables.num is formatting.num
     for x in (0.0144, -0.5, np.float32(0.25), 0):
         assert lead._pct(x) == narrative._pct(x) == formatting.pct(x)
     assert formatting.pct(0.0144) == "+1.44%" and formatting.pct(0.5, 0, False) == "50%"
@@ -171,7 +173,7 @@ def test_one_formatting_for_every_report_module() -> None:
 
 
 def test_hit_rates_in_cta_tables_read_as_shares_of_events() -> None:
-    from eventlab.report.render import _cell
+    from eventlab.report.cta_tables import _cell
 
     assert _cell("hit_rate_20d", 2 / 3) == "67%"
     assert _cell("hit_rate_20d", 1) == "100%" and _cell("hit_rate_20d", 0.0) == "0%"

@@ -13,6 +13,9 @@ import pytest
 from helpers import render_fixture_report, synthetic_data
 from scipy import stats
 
+from eventlab.report.charts_gallery import collect_charts
+from eventlab.report.context import build_context
+from eventlab.report.cta_tables import generic_table
 from eventlab.report.fonts import (
     CJK_FONT,
     cjk_chars,
@@ -22,7 +25,7 @@ from eventlab.report.fonts import (
 )
 from eventlab.report.key_figures import key_figures
 from eventlab.report.labels import column_label, cta_value
-from eventlab.report.render import build_context, collect_charts, generic_table, render_html
+from eventlab.report.templating import render_html
 from eventlab.study.returns import mean_path_band
 
 

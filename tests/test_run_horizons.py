@@ -5,8 +5,9 @@ import pandas as pd
 
 from eventlab.cta import replay
 from eventlab.report.claims import CANNOT, ClaimData, evaluate_claims, load_claims
+from eventlab.report.cta_tables import table_columns
 from eventlab.report.labels import column_label
-from eventlab.report.render import event_rows, table_columns
+from eventlab.report.tables import event_rows
 
 
 def test_labels_are_generated_for_any_horizon():

@@ -16,18 +16,15 @@ import pandas as pd
 
 from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
+from eventlab.report.charts_gallery import collect_charts
 from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, verdict_counts
+from eventlab.report.context import build_context
+from eventlab.report.cta_tables import CTA_TABLES
 from eventlab.report.fonts import missing_glyphs
 from eventlab.report.publishing import changed_parameters as study_changes
 from eventlab.report.publishing import describe_parameters, published_path
-from eventlab.report.render import (
-    CTA_TABLES,
-    build_context,
-    collect_charts,
-    render_html,
-    render_markdown,
-)
 from eventlab.report.replica_section import TABLES as REPLICA_TABLES
+from eventlab.report.templating import render_html, render_markdown
 from pipelines.links import report_url
 from pipelines.resources import (
     CTASettings,

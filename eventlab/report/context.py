@@ -1,0 +1,171 @@
+"""`build_context`: everything the report templates show, as display strings."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from eventlab.report.charts_gallery import Chart
+from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
+from eventlab.report.cta_tables import CTA_TABLES, generic_table, table_columns
+from eventlab.report.fonts import font_face_css
+from eventlab.report.formatting import pct
+from eventlab.report.key_figures import key_figures
+from eventlab.report.lead import display_tables, evidence_paragraphs
+from eventlab.report.narrative import coverage_facts, main_stats, narrative
+from eventlab.report.replica_section import SECTION_CHARTS, section_context
+from eventlab.report.tables import claim_rows, era_rows, event_rows, robustness_rows, stats_rows
+
+
+def build_context(
+    *,
+    as_of: str,
+    generated_utc: str,
+    events: pd.DataFrame | None,
+    event_stats: pd.DataFrame | None,
+    eras: pd.DataFrame | None,
+    claims: pd.DataFrame | None,
+    cta_tables: dict[str, pd.DataFrame] | None,
+    charts: list[Chart],
+    sources: list[dict[str, str]] | None = None,
+    evidence: dict[str, pd.DataFrame] | None = None,
+    replica_tables: dict[str, pd.DataFrame] | None = None,
+    parameters_line: str = "",
+    main_window: int | None = None,
+) -> dict[str, object]:
+    """Everything the templates show, as display strings. `evidence` holds the study's evidence
+    tables (event_verdicts, event_baselines, event_leave_one_out, open_accuracy_by_year)."""
+    cta_tables = {k: v for k, v in (cta_tables or {}).items() if v is not None and len(v)}
+    replica = (
+        section_context(replica_tables or {})
+        if main_window is None
+        else section_context(replica_tables or {}, main_window)
+    )
+    # the section shows its own charts; the gallery keeps them when the section is absent
+    replica_charts = [c for c in charts if c.name in SECTION_CHARTS] if replica else []
+    charts = [c for c in charts if c not in replica_charts]
+    ev_header, ev_rows = event_rows(events)
+    rb_header, rb_rows = robustness_rows(event_stats)
+    cov = coverage_facts(event_stats)
+    # Data checks and model comparisons are counted apart: a match with the CTA replica is
+    # agreement between two models, not evidence about the market.
+    counts = {
+        kind: (
+            verdict_counts(claims, kind)
+            if claims is not None and len(claims)
+            else dict.fromkeys(VERDICTS, 0)
+        )
+        for kind in KINDS
+    }
+    ev_tabs = evidence or {}
+    index, reference = _series_names(event_stats)
+    paras = evidence_paragraphs(
+        event_stats,
+        ev_tabs.get("event_verdicts"),
+        ev_tabs.get("event_baselines"),
+        ev_tabs.get("event_leave_one_out"),
+        events,
+        index,
+        reference,
+    ) + narrative(events, event_stats, claims, cta_tables, as_of)
+    n_events = 0 if events is None else len(events)
+    st = main_stats(event_stats)
+    kpis = []
+    if events is not None:
+        kpis.append(("Events", str(n_events), f"since {cov.get('requested_start', 'start')}"))
+        kpis.append(
+            (
+                "Genuine index opens from",
+                str(cov.get("first_usable_open") or cov.get("sample_start") or "n/a"),
+                f"{pct(cov.get('share_usable'), 0, False)} of days usable"
+                if "share_usable" in cov
+                else "",
+            )
+        )
+        visible = (
+            st["effective_visibility_from"].iloc[0]
+            if st is not None and "effective_visibility_from" in st.columns
+            else None
+        )
+        if isinstance(visible, str) and visible:
+            kpis.append(
+                (
+                    "Opens show the real gap from",
+                    visible,
+                    f"{reference}: real opens from {_first_sample(event_stats, reference)}",
+                )
+            )
+    if st is not None:
+        for _, r in st.iterrows():
+            kpis.append(
+                (
+                    f"T+{int(r['horizon'])} median",
+                    pct(r["event_median"]),
+                    f"non-event days {pct(r['baseline_median'])}",
+                )
+            )
+    return {
+        "title": "Gap up, close red: what happened next",
+        "as_of": as_of,
+        "parameters_line": parameters_line,
+        "generated_utc": generated_utc,
+        "definition": cov.get("definition", ""),
+        "narrative": paras,
+        "evidence_tables": display_tables(
+            event_stats,
+            ev_tabs.get("event_verdicts"),
+            ev_tabs.get("event_baselines"),
+            ev_tabs.get("event_leave_one_out"),
+            ev_tabs.get("open_accuracy_by_year"),
+            index,
+            reference,
+        ),
+        "kpis": kpis,
+        "key_figures": key_figures(events, event_stats, ev_tabs.get("event_verdicts")),
+        "font_face_css": font_face_css(),
+        "event_header": ev_header,
+        "event_rows": ev_rows,
+        "stats_rows": stats_rows(event_stats),
+        "small_sample": bool(n_events < 30),
+        "n_events": n_events,
+        "robust_header": rb_header,
+        "robust_rows": rb_rows,
+        "eras": era_rows(eras),
+        "coverage": cov,
+        "claims": claim_rows(claims),
+        "claim_counts": counts,
+        "cta": {
+            k: generic_table(cta_tables[k], columns=table_columns(k, cta_tables[k]))
+            for k in CTA_TABLES
+            if k in cta_tables
+        },
+        "cta_titles": {
+            "cta_levels_latest": "Trigger levels on the latest date",
+            "cta_claims": "The notes' CTA figures vs the replica",
+            "cta_scenarios": "Flow scenarios (estimated, one week / one month)",
+            "cta_event_summary": "CTA levels around past events",
+        },
+        "charts": charts,
+        "replica": replica,
+        "replica_charts": replica_charts,
+        "sources": sources or [],
+    }
+
+
+def _first_sample(event_stats: pd.DataFrame | None, series: str) -> str:
+    """First day of the sample of `series` on its own opens (from the statistics table)."""
+    if event_stats is None or "sample_start" not in event_stats.columns:
+        return "n/a"
+    rows = event_stats[event_stats["variant"] == f"{series}_own_opens"]
+    return str(rows["sample_start"].iloc[0]) if len(rows) else "n/a"
+
+
+def _series_names(event_stats: pd.DataFrame | None) -> tuple[str, str]:
+    """(study index, robustness index) as the statistics table names them."""
+    if event_stats is None or len(event_stats) == 0 or "index" not in event_stats.columns:
+        return ("the index", "the reference")
+    main = event_stats.loc[event_stats["variant"] == "main", "index"]
+    own = event_stats.loc[event_stats["variant"].astype(str).str.endswith("_own_opens"), "index"]
+    return (
+        str(main.iloc[0]) if len(main) else "the index",
+        str(own.iloc[0]) if len(own) else "the reference",
+    )
