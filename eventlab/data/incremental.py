@@ -158,29 +158,133 @@ def merge_incremental(
     seam revision over 2% (unless the stored row was a partial bar, or `allow_any_rescale` - a
     full refresh - lets the source win), a one-day move beyond MAX_DAILY_MOVE[kind],
     OHLC-inconsistent / non-positive / missing-close rows block the update.
+    The gates below run in this order; each raises BlockedUpdateError naming its cause.
     """
     rep = MergeReport(series=series, fetched_rows=0 if fetched is None else len(fetched))
     limit = MAX_DAILY_MOVE.get(kind, 0.25) if max_move is None else max_move
+    now = _as_of(now)
+    check_not_empty(fetched, series)
+    check_columns_present(fetched, series)
+    fetched = check_duplicates_agree(fetched, series)
+    fetched = drop_unclosed(fetched, rep, calendar, now)
+    fetched = check_session_dates(fetched, series, calendar)
+    check_closed_session_left(fetched, series)
+    spans = provenance(stored) if stored is not None else []
+    stored = _stored_frame(stored, fetched)
+    rep.stored_rows = len(stored)
+    check_recent_columns_kept(stored, fetched, series)
+    common = check_overlap(stored, fetched, series)
+    rep.overlap_rows = len(common)
+    if len(common):
+        check_not_shifted(stored, fetched, series)
+        fetched, kept = fill_missing_from_stored(stored, fetched, common)
+        rep.nan_kept_stored = len(kept)
+        rep.nan_kept_examples = kept[:5]
+
+    ratio = _overlap_ratio(stored, fetched, common)
+    factor = check_seam_factor(ratio, len(common), series, adjusted, allow_any_rescale)
+    partial = partial_bar_dates(ratio, factor, stored, fetched, spans, calendar)
+    check_seam_revision(ratio, factor, partial, stored, fetched, series, allow_any_rescale)
+    rep.replaced_partial = sorted(d.date().isoformat() for d in partial)
+    if factor is not None:
+        stored = _rescaled(stored, factor)
+        rep.rescale_factor = round(factor, 8)
+
+    revised_dates = count_revisions(stored, fetched, common, rep)
+    new_idx = fetched.index.difference(stored.index)
+    rep.new_rows = len(new_idx)
+    if len(new_idx):
+        rep.first_new = new_idx[0].date().isoformat()
+        check_new_rows_complete(stored, fetched.loc[new_idx], series)
+    inside = stored.index[(stored.index >= fetched.index[0]) & (stored.index <= fetched.index[-1])]
+    rep.kept_missing_in_fetch = int(len(inside.difference(fetched.index)))
+
+    merged = pd.concat([stored.loc[stored.index.difference(fetched.index)], fetched]).sort_index()
+    merged = merged[~merged.index.duplicated(keep="last")]
+    touched = _touched_dates(new_idx, revised_dates, first_fetch=not rep.stored_rows)
+    check_touched_ohlc(merged, touched, series)
+    check_daily_move(merged, touched, series, kind, limit)
+    check_no_shrink(merged, rep.stored_rows, series)
+    rep.merged_rows = len(merged)
+    rep.last_date = merged.index[-1].date().isoformat()
+    if rep.changed or not spans:
+        spans = add_span(spans, fetched.index, source, now)
+    merged.attrs["provenance"] = spans
+    return merged, rep
+
+
+# ---- the gates, in the order merge_incremental runs them (and the steps between them) ------
+
+
+def _as_of(now: pd.Timestamp | None) -> pd.Timestamp:
+    """The time the fetch is judged at: `now` (New York time if naive), else the current time."""
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     if now.tzinfo is None:
         now = now.tz_localize("America/New_York")
+    return now
+
+
+def check_not_empty(fetched: pd.DataFrame | None, series: str) -> None:
+    """Block a fetch that returned no rows at all."""
     if fetched is None or fetched.empty:
         raise BlockedUpdateError(series, "the fetch returned no rows")
+
+
+def check_columns_present(fetched: pd.DataFrame, series: str) -> None:
+    """Block a fetched frame that lacks any of the OHLCV columns."""
     missing_cols = [c for c in OHLCV if c not in fetched.columns]
     if missing_cols:
         raise BlockedUpdateError(series, f"fetched frame lost column(s) {missing_cols}")
+
+
+def check_duplicates_agree(fetched: pd.DataFrame, series: str) -> pd.DataFrame:
+    """Drop identical repeated dates, block repeated dates that disagree; returns the sorted OHLCV frame."""
     try:
-        fetched = drop_identical_duplicates(fetched[list(OHLCV)], series).sort_index()
+        return drop_identical_duplicates(fetched[list(OHLCV)], series).sort_index()
     except DataError as exc:
         raise BlockedUpdateError(series, str(exc).removeprefix(f"{series}: ")) from None
-    fetched = _calendar_rows(fetched, rep, series, calendar, now)
-    spans = provenance(stored) if stored is not None else []
+
+
+def drop_unclosed(
+    fetched: pd.DataFrame, rep: MergeReport, calendar: str, now: pd.Timestamp
+) -> pd.DataFrame:
+    """Drop the bars of sessions that had not closed at `now` (recorded in rep.dropped_unclosed)."""
+    unclosed = unclosed_mask(fetched.index, calendar, now)
+    rep.dropped_unclosed = [d.date().isoformat() for d in fetched.index[unclosed]]
+    return fetched[~unclosed]
+
+
+def check_session_dates(fetched: pd.DataFrame, series: str, calendar: str) -> pd.DataFrame:
+    """Block rows with values on non-session dates; returns the frame without the empty ones."""
+    off = non_session_dates(fetched.index, calendar)
+    if len(off):
+        valued = [d for d in off if fetched.loc[d].notna().any()]
+        if valued:
+            days = ", ".join(f"{d.date()} ({d.day_name()})" for d in valued[:4])
+            raise BlockedUpdateError(
+                series,
+                f"{len(valued)} fetched row(s) fall on dates that are not {calendar} sessions "
+                f"(weekends or holidays): {days} - the source's dates or timezone are off",
+            )
+        fetched = fetched.drop(off)
+    return fetched
+
+
+def check_closed_session_left(fetched: pd.DataFrame, series: str) -> None:
+    """Block a fetch with no row left for a closed session."""
+    if fetched.empty:
+        raise BlockedUpdateError(series, "the fetch has no row for a closed session")
+
+
+def _stored_frame(stored: pd.DataFrame | None, fetched: pd.DataFrame) -> pd.DataFrame:
+    """The stored series' OHLCV columns, sorted (an empty frame shaped like `fetched` if none)."""
     if stored is None or stored.empty:
         stored = fetched.iloc[0:0]
-    stored = stored[list(OHLCV)].sort_index()
-    rep.stored_rows = len(stored)
+    return stored[list(OHLCV)].sort_index()
 
-    # Columns that the stored series had recently and the fetch lost (all NaN now).
+
+def check_recent_columns_kept(stored: pd.DataFrame, fetched: pd.DataFrame, series: str) -> None:
+    """Block a fetch whose column is all missing where the stored series' recent rows have it."""
     if len(stored):
         recent = stored.tail(DEFAULT_OVERLAP)
         lost = [c for c in OHLCV if recent[c].notna().any() and fetched[c].isna().all()]
@@ -190,73 +294,126 @@ def merge_incremental(
                 f"fetched frame lost column(s) {lost} (all values missing, stored series has them)",
             )
 
+
+def check_overlap(stored: pd.DataFrame, fetched: pd.DataFrame, series: str) -> pd.DatetimeIndex:
+    """Block a fetch that shares no date with a non-empty stored series; returns the shared dates."""
     common = stored.index.intersection(fetched.index)
-    rep.overlap_rows = len(common)
     if len(stored) and len(common) == 0:
         raise BlockedUpdateError(
             series,
             f"no overlap between stored rows (to {stored.index[-1].date()}) and fetched rows "
             f"(from {fetched.index[0].date()}); the seam cannot be verified - refetch with a longer overlap",
         )
-    if len(common):
-        lag = detect_shift(stored["close"], fetched["close"])
-        if lag:
-            raise BlockedUpdateError(
-                series,
-                f"the fetched dates are shifted by {lag:+d} session(s): its closes match the "
-                f"stored closes {abs(lag)} session(s) {'earlier' if lag > 0 else 'later'} "
-                f"(fetched {fetched.index[0].date()}..{fetched.index[-1].date()})",
-            )
-        fetched, kept = fill_missing_from_stored(stored, fetched, common)
-        rep.nan_kept_stored = len(kept)
-        rep.nan_kept_examples = kept[:5]
+    return common
 
-    factor = None
-    partial = set()
-    if len(common):
-        ratio = (fetched.loc[common, "close"] / stored.loc[common, "close"]).dropna()
-        if len(ratio):
-            f_med = float(ratio.median())
-            consistent = float((ratio / f_med - 1).abs().le(1e-5).mean())
-            if abs(f_med - 1) > 1e-6 and consistent >= 0.8 and len(ratio) >= min(3, len(common)):
-                lo, hi = RESCALE_BOUNDS
-                if allow_any_rescale or (adjusted and lo <= f_med <= hi):
-                    factor = f_med
-                else:
-                    why = (
-                        "the series is not adjusted"
-                        if not adjusted
-                        else f"factor outside {RESCALE_BOUNDS} (split?)"
-                    )
-                    raise BlockedUpdateError(
-                        series,
-                        f"level discontinuity at the seam: every overlap close moved by the factor {f_med:.6f} "
-                        f"over {len(ratio)} sessions and {why}",
-                    )
-            worst = (ratio / (factor or 1.0) - 1).abs()
-            partial = {
-                d
-                for d in worst.index[worst > SEAM_MAX_REVISION]
-                if was_partial(spans, d, calendar)
-                or (d >= stored.index[-3] and looks_like_partial_of(stored.loc[d], fetched.loc[d]))
-            }
-            worst = worst.drop(list(partial))
-            if factor is None and len(worst) and worst.max() > SEAM_MAX_REVISION:
-                d = worst.idxmax()
-                if not allow_any_rescale:
-                    raise BlockedUpdateError(
-                        series,
-                        f"level discontinuity at the seam: close on {d.date()} revised by {worst.max():.2%} "
-                        f"(stored {stored.loc[d, 'close']:.6g}, fetched {fetched.loc[d, 'close']:.6g}; limit {SEAM_MAX_REVISION:.0%})",
-                    )
-    rep.replaced_partial = sorted(d.date().isoformat() for d in partial)
 
-    if factor is not None:
-        stored = stored.copy()
-        stored[list(PRICE_COLS)] = stored[list(PRICE_COLS)] * factor
-        rep.rescale_factor = round(factor, 8)
+def check_not_shifted(stored: pd.DataFrame, fetched: pd.DataFrame, series: str) -> None:
+    """Block a fetch whose closes match the stored closes whole sessions earlier or later."""
+    lag = detect_shift(stored["close"], fetched["close"])
+    if lag:
+        raise BlockedUpdateError(
+            series,
+            f"the fetched dates are shifted by {lag:+d} session(s): its closes match the "
+            f"stored closes {abs(lag)} session(s) {'earlier' if lag > 0 else 'later'} "
+            f"(fetched {fetched.index[0].date()}..{fetched.index[-1].date()})",
+        )
 
-    # Revisions within the overlap (after any rescale).
+
+def _overlap_ratio(
+    stored: pd.DataFrame, fetched: pd.DataFrame, common: pd.DatetimeIndex
+) -> pd.Series:
+    """Fetched close / stored close on the shared dates where both are known (empty if none)."""
+    if not len(common):
+        return pd.Series(dtype=float)
+    return (fetched.loc[common, "close"] / stored.loc[common, "close"]).dropna()
+
+
+def check_seam_factor(
+    ratio: pd.Series, n_common: int, series: str, adjusted: bool, allow_any_rescale: bool
+) -> float | None:
+    """Block an overlap moved as a whole by one factor unless it is an allowed re-adjustment;
+    returns that factor when it is, else None."""
+    if not len(ratio):
+        return None
+    f_med = float(ratio.median())
+    consistent = float((ratio / f_med - 1).abs().le(1e-5).mean())
+    if abs(f_med - 1) > 1e-6 and consistent >= 0.8 and len(ratio) >= min(3, n_common):
+        lo, hi = RESCALE_BOUNDS
+        if allow_any_rescale or (adjusted and lo <= f_med <= hi):
+            return f_med
+        why = (
+            "the series is not adjusted"
+            if not adjusted
+            else f"factor outside {RESCALE_BOUNDS} (split?)"
+        )
+        raise BlockedUpdateError(
+            series,
+            f"level discontinuity at the seam: every overlap close moved by the factor {f_med:.6f} "
+            f"over {len(ratio)} sessions and {why}",
+        )
+    return None
+
+
+def _seam_deviation(ratio: pd.Series, factor: float | None) -> pd.Series:
+    """Each overlap close's relative revision after the re-adjustment `factor` (if any)."""
+    return (ratio / (factor or 1.0) - 1).abs()
+
+
+def partial_bar_dates(
+    ratio: pd.Series,
+    factor: float | None,
+    stored: pd.DataFrame,
+    fetched: pd.DataFrame,
+    spans: list[dict],
+    calendar: str,
+) -> set[pd.Timestamp]:
+    """The overlap dates revised beyond the seam limit whose stored row was a partial bar."""
+    if not len(ratio):
+        return set()
+    worst = _seam_deviation(ratio, factor)
+    return {
+        d
+        for d in worst.index[worst > SEAM_MAX_REVISION]
+        if was_partial(spans, d, calendar)
+        or (d >= stored.index[-3] and looks_like_partial_of(stored.loc[d], fetched.loc[d]))
+    }
+
+
+def check_seam_revision(
+    ratio: pd.Series,
+    factor: float | None,
+    partial: set[pd.Timestamp],
+    stored: pd.DataFrame,
+    fetched: pd.DataFrame,
+    series: str,
+    allow_any_rescale: bool,
+) -> None:
+    """Block a single overlap close (not a partial bar) revised beyond SEAM_MAX_REVISION, unless
+    the update was rescaled or `allow_any_rescale` lets the source win."""
+    if not len(ratio):
+        return
+    worst = _seam_deviation(ratio, factor).drop(list(partial))
+    if factor is None and len(worst) and worst.max() > SEAM_MAX_REVISION and not allow_any_rescale:
+        d = worst.idxmax()
+        raise BlockedUpdateError(
+            series,
+            f"level discontinuity at the seam: close on {d.date()} revised by {worst.max():.2%} "
+            f"(stored {stored.loc[d, 'close']:.6g}, fetched {fetched.loc[d, 'close']:.6g}; limit {SEAM_MAX_REVISION:.0%})",
+        )
+
+
+def _rescaled(stored: pd.DataFrame, factor: float) -> pd.DataFrame:
+    """A copy of `stored` with its prices multiplied by the re-adjustment `factor`."""
+    stored = stored.copy()
+    stored[list(PRICE_COLS)] = stored[list(PRICE_COLS)] * factor
+    return stored
+
+
+def count_revisions(
+    stored: pd.DataFrame, fetched: pd.DataFrame, common: pd.DatetimeIndex, rep: MergeReport
+) -> set[pd.Timestamp]:
+    """The overlap dates whose fetched values differ from the stored ones (after any rescale),
+    recorded in `rep` with up to five examples."""
     revised_dates: set[pd.Timestamp] = set()
     for c in ("close", "open", "high", "low", "volume"):  # close first: the example that matters
         diff = _rel_diff(fetched.loc[common, c], stored.loc[common, c])
@@ -273,75 +430,58 @@ def merge_incremental(
                 )
             revised_dates.add(d)
     rep.revised_rows = len(revised_dates)
+    return revised_dates
 
-    new_idx = fetched.index.difference(stored.index)
-    rep.new_rows = len(new_idx)
-    if len(new_idx):
-        rep.first_new = new_idx[0].date().isoformat()
-        holes = missing_fields(stored, fetched.loc[new_idx])
-        if holes:
-            raise BlockedUpdateError(
-                series,
-                "new rows lack fields the stored series has: "
-                + "; ".join(f"{c} missing on {', '.join(ds[:3])}" for c, ds in holes.items()),
-            )
-    inside = stored.index[(stored.index >= fetched.index[0]) & (stored.index <= fetched.index[-1])]
-    rep.kept_missing_in_fetch = int(len(inside.difference(fetched.index)))
 
-    merged = pd.concat([stored.loc[stored.index.difference(fetched.index)], fetched]).sort_index()
-    merged = merged[~merged.index.duplicated(keep="last")]
+def check_new_rows_complete(stored: pd.DataFrame, new_rows: pd.DataFrame, series: str) -> None:
+    """Block new rows that lack a field the stored series carries on its recent rows."""
+    holes = missing_fields(stored, new_rows)
+    if holes:
+        raise BlockedUpdateError(
+            series,
+            "new rows lack fields the stored series has: "
+            + "; ".join(f"{c} missing on {', '.join(ds[:3])}" for c, ds in holes.items()),
+        )
 
-    # Gates on what changed: new rows and revised rows.
+
+def _touched_dates(
+    new_idx: pd.DatetimeIndex, revised_dates: set[pd.Timestamp], first_fetch: bool
+) -> pd.DatetimeIndex:
+    """The new and revised dates the last gates judge (on a first fetch only the recent end:
+    the history is judged by the asset checks)."""
     touched = new_idx.union(pd.DatetimeIndex(sorted(revised_dates)))
-    if (
-        not rep.stored_rows
-    ):  # first fetch: history is judged by the asset checks, gates guard the recent end
-        touched = touched[-DEFAULT_OVERLAP:]
+    return touched[-DEFAULT_OVERLAP:] if first_fetch else touched
+
+
+def check_touched_ohlc(merged: pd.DataFrame, touched: pd.DatetimeIndex, series: str) -> None:
+    """Block new or revised rows that fail the OHLC checks (inconsistent, non-positive, no close)."""
     if len(touched):
-        part = merged.loc[touched]
-        probs = {k: v for k, v in ohlc_problems(part).items() if v}
+        probs = {k: v for k, v in ohlc_problems(merged.loc[touched]).items() if v}
         if probs:
             raise BlockedUpdateError(series, f"new/revised rows fail OHLC checks {probs}")
-        ret = merged["close"].pct_change(fill_method=None).reindex(touched).abs()
-        if ret.max(skipna=True) > limit:
-            d = ret.idxmax()
-            prev = merged["close"].shift(1).loc[d]
-            raise BlockedUpdateError(
-                series,
-                f"one-day move of {ret.max():.1%} on {d.date()} (close {prev:.6g} -> {merged.loc[d, 'close']:.6g}) "
-                f"exceeds the {limit:.0%} limit for a {kind}",
-            )
-    if len(merged) < rep.stored_rows:  # pragma: no cover - guaranteed by construction
+
+
+def check_daily_move(
+    merged: pd.DataFrame, touched: pd.DatetimeIndex, series: str, kind: str, limit: float
+) -> None:
+    """Block a new or revised row whose one-day close-to-close move exceeds `limit`."""
+    if not len(touched):
+        return
+    ret = merged["close"].pct_change(fill_method=None).reindex(touched).abs()
+    if ret.max(skipna=True) > limit:
+        d = ret.idxmax()
+        prev = merged["close"].shift(1).loc[d]
+        raise BlockedUpdateError(
+            series,
+            f"one-day move of {ret.max():.1%} on {d.date()} (close {prev:.6g} -> {merged.loc[d, 'close']:.6g}) "
+            f"exceeds the {limit:.0%} limit for a {kind}",
+        )
+
+
+def check_no_shrink(merged: pd.DataFrame, stored_rows: int, series: str) -> None:
+    """Block a merge that would hold fewer rows than the stored series (guaranteed by construction)."""
+    if len(merged) < stored_rows:  # pragma: no cover - guaranteed by construction
         raise BlockedUpdateError(series, "merge would shrink history")
-    rep.merged_rows = len(merged)
-    rep.last_date = merged.index[-1].date().isoformat()
-    if rep.changed or not spans:
-        spans = add_span(spans, fetched.index, source, now)
-    merged.attrs["provenance"] = spans
-    return merged, rep
-
-
-def _calendar_rows(
-    fetched: pd.DataFrame, rep: MergeReport, series: str, calendar: str, now: pd.Timestamp
-) -> pd.DataFrame:
-    """Drop unfinished sessions' bars and empty non-session rows; block non-session rows with values."""
-    unclosed = unclosed_mask(fetched.index, calendar, now)
-    rep.dropped_unclosed = [d.date().isoformat() for d in fetched.index[unclosed]]
-    fetched = fetched[~unclosed]
-    off = non_session_dates(fetched.index, calendar)
-    if len(off):
-        valued = [d for d in off if fetched.loc[d].notna().any()]
-        if valued:
-            days = ", ".join(f"{d.date()} ({d.day_name()})" for d in valued[:4])
-            raise BlockedUpdateError(
-                series,
-                f"{len(valued)} fetched row(s) fall on dates that are not {calendar} sessions "
-                f"(weekends or holidays): {days} - the source's dates or timezone are off",
-            )
-        fetched = fetched.drop(off)
-    if fetched.empty:
-        raise BlockedUpdateError(series, "the fetch has no row for a closed session")
-    return fetched
 
 
 # ---- provenance: which source wrote which dates, and when (kept in the Parquet file's attrs) --
