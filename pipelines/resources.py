@@ -205,7 +205,8 @@ class PriceSource(settings_resource(SourceParams, "price_source")):
         longer of the warehouse and the snapshot is served (history never shrinks).
         """
         from eventlab.data import yahoo
-        from eventlab.data.incremental import merge_incremental, merge_offline, plan_fetch
+        from eventlab.data.incremental import merge_incremental, plan_fetch
+        from eventlab.data.provenance import merge_offline
 
         if self.live():
             base = stored

@@ -21,7 +21,7 @@ from yf_fakes import FakeYahoo, live_history
 from commands.instance import InstanceStorageError, check_instance
 from eventlab.data import snapshot, yahoo
 from eventlab.data.frames import StoredFileError
-from eventlab.data.incremental import provenance
+from eventlab.data.provenance import provenance
 from pipelines.definitions import default_resources
 from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eventlab.data.frames import DataError
-from eventlab.data.incremental import BlockedUpdateError
+from eventlab.data.merge_gates import BlockedUpdateError
 from eventlab.data.yahoo import RateLimitedError, SourceUnavailableError
 
 DOWN_AFTER = 2  # series failing with network errors before the source counts as down

@@ -10,7 +10,8 @@ import pandas as pd
 from eventlab.config import CONFIG, Series
 from eventlab.cta.reference import check_levels
 from eventlab.data.frames import DataError, StoredFileError
-from eventlab.data.incremental import frame_hash, provenance_text
+from eventlab.data.incremental import frame_hash
+from eventlab.data.provenance import provenance_text
 from eventlab.data.quality import price_check_results
 from eventlab.data.refresh import RefreshOutcome
 from eventlab.settings.validation import TREND_INDICES
