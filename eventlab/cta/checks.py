@@ -96,7 +96,7 @@ def no_lookahead(
             worst = max(
                 worst, _max_relative_difference(table(full, cut + 1), table(other, cut + 1))
             )
-    stored = cta_signals.join(cta_levels.drop(columns=["close"]))[cols].to_numpy(dtype=float)
+    stored = replay.joined_history(cta_signals, cta_levels)[cols].to_numpy(dtype=float)
     stored_diff = _max_relative_difference(table(full, n), stored)
     stored_ok = stored_diff <= 1e-12
     return {

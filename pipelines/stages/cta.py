@@ -37,10 +37,6 @@ REPLICA_NOTE = (
 )
 
 
-def _history(cta_signals: pd.DataFrame, cta_levels: pd.DataFrame) -> pd.DataFrame:
-    return cta_signals.join(cta_levels.drop(columns=["close"]))
-
-
 def _bn(x: float) -> str:
     return f"${x / 1e9:,.1f}bn" if np.isfinite(x) else "n/a"
 
@@ -67,7 +63,7 @@ class _Tables(LazyTables):
         """Signals and levels joined, once per run (three tables read it)."""
         if "_history" not in self._cache:
             self._cache["_history"] = (
-                _history(self.frame("cta_signals"), self.frame("cta_levels")),
+                replay.joined_history(self.frame("cta_signals"), self.frame("cta_levels")),
                 {},
             )
         return self._cache["_history"][0]

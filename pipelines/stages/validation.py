@@ -110,15 +110,9 @@ class _Tables(LazyTables):
 
     def positions(self) -> dict[str, pd.Series]:
         """The default replica (as run by the CTA step) and the calibrated variant."""
-        sig = self.inp["cta_signals"]
-        cal = self.calibration()
-        calibrated = val_mod.smoothed_position(
-            self.close.to_numpy(), cal["params"], cal["smoothing"]
+        return val_mod.replica_positions(
+            self.inp["cta_signals"]["position"], self.close, self.calibration()
         )
-        return {
-            "replica": sig["position"].reindex(self.close.index),
-            "replica_calibrated": pd.Series(calibrated, index=self.close.index),
-        }
 
     def calibration(self) -> dict[str, object]:
         self.get("cta_calibration")
@@ -182,12 +176,9 @@ class _Tables(LazyTables):
         return df, meta
 
     def cta_validation_series(self):
-        sg = self.frame("cta_implied_exposure")
-        sel = sg[
-            (sg["index"] == "sg_trend_index")
-            & (sg["window"] == self.vp.main_window)
-            & (sg["model"] == exp_mod.SINGLE)
-        ].set_index("date")
+        sel = exp_mod.exposure_rows(
+            self.frame("cta_implied_exposure"), "sg_trend_index", self.vp.main_window
+        )
         df = val_mod.validation_series(self.positions(), self.close, sel, self.vp)
         return df, {"rows": len(df), "preview": md_preview(df.tail(10), floatfmt=".3f")}
 
@@ -237,9 +228,8 @@ class _Tables(LazyTables):
         }
 
     def backtest_returns(self):
-        # outer: the study index may trade on sessions the S&P 500 did not (and vice versa)
-        daily = self._replica_bt()[1]["daily"].join(
-            self._event_bt()[1]["daily"], rsuffix="_study", how="outer"
+        daily = strategies.combined_daily(
+            self._replica_bt()[1]["daily"], self._event_bt()[1]["daily"]
         )
         return daily, {
             "rows": len(daily),
