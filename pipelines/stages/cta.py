@@ -1,7 +1,7 @@
 """CTA trend-following replica assets: signals, trigger levels, event replays, flow scenarios and
 the notes-vs-replica claims table. One multi-asset step computes the replica once and emits each
 table as its own asset (any subset can be materialized; a subset computes only what it needs).
-Thin wrappers over eventlab.cta (plain functions); parameters come from the `cta_settings`
+Thin wrappers over eventlab.cta (plain functions; the checks' algorithms are eventlab.cta.checks); parameters come from the `cta_settings`
 resource (defaults: eventlab.config.CONFIG.cta).
 
 The replica models S&P 500 futures, so its price series is the S&P 500 (REPLICA_SERIES) whatever

@@ -3,6 +3,8 @@
 One multi-asset step computes the whole study once (eventlab.study.whole_study.run_study) and emits each
 table as its own asset, so the main variant is computed once per run instead of once per table
 and the twelve price inputs are loaded once. Any subset can still be materialized from the UI.
+The tables are built by eventlab.study.tables and the checks' algorithms are
+eventlab.study.checks; this module adds the UI metadata.
 Parameters come from the `study` resource (StudySettings, defaults eventlab.config.StudyParams).
 Each table's lineage is the series it reads under the defaults (study_reads); a launchpad setting
 that names another index reads that series from the warehouse (series_beyond_inputs).

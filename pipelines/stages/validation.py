@@ -2,7 +2,8 @@
 following returns (data), the replica validated against it and against the indices' returns
 (with an in-sample calibration judged out of sample), and the backtests (the replica from 1929,
 the event signal with random-entry benchmarks). Thin wrappers over eventlab.cta.exposure,
-eventlab.cta.validation and eventlab.backtest; every parameter comes from the run's settings:
+eventlab.cta.validation and eventlab.backtest (the checks' algorithms: eventlab.cta.checks and
+eventlab.backtest.checks); every parameter comes from the run's settings:
 `validation_settings` and `backtest_settings`, the `study` resource (the index, VIX series,
 horizons and minimum event count of the event backtests) and `cta_settings` (the replica). The replica
 and its validation are on the S&P 500 (REPLICA_SERIES, what the CTA step models); the event
