@@ -157,7 +157,7 @@ LOOKAHEAD_MODELS = {
 def test_no_lookahead_check_fails_on_lookahead_models(gspc, fault):
     """Each deliberately look-ahead model fails the check (its stored tables are its own output,
     so only the truncation and shifted-future comparisons can catch it); the real model passes."""
-    from pipelines.stages.cta import no_lookahead
+    from eventlab.cta.checks import no_lookahead
 
     px = gspc.iloc[-3000:]
     p = CTAParams()
@@ -170,7 +170,7 @@ def test_no_lookahead_check_fails_on_lookahead_models(gspc, fault):
 
 
 def test_no_lookahead_check_fails_when_stored_tables_differ(gspc):
-    from pipelines.stages.cta import no_lookahead
+    from eventlab.cta.checks import no_lookahead
 
     px = gspc.iloc[-3000:]
     p = CTAParams()

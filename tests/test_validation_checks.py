@@ -1,13 +1,11 @@
 """The implied exposure's no-look-ahead check: it passes on the real computation, fails on
 deliberately look-ahead ones, and compares rows by their keys whatever their order."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
 
-import pipelines.stages.validation as va
+from eventlab.cta import checks as va
 from eventlab.cta import exposure as ex
 from eventlab.settings.validation import ValidationParams
 
@@ -20,17 +18,15 @@ def _walk(n: int, seed: int) -> pd.Series:
     return pd.Series(100 * np.exp(np.cumsum(rng.normal(0.0003, 0.01, n))), index=idx)
 
 
-def _tables(model) -> SimpleNamespace:
-    """What the check reads from the step's tables, on 700 random sessions; the stored table is
-    `model`'s own output (so only the truncated recomputes can tell)."""
+def _inputs(model) -> tuple:
+    """The check's inputs on 700 random sessions (stored table, close, references, bond proxy,
+    params); the stored table is `model`'s own output (so only the truncated recomputes can tell)."""
     spx = _walk(700, 1)
     refs = {"sg_trend_index": _walk(700, 2), "sg_cta_index": _walk(700, 3)}
     bond = pd.Series(np.random.default_rng(4).normal(0, 0.004, 700), index=spx.index)
     vp = ValidationParams(windows=(20, 60), percentile_min_periods=20)
-    stored = model(spx, refs, vp, bond if va.BOND_TABLE else None)
-    return SimpleNamespace(
-        vp=vp, close=spx, refs=refs, bond=lambda: bond, frame=lambda name: stored
-    )
+    stored = model(spx, refs, vp, bond)
+    return stored, spx, refs, bond, vp
 
 
 def _full_sample_percentile(*args):
@@ -56,27 +52,34 @@ def _only_dates_with_a_week_ahead(*args):
     "model", [_full_sample_percentile, _slope_from_tomorrow, _only_dates_with_a_week_ahead]
 )
 def test_exposure_check_fails_on_lookahead(model):
-    res = va.exposure_no_lookahead(_tables(model), model=model)
+    res = va.exposure_no_lookahead(*_inputs(model), model=model)
     assert res["passed"] is False, model.__name__
 
 
 def test_exposure_check_passes_on_the_real_table_in_any_row_order():
-    res = va.exposure_no_lookahead(_tables(ex.exposure_table))
+    res = va.exposure_no_lookahead(*_inputs(ex.exposure_table))
     assert res["passed"] is True and res["metadata"]["max_abs_difference"] < 1e-12
 
     def reversed_rows(*args):
         return ex.exposure_table(*args).iloc[::-1].reset_index(drop=True)
 
-    res = va.exposure_no_lookahead(_tables(reversed_rows), model=reversed_rows)
+    res = va.exposure_no_lookahead(*_inputs(reversed_rows), model=reversed_rows)
     assert res["passed"] is True and res["metadata"]["max_abs_difference"] < 1e-12
 
 
 def test_exposure_valid_names_missing_index_windows():
     vp = ValidationParams(windows=(20, 60), percentile_min_periods=20)
-    table = _tables(ex.exposure_table).frame("cta_implied_exposure")
+    table = _inputs(ex.exposure_table)[0]
     assert va.exposure_valid(table, vp)["passed"] is True
     res = va.exposure_valid(table[table["window"] != 60], vp)
     assert res["passed"] is False
     assert res["metadata"]["missing_index_windows"] == str(
         [("sg_cta_index", 60), ("sg_trend_index", 60)]
     )
+
+
+def test_exposure_check_passes_without_a_bond_proxy():
+    """A snapshot without the 10-year yield: the single-factor table alone, no bond proxy."""
+    stored, spx, refs, _, vp = _inputs(lambda c, r, v, b: ex.exposure_table(c, r, v, None))
+    res = va.exposure_no_lookahead(stored, spx, refs, None, vp)
+    assert res["passed"] is True and res["metadata"]["max_abs_difference"] < 1e-12

@@ -333,3 +333,10 @@ def event_backtest(
         all_trades.reindex(columns=list(TRADE_COLUMNS)),
         pd.DataFrame(daily),
     )
+
+
+def combined_daily(replica_daily: pd.DataFrame, event_daily: pd.DataFrame) -> pd.DataFrame:
+    """The replica's and the event strategies' daily returns side by side (event columns that
+    clash get `_study`), on every session of either: the study index may trade on sessions the
+    S&P 500 did not (and vice versa)."""
+    return replica_daily.join(event_daily, rsuffix="_study", how="outer")

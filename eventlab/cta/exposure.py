@@ -221,6 +221,15 @@ def exposure_series(
     return pd.Series(sel[column].to_numpy(), index=pd.DatetimeIndex(sel["date"]), name=column)
 
 
+def exposure_rows(
+    table: pd.DataFrame, index: str, window: int, model: str = SINGLE
+) -> pd.DataFrame:
+    """The exposure table's rows for one index, window and model, indexed by date."""
+    return table[
+        (table["index"] == index) & (table["window"] == window) & (table["model"] == model)
+    ].set_index("date")
+
+
 def exposure_on(
     spx_close: pd.Series,
     levels: pd.Series,

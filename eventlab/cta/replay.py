@@ -35,6 +35,11 @@ def full_history(prices: pd.DataFrame | pd.Series, params: CTAParams) -> pd.Data
     return sig.join(lev)
 
 
+def joined_history(cta_signals: pd.DataFrame, cta_levels: pd.DataFrame) -> pd.DataFrame:
+    """The stored signal and level tables joined on date (the level table's close dropped)."""
+    return cta_signals.join(cta_levels.drop(columns=["close"]))
+
+
 def history_arrays(close: np.ndarray, params: CTAParams) -> dict[str, np.ndarray]:
     """`full_history`'s model columns as arrays (``level_<h>`` included, distances not): what a
     caller that reruns the model many times compares, without building frames each time."""

@@ -192,6 +192,21 @@ def smoothed_position(close: np.ndarray, params: CTAParams, smoothing: int) -> n
     return pos if smoothing <= 1 else ewma(pos, smoothing)
 
 
+def replica_positions(
+    signal_position: pd.Series, close: pd.Series, calibration: dict[str, object]
+) -> dict[str, pd.Series]:
+    """The default replica's position (as the CTA step ran it) and the calibrated variant's, on `close`'s dates."""
+    calibrated = smoothed_position(
+        close.to_numpy(),
+        calibration["params"],  # type: ignore[arg-type]
+        calibration["smoothing"],  # type: ignore[arg-type]
+    )
+    return {
+        "replica": signal_position.reindex(close.index),
+        "replica_calibrated": pd.Series(calibrated, index=close.index),
+    }
+
+
 def grid_params(base: CTAParams, lookbacks, saturation, vol_target) -> CTAParams:
     """The replica `base` at one grid point. A grid lookback set longer or shorter than the
     base's (a launchpad replica with one or two horizons) brings its own horizon names and equal

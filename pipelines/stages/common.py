@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 import dagster as dg
 import pandas as pd
 
-CheckFields = dict[str, object]  # AssetCheckResult fields: passed, metadata, description, ...
+from eventlab.checks import CheckFields  # AssetCheckResult fields: passed, metadata, ...
 
 
 def md_preview(

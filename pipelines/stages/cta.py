@@ -1,14 +1,12 @@
 """CTA trend-following replica assets: signals, trigger levels, event replays, flow scenarios and
 the notes-vs-replica claims table. One multi-asset step computes the replica once and emits each
 table as its own asset (any subset can be materialized; a subset computes only what it needs).
-Thin wrappers over eventlab.cta (plain functions); parameters come from the `cta_settings`
+Thin wrappers over eventlab.cta (plain functions; the checks' algorithms are eventlab.cta.checks); parameters come from the `cta_settings`
 resource (defaults: eventlab.config.CONFIG.cta).
 
 The replica models S&P 500 futures, so its price series is the S&P 500 (REPLICA_SERIES) whatever
 index the study runs on; the event-conditioned tables (cta_event_levels, cta_event_replays,
 cta_event_summary) take the run's study events and the study's horizons (`study` resource)."""
-
-from collections.abc import Callable
 
 import dagster as dg
 import numpy as np
@@ -18,10 +16,9 @@ from eventlab.cta import claims as cta_claims_mod
 from eventlab.cta import levels as cta_levels_mod
 from eventlab.cta import replay, scenarios
 from eventlab.cta import signals as cta_signals_mod
-from eventlab.settings.cta import CTAParams
+from eventlab.cta.checks import levels_finite, no_lookahead, position_bounded
 from pipelines.resources import CTASettings, ReportSettings, StudySettings, report_folder_name
 from pipelines.stages.common import (
-    CheckFields,
     LazyTables,
     as_of_date,
     frame_span_metadata,
@@ -38,10 +35,6 @@ PRICES = dg.AssetIn(key=["prices", REPLICA_SERIES])
 REPLICA_NOTE = (
     f"prices/{REPLICA_SERIES} (the replica models S&P 500 futures, whatever the study index)"
 )
-
-
-def _history(cta_signals: pd.DataFrame, cta_levels: pd.DataFrame) -> pd.DataFrame:
-    return cta_signals.join(cta_levels.drop(columns=["close"]))
 
 
 def _bn(x: float) -> str:
@@ -70,7 +63,7 @@ class _Tables(LazyTables):
         """Signals and levels joined, once per run (three tables read it)."""
         if "_history" not in self._cache:
             self._cache["_history"] = (
-                _history(self.frame("cta_signals"), self.frame("cta_levels")),
+                replay.joined_history(self.frame("cta_signals"), self.frame("cta_levels")),
                 {},
             )
         return self._cache["_history"][0]
@@ -271,96 +264,3 @@ def cta(
         ],
     )
     publish_if_no_publish_step(context, report_settings, folder, report_as_of)
-
-
-# ----------------------------------------------------------------------------- check logic
-
-
-def levels_finite(cta_levels: pd.DataFrame, params) -> CheckFields:
-    """Every level (and distance) is finite once every horizon is past its warm-up."""
-    warm = params.max_lookback + params.vol_min_periods + 1
-    body = cta_levels.iloc[warm:]
-    cols = [c for c in body.columns if c.startswith(("level_", "distance_"))]
-    bad = {c: int((~np.isfinite(body[c].to_numpy())).sum()) for c in cols}
-    n_bad = sum(bad.values())
-    return {
-        "passed": n_bad == 0 and len(body) > 0,
-        "metadata": {"rows_checked": len(body), "non_finite": n_bad, "by_column": str(bad)},
-    }
-
-
-def position_bounded(cta_signals: pd.DataFrame) -> CheckFields:
-    """Position and signals within [-1, 1], percentile within [0, 100]."""
-    pos = cta_signals["position"].dropna()
-    sig_cols = [c for c in cta_signals.columns if c.startswith("signal_")]
-    sig_ok = all(cta_signals[c].dropna().between(-1, 1).all() for c in sig_cols)
-    pct = cta_signals["percentile"].dropna()
-    passed = bool(len(pos) and pos.between(-1, 1).all() and sig_ok and pct.between(0, 100).all())
-    return {
-        "passed": passed,
-        "metadata": {
-            "min_position": float(pos.min()),
-            "max_position": float(pos.max()),
-            "valid_rows": len(pos),
-        },
-    }
-
-
-def _max_relative_difference(a: np.ndarray, b: np.ndarray) -> float:
-    """max |a - b| / max(1, |a|) over non-NaN cells; inf if the NaN patterns differ."""
-    if not bool((np.isnan(a) == np.isnan(b)).all()):
-        return float("inf")
-    if not np.isfinite(a).any():
-        return 0.0
-    return float(np.nanmax(np.abs(a - b) / np.maximum(1.0, np.abs(a))))
-
-
-def no_lookahead(
-    cta_signals: pd.DataFrame,
-    cta_levels: pd.DataFrame,
-    prices: pd.DataFrame,
-    params: CTAParams,
-    model: Callable[[np.ndarray, CTAParams], dict[str, np.ndarray]] = replay.history_arrays,
-) -> CheckFields:
-    """Recomputing on truncated history, and on a history whose future was replaced by a shifted
-    path, leaves every past position, notional, percentile and level unchanged; the stored tables
-    match a recompute. `model` is the computation under test (tests pass look-ahead ones)."""
-    close = prices["close"].to_numpy(dtype=float)
-    n = len(close)
-    # The last row is not a cut: keeping rows [0, n - 1] or shifting the (no) rows after it
-    # leaves the input unchanged, so it could only reveal non-determinism, which comparing the
-    # stored tables with the recompute below covers on every row.
-    cuts = sorted({n - 21, n - 260, int(n * 0.5)} & set(range(params.max_lookback + 50, n)))
-    cols = [
-        "position",
-        "notional_usd",
-        "percentile",
-        *[f"level_{h}" for h in (*params.horizons, "aggregate")],
-    ]
-
-    def table(arrays: dict[str, np.ndarray], rows: int) -> np.ndarray:
-        return np.column_stack([arrays[c][:rows] for c in cols])
-
-    full = model(close, params)
-    worst = 0.0
-    rng = np.random.default_rng(params.lookbacks[0])
-    for cut in cuts:
-        trunc = model(close[: cut + 1], params)
-        shifted_close = close.copy()
-        shifted_close[cut + 1 :] *= np.exp(np.cumsum(rng.normal(-0.002, 0.02, n - cut - 1)))
-        shifted = model(shifted_close, params)
-        for other in (trunc, shifted):
-            worst = max(
-                worst, _max_relative_difference(table(full, cut + 1), table(other, cut + 1))
-            )
-    stored = cta_signals.join(cta_levels.drop(columns=["close"]))[cols].to_numpy(dtype=float)
-    stored_diff = _max_relative_difference(table(full, n), stored)
-    stored_ok = stored_diff <= 1e-12
-    return {
-        "passed": worst < 1e-9 and stored_ok,
-        "metadata": {
-            "cut_rows": str(cuts),
-            "max_relative_difference": worst,
-            "stored_matches_recomputed": stored_ok,
-        },
-    }

@@ -3,6 +3,8 @@
 One multi-asset step computes the whole study once (eventlab.study.whole_study.run_study) and emits each
 table as its own asset, so the main variant is computed once per run instead of once per table
 and the twelve price inputs are loaded once. Any subset can still be materialized from the UI.
+The tables are built by eventlab.study.tables and the checks' algorithms are
+eventlab.study.checks; this module adds the UI metadata.
 Parameters come from the `study` resource (StudySettings, defaults eventlab.config.StudyParams).
 Each table's lineage is the series it reads under the defaults (study_reads); a launchpad setting
 that names another index reads that series from the warehouse (series_beyond_inputs).
@@ -12,15 +14,12 @@ import dagster as dg
 import pandas as pd
 
 from eventlab.config import CONFIG, StudyParams
-from eventlab.study import open_accuracy as oa
-from eventlab.study.evidence import weigh_evidence
-from eventlab.study.open_quality import coverage_summary
-from eventlab.study.open_quality import open_quality_eras as eras_table
-from eventlab.study.returns import event_paths as paths_frame
+from eventlab.study.checks import coverage_check, definition_check, stats_check
 from eventlab.study.returns import fwd_col
-from eventlab.study.whole_study import StudyResult, VariantResult, run_study
+from eventlab.study.tables import baseline_means, path_offsets, sample_span, study_tables
+from eventlab.study.whole_study import StudyResult, run_study
 from pipelines.resources import StudySettings
-from pipelines.stages.common import CheckFields, md_preview, selected_results
+from pipelines.stages.common import md_preview, selected_results
 
 GROUP = "event_study"
 
@@ -139,41 +138,24 @@ CHECKS = (
 )
 
 
-def _path_offsets(params: StudyParams) -> list[int]:
-    """The event-path offsets the preview shows: the window's ends, the day before and of the
-    event, and each horizon of the run's study."""
-    return sorted({-params.path_pre, -1, 0, *params.horizons, params.path_post})
-
-
-def _sample_span(v: VariantResult) -> str:
-    days = v.in_sample[v.in_sample].index
-    return f"{days.min().date()} .. {days.max().date()}" if len(days) else "empty"
-
-
-def study_tables(
+def study_outputs(
     result: StudyResult, prices: dict[str, pd.DataFrame]
 ) -> dict[str, tuple[pd.DataFrame, dict[str, object]]]:
-    """Each study table (paths from the index close) with the metadata its asset shows in the UI."""
+    """Each study table (eventlab.study.tables) with the metadata its asset shows in the UI."""
+    t = study_tables(result, prices)
     v, params, stats = result.main, result.main.params, result.stats
-    close = prices[params.index]["close"]
-    flags, ev = v.flags, v.events
+    flags, ev, fwd, wide, verdicts = (
+        t.open_quality,
+        t.events,
+        t.forward_returns,
+        t.paths_wide,
+        t.event_verdicts,
+    )
     usable = flags["open_genuine"]
-    eras = eras_table(flags)
-    fwd = v.fwd.copy()
-    fwd["in_sample"] = v.in_sample
-    fwd["is_event"] = v.is_event
-    base = fwd[fwd["in_sample"] & ~fwd["is_event"]]
-    paths = paths_frame(close, pd.DatetimeIndex(ev["date"]), params.path_pre, params.path_post)
-    wide = paths.pivot(index="offset", columns="event_date", values="ret")
-    wide.columns = [c.date().isoformat() for c in wide.columns]
-    evidence = weigh_evidence(v, stats, prices)
-    ratios = result.open_accuracy if result.open_accuracy is not None else pd.DataFrame()
     visible = stats["effective_visibility_from"].iloc[0]
-    by_year = oa.accuracy_by_year(ratios) if len(ratios) else pd.DataFrame()
-    verdicts = evidence["event_verdicts"]
     accuracy_tables = {
         "open_accuracy": (
-            ratios,
+            t.open_accuracy,
             {
                 "effective_visibility_from": str(visible or "never"),
                 "rule": f"first day after which the median of the last {params.accuracy_window} "
@@ -182,20 +164,20 @@ def study_tables(
             },
         ),
         "open_accuracy_by_year": (
-            by_year,
-            {"preview": md_preview(by_year, rows=40, floatfmt=".3f")},
+            t.open_accuracy_by_year,
+            {"preview": md_preview(t.open_accuracy_by_year, rows=40, floatfmt=".3f")},
         ),
         "event_baselines": (
-            evidence["event_baselines"],
+            t.event_baselines,
             {
                 "preview": md_preview(
-                    evidence["event_baselines"].drop(columns=["baseline_description"]), rows=20
+                    t.event_baselines.drop(columns=["baseline_description"]), rows=20
                 )
             },
         ),
         "event_leave_one_out": (
-            evidence["event_leave_one_out"],
-            {"preview": md_preview(evidence["event_leave_one_out"], rows=30)},
+            t.event_leave_one_out,
+            {"preview": md_preview(t.event_leave_one_out, rows=30)},
         ),
         "event_verdicts": (
             verdicts,
@@ -221,15 +203,18 @@ def study_tables(
             },
         ),
         "open_quality_eras": (
-            eras,
-            {"eras": len(eras), "preview": md_preview(eras, rows=40, floatfmt=".3f")},
+            t.open_quality_eras,
+            {
+                "eras": len(t.open_quality_eras),
+                "preview": md_preview(t.open_quality_eras, rows=40, floatfmt=".3f"),
+            },
         ),
         "events": (
             ev,
             {
                 "definition": v.definition,
                 "n_events": len(ev),
-                "sample": _sample_span(v),
+                "sample": sample_span(v),
                 "horizons": ", ".join(f"T+{k}" for k in params.horizons),
                 "preview": md_preview(
                     ev[
@@ -245,20 +230,14 @@ def study_tables(
         ),
         "forward_returns": (
             fwd,
-            {
-                "baseline_days": len(base),
-                **{
-                    f"baseline_mean_{fwd_col(k)}": float(base[fwd_col(k)].mean())
-                    for k in params.horizons
-                },
-            },
+            {"baseline_days": len(t.baseline), **baseline_means(t, params.horizons)},
         ),
         "event_paths": (
-            paths,
+            t.event_paths,
             {
                 "events": len(ev),
                 "preview": md_preview(
-                    (wide.loc[[o for o in _path_offsets(params) if o in wide.index]])
+                    (wide.loc[[o for o in path_offsets(params) if o in wide.index]])
                     .map(lambda r: f"{r:+.2%}" if r == r else "–")
                     .rename_axis("offset")
                 ),
@@ -280,60 +259,6 @@ def study_tables(
     }
 
 
-def coverage_check(flags: pd.DataFrame, params: StudyParams) -> CheckFields:
-    """Do genuine opens reach back to (within a year of) the requested start?"""
-    cov = coverage_summary(
-        flags, pd.Timestamp(params.start), pd.Timestamp(params.end) if params.end else None
-    )
-    first = cov["first_usable_open"]
-    ok = first is not None and pd.Timestamp(first) <= pd.Timestamp(params.start) + pd.Timedelta(
-        days=366
-    )
-    text = (
-        f"Genuine opens cover {cov['share_usable']:.1%} of the trading days since {cov['requested_start']}; "
-        f"the first usable open is {first}. Events before that cannot be seen in this data."
-    )
-    return {
-        "passed": bool(ok),
-        "description": text,
-        "metadata": {k: (v if v is not None else "none") for k, v in cov.items()},
-    }
-
-
-def definition_check(events: pd.DataFrame, flags: pd.DataFrame, params: StudyParams) -> CheckFields:
-    """Every event has gap > threshold, closed red by the close rule, and (by default) a genuine open."""
-    ok_rule = bool((events["gap"] > params.gap_threshold).all())
-    ref = events["prior_close"] if params.close_rule == "prior_close" else events["open"]
-    red = bool((events["close"] < ref).all())
-    genuine = (
-        flags["open_genuine"].reindex(pd.DatetimeIndex(events["date"]), fill_value=False).to_numpy()
-    )
-    ok_open = params.open_policy == "all" or bool(genuine.all())
-    meta = {"events": len(events), "gap_rule": ok_rule, "red_rule": red, "genuine_opens": ok_open}
-    return {"passed": ok_rule and red and ok_open, "metadata": meta}
-
-
-def stats_check(stats: pd.DataFrame, events: pd.DataFrame) -> CheckFields:
-    """p-values lie in [0, 1] and the main variant's event count equals the events table."""
-    main = stats[stats["variant"] == "main"]
-    cols = [
-        "welch_p",
-        "mw_p",
-        "hac_p",
-        "placebo_p",
-        "p_holm",
-        "p_bh",
-        "binom_p",
-        "perm_p",
-        "perm_p_holm",
-    ]
-    # Rows below the minimum event count have no p-values (NaN): only present ones are checked.
-    p = pd.Series(stats[[c for c in cols if c in stats.columns]].to_numpy(float).ravel()).dropna()
-    counts_ok = bool((main["n_events"] == len(events)).all())
-    meta = {"main_n_events": int(main["n_events"].iloc[0]), "events_rows": len(events)}
-    return {"passed": bool(((p >= 0) & (p <= 1)).all()) and counts_ok, "metadata": meta}
-
-
 @dg.multi_asset(
     name="event_study",
     group_name=GROUP,
@@ -351,7 +276,7 @@ def event_study(context: dg.AssetExecutionContext, study: StudySettings, **price
     params = study.params()
     prices = series_beyond_inputs(context, params, prices)
     result = run_study(prices, params)
-    tables = study_tables(result, prices)
+    tables = study_outputs(result, prices)
     flags, ev = result.main.flags, result.main.events
     coverage, definition, consistent = CHECKS
     yield from selected_results(

@@ -2,23 +2,23 @@
 following returns (data), the replica validated against it and against the indices' returns
 (with an in-sample calibration judged out of sample), and the backtests (the replica from 1929,
 the event signal with random-entry benchmarks). Thin wrappers over eventlab.cta.exposure,
-eventlab.cta.validation and eventlab.backtest; every parameter comes from the run's settings:
+eventlab.cta.validation and eventlab.backtest (the checks' algorithms: eventlab.cta.checks and
+eventlab.backtest.checks); every parameter comes from the run's settings:
 `validation_settings` and `backtest_settings`, the `study` resource (the index, VIX series,
 horizons and minimum event count of the event backtests) and `cta_settings` (the replica). The replica
 and its validation are on the S&P 500 (REPLICA_SERIES, what the CTA step models); the event
 backtests trade the study's index on that index's prices. Report CSVs are written as each table
 is computed."""
 
-from collections.abc import Callable
-
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from eventlab.backtest import strategies
+from eventlab.backtest.checks import backtests_consistent
 from eventlab.config import CONFIG, StudyParams
 from eventlab.cta import exposure as exp_mod
 from eventlab.cta import validation as val_mod
+from eventlab.cta.checks import calibration_in_sample, exposure_no_lookahead, exposure_valid
 from eventlab.cta.reference import level_series
 from eventlab.settings.validation import TREND_INDICES, BacktestParams, ValidationParams
 from pipelines.resources import (
@@ -30,7 +30,6 @@ from pipelines.resources import (
     report_folder_name,
 )
 from pipelines.stages.common import (
-    CheckFields,
     LazyTables,
     as_of_date,
     md_preview,
@@ -112,15 +111,9 @@ class _Tables(LazyTables):
 
     def positions(self) -> dict[str, pd.Series]:
         """The default replica (as run by the CTA step) and the calibrated variant."""
-        sig = self.inp["cta_signals"]
-        cal = self.calibration()
-        calibrated = val_mod.smoothed_position(
-            self.close.to_numpy(), cal["params"], cal["smoothing"]
+        return val_mod.replica_positions(
+            self.inp["cta_signals"]["position"], self.close, self.calibration()
         )
-        return {
-            "replica": sig["position"].reindex(self.close.index),
-            "replica_calibrated": pd.Series(calibrated, index=self.close.index),
-        }
 
     def calibration(self) -> dict[str, object]:
         self.get("cta_calibration")
@@ -184,12 +177,9 @@ class _Tables(LazyTables):
         return df, meta
 
     def cta_validation_series(self):
-        sg = self.frame("cta_implied_exposure")
-        sel = sg[
-            (sg["index"] == "sg_trend_index")
-            & (sg["window"] == self.vp.main_window)
-            & (sg["model"] == exp_mod.SINGLE)
-        ].set_index("date")
+        sel = exp_mod.exposure_rows(
+            self.frame("cta_implied_exposure"), "sg_trend_index", self.vp.main_window
+        )
         df = val_mod.validation_series(self.positions(), self.close, sel, self.vp)
         return df, {"rows": len(df), "preview": md_preview(df.tail(10), floatfmt=".3f")}
 
@@ -239,9 +229,8 @@ class _Tables(LazyTables):
         }
 
     def backtest_returns(self):
-        # outer: the study index may trade on sessions the S&P 500 did not (and vice versa)
-        daily = self._replica_bt()[1]["daily"].join(
-            self._event_bt()[1]["daily"], rsuffix="_study", how="outer"
+        daily = strategies.combined_daily(
+            self._replica_bt()[1]["daily"], self._event_bt()[1]["daily"]
         )
         return daily, {
             "rows": len(daily),
@@ -344,150 +333,40 @@ def validation(
         OUTS,
         tables.get,
         [
-            (lookahead, lambda: exposure_no_lookahead(tables)),
+            (
+                lookahead,
+                lambda: exposure_no_lookahead(
+                    tables.frame("cta_implied_exposure"),
+                    tables.close,
+                    tables.refs,
+                    tables.bond(),
+                    tables.vp,
+                ),
+            ),  # fmt: skip
             (valid, lambda: exposure_valid(tables.frame("cta_implied_exposure"), tables.vp)),
-            (insample, lambda: calibration_in_sample(tables)),
-            (consistent, lambda: backtests_consistent(tables)),
+            (
+                insample,
+                lambda: calibration_in_sample(
+                    tables.frame("cta_calibration"),
+                    tables.calibration(),
+                    tables.close,
+                    tables.implied(),
+                    tables.vp,
+                ),
+            ),  # fmt: skip
+            (
+                consistent,
+                lambda: backtests_consistent(
+                    tables.frame("backtests"),
+                    tables.frame("backtest_returns"),
+                    tables.inp["events"],
+                    tables.frame("backtest_trades"),
+                    tables.study_close,
+                    tables.study.horizons,
+                    tables.bp.entries,
+                    tables.bp.random_draws,
+                ),
+            ),  # fmt: skip
         ],
     )
     publish_if_no_publish_step(context, report_settings, folder, inputs["report_as_of"])
-
-
-# ----------------------------------------------------------------------------- check logic
-
-
-def exposure_no_lookahead(
-    tables: _Tables, model: Callable[..., pd.DataFrame] = exp_mod.exposure_table
-) -> CheckFields:
-    """Recompute on data truncated at several dates; earlier rows must be unchanged. `model` is
-    the computation under test (tests pass look-ahead ones)."""
-    full = tables.frame("cta_implied_exposure")
-    vp = tables.vp
-    dates = full["date"].drop_duplicates().sort_values()
-    # two cuts (mid-history and near the end): each recompute costs a full exposure table
-    cuts = [dates.iloc[int(len(dates) * f)] for f in (0.5, 0.95)]
-    worst = 0.0
-    cols = ["slope", "se", "percentile"]
-    for cut in cuts:
-        trunc = model(
-            tables.close.loc[:cut], {n: tables.refs[n].loc[:cut] for n in vp.daily_indices}, vp,
-            tables.bond().loc[:cut] if BOND_TABLE else None,
-        )  # fmt: skip
-        keys = ["date", "index", "model", "window"]
-        a = full[(full["date"] <= cut).to_numpy()]
-        b = trunc
-        # Rows in the same order (the table is built so) compare as they are; any other order
-        # is compared as sorted tables, as before (sorting ~40,000 rows cost 4x the comparison).
-        if not (len(a) == len(b) and all(_same_column(a[k], b[k]) for k in keys)):
-            a = a.set_index(keys)[cols].sort_index()
-            b = b.set_index(keys)[cols].sort_index()
-            if not a.index.equals(b.index):
-                problem = {"cut": str(cut.date()), "problem": "rows differ"}
-                return {"passed": False, "metadata": problem}
-        av, bv = a[cols].to_numpy(dtype=float), b[cols].to_numpy(dtype=float)
-        diff = np.nanmax(np.abs(av - bv))
-        same_nan = bool((np.isnan(av) == np.isnan(bv)).all())
-        worst = max(worst, float(diff) if same_nan else np.inf)
-    return {
-        "passed": worst < 1e-9,
-        "metadata": {"cuts": str([str(c.date()) for c in cuts]), "max_abs_difference": worst},
-    }
-
-
-def _same_column(x: pd.Series, y: pd.Series) -> bool:
-    """Equal values in the same order (categoricals by categories and codes, not as strings)."""
-    if isinstance(x.dtype, pd.CategoricalDtype) or isinstance(y.dtype, pd.CategoricalDtype):
-        return (
-            isinstance(x.dtype, pd.CategoricalDtype)
-            and isinstance(y.dtype, pd.CategoricalDtype)
-            and x.cat.categories.equals(y.cat.categories)
-            and np.array_equal(x.cat.codes.to_numpy(), y.cat.codes.to_numpy())
-        )
-    return bool(np.array_equal(x.to_numpy(), y.to_numpy()))
-
-
-def exposure_valid(df: pd.DataFrame, vp) -> CheckFields:
-    # distinct (index, window) pairs from integer keys (a set of ~80,000 Python tuples cost 20 ms)
-    codes, names = pd.factorize(df["index"])
-    windows = df["window"].to_numpy(dtype=np.int64)
-    pairs = np.unique((codes.astype(np.int64) << 32) | windows)
-    have = {(names[int(k >> 32)], int(k & 0xFFFFFFFF)) for k in pairs}
-    want = {(i, w) for i in vp.daily_indices for w in vp.windows}
-    missing = sorted(want - have)
-    finite = bool(np.isfinite(df[["slope", "se"]].to_numpy()).all())
-    se_pos = bool((df["se"] > 0).all())
-    pct = df["percentile"].dropna()
-    pct_ok = bool(pct.between(0, 100).all())
-    return {
-        "passed": not missing and finite and se_pos and pct_ok and len(df) > 0,
-        "metadata": {
-            "rows": len(df),
-            "missing_index_windows": str(missing),
-            "finite": finite,
-            "se_positive": se_pos,
-            "percentile_in_range": pct_ok,
-        },
-    }
-
-
-def calibration_in_sample(tables: _Tables) -> CheckFields:
-    """The chosen point is the in-sample maximum, and its objective does not move when every
-    close and implied exposure after the in-sample end is replaced (nothing later can matter)."""
-    grid = tables.frame("cta_calibration")
-    chosen = tables.calibration()
-    is_max = bool(
-        grid.loc[grid["chosen"], "in_sample_corr"].iloc[0] == grid["in_sample_corr"].max()
-    )
-    end = pd.Timestamp(tables.vp.in_sample[1])
-    close, implied = tables.close.copy(), tables.implied().copy()
-    rng = np.random.default_rng(7)
-    after = close.index > end
-    close[after] = close[~after].iloc[-1] * np.exp(np.cumsum(rng.normal(0, 0.02, after.sum())))
-    implied[implied.index > end] = rng.normal(0, 1, (implied.index > end).sum())
-    corr = val_mod.in_sample_corr(close, implied, chosen["params"], chosen["smoothing"], tables.vp)
-    diff = abs(corr - float(chosen["in_sample_corr"]))
-    return {
-        "passed": is_max and diff < 1e-12,
-        "metadata": {"chosen_is_in_sample_max": is_max, "in_sample_corr_difference": diff},
-    }
-
-
-def backtests_consistent(tables: _Tables) -> CheckFields:
-    df = tables.frame("backtests")
-    daily = tables.frame("backtest_returns")
-    worst = 0.0
-    for _, r in df.iterrows():
-        col = r["strategy"] if r["strategy"] in daily.columns else None
-        if r["period"] == "study sample" and r["strategy"] == "buy_and_hold":
-            col = "buy_and_hold_study"
-        if col is None or r["period"] == "common":
-            continue
-        s = daily[col].dropna()
-        worst = max(
-            worst,
-            abs(float(np.prod(1 + s) - 1 - r["total_return"])) / max(1.0, abs(r["total_return"])),
-        )
-    ev = tables.inp["events"]
-    trades = tables.frame("backtest_trades")
-    n_ok = True
-    n = len(tables.study_close)
-    pos = (
-        tables.study_close.index.get_indexer(pd.to_datetime(ev["date"]))
-        if len(ev)
-        else np.array([], int)
-    )
-    for k in tables.study.horizons:
-        expected = int((pos + k < n).sum())
-        for entry in tables.bp.entries:
-            got = int(((trades["horizon"] == k) & (trades["entry"] == entry)).sum())
-            n_ok &= got == expected
-    draws = df.loc[df["strategy"].str.startswith("event_"), "random_draws"]
-    draws_ok = bool((draws == tables.bp.random_draws).all())
-    return {
-        "passed": worst < 1e-9 and n_ok and draws_ok,
-        "metadata": {
-            "max_relative_difference": worst,
-            "trades_match_events": n_ok,
-            "draws_ok": draws_ok,
-        },
-    }
