@@ -37,8 +37,9 @@ def _free_port() -> int:
 
 
 # Report links in the UI metadata point at the report server; tests serve on a free port of their
-# own (several test sessions can share a machine), set before any asset is materialized.
-os.environ.setdefault("EVENTLAB_REPORTS_URL", f"http://127.0.0.1:{_free_port()}")
+# own, set before any asset is materialized. Set in every process, not inherited: each xdist
+# worker serves its own reports, and two workers on one port would answer each other's requests.
+os.environ["EVENTLAB_REPORTS_URL"] = f"http://127.0.0.1:{_free_port()}"
 
 
 # Fixtures that put a test in a tier by themselves (a test using one needs no marker of its own).

@@ -208,6 +208,8 @@ def report_server(materialized):
     ]
     with _process([*args, "--port", str(port)]) as proc:
         _wait_http(base_url() + "/", 20, proc)
+        time.sleep(0.3)  # a server that could not bind exits at once: the answer was another's
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else proc.returncode
         yield base_url()
 
 
