@@ -10,13 +10,38 @@ REPORT_PORT ?= 3001
 export EVENTLAB_REPORTS_URL ?= http://127.0.0.1:$(REPORT_PORT)
 INSTANCE_CONFIG := deploy/local/dagster.yaml
 
-.PHONY: run run-recorded test test-fast ui daemon lint format bench snapshot clean universe universe-data
+.PHONY: run run-recorded test test-fast ui daemon lint format bench snapshot clean universe universe-data lock
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+# Installs come from uv.lock: every package, dev extra included, pinned with its hashes, the same on
+# every machine; the project itself goes in editable. uv is pinned too and bootstrapped with pip into a
+# per-user folder that every checkout shares (a machine needs only Python and pip). After a change to
+# the dependencies in pyproject.toml, `make lock` updates uv.lock (the other pins stay;
+# `make lock LOCK_ARGS=--upgrade` moves every pin to the newest allowed release).
+UV_VERSION := 0.13.9
+UV_BOOTSTRAP_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/eventlab/uv-$(UV_VERSION)
+UV := $(UV_BOOTSTRAP_DIR)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+
+$(UV):
+	@echo "bootstrapping uv $(UV_VERSION) into $(UV_BOOTSTRAP_DIR)"
+	@tmp=$(UV_BOOTSTRAP_DIR).tmp$$$$ && rm -rf $$tmp && \
+	  PIP_REQUIRE_VIRTUALENV=0 $(PYTHON) -m pip install -qq --disable-pip-version-check --target $$tmp \
+	    uv==$(UV_VERSION) || { rm -rf $$tmp; exit 1; }; \
+	  { test -e $(UV_BOOTSTRAP_DIR) || mv $$tmp $(UV_BOOTSTRAP_DIR); }; rm -rf $$tmp; test -x $@
+
+# uv does not compile bytecode at install (pip did: ~40 s of CPU for the whole venv); imports compile
+# what they use on first use (~5 s of CPU for `make run`, once) and the .pth below lets them keep it
+# even where PYTHONDONTWRITEBYTECODE is set (else every process would compile dagster, pandas, ... anew).
+$(STAMP): pyproject.toml uv.lock
+	@$(MAKE) -s --no-print-directory $(UV)
+	$(UV) sync --locked --extra dev --python $(PYTHON) --quiet || \
+	  { echo "uv sync failed (if pyproject.toml changed: make lock, then commit uv.lock)" >&2; exit 1; }
+	@echo 'import sys; sys.dont_write_bytecode = False' > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/00-eventlab-write-bytecode.pth"
 	@touch $(STAMP)
+
+lock:
+	@$(MAKE) -s --no-print-directory $(UV)
+	$(UV) lock --python $(PYTHON) $(LOCK_ARGS)
 
 # The instance config lives in deploy/local/ (outside the folder Dagster starts in, which it would
 # otherwise warn about); DAGSTER_HOME gets a copy kept in sync.
