@@ -72,7 +72,7 @@ def parameter_set(study: StudyParams, cta: CTAParams) -> dict[str, dict[str, obj
 
 
 def changed_parameters(study: StudyParams, cta: CTAParams) -> dict[str, object]:
-    """The parameters that differ from the defaults in eventlab/config.py, by launchpad field name
+    """The parameters that differ from the defaults declared in eventlab/settings/, by launchpad field name
     (`study.gap_threshold`, `cta.lookbacks`); empty for the default study."""
     out: dict[str, object] = {}
     for prefix, obj, default in (("study", study, CONFIG.study), ("cta", cta, CONFIG.cta)):
@@ -124,7 +124,7 @@ def folder_name(as_of: dt.date, label: str = "") -> str:
 def describe_parameters(changed: dict[str, object]) -> str:
     """One line for the report header."""
     if not changed:
-        return "default study parameters (eventlab/config.py)"
+        return "default study parameters (eventlab/settings/)"
     return "non-default parameters: " + ", ".join(f"{k} = {v}" for k, v in sorted(changed.items()))
 
 
