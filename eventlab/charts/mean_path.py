@@ -6,12 +6,60 @@ offset drop out of its mean, so n can fall towards t+post).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from eventlab.charts import style
 from eventlab.study.returns import mean_path_band
 
 CONF = 0.95
+
+
+@dataclass(frozen=True, eq=False)
+class MeanPathData:
+    """What `render_mean_path` draws: the band (offset, n, mean, median, low, high; fractions),
+    the event dates, the per-event paths (percent) and the sidecar numbers."""
+
+    band: pd.DataFrame
+    event_dates: list[pd.Timestamp]  # sorted
+    n_max: int
+    n_min: int
+    data_span: str
+    paths: pd.DataFrame | None  # offset x event date, percent; None without events
+    numbers: dict
+
+
+def mean_path_data(event_paths: pd.DataFrame) -> MeanPathData:
+    """The numbers behind `render_mean_path` (no drawing)."""
+    band = mean_path_band(event_paths, CONF)
+    dates = sorted(pd.to_datetime(event_paths["event_date"]).unique())
+    n_max = int(band["n"].max()) if len(band) else 0
+    n_min = int(band["n"].min()) if len(band) else 0
+    last = band.iloc[-1] if len(band) else None
+    numbers: dict = {"n_events": n_max}
+    if last is not None:
+        numbers.update(
+            {
+                "t_last": int(last["offset"]),
+                "mean_last": float(last["mean"]),
+                "n_last": int(last["n"]),
+            }
+        )
+    paths = (
+        event_paths.pivot(index="offset", columns="event_date", values="ret") * 100.0
+        if len(band)
+        else None
+    )
+    return MeanPathData(
+        band=band,
+        event_dates=dates,
+        n_max=n_max,
+        n_min=n_min,
+        data_span=style.span(dates[0], dates[-1]) if dates else "no events",
+        paths=paths,
+        numbers=numbers,
+    )
 
 
 def render_mean_path(
@@ -21,12 +69,9 @@ def render_mean_path(
     index_name: str = "S&P 500 (^GSPC)",
     name: str = "mean_path",
 ) -> style.ChartOutput:
-    band = mean_path_band(event_paths, CONF)
-    dates = sorted(pd.to_datetime(event_paths["event_date"]).unique())
-    n_max = int(band["n"].max()) if len(band) else 0
-    n_min = int(band["n"].min()) if len(band) else 0
-    last = band.iloc[-1] if len(band) else None
-    data_span = style.span(dates[0], dates[-1]) if dates else "no events"
+    d_ = mean_path_data(event_paths)
+    band, dates, n_max, n_min = d_.band, d_.event_dates, d_.n_max, d_.n_min
+    data_span = d_.data_span
     meta = style.ChartMeta(
         title="Mean path after the event, with its 95% band",
         caption=(
@@ -38,15 +83,7 @@ def render_mean_path(
         sources=[f"{index_name} daily closes (snapshot or live source)"],
         kind="measured",
     )
-    numbers: dict = {"n_events": n_max}
-    if last is not None:
-        numbers.update(
-            {
-                "t_last": int(last["offset"]),
-                "mean_last": float(last["mean"]),
-                "n_last": int(last["n"]),
-            }
-        )
+    numbers = d_.numbers
     with style.style_context():
         fig = style.figure((11.0, 5.6))
         style.header(
@@ -62,7 +99,8 @@ def render_mean_path(
                 0.5, 0.5, "no events in this run", ha="center", va="center", transform=ax.transAxes
             )
         else:
-            wide = event_paths.pivot(index="offset", columns="event_date", values="ret") * 100.0
+            wide = d_.paths
+            assert wide is not None
             for col in wide.columns:
                 ax.plot(wide.index, wide[col], color=style.MUTED, lw=0.8, alpha=0.35)
             x = band["offset"].to_numpy()
