@@ -26,7 +26,7 @@ from eventlab.settings.validation import BacktestParams, ValidationParams
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT_DIR = PROJECT_ROOT / "data" / "snapshot"
 
-STUDY_KEY, CTA_KEY = "study", "cta_settings"
+STUDY_KEY, CTA_KEY = "study_settings", "cta_settings"
 
 
 def launchpad_path(key: str) -> str:

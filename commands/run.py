@@ -3,7 +3,7 @@
 Usage: python -m commands.run [--source snapshot|auto|yfinance] [--reports DIR] [--warehouse DIR]
                               [--config RUN_CONFIG.yaml] [--log-level DEBUG|INFO|WARNING|ERROR]
                               [--record]
---config takes the launchpad's YAML (e.g. `resources: {study: {config: {gap_threshold: 0.015}}}`).
+--config takes the launchpad's YAML (e.g. `resources: {study_settings: {config: {gap_threshold: 0.015}}}`).
 The whole configuration is checked before Dagster is imported and before anything is written
 (commands/preflight.py); a bad value stops the run with the field's path and a fix (exit 2).
 Runs in-process on an ephemeral Dagster instance: the warehouse and the report are written, but
@@ -162,7 +162,7 @@ def main() -> int:
         "--config",
         default=None,
         metavar="RUN_CONFIG.yaml",
-        help="run config in the launchpad's YAML shape (resources.study.config.gap_threshold, ...)",
+        help="run config in the launchpad's YAML shape (resources.study_settings.config.gap_threshold, ...)",
     )
     args = ap.parse_args()
     run_config = _checked_run_config(args)

@@ -33,7 +33,7 @@ def default_resources(**overrides: object) -> dict[str, object]:
     res: dict[str, object] = {
         "io_manager": ParquetIOManager(),
         "price_source": PriceSource(mode="snapshot"),
-        "study": StudySettings(),
+        "study_settings": StudySettings(),
         "report_settings": ReportSettings(),
         "cta_settings": CTASettings(),
         "validation_settings": ValidationSettings(),

@@ -279,7 +279,7 @@ class PriceSource(settings_resource(SourceParams, "price_source")):
 # ----------------------------------------------------------------------------- launchpad settings
 
 
-class StudySettings(settings_resource(StudyParams, "study")):
+class StudySettings(settings_resource(StudyParams, "study_settings")):
     """Launchpad-editable study settings, declared in eventlab/settings/study.py.
 
     A valid value never fails the run: every combination within the documented ranges yields a

@@ -47,11 +47,11 @@ def test_defaults_are_valid_and_match_design():
 
 
 def test_launchpad_settings_validate_through_the_same_object():
-    with pytest.raises(ValueError, match=r"resources\.study\.config\.index"):
+    with pytest.raises(ValueError, match=r"resources\.study_settings\.config\.index"):
         StudySettings(index="FOO")
-    with pytest.raises(ValueError, match=r"resources\.study\.config\.start"):
+    with pytest.raises(ValueError, match=r"resources\.study_settings\.config\.start"):
         StudySettings(start="2020-13-45")
-    with pytest.raises(ValueError, match=r"resources\.study\.config\.horizons"):
+    with pytest.raises(ValueError, match=r"resources\.study_settings\.config\.horizons"):
         StudySettings(horizons=[])
     assert StudySettings(gap_threshold=0.02).params().gap_threshold == 0.02
     # a horizon beyond the default event path widens the path instead of failing (the
@@ -88,12 +88,12 @@ def test_one_derivation_names_the_field_the_range_and_a_fix():
     cases = [
         (
             lambda: StudySettings(decluster_cooldown=2000),
-            "`resources.study.config.decluster_cooldown`: must be an integer from 0 to 1000 "
+            "`resources.study_settings.config.decluster_cooldown`: must be an integer from 0 to 1000 "
             "sessions, got 2000. Fix: use 20",
         ),
         (
             lambda: StudySettings(gap_threshold=0.5),
-            "`resources.study.config.gap_threshold`: must be above 0 and below 0.5, got 0.5. "
+            "`resources.study_settings.config.gap_threshold`: must be above 0 and below 0.5, got 0.5. "
             "Fix: use 0.01 for +1% (a fraction, not percent)",
         ),
         (

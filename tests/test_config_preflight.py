@@ -21,15 +21,15 @@ from eventlab.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[1]
 
 BAD_LAUNCHPAD_VALUES = [
-    ("study", "gap_threshold", 1.5),
-    ("study", "gap_threshold", 0.0),
-    ("study", "bootstrap_reps", 1_000_000_000),
-    ("study", "placebo_reps", 10),
-    ("study", "horizons", [1, 5, 1000]),
-    ("study", "start", "2100-01-01"),
-    ("study", "end", "1960-13-01"),
-    ("study", "index", "NOPE"),
-    ("study", "close_rule", "lower"),
+    ("study_settings", "gap_threshold", 1.5),
+    ("study_settings", "gap_threshold", 0.0),
+    ("study_settings", "bootstrap_reps", 1_000_000_000),
+    ("study_settings", "placebo_reps", 10),
+    ("study_settings", "horizons", [1, 5, 1000]),
+    ("study_settings", "start", "2100-01-01"),
+    ("study_settings", "end", "1960-13-01"),
+    ("study_settings", "index", "NOPE"),
+    ("study_settings", "close_rule", "lower"),
     ("cta_settings", "lookbacks", [21, 63, 100000]),
     ("cta_settings", "weights", [1.0, 1.0]),
     ("cta_settings", "scenario_as_of", ["2030-01-01"]),
@@ -70,11 +70,11 @@ def test_launchpad_refuses_before_the_run_exists(main_job, key, field, value):
 
 def test_launchpad_fields_describe_units_and_ranges(main_job):
     resources = main_job.run_config_schema.config_type.fields["resources"].config_type
-    for key in ("study", "cta_settings"):
+    for key in ("study_settings", "cta_settings"):
         fields = resources.fields[key].config_type.fields["config"].config_type.fields
         for name, field in fields.items():
             assert field.description, f"resources.{key}.config.{name} has no description"
-    study = resources.fields["study"].config_type.fields["config"].config_type.fields
+    study = resources.fields["study_settings"].config_type.fields["config"].config_type.fields
     assert "0.5" in study["gap_threshold"].description
     assert "20000" in study["bootstrap_reps"].description
 
@@ -83,9 +83,9 @@ def test_a_bad_value_stops_the_run_before_any_step(tmp_path, main_job):
     from pipelines.definitions import default_resources
     from pipelines.io import ParquetIOManager
 
-    with pytest.raises(dg.DagsterInvalidConfigError, match=r"resources\.study\.config\.gap"):
+    with pytest.raises(dg.DagsterInvalidConfigError, match=r"resources\.study_settings\.config\.gap"):
         main_job.execute_in_process(
-            run_config={"resources": {"study": {"config": {"gap_threshold": 1.5}}}},
+            run_config={"resources": {"study_settings": {"config": {"gap_threshold": 1.5}}}},
             resources=default_resources(io_manager=ParquetIOManager(base_dir=str(tmp_path))),
             instance=dg.DagsterInstance.ephemeral(),
         )
@@ -96,8 +96,8 @@ def test_a_bad_value_stops_the_run_before_any_step(tmp_path, main_job):
     ("config", "path", "fix"),
     [
         (
-            {"study": {"start": "1900-01-01", "end": "1920-01-01"}},
-            "resources.study.config.end",
+            {"study_settings": {"start": "1900-01-01", "end": "1920-01-01"}},
+            "resources.study_settings.config.end",
             "leave it empty",
         ),
         (
@@ -105,7 +105,11 @@ def test_a_bad_value_stops_the_run_before_any_step(tmp_path, main_job):
             "resources.cta_settings.config.scenario_as_of",
             "use dates from",
         ),
-        ({"study": {"path_post": 30}}, "resources.study.config.path_post", "use one of"),
+        (
+            {"study_settings": {"path_post": 30}},
+            "resources.study_settings.config.path_post",
+            "use one of",
+        ),
         ({"cta_settings": {"horizons": ["a"]}}, "resources.cta_settings.config.horizons", "use"),
     ],
 )
@@ -145,11 +149,13 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 @pytest.mark.service
 def test_cli_refuses_bad_config_before_importing_dagster(tmp_path):
     cfg = tmp_path / "run.yaml"
-    cfg.write_text(yaml.safe_dump({"resources": {"study": {"config": {"gap_threshold": 1.5}}}}))
+    cfg.write_text(
+        yaml.safe_dump({"resources": {"study_settings": {"config": {"gap_threshold": 1.5}}}})
+    )
     reports = tmp_path / "reports"
     res = run_cli("--config", str(cfg), "--reports", str(reports))
     assert res.returncode == 2
-    assert "resources.study.config.gap_threshold" in res.stderr and "Fix:" in res.stderr
+    assert "resources.study_settings.config.gap_threshold" in res.stderr and "Fix:" in res.stderr
     assert not reports.exists()  # nothing written
     # the check itself imports neither Dagster nor pandas (it answers within a second)
     probe = subprocess.run(

@@ -122,11 +122,13 @@ def test_every_valid_configuration_yields_a_complete_report(materialized, job_an
         params = StudySettings(**study).params()
         cta_params = CTASettings(**cta).params()
         span = (dt.date(1927, 12, 30), dt.date(2026, 8, 20))
-        preflight.check_against_data(params, span, "resources.study.config")
+        preflight.check_against_data(params, span, "resources.study_settings.config")
         preflight.check_scenarios(cta_params, span)
     except (ValueError, ConfigError):
         assume(False)  # not a valid configuration: refused before any run (tested elsewhere)
-    run_config = {"resources": {"study": {"config": study}, "cta_settings": {"config": cta}}}
+    run_config = {
+        "resources": {"study_settings": {"config": study}, "cta_settings": {"config": cta}}
+    }
     result, folder = run_graph(materialized, job_and_keys, run_config)
     failures = [e.event_specific_data.error.to_string() for e in result.all_events
                 if e.is_step_failure]  # fmt: skip

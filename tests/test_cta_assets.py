@@ -53,7 +53,7 @@ def run(tmp_path_factory):
             "io_manager": ParquetIOManager(base_dir=str(tmp / "warehouse")),
             "report_settings": ReportSettings(reports_root=str(tmp / "reports")),
             "cta_settings": CTASettings(),
-            "study": StudySettings(),
+            "study_settings": StudySettings(),
         },
     )
     return result, tmp

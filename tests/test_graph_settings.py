@@ -42,7 +42,7 @@ def run(tmp_path_factory) -> Run:
         log_level="WARNING",
         run_config={
             "resources": {
-                "study": {"config": STUDY},
+                "study_settings": {"config": STUDY},
                 "validation_settings": {"config": VALIDATION},
                 "backtest_settings": {"config": BACKTEST},
             }

@@ -53,10 +53,10 @@ def launch(context, run_config: dict) -> dict:
 
 def test_launch_with_a_bad_value_is_refused_before_the_run_exists(graphql):
     context, instance = graphql
-    out = launch(context, {"resources": {"study": {"config": {"gap_threshold": 1.5}}}})
+    out = launch(context, {"resources": {"study_settings": {"config": {"gap_threshold": 1.5}}}})
     assert out["__typename"] != "LaunchRunSuccess"
     text = str(out)
-    assert "resources.study.config.gap_threshold" in text and "Fix:" in text, text
+    assert "resources.study_settings.config.gap_threshold" in text and "Fix:" in text, text
     assert instance.get_runs() == []  # no run was created, so nothing could write
 
 
@@ -75,7 +75,9 @@ def test_launchpad_schema_validation_passes_a_valid_change(graphql):
         query,
         variables={
             "selector": infer_job_selector(context, "main_job"),
-            "runConfigData": {"resources": {"study": {"config": {"gap_threshold": 0.015}}}},
+            "runConfigData": {
+                "resources": {"study_settings": {"config": {"gap_threshold": 0.015}}}
+            },
         },
     )
     assert result.data["isPipelineConfigValid"]["__typename"] == "PipelineConfigValidationValid"

@@ -197,7 +197,7 @@ def downstream_run(warehouse: Path, reports: Path, study_config: dict):
         resources=default_resources(
             io_manager=ParquetIOManager(base_dir=str(warehouse)),
             report_settings=ReportSettings(reports_root=str(reports)),
-            study=StudySettings(**study_config),
+            study_settings=StudySettings(**study_config),
         ),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,

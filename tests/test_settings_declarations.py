@@ -54,7 +54,7 @@ class DemoSettings(settings_resource(Demo, "demo")):
 
 
 RESOURCES = [
-    (StudySettings, StudyParams, "study"),
+    (StudySettings, StudyParams, "study_settings"),
     (CTASettings, CTAParams, "cta_settings"),
     (ReportSettings, ReportParams, "report_settings"),
     (PriceSource, SourceParams, "price_source"),
@@ -64,12 +64,12 @@ RESOURCES = [
 ]
 # A valid non-default value per type of launchpad field, to prove a value reaches .params().
 SAMPLE = {
-    ("study", "index"): "SPY",
-    ("study", "close_rule"): "open",
-    ("study", "open_policy"): "all",
-    ("study", "start"): "1990-01-02",
-    ("study", "end"): "2020-12-31",
-    ("study", "horizons"): [1, 10],
+    ("study_settings", "index"): "SPY",
+    ("study_settings", "close_rule"): "open",
+    ("study_settings", "open_policy"): "all",
+    ("study_settings", "start"): "1990-01-02",
+    ("study_settings", "end"): "2020-12-31",
+    ("study_settings", "horizons"): [1, 10],
     ("cta_settings", "rule"): "sma",
     ("cta_settings", "lookbacks"): [21, 63, 126],
     ("cta_settings", "weights"): [1.0, 2.0, 1.0],
@@ -144,7 +144,7 @@ def test_launchpad_schema_descriptions_come_from_the_declarations():
 
     job = defs.resolve_job_def("main_job")
     resources = job.run_config_schema.config_type.fields["resources"].config_type
-    study = resources.fields["study"].config_type.fields["config"].config_type.fields
+    study = resources.fields["study_settings"].config_type.fields["config"].config_type.fields
     declared = StudyParams.model_fields["gap_threshold"].description
     assert study["gap_threshold"].description == declared
     assert "Range: above 0 and below 0.5." in declared  # completed from the declared bounds
@@ -186,11 +186,11 @@ def test_a_new_setting_needs_only_its_declaration(tmp_path):
 
 
 BOUND_CASES = [
-    ("study", StudyParams, "gap_threshold", 1.5),
-    ("study", StudyParams, "bootstrap_reps", 10),
-    ("study", StudyParams, "horizons", [1, 5, 1000]),
-    ("study", StudyParams, "close_rule", "lower"),
-    ("study", StudyParams, "end", "1960-13-01"),
+    ("study_settings", StudyParams, "gap_threshold", 1.5),
+    ("study_settings", StudyParams, "bootstrap_reps", 10),
+    ("study_settings", StudyParams, "horizons", [1, 5, 1000]),
+    ("study_settings", StudyParams, "close_rule", "lower"),
+    ("study_settings", StudyParams, "end", "1960-13-01"),
     ("cta_settings", CTAParams, "vol_target", 3.0),
     ("cta_settings", CTAParams, "weights", [1.0, 1.0]),
     ("cta_settings", CTAParams, "percentile_lookback", 10),
@@ -227,7 +227,9 @@ def test_the_same_message_through_launchpad_yaml_and_python(tmp_path, key, model
 @pytest.mark.service
 def test_the_cli_prints_the_same_message(tmp_path):
     cfg = tmp_path / "run.yaml"
-    cfg.write_text(yaml.safe_dump({"resources": {"study": {"config": {"gap_threshold": 1.5}}}}))
+    cfg.write_text(
+        yaml.safe_dump({"resources": {"study_settings": {"config": {"gap_threshold": 1.5}}}})
+    )
     res = subprocess.run(
         [sys.executable, "-m", "commands.run", "--config", str(cfg), "--reports", str(tmp_path)],
         cwd=ROOT,

@@ -1,7 +1,7 @@
 """The machinery every settings declaration shares: one `setting()` per field (type, default,
 bounds, a one-line description and an example that works), one base class, and ONE function
 (`config_error`) that turns a failed validation into ConfigError naming the field as the user
-types it (`study.gap_threshold` in Python, `resources.study.config.gap_threshold` on the
+types it (`study.gap_threshold` in Python, `resources.study_settings.config.gap_threshold` on the
 launchpad or in a --config YAML, `EVENTLAB_LOCK_TIMEOUT_S` in the environment), the problem in
 words derived from the declared bounds, and a fix quoting the declared example.
 

@@ -186,7 +186,7 @@ def charts(
     context: dg.AssetExecutionContext,
     report_settings: ReportSettings,
     chart_renderer: ChartRenderer,
-    study: StudySettings,
+    study_settings: StudySettings,
     validation_settings: ValidationSettings,
     report_as_of: pd.DataFrame,
     **frames: pd.DataFrame,
@@ -199,7 +199,7 @@ def charts(
     selected = [c for c in CHARTS if chart_key(c.name) in context.selected_asset_keys]
     jobs = {c.name: {k: by_name.get(k) for k in needed(c)} for c in selected}
     # the study charts name the run's index (their horizons come from the study's tables)
-    index = study_frame(study.params().index)
+    index = study_frame(study_settings.params().index)
     if index is not None:
         for name in STUDY_CHARTS:
             if name in jobs:

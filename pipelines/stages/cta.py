@@ -238,14 +238,14 @@ def cta(
     events: pd.DataFrame,
     report_as_of: pd.DataFrame,
     cta_settings: CTASettings,
-    study: StudySettings,
+    study_settings: StudySettings,
     report_settings: ReportSettings,
 ):
     """The CTA replica computed once per run; each table is an asset (report CSVs written as it goes)."""
     params = cta_settings.params()
     as_of = as_of_date(report_as_of)
     folder = report_settings.staging(context.run_id, report_as_of)
-    tables = _Tables(prices, events, as_of, folder, params, study.params().horizons)
+    tables = _Tables(prices, events, as_of, folder, params, study_settings.params().horizons)
     tables.final_name = report_folder_name(report_as_of)
     finite, bounded, lookahead = CHECKS
     yield from selected_results(

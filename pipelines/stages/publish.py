@@ -37,12 +37,12 @@ PUBLISH_KEY = dg.AssetKey("publish")
 def report_as_of(
     context: dg.AssetExecutionContext,
     index_prices: pd.DataFrame,
-    study: StudySettings,
+    study_settings: StudySettings,
     cta_settings: CTASettings,
 ) -> dg.Output[pd.DataFrame]:
     from pipelines.stages.study import series_beyond_inputs
 
-    params = study.params()
+    params = study_settings.params()
     prices = series_beyond_inputs(
         context, params, {CONFIG.study.index: index_prices}, fields=("index",)
     )
@@ -112,7 +112,7 @@ def build_publish(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     def publish(
         context: dg.AssetExecutionContext,
         report_settings: ReportSettings,
-        study: StudySettings,
+        study_settings: StudySettings,
         cta_settings: CTASettings,
         price_source: PriceSource,
         report_as_of: pd.DataFrame,
@@ -143,7 +143,7 @@ def build_publish(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
                 "sha256": _sha256(path) if path and path.exists() else None,
             }
         main = event_stats[event_stats["variant"] == "main"].iloc[0]
-        params = study.params()
+        params = study_settings.params()
         artifacts = sorted(
             str(p.relative_to(folder))
             for p in folder.rglob("*")

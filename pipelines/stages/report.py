@@ -119,12 +119,12 @@ def _cta_tables(kwargs: dict, folder) -> dict[str, pd.DataFrame]:
 def claims_vs_data(
     context: dg.AssetExecutionContext,
     report_settings: ReportSettings,
-    study: StudySettings,
+    study_settings: StudySettings,
     cta_settings: CTASettings,
     **inputs,
 ) -> pd.DataFrame:
     folder = report_settings.staging(context.run_id, inputs["report_as_of"])
-    params = study.params()
+    params = study_settings.params()
     data = ClaimData(
         events=inputs["events"],
         event_stats=inputs["event_stats"],

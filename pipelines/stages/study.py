@@ -110,7 +110,7 @@ def series_beyond_inputs(
         frame = load(dg.AssetKey(["prices", name])) if callable(load) else None
         if frame is None:
             raise dg.Failure(
-                f"resources.study.config.{field} = {name!r}: prices/{name} is not in the "
+                f"resources.study_settings.config.{field} = {name!r}: prices/{name} is not in the "
                 f"warehouse; materialize it first (select prices/{name} in the UI, or `make run`)"
             )
         context.log.info(f"study.{field} = {name}: prices/{name} read from the warehouse")
@@ -271,9 +271,11 @@ def study_outputs(
     internal_asset_deps=study_reads(CONFIG.study),
     can_subset=True,
 )
-def event_study(context: dg.AssetExecutionContext, study: StudySettings, **prices: pd.DataFrame):
+def event_study(
+    context: dg.AssetExecutionContext, study_settings: StudySettings, **prices: pd.DataFrame
+):
     """The study (main definition + robustness variants) computed once; each table is an asset."""
-    params = study.params()
+    params = study_settings.params()
     prices = series_beyond_inputs(context, params, prices)
     result = run_study(prices, params)
     tables = study_outputs(result, prices)

@@ -79,7 +79,7 @@ TICKER_STUDY = _key("ticker_study")
 )
 def universe_ticker_study(
     context: dg.AssetExecutionContext,
-    study: StudySettings,
+    study_settings: StudySettings,
     universe_settings: UniverseSettings,
     universe_store: UniverseStore,
 ) -> dg.MaterializeResult:
@@ -89,7 +89,7 @@ def universe_ticker_study(
 
     uparams = universe_settings.params()
     reps = universe_settings.bootstrap_reps
-    params = study.params().with_(bootstrap_reps=reps, placebo_reps=reps)
+    params = study_settings.params().with_(bootstrap_reps=reps, placebo_reps=reps)
     tickers = list(context.partition_keys)
     frames = None
     if universe_settings.source == "yfinance":
@@ -135,10 +135,10 @@ def universe_ticker_study(
 
 
 @dg.asset(key=_key("index_events"), group_name=GROUP, kinds={"pandas"})
-def universe_index_events(price_source: PriceSource, study: StudySettings) -> pd.DataFrame:
+def universe_index_events(price_source: PriceSource, study_settings: StudySettings) -> pd.DataFrame:
     """The main definition's event days on each breadth index (^GSPC, SPY), as the index study
     finds them (genuine opens only)."""
-    params = study.params()
+    params = study_settings.params()
     keys = {*CONFIG.universe.breadth_indices, params.vix}
     prices = {k: price_source.daily(CONFIG.series(k)).frame for k in keys}
     frames = []
@@ -166,14 +166,14 @@ CROSS = {
     outs={n: dg.AssetOut(key=_key(n), description=d, kinds={"pandas"}) for n, d in CROSS.items()},
 )
 def universe_cross_section(
-    study: StudySettings,
+    study_settings: StudySettings,
     universe_settings: UniverseSettings,
     universe_store: UniverseStore,
     index_events: pd.DataFrame,
 ):
     """Pool the universe's members (their stored ticker_study files): events, statistics
     clustered by date, breadth."""
-    params = study.params()
+    params = study_settings.params()
     uparams = universe_settings.params()
     universe = load_universe(uparams)
     sector_of = universe.sector_of()
@@ -229,7 +229,7 @@ def universe_cross_section(
 )
 def universe_report(
     context: dg.AssetExecutionContext,
-    study: StudySettings,
+    study_settings: StudySettings,
     universe_settings: UniverseSettings,
     report_settings: ReportSettings,
     **tables: pd.DataFrame,
@@ -238,7 +238,7 @@ def universe_report(
 
     folder = write_universe_report(
         tables,
-        study.params(),
+        study_settings.params(),
         load_universe(universe_settings.params()),
         reports_root=report_settings.reports_root,
         run_id=context.run_id,

@@ -307,7 +307,7 @@ CHECKS = (
 def validation(
     context: dg.AssetExecutionContext,
     cta_settings: CTASettings,
-    study: StudySettings,
+    study_settings: StudySettings,
     validation_settings: ValidationSettings,
     backtest_settings: BacktestSettings,
     report_settings: ReportSettings,
@@ -318,7 +318,7 @@ def validation(
 
     as_of = as_of_date(inputs["report_as_of"])
     folder = report_settings.staging(context.run_id, inputs["report_as_of"])
-    params = study.params()
+    params = study_settings.params()
     prices = series_beyond_inputs(
         context, params, {name: inputs[name] for name in PRICE_INS}, fields=("index", "vix")
     )
