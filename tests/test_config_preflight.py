@@ -83,7 +83,9 @@ def test_a_bad_value_stops_the_run_before_any_step(tmp_path, main_job):
     from pipelines.definitions import default_resources
     from pipelines.io import ParquetIOManager
 
-    with pytest.raises(dg.DagsterInvalidConfigError, match=r"resources\.study_settings\.config\.gap"):
+    with pytest.raises(
+        dg.DagsterInvalidConfigError, match=r"resources\.study_settings\.config\.gap"
+    ):
         main_job.execute_in_process(
             run_config={"resources": {"study_settings": {"config": {"gap_threshold": 1.5}}}},
             resources=default_resources(io_manager=ParquetIOManager(base_dir=str(tmp_path))),
