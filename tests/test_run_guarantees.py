@@ -183,6 +183,16 @@ def test_folder_names_identify_the_parameter_set():
     )
     assert a.startswith("gap1.5pct-") and b.startswith("gap2pct-")
     assert len({a, b, c}) == 3
+    # a validation or backtest change is a parameter set of its own too (never the default folder)
+    v, bt = CONFIG.validation, CONFIG.backtest
+    assert publishing.changed_parameters(study, cta, v, bt) == {}
+    d = publishing.changed_parameters(study, cta, v.with_(main_window=120), bt)
+    e = publishing.changed_parameters(study, cta, v, bt.with_(cost_bp=5.0))
+    assert d == {"validation.main_window": 120} and e == {"backtest.cost_bp": 5.0}
+    assert len({publishing.folder_label(x) for x in (d, e)} | {a}) == 3 and "" not in (
+        publishing.folder_label(d),
+        publishing.folder_label(e),
+    )
 
 
 def downstream_run(warehouse: Path, reports: Path, study_config: dict):

@@ -32,10 +32,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import SupportsInt, cast
+from typing import Any, SupportsInt, cast
 
 from eventlab.config import CONFIG, StudyParams
 from eventlab.settings.cta import CTAParams
+from eventlab.settings.validation import BacktestParams, ValidationParams
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,22 @@ def parameter_set(study: StudyParams, cta: CTAParams) -> dict[str, dict[str, obj
     }
 
 
-def changed_parameters(study: StudyParams, cta: CTAParams) -> dict[str, object]:
-    """The parameters that differ from the defaults declared in eventlab/settings/, by launchpad field name
-    (`study.gap_threshold`, `cta.lookbacks`); empty for the default study."""
+def changed_parameters(
+    study: StudyParams,
+    cta: CTAParams,
+    validation: ValidationParams | None = None,
+    backtest: BacktestParams | None = None,
+) -> dict[str, object]:
+    """The parameters that differ from the defaults declared in eventlab/settings/, by group and
+    field name (`study.gap_threshold`, `cta.lookbacks`, `validation.main_window`); empty for the
+    default run. Any change sends the run to its own report folder."""
     out: dict[str, object] = {}
-    for prefix, obj, default in (("study", study, CONFIG.study), ("cta", cta, CONFIG.cta)):
+    groups: list[tuple[str, Any, Any]] = [("study", study, CONFIG.study), ("cta", cta, CONFIG.cta)]
+    if validation is not None:
+        groups.append(("validation", validation, CONFIG.validation))
+    if backtest is not None:
+        groups.append(("backtest", backtest, CONFIG.backtest))
+    for prefix, obj, default in groups:
         for name in type(obj).model_fields:
             value, base = _plain(getattr(obj, name)), _plain(getattr(default, name))
             if isinstance(value, list | float) and _close(value, base):

@@ -13,10 +13,12 @@ from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
 from eventlab.report import publishing
 from pipelines.resources import (
+    BacktestSettings,
     CTASettings,
     PriceSource,
     ReportSettings,
     StudySettings,
+    ValidationSettings,
     report_folder_name,
 )
 from pipelines.stages.common import as_of_date, changed_parameters, write_report_table
@@ -39,6 +41,8 @@ def report_as_of(
     index_prices: pd.DataFrame,
     study_settings: StudySettings,
     cta_settings: CTASettings,
+    validation_settings: ValidationSettings,
+    backtest_settings: BacktestSettings,
 ) -> dg.Output[pd.DataFrame]:
     from pipelines.stages.study import series_beyond_inputs
 
@@ -47,7 +51,9 @@ def report_as_of(
         context, params, {CONFIG.study.index: index_prices}, fields=("index",)
     )
     as_of = prices[params.index].index[-1].date()
-    changed = publishing.changed_parameters(params, cta_settings.params())
+    changed = publishing.changed_parameters(
+        params, cta_settings.params(), validation_settings.params(), backtest_settings.params()
+    )
     folder = publishing.folder_name(as_of, publishing.folder_label(changed))
     frame = pd.DataFrame(
         {
