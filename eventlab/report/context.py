@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from eventlab.config import CONFIG
 from eventlab.report.charts_gallery import Chart
 from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
 from eventlab.report.cta_tables import CTA_TABLES, generic_table, table_columns
@@ -30,16 +31,12 @@ def build_context(
     evidence: dict[str, pd.DataFrame] | None = None,
     replica_tables: dict[str, pd.DataFrame] | None = None,
     parameters_line: str = "",
-    main_window: int | None = None,
+    main_window: int = CONFIG.validation.main_window,
 ) -> dict[str, object]:
     """Everything the templates show, as display strings. `evidence` holds the study's evidence
     tables (event_verdicts, event_baselines, event_leave_one_out, open_accuracy_by_year)."""
     cta_tables = {k: v for k, v in (cta_tables or {}).items() if v is not None and len(v)}
-    replica = (
-        section_context(replica_tables or {})
-        if main_window is None
-        else section_context(replica_tables or {}, main_window)
-    )
+    replica = section_context(replica_tables or {}, main_window)
     # the section shows its own charts; the gallery keeps them when the section is absent
     replica_charts = [c for c in charts if c.name in SECTION_CHARTS] if replica else []
     charts = [c for c in charts if c not in replica_charts]

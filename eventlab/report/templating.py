@@ -25,9 +25,14 @@ def _env() -> jinja2.Environment:
     return env
 
 
+def render_template(name: str, **ctx: object) -> str:
+    """Any template of `templates/` (the universe report's page too) with the report's settings."""
+    return _env().get_template(name).render(**ctx)
+
+
 def render_html(ctx: dict[str, object]) -> str:
-    return _env().get_template("report.html.j2").render(**ctx)
+    return render_template("report.html.j2", **ctx)
 
 
 def render_markdown(ctx: dict[str, object]) -> str:
-    return _env().get_template("report.md.j2").render(**ctx)
+    return render_template("report.md.j2", **ctx)

@@ -12,9 +12,8 @@ import html
 import re
 from pathlib import Path
 
-import jinja2
+from eventlab.report.templating import render_template
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "report" / "templates"
 _NUMBER = re.compile(r"^[-+\u2212]?(?:[\d,]+(?:\.\d+)?|\.\d+)(?:%| bp|x)?$|^[<>]\s?0?\.\d+$")
 _INLINE = re.compile(r"`([^`]+)`|\[([^\]]+)\]\(([^)\s]+)\)|\*\*([^*]+)\*\*|\*([^*]+)\*")
 
@@ -102,12 +101,8 @@ def render_page(
 ) -> str:  # fmt: skip
     """The self-contained report.html of a universe report folder; the data line, a paragraph
     of the Markdown, is shown once, in the page's header."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
-        undefined=jinja2.StrictUndefined,
-    )
-    return env.get_template("universe.html.j2").render(
+    return render_template(
+        "universe.html.j2",
         title=title, as_of=as_of, generated_utc=generated_utc, data_line=data_line,
         files=files, body=body_html(md_text.replace(f"\n\n{data_line}\n\n", "\n\n"), folder),
     )  # fmt: skip
