@@ -6,7 +6,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
-from yf_fakes import FakeYahoo, live_history, sessions_after
+from yf_fakes import FakeYahoo, live_history, ohlcv_frame, sessions_after
 
 from eventlab.data import yahoo
 from eventlab.data.frames import OHLCV
@@ -16,26 +16,11 @@ from pipelines.io import ParquetIOManager
 from pipelines.resources import PriceSource
 from pipelines.stages.market_data import daily_prices, price_key
 
-
-def _frame(dates, closes, volume=1e6):
-    closes = np.asarray(closes, dtype=float)
-    return pd.DataFrame(
-        {
-            "open": closes,
-            "high": closes * 1.01,
-            "low": closes * 0.99,
-            "close": closes,
-            "volume": float(volume),
-        },
-        index=pd.DatetimeIndex(pd.to_datetime(dates), name="date"),
-    )
-
-
 DATES = pd.bdate_range("2026-08-03", periods=12)
 
 
 def test_plan_fetch_starts_overlap_sessions_before_end():
-    stored = _frame(DATES[:10], np.arange(10) + 100)
+    stored = ohlcv_frame(DATES[:10], np.arange(10) + 100)
     assert plan_fetch(stored, pd.Timestamp("1990-01-01").date(), overlap=3) == DATES[7].date()
     assert plan_fetch(None, pd.Timestamp("1990-01-01").date()) == pd.Timestamp("1990-01-01").date()
     with pytest.raises(ValueError, match="overlap"):
@@ -43,8 +28,8 @@ def test_plan_fetch_starts_overlap_sessions_before_end():
 
 
 def test_merge_appends_without_duplicates_and_reports_revisions():
-    stored = _frame(DATES[:10], np.linspace(100, 109, 10))
-    fetched = _frame(DATES[7:], np.linspace(107, 111, 5))
+    stored = ohlcv_frame(DATES[:10], np.linspace(100, 109, 10))
+    fetched = ohlcv_frame(DATES[7:], np.linspace(107, 111, 5))
     fetched.loc[DATES[8], "close"] = 108.3  # a revision inside the overlap (0.2%)
     fetched.loc[DATES[8], "high"] = 109.5
     merged, rep = merge_incremental(stored, fetched, series="GSPC")
@@ -57,22 +42,22 @@ def test_merge_appends_without_duplicates_and_reports_revisions():
 
 
 def test_merge_never_shrinks_history():
-    stored = _frame(DATES[:10], np.linspace(100, 109, 10))
-    fetched = _frame(DATES[[7, 9]], [107.0, 109.0])  # the source lost session 8
+    stored = ohlcv_frame(DATES[:10], np.linspace(100, 109, 10))
+    fetched = ohlcv_frame(DATES[[7, 9]], [107.0, 109.0])  # the source lost session 8
     merged, rep = merge_incremental(stored, fetched, series="GSPC")
     assert len(merged) == 10 and DATES[8] in merged.index and rep.kept_missing_in_fetch == 1
 
 
 def test_identical_refetch_changes_nothing():
-    stored = _frame(DATES[:10], np.linspace(100, 109, 10))
+    stored = ohlcv_frame(DATES[:10], np.linspace(100, 109, 10))
     merged, rep = merge_incremental(stored, stored.iloc[-5:].copy(), series="GSPC")
     assert not rep.changed and frame_hash(merged) == frame_hash(stored)
 
 
 def test_dividend_readjustment_rescales_adjusted_series():
-    stored = _frame(DATES[:10], np.linspace(100, 109, 10))
+    stored = ohlcv_frame(DATES[:10], np.linspace(100, 109, 10))
     f = 0.9931  # a new ex-dividend date: Yahoo re-adjusts every earlier close by one factor
-    fetched = _frame(DATES[7:], np.r_[np.linspace(107, 109, 3) * f, [109.5, 110.0]])
+    fetched = ohlcv_frame(DATES[7:], np.r_[np.linspace(107, 109, 3) * f, [109.5, 110.0]])
     merged, rep = merge_incremental(stored, fetched, series="SPY", kind="etf", adjusted=True)
     assert rep.rescale_factor == pytest.approx(f)
     assert merged.loc[DATES[0], "close"] == pytest.approx(100 * f)
@@ -80,8 +65,8 @@ def test_dividend_readjustment_rescales_adjusted_series():
 
 
 def test_constant_shift_on_an_index_is_blocked():
-    stored = _frame(DATES[:10], np.linspace(100, 109, 10))
-    fetched = _frame(DATES[7:], np.linspace(107, 111, 5) * 0.99)
+    stored = ohlcv_frame(DATES[:10], np.linspace(100, 109, 10))
+    fetched = ohlcv_frame(DATES[7:], np.linspace(107, 111, 5) * 0.99)
     with pytest.raises(
         BlockedUpdateError,
         match=r"GSPC: update blocked - level discontinuity at the seam.*not adjusted",
@@ -90,7 +75,7 @@ def test_constant_shift_on_an_index_is_blocked():
 
 
 def test_frame_hash_tracks_content():
-    a = _frame(DATES[:5], [1, 2, 3, 4, 5])
+    a = ohlcv_frame(DATES[:5], [1, 2, 3, 4, 5])
     b = a.copy()
     assert frame_hash(a) == frame_hash(b)
     b.iloc[2, 3] = 3.0000001

@@ -4,6 +4,7 @@ of suspicious update with BlockedUpdateError and lets a sane one through. Unit t
 import numpy as np
 import pandas as pd
 import pytest
+from yf_fakes import ohlcv_frame
 
 from eventlab.data import merge_gates as g
 from eventlab.data.merge_gates import BlockedUpdateError
@@ -12,21 +13,7 @@ DATES = pd.bdate_range("2026-08-03", periods=12)  # Mon 2026-08-03 .. Tue 2026-0
 AFTER = pd.Timestamp("2026-09-01 12:00", tz="America/New_York")  # every DATES session has closed
 
 
-def _frame(dates, closes, volume=1e6):
-    closes = np.asarray(closes, dtype=float)
-    return pd.DataFrame(
-        {
-            "open": closes,
-            "high": closes * 1.01,
-            "low": closes * 0.99,
-            "close": closes,
-            "volume": float(volume),
-        },
-        index=pd.DatetimeIndex(pd.to_datetime(dates), name="date"),
-    )
-
-
-STORED = _frame(DATES[:10], np.linspace(100, 109, 10))
+STORED = ohlcv_frame(DATES[:10], np.linspace(100, 109, 10))
 
 
 def test_check_not_empty():
@@ -55,13 +42,13 @@ def test_check_duplicates_agree():
 
 def test_drop_unclosed():
     now = pd.Timestamp("2026-08-14 12:00", tz="America/New_York")  # Friday, mid-session
-    kept, dropped = g.drop_unclosed(_frame(DATES[:10], np.arange(10) + 100.0), "NYSE", now)
+    kept, dropped = g.drop_unclosed(ohlcv_frame(DATES[:10], np.arange(10) + 100.0), "NYSE", now)
     assert dropped == ["2026-08-14"] and kept.index[-1] == DATES[8]
 
 
 def test_check_session_dates():
     weekend = pd.Timestamp("2026-08-08")  # a Saturday
-    with_value = pd.concat([STORED, _frame([weekend], [104.5])]).sort_index()
+    with_value = pd.concat([STORED, ohlcv_frame([weekend], [104.5])]).sort_index()
     with pytest.raises(BlockedUpdateError, match=r"not NYSE sessions.*2026-08-08 \(Saturday\)"):
         g.check_session_dates(with_value, "S", "NYSE")
     empty_row = with_value.copy()
@@ -76,7 +63,7 @@ def test_check_closed_session_left():
 
 
 def test_check_recent_columns_kept():
-    fetched = _frame(DATES[7:], np.linspace(107, 111, 5))
+    fetched = ohlcv_frame(DATES[7:], np.linspace(107, 111, 5))
     fetched["volume"] = np.nan
     with pytest.raises(
         BlockedUpdateError, match=r"lost column\(s\) \['volume'\] \(all values missing"
@@ -87,13 +74,15 @@ def test_check_recent_columns_kept():
 
 def test_check_overlap():
     with pytest.raises(BlockedUpdateError, match="no overlap between stored rows"):
-        g.check_overlap(STORED.iloc[:5], _frame(DATES[7:], [1.0] * 5), "S")
-    assert list(g.check_overlap(STORED, _frame(DATES[8:], [1.0] * 4), "S")) == list(DATES[8:10])
+        g.check_overlap(STORED.iloc[:5], ohlcv_frame(DATES[7:], [1.0] * 5), "S")
+    assert list(g.check_overlap(STORED, ohlcv_frame(DATES[8:], [1.0] * 4), "S")) == list(
+        DATES[8:10]
+    )
 
 
 def test_check_not_shifted():
-    stored = _frame(DATES[:10], [100, 103, 101, 106, 104, 108, 105, 110, 107, 112])
-    shifted = _frame(DATES[5:11], stored["close"].iloc[4:10])  # each close one session late
+    stored = ohlcv_frame(DATES[:10], [100, 103, 101, 106, 104, 108, 105, 110, 107, 112])
+    shifted = ohlcv_frame(DATES[5:11], stored["close"].iloc[4:10])  # each close one session late
     with pytest.raises(BlockedUpdateError, match=r"shifted by \+1 session"):
         g.check_not_shifted(stored, shifted, "S")
     g.check_not_shifted(stored, stored.iloc[5:], "S")
@@ -133,7 +122,7 @@ def test_count_revisions():
 
 
 def test_check_new_rows_complete():
-    new = _frame(DATES[10:], [110.0, 111.0])
+    new = ohlcv_frame(DATES[10:], [110.0, 111.0])
     new.loc[DATES[11], "volume"] = np.nan
     with pytest.raises(
         BlockedUpdateError, match="new rows lack fields.*volume missing on 2026-08-18"

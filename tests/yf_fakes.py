@@ -25,6 +25,21 @@ def recorded(name: str) -> pd.DataFrame:
     return pd.read_csv(path, header=[0, 1] if multi else 0, index_col=0, parse_dates=True)
 
 
+def ohlcv_frame(dates, closes, volume=1e6) -> pd.DataFrame:
+    """A canonical daily OHLCV frame: open = close, high/low 1% either side, constant volume."""
+    closes = np.asarray(closes, dtype=float)
+    return pd.DataFrame(
+        {
+            "open": closes,
+            "high": closes * 1.01,
+            "low": closes * 0.99,
+            "close": closes,
+            "volume": float(volume),
+        },
+        index=pd.DatetimeIndex(pd.to_datetime(dates), name="date"),
+    )
+
+
 def to_yf_shape(df: pd.DataFrame, ticker: str, multi: bool = True) -> pd.DataFrame:
     """A canonical (lower-case) frame in the shape yf.download returns."""
     out = pd.DataFrame(
