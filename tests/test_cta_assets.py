@@ -9,7 +9,13 @@ import pipelines.stages.cta as cta
 from eventlab.cta import claims, levels, replay, scenarios
 from eventlab.data.snapshot import read_series
 from pipelines.io import ParquetIOManager
-from pipelines.resources import CTASettings, ReportSettings, StudySettings
+from pipelines.resources import (
+    BacktestSettings,
+    CTASettings,
+    ReportSettings,
+    StudySettings,
+    ValidationSettings,
+)
 from pipelines.stages.publish import report_as_of
 
 pytestmark = pytest.mark.graph  # materializes the CTA assets
@@ -54,6 +60,8 @@ def run(tmp_path_factory):
             "report_settings": ReportSettings(reports_root=str(tmp / "reports")),
             "cta_settings": CTASettings(),
             "study_settings": StudySettings(),
+            "validation_settings": ValidationSettings(),
+            "backtest_settings": BacktestSettings(),
         },
     )
     return result, tmp
