@@ -153,6 +153,9 @@ REFERENCE_TABLES: tuple[tuple[str, str], ...] = (
     # ^DJI has Open/Close/Volume only (no High/Low): a reference table, not a price series.
     ("dji", "DJI.csv"),
     ("dgs10", "DGS10.csv"),
+    # Fama-French three factors (percent per day, 1926-07..2022-03): total-return market and
+    # factor models for abnormal returns.
+    ("ff3_daily", "FF3_DAILY.csv"),
     # real trend-following returns (SG Trend / SG CTA daily, BTOP50 / TSMOM monthly)
     *((name, raw) for name, raw, _, _ in TREND_INDICES),
 )
