@@ -1,0 +1,234 @@
+"""The checked syntax tree of a condition and its vectorised evaluation. Every node evaluates to a
+float array on the dates of the series it is evaluated for (conditions: 1.0 / 0.0 / NaN, see
+eventlab.studies.arrays); a qualified node (`VIX.close`) evaluates on its own series' sessions and
+is aligned on the outer dates by exact date."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from eventlab.studies import arrays
+from eventlab.studies.vocabulary import Word
+
+Position = tuple[int, int]  # 1-based line and column within the condition's text
+
+
+class Scope:
+    """The frames of one evaluation and the series currently in focus, with the column arrays and
+    date alignments computed once."""
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], series: str) -> None:
+        self.frames = frames
+        self.series = series
+        self._columns: dict[tuple[str, str], np.ndarray] = {}
+        self._aligners: dict[tuple[str, str], np.ndarray] = {}
+
+    def focus(self, series: str) -> Scope:
+        """The same evaluation with another series in focus (sharing the caches)."""
+        other = Scope.__new__(Scope)
+        other.frames, other.series = self.frames, series
+        other._columns, other._aligners = self._columns, self._aligners
+        return other
+
+    def field(self, name: str) -> np.ndarray:
+        """A column of the series in focus as floats (missing -> NaN)."""
+        key = (self.series, name)
+        if key not in self._columns:
+            self._columns[key] = self.frames[self.series][name].to_numpy(
+                dtype=float, na_value=np.nan
+            )
+        return self._columns[key]
+
+    def align(self, values: np.ndarray, source: str) -> np.ndarray:
+        """Values on `source`'s dates placed on the focused series' dates (missing where the
+        source has no session with that exact date)."""
+        if source == self.series:
+            return values
+        key = (source, self.series)
+        if key not in self._aligners:
+            outer = self.frames[self.series].index
+            self._aligners[key] = self.frames[source].index.get_indexer(outer)
+        pos = self._aligners[key]
+        out = np.take(values, pos) if len(values) else np.full(len(pos), np.nan)
+        out = out.astype(float, copy=True)
+        out[pos < 0] = np.nan
+        return out
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node of the checked tree: its position and the facts the Condition reports."""
+
+    pos: Position = field(compare=False)
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        """The node's values on the focused series' dates."""
+        raise NotImplementedError
+
+    def children(self) -> tuple[Node, ...]:
+        """The node's sub-expressions."""
+        return ()
+
+    def lookback(self) -> int:
+        """Sessions of history the node needs beyond today."""
+        return max((c.lookback() for c in self.children()), default=0)
+
+    def series_used(self) -> frozenset[str]:
+        """Series other than the focused one that the node reads."""
+        return frozenset().union(*(c.series_used() for c in self.children()))
+
+    def reads(self, focus: str) -> frozenset[tuple[str, str]]:
+        """(series, field) pairs the node reads, `focus` being the series it is evaluated for."""
+        return frozenset().union(*(c.reads(focus) for c in self.children()))
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    value: float = 0.0
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        return np.full(len(scope.frames[scope.series].index), self.value)
+
+
+@dataclass(frozen=True)
+class Field(Node):
+    name: str = "close"
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        return scope.field(self.name)
+
+    def reads(self, focus: str) -> frozenset[tuple[str, str]]:
+        return frozenset({(focus, self.name)})
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """A vocabulary word applied to its arguments (expressions) and windows (integers)."""
+
+    word: Word = field(default=None)  # type: ignore[assignment]
+    args: tuple[Node, ...] = ()
+    windows: tuple[int, ...] = ()
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        values = [a.evaluate(scope) for a in self.args]
+        return self.word.compute(scope.field, *values, *self.windows)
+
+    def children(self) -> tuple[Node, ...]:
+        return self.args
+
+    def lookback(self) -> int:
+        return super().lookback() + self.word.lookback(self.windows)
+
+    def reads(self, focus: str) -> frozenset[tuple[str, str]]:
+        return super().reads(focus) | {(focus, name) for name in self.word.reads}
+
+
+@dataclass(frozen=True)
+class Lag(Node):
+    """The operand's value `sessions` sessions earlier (of the series in focus)."""
+
+    operand: Node = field(default=None)  # type: ignore[assignment]
+    sessions: int = 0
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        return arrays.shift(self.operand.evaluate(scope), self.sessions)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+    def lookback(self) -> int:
+        return super().lookback() + self.sessions
+
+
+@dataclass(frozen=True)
+class Qualified(Node):
+    """The operand evaluated on another series' own sessions, aligned on the focused dates."""
+
+    series: str = ""
+    operand: Node = field(default=None)  # type: ignore[assignment]
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        inner = self.operand.evaluate(scope.focus(self.series))
+        return scope.align(inner, self.series)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+    def series_used(self) -> frozenset[str]:
+        return super().series_used() | {self.series}
+
+    def reads(self, focus: str) -> frozenset[tuple[str, str]]:
+        return self.operand.reads(self.series)
+
+
+@dataclass(frozen=True)
+class Negate(Node):
+    operand: Node = field(default=None)  # type: ignore[assignment]
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        return -self.operand.evaluate(scope)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+_ARITHMETIC = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
+
+
+@dataclass(frozen=True)
+class Arithmetic(Node):
+    op: str = "+"
+    left: Node = field(default=None)  # type: ignore[assignment]
+    right: Node = field(default=None)  # type: ignore[assignment]
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = _ARITHMETIC[self.op](self.left.evaluate(scope), self.right.evaluate(scope))
+        return arrays.finite(out)
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    op: str = "<"
+    left: Node = field(default=None)  # type: ignore[assignment]
+    right: Node = field(default=None)  # type: ignore[assignment]
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        return arrays.compare(self.op, self.left.evaluate(scope), self.right.evaluate(scope))
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Node = field(default=None)  # type: ignore[assignment]
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        return arrays.logical_not(self.operand.evaluate(scope))
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True)
+class Logical(Node):
+    """`and` / `or` in three-valued logic."""
+
+    op: str = "and"
+    left: Node = field(default=None)  # type: ignore[assignment]
+    right: Node = field(default=None)  # type: ignore[assignment]
+
+    def evaluate(self, scope: Scope) -> np.ndarray:
+        combine = arrays.logical_and if self.op == "and" else arrays.logical_or
+        return combine(self.left.evaluate(scope), self.right.evaluate(scope))
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
