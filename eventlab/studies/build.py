@@ -325,7 +325,11 @@ class Builder:
             raise self.error(
                 lag, f"the lag `{text}` is too long", f"lag at most {MAX_WINDOW} sessions", text
             )
-        return (Lag(_position(tree), node, k) if k else node), kind
+        if not k:
+            return node, kind
+        if isinstance(node, Qualified):  # VIX.close[-1]: VIX's own previous session
+            return Qualified(node.pos, node.series, Lag(_position(tree), node.operand, k)), kind
+        return Lag(_position(tree), node, k), kind
 
     def _r_neg(self, tree: Tree) -> Built:
         _, operand = tree.children
