@@ -672,3 +672,20 @@ def test_vocabulary_is_documented():
     section = doc.split("## Condition language", 1)[1]
     for word in WORDS.values():
         assert f"`{word.usage.split(' or ')[0]}`" in section, word.name
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    source=st.lists(st.integers(0, 40), max_size=30),
+    dates=st.lists(st.integers(0, 40), max_size=30),
+    sort=st.booleans(),
+)
+def test_date_positions_match_get_indexer(source, dates, sort):
+    """The binary-search alignment equals pandas' get_indexer (sorted or not, missing dates -1)."""
+    from eventlab.studies.nodes import positions
+
+    src = sorted(set(source)) if sort else list(dict.fromkeys(source))
+    day = pd.Timestamp("2020-01-01")
+    src_index = pd.DatetimeIndex([day + pd.Timedelta(days=d) for d in src])
+    want = pd.DatetimeIndex([day + pd.Timedelta(days=d) for d in dates])
+    np.testing.assert_array_equal(positions(src_index, want), src_index.get_indexer(want))

@@ -50,13 +50,33 @@ class Scope:
             return values
         key = (source, self.series)
         if key not in self._aligners:
-            outer = self.frames[self.series].index
-            self._aligners[key] = self.frames[source].index.get_indexer(outer)
+            self._aligners[key] = positions(
+                self.frames[source].index, self.frames[self.series].index
+            )
         pos = self._aligners[key]
         out = np.take(values, pos) if len(values) else np.full(len(pos), np.nan)
         out = out.astype(float, copy=True)
         out[pos < 0] = np.nan
         return out
+
+
+def positions(source: pd.Index, dates: pd.Index) -> np.ndarray:
+    """For each date, its row in `source` (-1 where source has no such date)."""
+    if not (
+        isinstance(source, pd.DatetimeIndex)
+        and isinstance(dates, pd.DatetimeIndex)
+        and source.dtype == dates.dtype
+        and source.is_monotonic_increasing
+        and source.is_unique
+    ):
+        return source.get_indexer(dates)
+    # Sorted dates: a binary search beats get_indexer's hash table by about 2x on ^GSPC.
+    src, want = source.asi8, dates.asi8
+    pos = np.searchsorted(src, want)
+    inside = pos < len(src)
+    found = np.zeros(len(want), dtype=bool)
+    found[inside] = src[pos[inside]] == want[inside]
+    return np.where(found, pos, -1)
 
 
 @dataclass(frozen=True)
