@@ -158,7 +158,7 @@ class Builder:
 
     # ---------------------------------------------------------------- names
 
-    def _unknown(self, token: Token, series_context: bool = False) -> ConditionError:
+    def _unknown(self, token: Token) -> ConditionError:
         name = str(token)
         pool = [*vocabulary_names(), *self.known_series]
         suggestions = closest(name, pool)
@@ -185,7 +185,7 @@ class Builder:
                     name,
                     [word.usage],
                 )
-            return Call(_position(token), word), word.result
+            return Call(_position(token), word, (), ()), word.result
         if name == VIX_ALIAS:
             series = self._series(token, VIX_SERIES)
             return Qualified(_position(token), series, Field(_position(token), "close")), "number"

@@ -90,7 +90,6 @@ _HINTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "!": ("write the word `not` (or `!=` for unequal)", ("not", "!=")),
     "*": ("there is no power operator `**`", ("*",)),
     ".": ("only SERIES.field is allowed: no attribute chains", ()),
-    "_": ("names start with a letter", ()),
     "{": ("no sets or dicts: use ( ) for grouping", ("(",)),
     "[": ("`[` takes a lag after a field, e.g. close[-1]", ()),
 }

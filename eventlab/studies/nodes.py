@@ -17,24 +17,21 @@ from eventlab.studies.vocabulary import Word
 Position = tuple[int, int]  # 1-based line and column within the condition's text
 
 
+@dataclass
 class Scope:
     """The frames of one evaluation and the series currently in focus, with the column arrays and
-    date alignments computed once."""
+    date alignments computed once (shared by every focus of one evaluation)."""
 
-    def __init__(self, frames: Mapping[str, pd.DataFrame], series: str) -> None:
-        self.frames = frames
-        self.series = series
-        self._columns: dict[tuple[str, str], np.ndarray] = {}
-        self._aligners: dict[tuple[str, str], np.ndarray] = {}
+    frames: Mapping[str, pd.DataFrame]
+    series: str
+    _columns: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    _aligners: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     def focus(self, series: str) -> Scope:
         """The same evaluation with another series in focus (sharing the caches)."""
-        other = Scope.__new__(Scope)
-        other.frames, other.series = self.frames, series
-        other._columns, other._aligners = self._columns, self._aligners
-        return other
+        return Scope(self.frames, series, self._columns, self._aligners)
 
-    def field(self, name: str) -> np.ndarray:
+    def column(self, name: str) -> np.ndarray:
         """A column of the series in focus as floats (missing -> NaN)."""
         key = (self.series, name)
         if key not in self._columns:
@@ -108,7 +105,7 @@ class Node:
 
 @dataclass(frozen=True)
 class Number(Node):
-    value: float = 0.0
+    value: float
 
     def evaluate(self, scope: Scope) -> np.ndarray:
         return np.full(len(scope.frames[scope.series].index), self.value)
@@ -116,10 +113,10 @@ class Number(Node):
 
 @dataclass(frozen=True)
 class Field(Node):
-    name: str = "close"
+    name: str
 
     def evaluate(self, scope: Scope) -> np.ndarray:
-        return scope.field(self.name)
+        return scope.column(self.name)
 
     def reads(self, focus: str) -> frozenset[tuple[str, str]]:
         return frozenset({(focus, self.name)})
@@ -129,13 +126,13 @@ class Field(Node):
 class Call(Node):
     """A vocabulary word applied to its arguments (expressions) and windows (integers)."""
 
-    word: Word = field(default=None)  # type: ignore[assignment]
-    args: tuple[Node, ...] = ()
-    windows: tuple[int, ...] = ()
+    word: Word
+    args: tuple[Node, ...]
+    windows: tuple[int, ...]
 
     def evaluate(self, scope: Scope) -> np.ndarray:
         values = [a.evaluate(scope) for a in self.args]
-        return self.word.compute(scope.field, *values, *self.windows)
+        return self.word.compute(scope.column, *values, *self.windows)
 
     def children(self) -> tuple[Node, ...]:
         return self.args
@@ -151,8 +148,8 @@ class Call(Node):
 class Lag(Node):
     """The operand's value `sessions` sessions earlier (of the series in focus)."""
 
-    operand: Node = field(default=None)  # type: ignore[assignment]
-    sessions: int = 0
+    operand: Node
+    sessions: int
 
     def evaluate(self, scope: Scope) -> np.ndarray:
         return arrays.shift(self.operand.evaluate(scope), self.sessions)
@@ -168,8 +165,8 @@ class Lag(Node):
 class Qualified(Node):
     """The operand evaluated on another series' own sessions, aligned on the focused dates."""
 
-    series: str = ""
-    operand: Node = field(default=None)  # type: ignore[assignment]
+    series: str
+    operand: Node
 
     def evaluate(self, scope: Scope) -> np.ndarray:
         inner = self.operand.evaluate(scope.focus(self.series))
@@ -187,7 +184,7 @@ class Qualified(Node):
 
 @dataclass(frozen=True)
 class Negate(Node):
-    operand: Node = field(default=None)  # type: ignore[assignment]
+    operand: Node
 
     def evaluate(self, scope: Scope) -> np.ndarray:
         return -self.operand.evaluate(scope)
@@ -201,9 +198,9 @@ _ARITHMETIC = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
 @dataclass(frozen=True)
 class Arithmetic(Node):
-    op: str = "+"
-    left: Node = field(default=None)  # type: ignore[assignment]
-    right: Node = field(default=None)  # type: ignore[assignment]
+    op: str
+    left: Node
+    right: Node
 
     def evaluate(self, scope: Scope) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -216,9 +213,9 @@ class Arithmetic(Node):
 
 @dataclass(frozen=True)
 class Compare(Node):
-    op: str = "<"
-    left: Node = field(default=None)  # type: ignore[assignment]
-    right: Node = field(default=None)  # type: ignore[assignment]
+    op: str
+    left: Node
+    right: Node
 
     def evaluate(self, scope: Scope) -> np.ndarray:
         return arrays.compare(self.op, self.left.evaluate(scope), self.right.evaluate(scope))
@@ -229,7 +226,7 @@ class Compare(Node):
 
 @dataclass(frozen=True)
 class Not(Node):
-    operand: Node = field(default=None)  # type: ignore[assignment]
+    operand: Node
 
     def evaluate(self, scope: Scope) -> np.ndarray:
         return arrays.logical_not(self.operand.evaluate(scope))
@@ -242,9 +239,9 @@ class Not(Node):
 class Logical(Node):
     """`and` / `or` in three-valued logic."""
 
-    op: str = "and"
-    left: Node = field(default=None)  # type: ignore[assignment]
-    right: Node = field(default=None)  # type: ignore[assignment]
+    op: str
+    left: Node
+    right: Node
 
     def evaluate(self, scope: Scope) -> np.ndarray:
         combine = arrays.logical_and if self.op == "and" else arrays.logical_or
