@@ -689,3 +689,31 @@ def test_date_positions_match_get_indexer(source, dates, sort):
     src_index = pd.DatetimeIndex([day + pd.Timedelta(days=d) for d in src])
     want = pd.DatetimeIndex([day + pd.Timedelta(days=d) for d in dates])
     np.testing.assert_array_equal(positions(src_index, want), src_index.get_indexer(want))
+
+
+_TOKENS = st.sampled_from(
+    [
+        *("close", "open", "gap", "VIX", "B", "vix", "sma", "first_in", "cross_above", "x", "_"),
+        *("and", "or", "not", "(", ")", "[", "]", ",", ".", "%", "-", "+", "*", "/", "**"),
+        *("<", ">=", "==", "=", "!", "1", "-1", "2.5", "0", "3000", "'", ";", "\n", " ", "\t"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(max_size=60), st.lists(_TOKENS, max_size=25).map(" ".join)))
+def test_any_text_parses_or_is_refused_cleanly(text):
+    """Whatever the text, parse_condition returns a Condition or raises a ConditionError with a
+    position inside the text: no other exception escapes, and what parses evaluates."""
+    try:
+        cond = parse_condition(text, series="A", known_series=("A", "B", "VIX"))
+    except ConditionError as err:
+        lines = text.split("\n")
+        assert 1 <= err.line <= len(lines)
+        assert 1 <= err.column <= len(lines[err.line - 1]) + 1
+        return
+    frame = pd.DataFrame(
+        {c: [1.0, 2.0, NAN, 3.0] for c in ("open", "high", "low", "close", "volume")},
+        index=pd.bdate_range("2020-01-01", periods=4),
+    )
+    assert cond.evaluate({"A": frame, "B": frame, "VIX": frame}).dtype == bool
