@@ -21,6 +21,7 @@ def to_list(x: pd.Series) -> list[float | None]:
 
 
 def k_and(a: Value, b: Value) -> Value:
+    """Three-valued and."""
     if a is False or b is False:
         return False
     if a is None or b is None:
@@ -29,6 +30,7 @@ def k_and(a: Value, b: Value) -> Value:
 
 
 def k_or(a: Value, b: Value) -> Value:
+    """Three-valued or."""
     if a is True or b is True:
         return True
     if a is None or b is None:
@@ -37,21 +39,25 @@ def k_or(a: Value, b: Value) -> Value:
 
 
 def k_not(a: Value) -> Value:
+    """Three-valued not."""
     return None if a is None else not a
 
 
 def _div(a: float | None, b: float | None) -> float | None:
+    """a / b, None when missing or b is zero."""
     if a is None or b is None or b == 0:
         return None
     return a / b
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
+    """a / b - 1, None when missing or b is zero."""
     q = _div(a, b)
     return None if q is None else q - 1
 
 
 def _lag(xs: list, k: int) -> list:
+    """The list k rows earlier."""
     return [xs[t - k] if t - k >= 0 else None for t in range(len(xs))]
 
 
@@ -64,6 +70,7 @@ def _window(xs: list, t: int, n: int) -> list | None:
 
 
 def sma(xs: list, n: int) -> list:
+    """Mean of the n values ending at each row."""
     out = []
     for t in range(len(xs)):
         w = _window(xs, t, n)
@@ -72,6 +79,7 @@ def sma(xs: list, n: int) -> list:
 
 
 def rolling_pick(xs: list, n: int, pick) -> list:
+    """pick (max or min) of the n values ending at each row."""
     out = []
     for t in range(len(xs)):
         w = _window(xs, t, n)
@@ -125,6 +133,7 @@ def rsi(close: list, n: int) -> list:
 
 
 def rvol(close: list, n: int) -> list:
+    """Sample std of the last n log returns times sqrt(252)."""
     logs = []
     for t in range(len(close)):
         c, p = close[t], close[t - 1] if t else None
@@ -142,6 +151,7 @@ def rvol(close: list, n: int) -> list:
 
 
 def streak(close: list, down: bool) -> list:
+    """Consecutive closes below (above) the prior one, ending at each row."""
     out, run = [], 0
     for t in range(len(close)):
         c, p = close[t], close[t - 1] if t else None
@@ -156,6 +166,7 @@ def streak(close: list, down: bool) -> list:
 
 
 def first_in(cond: list, m: int) -> list:
+    """cond today and in none of the m previous rows."""
     out = []
     for t in range(len(cond)):
         before: Value = False
@@ -166,6 +177,7 @@ def first_in(cond: list, m: int) -> list:
 
 
 def cross(x: list, y: list, above: bool, compare) -> list:
+    """x crosses above (below) y at each row."""
     now = compare(">" if above else "<", x, y)
     then = compare("<=" if above else ">=", _lag(x, 1), _lag(y, 1))
     return [k_and(a, b) for a, b in zip(now, then, strict=True)]
@@ -190,9 +202,11 @@ class Twin:
         self.near_ties = 0
 
     def column(self, series: str, name: str) -> list:
+        """A field of a series as a list."""
         return to_list(self.frames[series][name])
 
     def compare(self, op: str, xs: list, ys: list) -> list:
+        """Row-wise comparison, counting near ties."""
         out: list = []
         for a, b in zip(xs, ys, strict=True):
             if a is None or b is None:
@@ -206,6 +220,7 @@ class Twin:
         return out
 
     def word(self, node: nodes.Call, series: str) -> list:
+        """A vocabulary word applied row by row."""
         name, w = node.word.name, node.windows
         args = [self.eval(a, series) for a in node.args]
         col = lambda field: self.column(series, field)  # noqa: E731
@@ -267,6 +282,7 @@ class Twin:
         raise TypeError(node)
 
     def arithmetic(self, node: nodes.Arithmetic, series: str) -> list:
+        """Row-wise arithmetic (a division by zero is missing)."""
         out: list = []
         left, right = self.eval(node.left, series), self.eval(node.right, series)
         for a, b in zip(left, right, strict=True):

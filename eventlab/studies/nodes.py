@@ -105,6 +105,8 @@ class Node:
 
 @dataclass(frozen=True)
 class Number(Node):
+    """A literal (percent already divided by 100)."""
+
     value: float
 
     def evaluate(self, scope: Scope) -> np.ndarray:
@@ -113,6 +115,8 @@ class Number(Node):
 
 @dataclass(frozen=True)
 class Field(Node):
+    """open, high, low, close or volume of the series in focus."""
+
     name: str
 
     def evaluate(self, scope: Scope) -> np.ndarray:
@@ -184,6 +188,8 @@ class Qualified(Node):
 
 @dataclass(frozen=True)
 class Negate(Node):
+    """-x."""
+
     operand: Node
 
     def evaluate(self, scope: Scope) -> np.ndarray:
@@ -198,6 +204,8 @@ _ARITHMETIC = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}
 
 @dataclass(frozen=True)
 class Arithmetic(Node):
+    """x + y, x - y, x * y, x / y (a division by zero is missing)."""
+
     op: str
     left: Node
     right: Node
@@ -213,6 +221,8 @@ class Arithmetic(Node):
 
 @dataclass(frozen=True)
 class Compare(Node):
+    """A comparison of two numbers: a condition, unknown where a side is missing."""
+
     op: str
     left: Node
     right: Node
@@ -226,6 +236,8 @@ class Compare(Node):
 
 @dataclass(frozen=True)
 class Not(Node):
+    """not c (unknown stays unknown)."""
+
     operand: Node
 
     def evaluate(self, scope: Scope) -> np.ndarray:

@@ -47,18 +47,22 @@ class Word:
 
 
 def _window(n: tuple[int, ...]) -> int:
+    """Lookback of n sessions (the window reaches n sessions back)."""
     return n[0]
 
 
 def _window_minus_one(n: tuple[int, ...]) -> int:
+    """Lookback of n - 1 sessions (an n-session window including today)."""
     return n[0] - 1
 
 
 def _one(_: tuple[int, ...]) -> int:
+    """Lookback of one session (the prior close)."""
     return 1
 
 
 def _none(_: tuple[int, ...]) -> int:
+    """No lookback (today only)."""
     return 0
 
 
@@ -69,22 +73,28 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _gap(f: FieldReader) -> np.ndarray:
+    """open / close[-1] - 1."""
     return _ratio(f("open"), arrays.shift(f("close"), 1))
 
 
 def _range(f: FieldReader) -> np.ndarray:
+    """high / low - 1."""
     return _ratio(f("high"), f("low"))
 
 
 def _ret(f: FieldReader, n: int) -> np.ndarray:
+    """close / close[-n] - 1."""
     return _ratio(f("close"), arrays.shift(f("close"), n))
 
 
 def _change(f: FieldReader, n: int) -> np.ndarray:
+    """close - close[-n]."""
     return f("close") - arrays.shift(f("close"), n)
 
 
 def _rolling(how: str) -> Compute:
+    """The word computing a trailing n-session mean, max or min of x."""
+
     def compute(f: FieldReader, x: np.ndarray, n: int) -> np.ndarray:
         return arrays.rolling(x, n, how)
 
@@ -92,18 +102,23 @@ def _rolling(how: str) -> Compute:
 
 
 def _ema(f: FieldReader, x: np.ndarray, n: int) -> np.ndarray:
+    """The exponential average of x."""
     return arrays.ema(x, n)
 
 
 def _dist_sma(f: FieldReader, n: int) -> np.ndarray:
+    """close / sma(n) - 1."""
     return _ratio(f("close"), arrays.rolling(f("close"), n, "mean"))
 
 
 def _dist_ema(f: FieldReader, n: int) -> np.ndarray:
+    """close / ema(n) - 1."""
     return _ratio(f("close"), arrays.ema(f("close"), n))
 
 
 def _cross(above: bool) -> Compute:
+    """The word for x crossing above (or below) y today."""
+
     def compute(f: FieldReader, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         now, before = (">", "<=") if above else ("<", ">=")
         return arrays.logical_and(
