@@ -117,6 +117,10 @@ def _numbers(inner):
             _k,
         ),
         st.builds(lambda a, k: f"({a})[-{k}]", inner, _k),
+        # An expression evaluated on B's own sessions (its bare fields are B's), then aligned.
+        st.builds(
+            lambda w, a, k: f"B.{w}({a}, {k})", st.sampled_from(["sma", "highest"]), inner, _k
+        ),
     )
 
 
