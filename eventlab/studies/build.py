@@ -68,6 +68,7 @@ def _token(item: Tree | Token) -> Token:
 
 
 def _names(suggestions: list[str]) -> str:
+    """Names as a readable list of code spans."""
     return ", ".join(f"`{s}`" for s in suggestions)
 
 
