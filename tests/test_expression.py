@@ -587,6 +587,7 @@ def test_refusal_details():
     err = refuse("close\n  > open\n  and clsoe > 1")
     assert (err.line, err.column) == (3, 7)
     assert refuse("close[+1] > 1").suggestions == ("-1",)
+    assert refuse("close > 1 AND open > 1").suggestions == ("and",)
     assert "ahead" in str(refuse("close[+1] > 1"))
     assert "power" in str(refuse("10**10**10"))
     assert "strings" in str(refuse("open('x')"))
@@ -649,6 +650,9 @@ def test_condition_pickles_and_missing_frames_are_named():
     assert back == cond
     with pytest.raises(ConditionError, match="VIX"):
         cond.evaluate({"GSPC": read_series("GSPC")})
+    gspc = read_series("GSPC")
+    with pytest.raises(ConditionError, match="no column `close`"):
+        cond.evaluate({"GSPC": gspc, "VIX": gspc.drop(columns="close")})
 
 
 def test_other_series_align_by_exact_date():

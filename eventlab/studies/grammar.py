@@ -4,6 +4,7 @@ no power operator and no statements: whatever it cannot derive is refused before
 
 from __future__ import annotations
 
+import difflib
 from functools import lru_cache
 
 from lark import Lark, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -76,6 +77,7 @@ _TERMINALS = {
     "NOT": "`not`",
     "$END": "the end of the condition",
 }
+_KEYWORDS = ("and", "or", "not")
 OPERATORS = ("and", "or", "not", "<", "<=", ">", ">=", "==", "!=", "+", "-", "*", "/")
 
 # Characters and tokens people try that the language spells differently (or not at all).
@@ -135,6 +137,8 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> ConditionError:
     hint, suggestions = _HINTS.get(token[:1], ("", ()))
     if token.isidentifier() and token not in OPERATORS:
         hint = hint or "two names need an operator between them (and, or, a comparison)"
+        # `AND`, `Or`, `nto`: the keyword meant
+        suggestions = tuple(difflib.get_close_matches(token.lower(), _KEYWORDS, n=1, cutoff=0.6))
     found = f"unexpected `{token}`" if token else "the condition ends too early"
     problem = f"{found}" + (f" ({hint})" if hint else "")
     return ConditionError(

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from eventlab.studies import arrays
+from eventlab.studies.errors import ConditionError
 from eventlab.studies.vocabulary import Word
 
 Position = tuple[int, int]  # 1-based line and column within the condition's text
@@ -35,9 +36,14 @@ class Scope:
         """A column of the series in focus as floats (missing -> NaN)."""
         key = (self.series, name)
         if key not in self._columns:
-            self._columns[key] = self.frames[self.series][name].to_numpy(
-                dtype=float, na_value=np.nan
-            )
+            frame = self.frames[self.series]
+            if name not in frame.columns:
+                raise ConditionError(
+                    f"the prices given for `{self.series}` have no column `{name}`",
+                    "pass OHLCV frames (open, high, low, close, volume), as read_series returns",
+                    name=name,
+                )
+            self._columns[key] = frame[name].to_numpy(dtype=float, na_value=np.nan)
         return self._columns[key]
 
     def align(self, values: np.ndarray, source: str) -> np.ndarray:
