@@ -113,15 +113,19 @@ def welch_interval(ev: np.ndarray, base: np.ndarray, conf: float = 0.95) -> tupl
 
 
 def describe_spec(
-    series: str, threshold: float, rule: str, declustered: bool, entry: str, k: int, cooldown: int
+    params: StudyParams, threshold: float, rule: str, declustered: bool, entry: str, k: int
 ) -> str:
-    """The specification in words (the ledger's definition of the hypothesis)."""
+    """The specification in words, with the study window and open policy it shares with the
+    study (the ledger's definition of the hypothesis); `params.index` names the series."""
     red = "Close_t < Close_{t-1}" if rule == "prior_close" else "Close_t < Open_t"
     start = "Close_t" if entry == "close" else "Open_{t+1}"
-    dec = f"; declustered ({cooldown} sessions)" if declustered else ""
+    dec = f"; declustered ({params.decluster_cooldown} sessions)" if declustered else ""
+    opens = "genuine opens only" if params.open_policy == "genuine" else "all opens"
+    end = params.end.isoformat() if params.end else "the last date"
     return (
-        f"{series}: Open_t/Close_(t-1)-1 > {threshold:.2%} and {red}{dec}; "
-        f"return Close_(t+{k}) / {start} - 1 against every other sample day"
+        f"{params.index}: Open_t/Close_(t-1)-1 > {threshold:.2%} and {red}{dec}; {opens}; "
+        f"{params.start} to {end}; return Close_(t+{k}) / {start} - 1 against every other "
+        "sample day"
     )
 
 
@@ -164,7 +168,8 @@ def specification_curve(
     for name in series:
         if name not in prices:
             continue
-        s = series_sample(prices[name], params.with_(index=name))
+        on = params.with_(index=name)
+        s = series_sample(prices[name], on)
         fwd = {(k, e): entry_returns(s, k, e) for k in params.horizons for e in ENTRIES}
         for threshold, rule in itertools.product(THRESHOLDS, CLOSE_RULES):
             events = event_array(s.open, s.close, s.in_sample, threshold, rule)
@@ -183,7 +188,7 @@ def specification_curve(
                         "declustered": dec,
                         "entry": entry,
                         "horizon": k,
-                        "definition": describe_spec(name, threshold, rule, dec, entry, k, cooldown),
+                        "definition": describe_spec(on, threshold, rule, dec, entry, k),
                         "n_events": n_ev,
                         "n_sample": len(y),
                         "estimate": float(y[d].mean() - y[~d].mean()) if n_ev else np.nan,
