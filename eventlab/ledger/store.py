@@ -92,6 +92,31 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
         con.close()
 
 
+REQUIRED: tuple[str, ...] = tuple(
+    c for c in COLUMNS if c not in ("horizon", "estimate", "p_value")
+)
+
+
+def check_rows(rows: pd.DataFrame) -> None:
+    """Refuse rows the ledger must not hold, before anything is written: a missing column or
+    identity field, or a p-value outside [0, 1] (naming the hypothesis)."""
+    missing = [c for c in COLUMNS if c not in rows.columns]
+    if missing:
+        raise ValueError(f"ledger rows lack the columns {missing}")
+    for c in REQUIRED:
+        empty = rows[c].isna()
+        if empty.any():
+            raise ValueError(f"ledger rows with no {c}: {rows.loc[empty].head(3).to_dict('records')}")
+    p = pd.to_numeric(rows["p_value"], errors="coerce")
+    bad = p.notna() & ~p.between(0.0, 1.0) | (rows["p_value"].notna() & p.isna())
+    if bad.any():
+        r = rows.loc[bad].iloc[0]
+        raise ValueError(
+            f"ledger row {r['family']}/{r['series']}/{r['variant']} T+{r['horizon']}: p-value "
+            f"{r['p_value']} is not in [0, 1]; fix the table that produced it"
+        )
+
+
 def _sql_values(column: pd.Series) -> list[object]:
     """A column as Python values SQLite takes, missing values (NaN, NA, None) as NULL."""
     return [None if v is None or v is pd.NA or v != v else v for v in column.tolist()]
@@ -100,9 +125,7 @@ def _sql_values(column: pd.Series) -> list[object]:
 def append(path: Path, rows: pd.DataFrame) -> int:
     """Append `rows` (COLUMNS) in one transaction; a row whose hypothesis_id is already stored
     adds nothing. Returns the number of rows added."""
-    missing = [c for c in COLUMNS if c not in rows.columns]
-    if missing:
-        raise ValueError(f"ledger rows lack the columns {missing}")
+    check_rows(rows)
     records = list(zip(*(_sql_values(rows[c]) for c in COLUMNS), strict=True))
     placeholders = ", ".join("?" * len(COLUMNS))
     with file_lock(path), connect(path) as con:
@@ -110,7 +133,8 @@ def append(path: Path, rows: pd.DataFrame) -> int:
         con.execute("BEGIN IMMEDIATE")
         try:
             con.executemany(
-                f"INSERT OR IGNORE INTO hypotheses ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                f"INSERT INTO hypotheses ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
+                "ON CONFLICT (hypothesis_id) DO NOTHING",
                 records,
             )
             con.execute("COMMIT")
