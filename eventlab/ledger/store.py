@@ -44,7 +44,7 @@ COLUMNS: tuple[str, ...] = (
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hypotheses (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    hypothesis_id TEXT NOT NULL UNIQUE,
+    hypothesis_id TEXT NOT NULL,
     family TEXT NOT NULL,
     spec TEXT NOT NULL,
     series TEXT NOT NULL,
@@ -56,7 +56,10 @@ CREATE TABLE IF NOT EXISTS hypotheses (
     estimate REAL,
     p_value REAL CHECK (p_value IS NULL OR (p_value >= 0 AND p_value <= 1)),
     code_version TEXT NOT NULL,
-    created_utc TEXT NOT NULL
+    created_utc TEXT NOT NULL,
+    -- the id hashes the as-of with the question, so it is unique on its own; keyed by as-of
+    -- first, one run's rows sit together in the index and an append touches few pages
+    UNIQUE (data_as_of, hypothesis_id)
 );
 CREATE TRIGGER IF NOT EXISTS hypotheses_no_update BEFORE UPDATE ON hypotheses
 BEGIN SELECT RAISE(ABORT, 'the hypothesis ledger is append-only: rows are never changed'); END;
@@ -134,7 +137,7 @@ def append(path: Path, rows: pd.DataFrame) -> int:
         try:
             con.executemany(
                 f"INSERT INTO hypotheses ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
-                "ON CONFLICT (hypothesis_id) DO NOTHING",
+                "ON CONFLICT (data_as_of, hypothesis_id) DO NOTHING",
                 records,
             )
             con.execute("COMMIT")
