@@ -273,7 +273,9 @@ def ledger_benchmarks(repeat: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger" / "hypotheses.sqlite"
         for day in range(100):  # history: 100 earlier runs on other as-of dates
-            store.append(path, rows.finalize(fields, f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}"))
+            store.append(
+                path, rows.finalize(fields, f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}")
+            )
         batches = iter(rows.finalize(fields, f"2027-01-{1 + i:02d}") for i in range(repeat + 1))
         res["ledger_rows_per_run"] = len(fields)
         res["ledger_history_rows"] = store.count_trials(path)

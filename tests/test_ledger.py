@@ -125,7 +125,9 @@ def test_concurrent_appends_both_land(tmp_path) -> None:
     def write(seed: int) -> None:
         try:
             for i in range(5):
-                fields = _fields(20, seed=seed).assign(variant=lambda d, i=i: d["variant"] + f"-{seed}-{i}")
+                fields = _fields(20, seed=seed).assign(
+                    variant=lambda d, i=i: d["variant"] + f"-{seed}-{i}"
+                )
                 store.append(path, rows.finalize(fields, "2026-08-20"))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -143,7 +145,9 @@ def test_count_trials_by_family(tmp_path) -> None:
     path = tmp_path / "h.sqlite"
     assert store.count_trials(path) == 0  # no ledger yet
     grid = _fields(6, family="calibration").assign(p_value=np.nan)
-    store.append(path, rows.finalize(pd.concat([_fields(4, family="backtest"), grid]), "2026-08-20"))
+    store.append(
+        path, rows.finalize(pd.concat([_fields(4, family="backtest"), grid]), "2026-08-20")
+    )
     assert store.count_trials(path) == 10
     assert store.count_trials(path, "calibration") == 6
     assert store.count_trials(path, "calibration", tested_only=True) == 0
@@ -169,7 +173,7 @@ def test_q_values_match_the_definitions(ps: list[float], untested: int) -> None:
                                 if p[j] >= x)) for x in p])  # fmt: skip
     np.testing.assert_allclose(out["q_bh"].to_numpy()[: len(p)], bh, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(out["q_by"].to_numpy()[: len(p)], by, rtol=1e-12, atol=1e-15)
-    assert out["q_bh"].iloc[len(p):].isna().all() and not out["survives_bh"].iloc[len(p):].any()
+    assert out["q_bh"].iloc[len(p) :].isna().all() and not out["survives_bh"].iloc[len(p) :].any()
     assert (out["survives_bh"].to_numpy()[: len(p)] == (bh <= 0.05)).all()
     summary = fdr.ledger_summary(out)
     assert summary["tested"] == len(p) and summary["hypotheses"] == len(p) + untested

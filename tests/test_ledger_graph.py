@@ -31,7 +31,7 @@ def test_the_main_job_appends_every_hypothesis_and_reports_the_count(materialize
     assert "## How many questions were asked" in md
     assert f"The ledger holds {len(ledger):,} hypotheses" in md
     assert f"{tested:,} of them with a p-value" in md
-    assert f"survive Benjamini-Hochberg" in md
+    assert "survive Benjamini-Hochberg" in md
     assert (materialized.report_dir / "charts" / "specification_curve.png").exists()
 
 

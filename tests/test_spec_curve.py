@@ -130,7 +130,9 @@ def _synthetic(n: int, effect: float, seed: int) -> dict[str, pd.DataFrame]:
 
 
 def _joint(prices: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    params = CONFIG.study.with_(index="A", robustness_index="B", start=pd.Timestamp("2000-01-01").date())
+    params = CONFIG.study.with_(
+        index="A", robustness_index="B", start=pd.Timestamp("2000-01-01").date()
+    )
     table, arrays = sc.specification_curve(prices, params)
     return sc.joint_test(table, arrays, params.verdict_alpha).set_index("statistic")
 

@@ -11,9 +11,10 @@ import pandas as pd
 from eventlab.charts import style
 from eventlab.charts.outputs import ChartMeta, ChartOutput
 
-# Indicator panel rows: (label, column, value) from top to bottom.
+
 def choice_rows(curve: pd.DataFrame) -> list[tuple[str, str, object]]:
-    """The indicator panel's rows for the choices present in the curve, in reading order."""
+    """The indicator panel's rows (label, column, value) for the choices in the curve, top to
+    bottom."""
     out: list[tuple[str, str, object]] = []
     for s in dict.fromkeys(curve["series"]):
         out.append((f"series {s}", "series", s))
@@ -63,7 +64,7 @@ def render(
         sources=["daily OHLC of the study index and its robustness index (snapshot or live)"],
         kind="measured",
     )
-    numbers = {"specifications": len(curve), "tested": len(tested)}
+    numbers: dict[str, float] = {"specifications": len(curve), "tested": len(tested)}
     with style.style_context():
         fig = style.figure((11.0, 8.2))
         style.header(

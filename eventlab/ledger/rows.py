@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,7 @@ def hypothesis_id(fields: dict[str, object]) -> str:
     for key in IDENTITY:
         value = fields[key]
         if key == "horizon":
-            value = None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
+            value = None if value is None or pd.isna(value) else int(cast(SupportsInt, value))
         canon[key] = value if value is None or isinstance(value, int) else str(value)
     blob = json.dumps(canon, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -115,7 +116,9 @@ def stats_rows(
     """Hypothesis fields of an event_stats-like table, one per row: spec (HEADLINE_SPEC when the
     table has none), series, horizon, variant, estimate, p-value and the definition (the
     table's `definition` column, prefixed by `definition` when given)."""
-    need = [f for f in ("series", "horizon", "variant", "estimate", "p_value") if _pick(df, f) is None]
+    need = [
+        f for f in ("series", "horizon", "variant", "estimate", "p_value") if _pick(df, f) is None
+    ]
     if need:
         raise ValueError(
             f"{family}: not an event_stats-like table, no column for {need} (accepted: "
@@ -179,7 +182,10 @@ def backtest_rows(backtests: pd.DataFrame, definition: str) -> pd.DataFrame:
     )
     base = backtests.assign(series="portfolio", definition=describe)
     ev = base[is_event]
-    for test, column in (("random_entry", "random_p_value"), ("vix_matched_entry", "vix_matched_p_value")):
+    for test, column in (
+        ("random_entry", "random_p_value"),
+        ("vix_matched_entry", "vix_matched_p_value"),
+    ):
         parts.append(
             stats_rows(
                 ev.assign(variant=ev["strategy"], estimate=ev["mean_trade"], p=ev[column]),
@@ -259,9 +265,7 @@ def joint_rows(joint: pd.DataFrame, series: str) -> pd.DataFrame:
     )
 
 
-def finalize(
-    fields: pd.DataFrame, data_as_of: str, created_utc: str | None = None
-) -> pd.DataFrame:
+def finalize(fields: pd.DataFrame, data_as_of: str, created_utc: str | None = None) -> pd.DataFrame:
     """Ledger rows (store.COLUMNS): the fields with the data as-of, their ids, the code version
     and the creation time; one row per id (a table listing a hypothesis twice keeps the first)."""
     out = fields.assign(data_as_of=data_as_of)

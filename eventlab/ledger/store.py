@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from eventlab.data.store import LOCK_TIMEOUT_S, file_lock
 from eventlab.data.frames import StoredFileError
+from eventlab.data.store import LOCK_TIMEOUT_S, file_lock
 
 LEDGER_FILE = "ledger/hypotheses.sqlite"
 # Column order of the table (and of every frame read from it).
@@ -95,9 +95,7 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
         con.close()
 
 
-REQUIRED: tuple[str, ...] = tuple(
-    c for c in COLUMNS if c not in ("horizon", "estimate", "p_value")
-)
+REQUIRED: tuple[str, ...] = tuple(c for c in COLUMNS if c not in ("horizon", "estimate", "p_value"))
 
 
 def check_rows(rows: pd.DataFrame) -> None:
@@ -109,7 +107,9 @@ def check_rows(rows: pd.DataFrame) -> None:
     for c in REQUIRED:
         empty = rows[c].isna()
         if empty.any():
-            raise ValueError(f"ledger rows with no {c}: {rows.loc[empty].head(3).to_dict('records')}")
+            raise ValueError(
+                f"ledger rows with no {c}: {rows.loc[empty].head(3).to_dict('records')}"
+            )
     p = pd.to_numeric(rows["p_value"], errors="coerce")
     bad = p.notna() & ~p.between(0.0, 1.0) | (rows["p_value"].notna() & p.isna())
     if bad.any():
@@ -152,9 +152,7 @@ def read(path: Path) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame(columns=list(COLUMNS))
     with connect(path) as con:
-        frame = pd.read_sql_query(
-            f"SELECT {', '.join(COLUMNS)} FROM hypotheses ORDER BY seq", con
-        )
+        frame = pd.read_sql_query(f"SELECT {', '.join(COLUMNS)} FROM hypotheses ORDER BY seq", con)
     frame["horizon"] = frame["horizon"].astype("Int64")
     return frame
 

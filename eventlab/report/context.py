@@ -12,7 +12,12 @@ from eventlab.report.fonts import font_face_css
 from eventlab.report.formatting import pct
 from eventlab.report.key_figures import key_figures
 from eventlab.report.lead import display_tables, evidence_paragraphs
-from eventlab.report.ledger_section import add_q_row, headline_q, ledger_context
+from eventlab.report.ledger_section import (
+    add_q_row,
+    headline_q,
+    ledger_context,
+    ledger_kpi,
+)
 from eventlab.report.narrative import coverage_facts, main_stats, narrative
 from eventlab.report.replica_section import SECTION_CHARTS, section_context
 from eventlab.report.tables import claim_rows, era_rows, event_rows, robustness_rows, stats_rows
@@ -107,8 +112,9 @@ def build_context(
     led = ledger or {}
     q = headline_q(led.get("ledger_fdr"), event_stats, as_of)
     ledger_ctx = ledger_context(led.get("ledger_fdr"), led.get("spec_curve_test"), q, verdict_alpha)
-    if ledger_ctx is not None:
-        kpis.append(ledger_ctx["kpi"])
+    kpi = ledger_kpi(led.get("ledger_fdr"), verdict_alpha)
+    if kpi is not None:
+        kpis.append(kpi)
     figures = key_figures(events, event_stats, ev_tabs.get("event_verdicts"))
     add_q_row(figures, q, verdict_alpha)
     return {

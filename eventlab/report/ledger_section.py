@@ -61,7 +61,11 @@ def add_q_row(key_figures: dict | None, q: dict[int, tuple[float, float]], alpha
         cells.append(
             {"text": pval(bh), "sub": f"BY {pval(by)}", "cls": "pos" if bh <= alpha else ""}
         )
-    row = {"label": "q, all tests", "note": "BH over every hypothesis in the ledger", "cells": cells}
+    row = {
+        "label": "q, all tests",
+        "note": "BH over every hypothesis in the ledger",
+        "cells": cells,
+    }
     labels = [r["label"] for r in key_figures["rows"]]
     at = labels.index("Verdict") + 1 if "Verdict" in labels else 0
     key_figures["rows"].insert(at, row)
@@ -100,16 +104,29 @@ def ledger_context(
         )
     return {
         "sentences": sentences,
-        "columns": ["family", "hypotheses", "tested", f"survive BH {alpha:g}", f"survive BY {alpha:g}"],
+        "columns": [
+            "family",
+            "hypotheses",
+            "tested",
+            f"survive BH {alpha:g}",
+            f"survive BY {alpha:g}",
+        ],
         "rows": _family_rows(fdr),
         "note": "Each hypothesis is identified by a hash of what was asked of which data (family, "
         "spec, series, horizon, variant, test, definition, data as-of): re-running a test adds "
         "nothing, and a new as-of or setting adds new hypotheses. Calibration grid points and "
         "model backtests count as trials without a test of their own. Every row, with its "
         "q-values: hypotheses.csv; the curve: spec_curve.csv.",
-        "kpi": (
-            "Hypotheses tested",
-            f"{s['tested']:,}",
-            f"{s['survive_bh']:,} survive FDR {alpha:g} (BH), {s['survive_by']:,} (BY)",
-        ),
     }
+
+
+def ledger_kpi(fdr: pd.DataFrame | None, alpha: float) -> tuple[str, str, str] | None:
+    """The summary's key figure: hypotheses tested, and how many survive (None without a ledger)."""
+    if fdr is None:
+        return None
+    s = ledger_summary(fdr)
+    return (
+        "Hypotheses tested",
+        f"{s['tested']:,}",
+        f"{s['survive_bh']:,} survive FDR {alpha:g} (BH), {s['survive_by']:,} (BY)",
+    )

@@ -195,8 +195,7 @@ def specification_curve(
                         "ci_low": np.nan,
                         "ci_high": np.nan,
                         "p": np.nan,
-                        "tested": n_ev >= max(params.min_events_for_inference, 2)
-                        and n_ev < len(y),
+                        "tested": n_ev >= max(params.min_events_for_inference, 2) and n_ev < len(y),
                     }
                     if row["tested"]:
                         row["ci_low"], row["ci_high"] = welch_interval(y[d], y[~d])
