@@ -25,8 +25,9 @@ def backtests_consistent(
     worst = 0.0
     for _, r in df.iterrows():
         col = r["strategy"] if r["strategy"] in daily.columns else None
-        if r["period"] == "study sample" and r["strategy"] == "buy_and_hold":
-            col = "buy_and_hold_study"
+        # the study sample's buy-and-hold columns clash with the replica's: suffixed `_study`
+        if r["period"] == "study sample" and f"{r['strategy']}_study" in daily.columns:
+            col = f"{r['strategy']}_study"
         if col is None or r["period"] == "common":
             continue
         s = daily[col].dropna()

@@ -54,7 +54,7 @@ _DECLARED: dict[str, tuple[str, ...]] = {
     ),
     RATE: (
         "cost", "cost_drag", "volatility", "vol_ann", "tracking_error", "time_in_market",
-        "event_std", "baseline_std", "hac_se", "median_ci_coverage",
+        "event_std", "baseline_std", "hac_se", "median_ci_coverage", "vol_target",
     ),
     USD: (
         "implied_capacity_usd", "notional_start_usd", "notional_end_usd", "flow_usd",
@@ -66,6 +66,7 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "trading_days_requested", "qualifying_days", "lookback_days", "days", "window",
         "random_draws", "vix_matched_draws", "n_trades", "cost_bp", "hac_maxlags",
         "boot_block_len", "reference_events_unseen", "agreeing", "episode", "volume",
+        "dsr_trials", "n_obs", "n_trials", "smoothing",
     ),
     PVALUE: (
         "t_p", "binom_p", "welch_p", "mw_p", "hac_p", "placebo_p", "perm_p", "p_holm", "p_bh",
@@ -80,7 +81,8 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "years", "sharpe", "sortino", "calmar", "turnover_per_year", "welch_t", "mw_u", "hac_t",
         "slope", "se", "r2", "bond_slope", "beta", "correlation", "ratio", "median_ratio",
         "rolling_median_ratio", "signal", "std_multiple", "percentile", "random_percentile",
-        "vix_matched_percentile",
+        "vix_matched_percentile", "deflated_sharpe", "dsr_benchmark_sharpe", "value",
+        "saturation_z", "in_sample_corr", "out_of_sample_corr",
     ),
     YEAR: ("year",),
     DATE: (
@@ -92,7 +94,7 @@ _DECLARED: dict[str, tuple[str, ...]] = {
     ),
     FLAG: (
         "overlaps_previous", "has_horizon", "small_sample_warning", "near_threshold",
-        "qualifying", "index_open_genuine",
+        "qualifying", "index_open_genuine", "chosen",
     ),
     IN_UNIT: (
         "notes_value", "notes_low", "notes_high", "replica_value", "replica_low", "replica_high",
@@ -104,10 +106,10 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "entry", "period", "model", "measure", "benchmark", "frequency", "rule", "method",
         "applies_to", "scenario", "status", "open_quality", "weekday", "verdict", "direction",
         "claim_id", "unit", "source", "id", "topic", "comparator", "source_doc",
-        "source_section",
+        "source_section", "family", "test", "statistic", "lookbacks",
         # free text and lists
         "claim", "quote_zh", "evidence", "reason", "conflicts", "inference_note",
-        "replica_definition", "why_differ", "event_dates", "data_used", "data_dates",
+        "replica_definition", "why_differ", "event_dates", "data_used", "data_dates", "detail",
         # the claims' values as text (a number, a date or a label, in the claim's unit)
         "quoted_value", "computed_value", "computed_display", "tolerance",
     ),

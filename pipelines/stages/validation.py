@@ -13,7 +13,8 @@ is computed."""
 import dagster as dg
 import pandas as pd
 
-from eventlab.backtest import strategies
+from eventlab.backtest import search, strategies
+from eventlab.backtest import total_return as tr_mod
 from eventlab.backtest.checks import backtests_consistent
 from eventlab.config import CONFIG, StudyParams
 from eventlab.cta import exposure as exp_mod
@@ -49,11 +50,16 @@ BOND_TABLE = next((n for n, raw in CONFIG.reference_tables if raw == "DGS10.csv"
 # them from the warehouse (pipelines.stages.study.series_beyond_inputs).
 PRICE_INS = {
     name: dg.AssetIn(key=["prices", name])
-    for name in sorted({REPLICA_SERIES, CONFIG.study.index, CONFIG.study.vix})
+    for name in sorted({REPLICA_SERIES, CONFIG.study.index, CONFIG.study.vix, tr_mod.SPLICE_SERIES})
 }
 REF_INS = {
     name: dg.AssetIn(key=["reference", name])
-    for name in (*TREND_NAMES, "fed_funds_effective", *((BOND_TABLE,) if BOND_TABLE else ()))
+    for name in (
+        *TREND_NAMES,
+        "fed_funds_effective",
+        tr_mod.FF3_TABLE,
+        *((BOND_TABLE,) if BOND_TABLE else ()),
+    )
 }
 
 
@@ -92,8 +98,32 @@ class _Tables(LazyTables):
             if self.study_close.index.equals(self.close.index)
             else val_mod.cash_returns(self.study_close.index, inputs["fed_funds_effective"])
         )
+        self.spy_close: pd.Series = prices[tr_mod.SPLICE_SERIES]["close"]
         self._calibration: dict[str, object] | None = None
         self._bond: pd.Series | None = None
+        self._total_return: tuple[pd.Series, dict[str, object]] | None = None
+        self._grid: tuple[pd.DataFrame, pd.DataFrame] | None = None
+
+    def total_return(self, on: pd.DatetimeIndex | None = None) -> pd.Series:
+        """The market's daily total return (FF3 then SPY), on the sessions `on` if given."""
+        if self._total_return is None:
+            self._total_return = tr_mod.spliced_total_return(
+                self.inp[tr_mod.FF3_TABLE], self.spy_close
+            )
+        daily = self._total_return[0]
+        return daily if on is None else tr_mod.on_calendar(daily, on)
+
+    def grid(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(each calibration grid point's position, its daily net return as a strategy), labelled."""
+        if self._grid is None:
+            labels = search.grid_labels(self.frame("cta_calibration"))
+            pos = search.grid_positions(self.close, self.cta, self.vp)
+            pos.columns = labels
+            daily = search.grid_strategies(
+                pos, self.total_return(self.close.index), self.cash, self.bp.cost_bp, self.bp.start
+            )
+            self._grid = (pos, daily)
+        return self._grid
 
     def bond(self) -> pd.Series | None:
         """The 10-year bond return proxy, once per run (the exposure table and its check read it)."""
@@ -158,6 +188,7 @@ class _Tables(LazyTables):
             "chosen": f"lookbacks {list(p.lookbacks)}, saturation z {p.saturation_z}, vol target "
             f"{p.vol_target}, smoothing {chosen['smoothing']}",
             "in_sample_corr": float(chosen["in_sample_corr"]),
+            "csv": self.csv("cta_calibration.csv", grid),
             "preview": md_preview(grid.sort_values("in_sample_corr", ascending=False), rows=12, floatfmt=".3f"),
         }  # fmt: skip
 
@@ -187,7 +218,7 @@ class _Tables(LazyTables):
         if "_replica_bt" not in self._cache:
             rows, daily = strategies.replica_backtest(
                 self.close, self.positions(), self.cash, self.bp.cost_bp, self.bp.start,
-                self.refs["sg_trend_index"],
+                self.refs["sg_trend_index"], self.total_return(self.close.index),
             )  # fmt: skip
             self._cache["_replica_bt"] = (rows, {"daily": daily})
         return self._cache["_replica_bt"]
@@ -201,24 +232,73 @@ class _Tables(LazyTables):
                 fwd["in_sample"].astype(bool), self.study.horizons, self.bp.entries, self.study_cash,
                 self.bp.cost_bp, self.bp.random_draws, self.bp.seed, vix=self.study_vix,
                 min_trades=self.study.min_events_for_inference,
+                total_return=self.total_return(self.study_close.index),
             )  # fmt: skip
             self._cache["_event_bt"] = (rows, {"trades": trades, "daily": daily})
         return self._cache["_event_bt"]
+
+    def _strategy_excess(self) -> dict[str, pd.DataFrame]:
+        """Daily returns over cash of the replicas, the event strategies and the grid points."""
+        rep = self._replica_bt()[1]["daily"][list(self.positions())]
+        evt = self._event_bt()[1]["daily"]
+        evt = evt[[c for c in evt.columns if c.startswith("event_")]]
+        return {
+            "replica": search.excess_returns(rep, self.cash),
+            "events": search.excess_returns(evt, self.study_cash),
+            "grid": search.excess_returns(self.grid()[1], self.cash),
+        }
+
+    def trials(self) -> tuple[int, str]:
+        """The deflated Sharpe ratio's N and what it counts (the setting, else this run's trials)."""
+        ex = self._strategy_excess()
+        counts = {k: v.shape[1] for k, v in ex.items()}
+        if self.bp.deflated_trials:
+            return self.bp.deflated_trials, "set by backtest_settings.deflated_trials"
+        return sum(counts.values()), (
+            f"{counts['replica']} replica backtests + {counts['events']} event backtests (entries x "
+            f"horizons) + {counts['grid']} calibration grid points, as evaluated in this run"
+        )
 
     def backtests(self):
         rep, _ = self._replica_bt()
         evt, _ = self._event_bt()
         df = pd.concat([rep, evt], ignore_index=True)
-        show = ["strategy", "period", "cagr", "volatility", "sharpe", "max_drawdown", "calmar",
-                "n_trades", "random_percentile", "vix_matched_percentile"]  # fmt: skip
+        ex = self._strategy_excess()
+        n, counted = self.trials()
+        variance = search.trial_sharpe_variance(pd.concat(list(ex.values()), axis=1))
+        excess = {c: s for frame in (ex["replica"], ex["events"]) for c, s in frame.items()}
+        df = search.add_deflated(df, excess, n, variance)
+        show = ["strategy", "period", "cagr", "volatility", "sharpe", "deflated_sharpe", "max_drawdown",
+                "calmar", "n_trades", "random_percentile", "vix_matched_percentile"]  # fmt: skip
+        _, splice = self._total_return or (None, {})
         return df, {
             "rows": len(df),
             "replica_prices": f"prices/{REPLICA_SERIES} (the replica models S&P 500 futures)",
             "event_prices": f"prices/{self.study.index} (the study's index)",
             "event_horizons": ", ".join(f"{k}d" for k in self.study.horizons),
+            "total_return": f"reference/{tr_mod.FF3_TABLE} mkt_rf + rf to {splice.get('splice_date')}, "
+            f"prices/{tr_mod.SPLICE_SERIES} (adjusted close) after",
+            "deflated_sharpe_trials": f"{n}: {counted}",
+            "trial_sharpe_variance": variance,
             "csv": self.csv("backtests.csv", df),
             "preview": md_preview(df[show], rows=30, floatfmt=".3f"),
         }
+
+    def backtest_search(self):
+        df = search.search_table(
+            self._replica_bt()[1]["daily"], self._event_bt()[1]["daily"], self._strategy_excess(),
+            self.grid()[1], self.grid()[0], self.implied(), self._total_return_splice(), self.trials()[0], self.bp,
+        )  # fmt: skip
+        return df, {
+            "rows": len(df),
+            "csv": self.csv("backtest_search.csv", df),
+            "preview": md_preview(df.drop(columns="detail"), rows=30, floatfmt=".3f"),
+        }
+
+    def _total_return_splice(self) -> dict[str, object]:
+        self.total_return()
+        assert self._total_return is not None
+        return self._total_return[1]
 
     def backtest_trades(self):
         trades = self._event_bt()[1]["trades"]
@@ -259,8 +339,15 @@ OUTS: dict[str, str] = {
     "entry (close / next open), horizon, dates, prices, gross and net return, overlap flag. Writes "
     "backtest_trades.csv.",
     "backtest_returns": "Daily net returns of every backtested strategy (for the equity and drawdown charts).",
+    "backtest_search": "Backtest statistics that know about the search: the total-return splice's overlap, "
+    "Hansen's SPA and Romano-Wolf's StepM against total-return buy-and-hold across each strategy set (arch), "
+    "and the probability of backtest overfitting (CSCV) of the calibration grid and the event sweep. Writes "
+    "backtest_search.csv.",
 }
-CSV_OUTS = {"cta_implied_exposure", "cta_validation", "backtests", "backtest_trades"}
+CSV_OUTS = {
+    "cta_implied_exposure", "cta_validation", "cta_calibration", "backtests", "backtest_trades",
+    "backtest_search",
+}  # fmt: skip
 CHECKS = (
     dg.AssetCheckSpec(
         "implied_exposure_no_lookahead",
