@@ -147,7 +147,8 @@ def calibration_table(c: pd.DataFrame, top: int = 6) -> dict[str, object]:
     rows = [
         [("chosen: " if r["chosen"] else "") + str(r["lookbacks"]), fmt(r["saturation_z"], ".1f"),
          fmt(r["vol_target"], ".0%"), str(int(r["smoothing"])), fmt(r["in_sample_corr"], "+.3f"),
-         fmt(r["out_of_sample_corr"], "+.3f"), f"{int(r['oos_rank'])} of {len(c)}"]
+         fmt(r["out_of_sample_corr"], "+.3f"),
+         f"{int(r['oos_rank'])} of {len(c)}" if pd.notna(r["oos_rank"]) else "–"]
         for _, r in g.iterrows()
     ]  # fmt: skip
     return table(["Lookbacks", "Saturation z", "Vol target", "Smoothing (sessions)",
@@ -178,6 +179,8 @@ def calibration_sentence(c: pd.DataFrame, best_oos: float) -> str:
     """What the calibrated variant's out-of-sample correlation credits: the choice or the smoothing."""
     chosen = c[c["chosen"]].iloc[0]
     oos = c["out_of_sample_corr"]
+    if pd.isna(chosen["out_of_sample_corr"]) or oos.isna().all():
+        return " The calibrated variant has no out-of-sample correlation in this run (no overlap)."
     rank = int((oos > chosen["out_of_sample_corr"]).sum()) + 1
     by_sm = c.groupby("smoothing")["out_of_sample_corr"]
     means = "; ".join(f"{int(sm)}: {m:+.2f}" for sm, m in by_sm.mean().items())
