@@ -83,9 +83,9 @@ def test_pbo_matches_brute_force_cscv_on_sharpe(seed: int) -> None:
     r = rng.normal(0.0, 0.01, size=(103, 5)) + rng.normal(0, 0.002, size=5)  # uneven blocks
     fast = cscv.pbo(cscv.sharpe_sums(r, 8), cscv.sharpe_from_sums)
     slow = _brute_force_pbo(103, 8, 5, lambda rows, j: r[rows, j].mean() / r[rows, j].std(ddof=1))
-    assert fast["n_splits"] == 70
-    np.testing.assert_allclose(fast["logits"], slow, rtol=1e-9, atol=1e-12)
-    assert fast["pbo"] == pytest.approx(np.mean(slow <= 0))
+    assert fast.n_splits == 70
+    np.testing.assert_allclose(fast.logits, slow, rtol=1e-9, atol=1e-12)
+    assert fast.pbo == pytest.approx(np.mean(slow <= 0))
 
 
 @given(seed=hs.integers(0, 10_000), blocks=hs.sampled_from([4, 6, 8]), n=hs.integers(2, 6))
@@ -97,7 +97,7 @@ def test_pbo_matches_brute_force_cscv_on_correlation(seed: int, blocks: int, n: 
     x = y[:, None] * rng.uniform(0, 1, n) + rng.normal(size=(60, n))
     fast = cscv.pbo(cscv.correlation_sums(x, y, blocks), cscv.correlation_from_sums)
     slow = _brute_force_pbo(60, blocks, n, lambda rows, j: np.corrcoef(x[rows, j], y[rows])[0, 1])
-    np.testing.assert_allclose(fast["logits"], slow, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(fast.logits, slow, rtol=1e-9, atol=1e-9)
 
 
 def test_pbo_is_low_for_a_real_edge_and_near_a_half_for_noise() -> None:
@@ -105,8 +105,8 @@ def test_pbo_is_low_for_a_real_edge_and_near_a_half_for_noise() -> None:
     noise = rng.normal(0, 0.01, size=(2000, 20))
     edge = noise.copy()
     edge[:, 7] += 0.004  # one trial with a true Sharpe of ~6 a year
-    assert cscv.pbo(cscv.sharpe_sums(edge, 16), cscv.sharpe_from_sums)["pbo"] == 0.0
-    p_noise = cscv.pbo(cscv.sharpe_sums(noise, 16), cscv.sharpe_from_sums)["pbo"]
+    assert cscv.pbo(cscv.sharpe_sums(edge, 16), cscv.sharpe_from_sums).pbo == 0.0
+    p_noise = cscv.pbo(cscv.sharpe_sums(noise, 16), cscv.sharpe_from_sums).pbo
     assert 0.2 < p_noise < 0.8
 
 

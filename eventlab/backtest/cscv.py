@@ -18,11 +18,24 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
 Objective = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class PBO:
+    """The probability of backtest overfitting and what it was computed from."""
+
+    pbo: float
+    logits: np.ndarray  # one per split: logit of the in-sample choice's out-of-sample rank
+    chosen_oos: np.ndarray  # one per split: the in-sample choice's out-of-sample objective
+    n_splits: int
+    blocks: int
+    n_trials: int
 
 
 def block_bounds(n_rows: int, blocks: int) -> list[np.ndarray]:
@@ -89,7 +102,7 @@ def splits(blocks: int) -> np.ndarray:
     return out
 
 
-def pbo(block_sums: np.ndarray, objective: Objective) -> dict[str, object]:
+def pbo(block_sums: np.ndarray, objective: Objective) -> PBO:
     """PBO and the logits of every split, from per-block sums (blocks, N, k) and the objective
     that turns summed statistics (..., N, k) into values (..., N) (higher is better)."""
     s, n, k = block_sums.shape
@@ -105,11 +118,11 @@ def pbo(block_sums: np.ndarray, objective: Objective) -> dict[str, object]:
     rank = stats.rankdata(f_out, axis=1)[np.arange(len(best)), best]
     w = rank / (n + 1)
     logits = np.log(w / (1 - w))
-    return {
-        "pbo": float(np.mean(logits <= 0)),
-        "logits": logits,
-        "n_splits": len(logits),
-        "blocks": s,
-        "n_trials": n,
-        "chosen_oos": f_out[np.arange(len(best)), best],
-    }
+    return PBO(
+        pbo=float(np.mean(logits <= 0)),
+        logits=logits,
+        chosen_oos=f_out[np.arange(len(best)), best],
+        n_splits=len(logits),
+        blocks=s,
+        n_trials=n,
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -83,8 +84,7 @@ def _row(
 
 def trial_sharpe_variance(excess: pd.DataFrame) -> float:
     """Variance (ddof 1) across trials of their per-session Sharpe ratios (each on its own span)."""
-    sr = [sharpe_moments(excess[c].to_numpy())[0] for c in excess]
-    sr = np.asarray(sr, float)
+    sr = np.array([sharpe_moments(excess[c].to_numpy())[0] for c in excess], float)
     sr = sr[np.isfinite(sr)]
     return float(np.var(sr, ddof=1)) if sr.size > 1 else 0.0
 
@@ -141,14 +141,11 @@ def pbo_rows(
 ) -> list[dict]:
     """PBO and the median logit of the in-sample choice's out-of-sample relative rank."""
     res = cscv.pbo(block_sums, objective)
-    n = int(res["n_trials"])
-    detail = (
-        f"CSCV, {res['blocks']} blocks, {res['n_splits']} splits, {n} trials; objective: {what}"
-    )
-    logits = np.asarray(res["logits"])
+    n = res.n_trials
+    detail = f"CSCV, {res.blocks} blocks, {res.n_splits} splits, {n} trials; objective: {what}"
     return [
-        _row(family, "pbo", "pbo", float(res["pbo"]), dates, n, detail),
-        _row(family, "pbo", "median_logit", float(np.median(logits)), dates, n, detail),
+        _row(family, "pbo", "pbo", res.pbo, dates, n, detail),
+        _row(family, "pbo", "median_logit", float(np.median(res.logits)), dates, n, detail),
     ]
 
 
@@ -226,10 +223,9 @@ def splice_rows(splice: dict[str, object]) -> list[dict]:
         "overlap_cagr_ff3",
         "overlap_cagr_spy",
     ):
-        row = _row(
-            "total-return buy-and-hold", "splice", stat, float(splice[stat]), dates, 0, detail
-        )  # type: ignore[arg-type]
-        row["n_obs"] = int(splice["overlap_sessions"])  # type: ignore[call-overload]
+        value = float(cast(float, splice[stat]))
+        row = _row("total-return buy-and-hold", "splice", stat, value, dates, 0, detail)
+        row["n_obs"] = int(cast(int, splice["overlap_sessions"]))
         rows.append(row)
     return rows
 
