@@ -60,6 +60,7 @@ def test_sharpe_moments_match_the_published_sharpe() -> None:
     sr, n, skew, kurt = ds.sharpe_moments((r - rf).to_numpy())
     assert sr * np.sqrt(252) == pytest.approx(mt.performance(r, rf=rf)["sharpe"])
     assert n == 500 and kurt == pytest.approx(stats.kurtosis(r - rf) + 3)
+    assert skew == pytest.approx(stats.skew(r - rf))
 
 
 def _brute_force_pbo(n_rows: int, blocks: int, n_trials: int, objective) -> np.ndarray:

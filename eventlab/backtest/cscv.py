@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 Objective = Callable[[np.ndarray], np.ndarray]
 
@@ -115,13 +114,15 @@ def pbo(block_sums: np.ndarray, objective: Objective) -> PBO:
     f_in = np.nan_to_num(objective(ins), nan=-np.inf)
     f_out = np.nan_to_num(objective(oos), nan=-np.inf)
     best = np.argmax(f_in, axis=1)
-    rank = stats.rankdata(f_out, axis=1)[np.arange(len(best)), best]
+    chosen = f_out[np.arange(len(best)), best][:, None]
+    # the chosen trial's rank among the N out of sample, ties sharing their average rank
+    rank = (f_out < chosen).sum(1) + ((f_out == chosen).sum(1) + 1) / 2
     w = rank / (n + 1)
     logits = np.log(w / (1 - w))
     return PBO(
         pbo=float(np.mean(logits <= 0)),
         logits=logits,
-        chosen_oos=f_out[np.arange(len(best)), best],
+        chosen_oos=chosen[:, 0],
         n_splits=len(logits),
         blocks=s,
         n_trials=n,

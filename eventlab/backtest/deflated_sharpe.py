@@ -14,7 +14,10 @@ All Sharpe ratios here are per period (per session), not annualised, as in the p
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+# scipy.special's ndtr / ndtri are what scipy.stats.norm's cdf / ppf evaluate; importing
+# scipy.stats costs the run ~0.9 s
+from scipy.special import ndtr, ndtri
 
 
 def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
@@ -25,7 +28,7 @@ def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
     if n_trials == 1:
         return 0.0
     g = np.euler_gamma
-    z = (1 - g) * stats.norm.ppf(1 - 1 / n_trials) + g * stats.norm.ppf(1 - 1 / (n_trials * np.e))
+    z = (1 - g) * ndtri(1 - 1 / n_trials) + g * ndtri(1 - 1 / (n_trials * np.e))
     return float(np.sqrt(sharpe_variance) * z)
 
 
@@ -44,7 +47,7 @@ def deflated_sharpe(
     if n_obs < 2 or not np.isfinite(sharpe) or var <= 0:
         return np.nan, sr0
     z = (sharpe - sr0) * np.sqrt(n_obs - 1) / np.sqrt(var)
-    return float(stats.norm.cdf(z)), sr0
+    return float(ndtr(z)), sr0
 
 
 def sharpe_moments(excess: np.ndarray) -> tuple[float, int, float, float]:
@@ -54,9 +57,12 @@ def sharpe_moments(excess: np.ndarray) -> tuple[float, int, float, float]:
     x = x[np.isfinite(x)]
     if x.size < 3 or np.std(x, ddof=1) == 0:
         return np.nan, int(x.size), np.nan, np.nan
+    d = x - x.mean()
+    m2 = np.mean(d**2)
+    # population moments (scipy.stats' skew and kurtosis(fisher=False) defaults)
     return (
         float(np.mean(x) / np.std(x, ddof=1)),
         int(x.size),
-        float(stats.skew(x)),
-        float(stats.kurtosis(x, fisher=False)),
+        float(np.mean(d**3) / m2**1.5),
+        float(np.mean(d**4) / m2**2),
     )

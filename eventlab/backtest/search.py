@@ -21,7 +21,6 @@ from typing import cast
 
 import numpy as np
 import pandas as pd
-from arch.bootstrap import SPA, StepM
 
 from eventlab.backtest import cscv, strategies
 from eventlab.backtest.deflated_sharpe import deflated_sharpe, sharpe_moments
@@ -111,6 +110,9 @@ def superiority_tests(
     """SPA p-values (lower, consistent, upper) and StepM's superior strategies: does any strategy
     of `returns` have a higher mean return than `benchmark`? Both on the dates all have; losses
     are the negated returns; stationary bootstrap with arch's default block size."""
+    # arch (with scipy.stats and statsmodels) is imported when a test runs, not with the module
+    from arch.bootstrap import SPA, StepM
+
     both = pd.concat([returns, benchmark.rename("__benchmark__")], axis=1).dropna()
     if len(both) < 10 or returns.shape[1] == 0:
         return []
