@@ -247,3 +247,21 @@ def test_the_calibration_sentence_credits_smoothing_only_when_the_grid_shows_it(
     dist = bts.grid_distribution(smooth)
     assert [r[0] for r in dist["rows"]] == ["1", "60", "all"]
     assert dist["rows"][1][-1] == "75%" and dist["rows"][2][-1] == "38%"
+
+
+def test_the_search_check_catches_a_bad_probability_and_a_broken_splice() -> None:
+    from eventlab.backtest.checks import search_valid
+
+    def table(corr: float, p: float, pbo: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"statistic": ["overlap_correlation", "p_value_consistent", "pbo", "pbo"],
+             "value": [corr, p, pbo, np.nan],
+             "detail": ["", "", "", "not computed: 20 rows are too few for 16 blocks"]}
+        )  # fmt: skip
+
+    assert search_valid(table(0.976, 0.5, 0.02))["passed"]
+    assert not search_valid(table(0.5, 0.5, 0.02))["passed"]  # the sources disagree
+    assert not search_valid(table(0.976, 1.2, 0.02))["passed"]
+    assert not search_valid(table(0.976, 0.5, -0.1))["passed"]
+    unexplained = table(0.976, np.nan, 0.02)
+    assert not search_valid(unexplained)["passed"]

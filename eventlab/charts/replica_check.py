@@ -180,8 +180,8 @@ def render_tearsheet(
         style.header(
             fig,
             "Backtests: the CTA replica as a strategy, and the event signal as a strategy",
-            "Replica: position at t-1 x market total return + cash (fed funds; 0 before 1954-07) - costs. "
-            "Event: buy at the next open (or the event close), hold k sessions, costs both ways.",
+            "Replica: position at t-1 x total return + cash (fed funds; 0 before 1954-07) - costs. "
+            "Event: buy at the next open (or the close), hold k sessions, costs both ways.",
         )
     rows = {k: m.loc[k] for k in m.index if k[1] in ("full", "common")}
     numbers = {f"{s}_{p}_cagr": float(v["cagr"]) for (s, p), v in rows.items()}

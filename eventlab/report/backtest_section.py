@@ -121,7 +121,9 @@ def event_backtest_note(b: pd.DataFrame) -> str:
         "Random days are drawn from every day of the study sample. The events fall in stressed "
         "markets, which rebound on average, so the fairer benchmark draws each entry from the "
         "days in the same VIX quintile as its event. Entering at the event close needs the closing "
-        "print to decide (a mild look-ahead), so the next open is the default entry."
+        "print to decide (a mild look-ahead), so the next open is the default entry. Event trades "
+        "earn the index's price change (no dividends over a 1-20 session hold), so against "
+        "total-return buy-and-hold they are slightly understated, never flattered."
     )
     if main["random_p_value"].isna().all():
         return (

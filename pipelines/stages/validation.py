@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 
 from eventlab.backtest import total_return as tr_mod
-from eventlab.backtest.checks import backtests_consistent
+from eventlab.backtest.checks import backtests_consistent, search_valid
 from eventlab.config import CONFIG, StudyParams
 from eventlab.cta import exposure as exp_mod
 from eventlab.cta import validation as val_mod
@@ -247,6 +247,12 @@ CHECKS = (
         description="Each strategy's compounded daily returns equal its total return; every event "
         "with a full horizon is one trade; the random-entry distribution has the configured draws.",
     ),
+    dg.AssetCheckSpec(
+        "backtest_search_valid",
+        asset="backtest_search",
+        description="Every SPA p-value and PBO lies in [0, 1] (or its row says why it was not "
+        "computed); the total-return splice's sources correlate >= 0.95 day by day on their overlap.",
+    ),
 )
 
 
@@ -288,7 +294,7 @@ def validation(
         validation_settings.params(), backtest_settings.params(),
     )  # fmt: skip
     tables.final_name = report_folder_name(inputs["report_as_of"])
-    lookahead, valid, insample, consistent = CHECKS
+    lookahead, valid, insample, consistent, searched = CHECKS
     yield from selected_results(
         context,
         OUTS,
@@ -328,6 +334,7 @@ def validation(
                     tables.bp.random_draws,
                 ),
             ),  # fmt: skip
+            (searched, lambda: search_valid(tables.frame("backtest_search"))),
         ],
     )
     publish_if_no_publish_step(context, report_settings, folder, inputs["report_as_of"])
