@@ -265,3 +265,36 @@ def test_the_search_check_catches_a_bad_probability_and_a_broken_splice() -> Non
     assert not search_valid(table(0.976, 0.5, -0.1))["passed"]
     unexplained = table(0.976, np.nan, 0.02)
     assert not search_valid(unexplained)["passed"]
+
+
+def test_the_search_table_without_event_strategies_still_tests_the_replicas() -> None:
+    """An empty study sample (a valid configuration) leaves no event strategy: the backtest
+    family falls back on the replica's buy-and-hold, the event sweep's PBO is not shown, and a
+    span too short for the blocks says so instead of failing."""
+    from eventlab.settings.validation import BacktestParams
+
+    rng = np.random.default_rng(8)
+    idx = pd.bdate_range("2000-01-03", periods=600)
+    rd = pd.DataFrame(rng.normal(0.0003, 0.01, (600, 3)), index=idx,
+                      columns=["replica", "replica_calibrated", "buy_and_hold"]).assign(cash=0.0001)  # fmt: skip
+    grid = pd.DataFrame(rng.normal(0.0002, 0.01, (600, 3)), index=idx, columns=["g1", "g2", "g3"])
+    pos = pd.DataFrame(rng.uniform(-1, 1, (600, 3)), index=idx, columns=grid.columns)
+    implied = pd.Series(rng.normal(size=30), index=idx[-30:])  # too short for 8 blocks of 2+
+    excess = {
+        "replica": rd[["replica", "replica_calibrated"]] - 0.0001,
+        "events": pd.DataFrame(index=idx),
+        "grid": grid - 0.0001,
+    }
+    splice = {"splice_date": "2022-03-31", "overlap_start": "1993-02-01", "overlap_end": "2022-03-31",
+              "overlap_sessions": 7000, "overlap_correlation": 0.97, "overlap_tracking_error": 0.04,
+              "overlap_cagr_ff3": 0.1, "overlap_cagr_spy": 0.1}  # fmt: skip
+    out = search.search_table(rd, pd.DataFrame(), excess, grid, pos, implied, splice, 5,
+                              BacktestParams(pbo_blocks=16, bootstrap_reps=100))  # fmt: skip
+    fams = set(out["family"])
+    assert "event sweep (entries x horizons)" not in fams
+    daily = out[out["family"] == "every backtest configuration, daily"].set_index("statistic")
+    assert daily.at["p_value_consistent", "n_obs"] == 600 and daily["n_trials"].eq(5).all()
+    cal = out[out["family"] == "calibration grid"]
+    assert len(cal) == 1 and cal["value"].isna().all() and "too few" in cal["detail"].iloc[0]
+    strat = out[(out["family"] == "calibration grid as strategies") & (out["statistic"] == "pbo")]
+    assert 0 <= strat["value"].iloc[0] <= 1

@@ -259,10 +259,7 @@ def search_table(
     reps, seed, blocks = bp.bootstrap_reps, bp.seed, bp.pbo_blocks
     bh = strategies.BUY_AND_HOLD
     rows = splice_rows(splice)
-    grid_net = excess["grid"].add(
-        replica_daily["cash"].reindex(excess["grid"].index).fillna(0.0), axis=0
-    )
-    replica_models = pd.concat([replica_daily[["replica"]], grid_net], axis=1)
+    replica_models = pd.concat([replica_daily[["replica"]], grid_daily], axis=1)
     fam = "replica and calibration grid, monthly"
     rows += _guarded(lambda: superiority_tests(
         fam, monthly(replica_models), monthly(replica_daily[[bh]])[bh], reps, seed, n_trials), fam, "spa")  # fmt: skip
@@ -271,8 +268,10 @@ def search_table(
         [replica_daily[[c for c in excess["replica"].columns]],
          event_daily[[c for c in excess["events"].columns]]], axis=1,
     )  # fmt: skip
+    # the study sample's buy-and-hold (none when the study sample is empty: the replica's)
+    bench = event_daily[bh] if bh in event_daily.columns else replica_daily[bh]
     rows += _guarded(
-        lambda: superiority_tests(fam, configs, event_daily[bh], reps, seed, n_trials), fam, "spa"
+        lambda: superiority_tests(fam, configs, bench, reps, seed, n_trials), fam, "spa"
     )
     rows += _guarded(
         lambda: calibration_pbo(grid_positions_, implied, blocks), "calibration grid", "pbo"
