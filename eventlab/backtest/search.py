@@ -68,6 +68,7 @@ def grid_strategies(
 def _row(
     family: str, test: str, statistic: str, value: float, dates, n_trials: int, detail: str = ""
 ) -> dict:
+    """One search-table row (SEARCH_COLUMNS), its span and count taken from `dates`."""
     return {
         "family": family,
         "test": test,

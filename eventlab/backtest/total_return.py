@@ -42,6 +42,7 @@ def ff3_market_return(ff3: pd.DataFrame) -> pd.Series:
 
 
 def _cagr(r: pd.Series) -> float:
+    """Compound annual growth of daily returns (252 sessions a year)."""
     return float(np.prod(1.0 + r.to_numpy(float)) ** (252 / len(r)) - 1.0) if len(r) else np.nan
 
 

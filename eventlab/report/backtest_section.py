@@ -94,6 +94,7 @@ def backtest_tables(b: pd.DataFrame) -> dict[str, dict[str, object]]:
 
 
 def _range(r: pd.Series, prefix: str) -> str:
+    """The 5-95% range of a random-entry distribution's mean trade."""
     return f"{fmt(r[prefix + 'mean_p05'], '+.2%')} .. {fmt(r[prefix + 'mean_p95'], '+.2%')}"
 
 
@@ -243,9 +244,11 @@ def backtest_sentences(b: pd.DataFrame, s: pd.DataFrame | None, c: pd.DataFrame)
     rows = b.set_index(["strategy", "period"])
 
     def get(strategy: str, period: str, col: str) -> float:
+        """A number of one backtests row (NaN when the row is absent)."""
         return float(rows[col].get((strategy, period), float("nan")))
 
     def when(strategy: str, period: str, col: str) -> str:
+        """A date of one backtests row."""
         return day(rows[col].get((strategy, period)))
 
     if s is not None and (s["test"] == "splice").any():
