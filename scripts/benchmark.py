@@ -283,12 +283,85 @@ def validation_benchmarks(px, repeat: int) -> dict[str, float]:
                                             refs["sg_trend_index"]), repeat)  # fmt: skip
     v = run_variant({k: read_series(k) for k in (CONFIG.study.index, CONFIG.study.vix)},
                     CONFIG.study, "main")  # fmt: skip
-    res["backtest_events_all_s"], _ = timed(
+    res["backtest_events_all_s"], (_, _, event_daily) = timed(
         lambda: strategies.event_backtest(
             px, pd.DatetimeIndex(v.events["date"]), v.in_sample, CONFIG.study.horizons,
             bp.entries, cash, bp.cost_bp, bp.random_draws, bp.seed,
             vix=read_series(CONFIG.study.vix)["close"],
             min_trades=CONFIG.study.min_events_for_inference), repeat)  # fmt: skip
+    res.update(search_benchmarks(close, implied, cash, event_daily, repeat))
+    return res
+
+
+def _pbo_loop(held, implied, blocks: int, n_splits: int) -> tuple[float, list[float]]:
+    """The first `n_splits` CSCV splits written plainly (rows concatenated, np.corrcoef per
+    trial, argmax, rank): (seconds per split, logits) to check and time the vectorized PBO."""
+    import itertools
+
+    from scipy import stats
+
+    x, y = held.to_numpy(), implied.to_numpy()
+    parts = np.array_split(np.arange(len(y)), blocks)
+    logits = []
+    t0 = time.perf_counter()
+    for combo in itertools.islice(itertools.combinations(range(blocks), blocks // 2), n_splits):
+        ins = np.concatenate([parts[i] for i in combo])
+        oos = np.setdiff1d(np.arange(len(y)), ins)
+        f_in = [np.corrcoef(x[ins, j], y[ins])[0, 1] for j in range(x.shape[1])]
+        f_out = [np.corrcoef(x[oos, j], y[oos])[0, 1] for j in range(x.shape[1])]
+        w = stats.rankdata(f_out)[int(np.argmax(f_in))] / (x.shape[1] + 1)
+        logits.append(float(np.log(w / (1 - w))))
+    return (time.perf_counter() - t0) / n_splits, logits
+
+
+def search_benchmarks(close, implied, cash, event_daily, repeat: int) -> dict[str, float]:
+    """Issue 21 item 8's rows for the backtest search statistics: PBO (CSCV, 16 blocks) of the
+    calibration grid against a plain loop over the same splits (timed on the first 200 of
+    12,870 and scaled; the logits must agree), and SPA / StepM (arch) on both strategy families."""
+    import pandas as pd
+
+    from eventlab.backtest import cscv, search, strategies
+    from eventlab.backtest import total_return as tr
+    from eventlab.config import CONFIG
+    from eventlab.data.snapshot import read_aux, read_series
+
+    vp, bp = CONFIG.validation, CONFIG.backtest
+    res: dict[str, float] = {}
+    daily, _ = tr.spliced_total_return(read_aux("ff3_daily"), read_series("SPY")["close"])
+    total = tr.on_calendar(daily, close.index)
+    res["grid_positions_and_strategies_s"], (pos, grid_daily) = timed(
+        lambda: (p := search.grid_positions(close, CONFIG.cta, vp),
+                 search.grid_strategies(p, total, cash, bp.cost_bp, bp.start)), repeat)  # fmt: skip
+    res["pbo_calibration_grid_s"], _ = timed(
+        lambda: search.calibration_pbo(pos, implied, bp.pbo_blocks), repeat
+    )
+    held = pos.shift(1).reindex(implied.index)
+    ok = implied.notna() & held.notna().all(axis=1)
+    fast = cscv.pbo(cscv.correlation_sums(held[ok].to_numpy(), implied[ok].to_numpy(), bp.pbo_blocks),
+                    cscv.correlation_from_sums)  # fmt: skip
+    per_split, logits = _pbo_loop(held[ok], implied[ok], bp.pbo_blocks, 200)
+    assert np.allclose(fast.logits[:200], logits), "loop and vectorized PBO disagree"
+    res["pbo_loop_estimate_s"] = per_split * fast.n_splits
+    res["pbo_speedup_over_loop"] = res["pbo_loop_estimate_s"] / res["pbo_calibration_grid_s"]
+    excess = search.excess_returns(grid_daily, cash)
+    res["pbo_grid_as_strategies_s"], _ = timed(
+        lambda: search.sharpe_pbo("grid", excess, bp.pbo_blocks), repeat
+    )
+    rows, rep_daily = strategies.replica_backtest(
+        close, {"replica": pos.iloc[:, 0]}, cash, bp.cost_bp, bp.start, total_return=total
+    )
+    models = pd.concat([rep_daily[["replica"]], grid_daily], axis=1)
+    bh = rep_daily[strategies.BUY_AND_HOLD]
+    reps = min(repeat, 2)  # each call is a full bootstrap
+    res["spa_stepm_replica_grid_monthly_s"], _ = timed(
+        lambda: search.superiority_tests("grid", search.monthly(models),
+                                         search.monthly(bh.to_frame())[bh.name], bp.bootstrap_reps,
+                                         bp.seed, 1), reps)  # fmt: skip
+    configs = event_daily[[c for c in event_daily.columns if c.startswith("event_")]]
+    res["spa_stepm_backtests_daily_s"], _ = timed(
+        lambda: search.superiority_tests("configs", configs, bh, bp.bootstrap_reps, bp.seed, 1),
+        reps,
+    )
     return res
 
 

@@ -55,6 +55,7 @@ _DECLARED: dict[str, tuple[str, ...]] = {
     RATE: (
         "cost", "cost_drag", "volatility", "vol_ann", "tracking_error", "time_in_market",
         "event_std", "baseline_std", "hac_se", "median_ci_coverage", "threshold",
+        "vol_target",
     ),
     USD: (
         "implied_capacity_usd", "notional_start_usd", "notional_end_usd", "flow_usd",
@@ -67,6 +68,7 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "random_draws", "vix_matched_draws", "n_trades", "cost_bp", "hac_maxlags",
         "boot_block_len", "reference_events_unseen", "agreeing", "episode", "volume", "n_sample",
         "placebo_shifts", "specs_tested", "specs_defined",
+        "dsr_trials", "n_obs", "n_trials", "smoothing",
     ),
     PVALUE: (
         "t_p", "binom_p", "welch_p", "mw_p", "hac_p", "placebo_p", "perm_p", "p_holm", "p_bh",
@@ -82,6 +84,8 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "slope", "se", "r2", "bond_slope", "beta", "correlation", "ratio", "median_ratio",
         "rolling_median_ratio", "signal", "std_multiple", "percentile", "random_percentile",
         "vix_matched_percentile", "estimate", "observed", "null_mean", "null_q95",
+        "deflated_sharpe", "dsr_benchmark_sharpe", "value", "saturation_z", "in_sample_corr",
+        "out_of_sample_corr",
     ),
     YEAR: ("year",),
     DATE: (
@@ -95,6 +99,7 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "overlaps_previous", "has_horizon", "small_sample_warning", "near_threshold",
         "qualifying", "index_open_genuine", "declustered", "tested", "significant",
         "survives_bh", "survives_by",
+        "chosen",
     ),
     IN_UNIT: (
         "notes_value", "notes_low", "notes_high", "replica_value", "replica_low", "replica_high",
@@ -106,10 +111,10 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "entry", "period", "model", "measure", "benchmark", "frequency", "rule", "method",
         "applies_to", "scenario", "status", "open_quality", "weekday", "verdict", "direction",
         "claim_id", "unit", "source", "id", "topic", "comparator", "source_doc",
-        "source_section",
+        "source_section", "lookbacks",
         # free text and lists
         "claim", "quote_zh", "evidence", "reason", "conflicts", "inference_note",
-        "replica_definition", "why_differ", "event_dates", "data_used", "data_dates",
+        "replica_definition", "why_differ", "event_dates", "data_used", "data_dates", "detail",
         # the claims' values as text (a number, a date or a label, in the claim's unit)
         "quoted_value", "computed_value", "computed_display", "tolerance",
         # the hypothesis ledger and the specification curve

@@ -23,6 +23,7 @@ from eventlab.report.cta_tables import CTA_TABLES
 from eventlab.report.fonts import missing_glyphs
 from eventlab.report.publishing import changed_parameters as study_changes
 from eventlab.report.publishing import describe_parameters, published_path
+from eventlab.report.replica_section import OPTIONAL_TABLES
 from eventlab.report.replica_section import TABLES as REPLICA_TABLES
 from eventlab.report.templating import render_html, render_markdown
 from pipelines.links import report_url
@@ -89,7 +90,7 @@ CTA_INS = {
 REPLICA_INS = {
     f"rc_{k.path[-1]}": dg.AssetIn(key=k)
     for k in _module_asset_keys("pipelines.stages.validation")
-    if k.path[-1] in REPLICA_TABLES
+    if k.path[-1] in (*REPLICA_TABLES, *OPTIONAL_TABLES)
 }
 
 
