@@ -1,73 +1,52 @@
-"""Weighing the evidence: regime-matched baselines, leave-one-out sensitivity, the longest series
-beside the main one, and a documented rule that turns all of it into a verdict per horizon.
-
-Verdict rule (per horizon, tested in tests/test_evidence.py). The direction is the sign of the
-main series' mean difference (events minus non-event days). Four lines of evidence are read:
-  1. the main series (the study index, genuine opens);
-  2. the longest series with real opens (the robustness index, e.g. SPY from 1993);
-  3. the main series declustered (events within the cooldown merged into one episode);
-  4. the main series against the VIX-quintile-matched baseline (same volatility regime).
-- "supported": all four have the same sign, and the circular-shift randomization p-value,
-  Holm-adjusted across horizons, is at most `verdict_alpha` both for the main series and for
-  the longest series on its own (a sign agreement on a negligible effect is not a replication);
-- "mixed": the main series agrees with at least two of the other three, or all four agree but
-  an adjusted p-value is above `verdict_alpha`;
-- "not supported": otherwise, or when the main series has fewer than the minimum events for
-  inference (then no p-value is computed at all).
-A line of evidence that cannot be computed (too few events) counts as not agreeing.
+"""Weighing the evidence: regime-matched baselines (in-regime comparisons use only the events
+inside the regime), leave-one-out sensitivity, the longest series beside the main one, and the
+verdict per horizon (eventlab.study.verdict_rule, with its size and power measured on placebo
+event sets by eventlab.study.rule_error_rates). Every function takes any variant: the battery
+runs on the study index and on the longest series alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from eventlab.config import StudyParams
-from eventlab.study.returns import fwd_col
+from eventlab.study.evidence_samples import (
+    HorizonSample,
+    horizon_sample,
+    sample_days,
+    vix_quintiles,
+)
+from eventlab.study.rule_error_rates import operating_characteristics
 from eventlab.study.small_sample import circular_shift_p, weighted_comparison
+from eventlab.study.verdict_rule import (
+    INCONCLUSIVE,
+    NO_EFFECT,
+    SUPPORTED,
+    TOO_FEW,
+    VERDICT_LABELS,
+    LineEvidence,
+    classify,
+    family_adjusted,
+)
 from eventlab.study.whole_study import VariantResult
 
-SUPPORTED, MIXED, NOT_SUPPORTED = "supported", "mixed", "not supported"
 VIX_MATCHED = "vix_quintile_matched"
 
 
-def _sample(v: VariantResult, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(positions in the price index, forward returns, event flags) of the variant's valid
-    sample days that have a k-day forward return."""
-    fwd = v.fwd[fwd_col(k)].to_numpy(float)
-    ok = v.in_sample.to_numpy(bool) & ~np.isnan(fwd)
-    pos = np.flatnonzero(ok)
-    return pos, fwd[pos], v.is_event.to_numpy(bool)[pos]
-
-
-def vix_quintiles(vix: np.ndarray) -> np.ndarray:
-    """Quintile 0..4 of each day's VIX close among the given days' closes (-1 where missing):
-    the regime the VIX-matched baseline and the regime-matched random entries match on."""
-    vix = np.asarray(vix, float)
-    has = ~np.isnan(vix)
-    if not has.any():
-        return np.full(len(vix), -1)
-    edges = np.quantile(vix[has], [0.2, 0.4, 0.6, 0.8])
-    return np.where(has, np.searchsorted(edges, vix, side="right"), -1)
-
-
 def baseline_weights(
-    v: VariantResult, prices: dict[str, pd.DataFrame], pos: np.ndarray, d: np.ndarray
+    v: VariantResult, prices: dict[str, pd.DataFrame], s: HorizonSample
 ) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
     """Each baseline as (description, weights over the sample days, regime flag per sample day):
     the weights are zero on event days; the regime flag says which days (events included) lie
-    in the baseline's regime."""
+    in the baseline's regime, and only the events inside it are compared with it."""
     p = v.params
     px = prices[p.index]
-    idx = px.index[pos]
+    pos, d, vix = s.pos, s.d, s.vix
     close = px["close"].to_numpy(float)
-    vix = (
-        prices[p.vix]["close"].reindex(idx).to_numpy(float)
-        if p.vix in prices
-        else np.full(len(pos), np.nan)
-    )
     sma200 = px["close"].rolling(200, min_periods=200).mean().to_numpy()[pos]
     prev = np.r_[np.nan, close[:-1]][pos]
     gap = px["open"].to_numpy(float)[pos] / prev - 1
@@ -81,7 +60,7 @@ def baseline_weights(
     }
     has_vix = ~np.isnan(vix)
     if has_vix.any() and d.any():
-        quint = vix_quintiles(vix)
+        quint = s.quint
         w = np.zeros(len(pos))
         for q in range(5):
             n_ev, days = int((d & (quint == q)).sum()), base & (quint == q)
@@ -95,13 +74,13 @@ def baseline_weights(
         )
         high = has_vix & (vix >= 25)
         out["vix_ge_25"] = (
-            "non-event days with a VIX close of 25 or more",
+            "the events with a VIX close of 25 or more against the non-event days with one",
             (base & high) * 1.0,
             high,
         )
     below = close[pos] < sma200
     out["below_sma200"] = (
-        "non-event days closing below their 200-day average",
+        "the events closing below their 200-day average against the non-event days that did",
         (base & below) * 1.0,
         below,
     )
@@ -116,30 +95,32 @@ def baseline_weights(
 
 
 def regime_baselines(v: VariantResult, prices: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The variant's events against each baseline, per horizon (one row per baseline x horizon)."""
+    """The variant's events inside each baseline's regime against the baseline, per horizon
+    (one row per baseline x horizon)."""
     rows = []
     min_n = v.params.min_events_for_inference
     for k in v.params.horizons:
-        pos, y, d = _sample(v, k)
-        ev = y[d]
-        for name, (desc, w, regime) in baseline_weights(v, prices, pos, d).items():
+        s = horizon_sample(v, prices, k)
+        n_all = int(s.d.sum())
+        for name, (desc, w, regime) in baseline_weights(v, prices, s).items():
+            ev = s.y[s.d & regime]
             row: dict[str, Any] = {
                 "variant": v.name,
                 "baseline": name,
                 "baseline_description": desc,
                 "horizon": k,
-                "n_events": len(ev),
-                "events_in_regime": int((d & regime).sum()),
+                "n_events": n_all,
+                "events_in_regime": len(ev),
                 "event_median": float(np.median(ev)) if len(ev) else np.nan,
                 "event_hit_rate": float(np.mean(ev > 0)) if len(ev) else np.nan,
             }
             if w.sum() > 0:
-                row.update(weighted_comparison(ev, y, w))
+                row.update(weighted_comparison(ev, s.y, w))
             else:
                 row.update({"baseline_days": 0, "diff_mean": np.nan})
             note = ""
             if len(ev) < min_n:
-                note = f"too few events (n = {len(ev)} < {min_n}): descriptive only"
+                note = f"too few events in the regime (n = {len(ev)} < {min_n}): descriptive only"
             elif row["baseline_days"] < min_n:
                 note = f"too few baseline days ({row['baseline_days']})"
             if note:
@@ -155,7 +136,7 @@ def leave_one_out(v: VariantResult) -> pd.DataFrame:
     rows = []
     events = pd.DatetimeIndex(v.events["date"])
     for k in v.params.horizons:
-        pos, y, d = _sample(v, k)
+        pos, y, d = sample_days(v, k)
         full_mean = float(y[d].mean()) if d.any() else np.nan
         full_median = float(np.median(y[d])) if d.any() else np.nan
         full_p = circular_shift_p(y, d) if d.sum() >= v.params.min_events_for_inference else np.nan
@@ -187,75 +168,67 @@ def leave_one_out(v: VariantResult) -> pd.DataFrame:
     return out
 
 
-def verdict_for(
-    main: pd.Series,
-    longest: pd.Series | None,
-    declustered: pd.Series | None,
-    regime: pd.Series | None,
+def _line_evidence(
+    stats: dict[tuple[str, int], dict[str, Any]],
+    regime: dict[tuple[str, int], dict[str, Any]],
+    line: str,
     params: StudyParams,
-) -> dict[str, object]:
-    """The verdict for one horizon from the four lines of evidence (see the module docstring).
-    Each argument is a stats row with `diff_mean` (and for `main` `n_events_with_horizon` and
-    `perm_p_holm`); None means that line could not be computed."""
-    n = int(main["n_events_with_horizon"])
-    k = int(main["horizon"])
-    base = {"horizon": k, "n_events": n, "main_diff_mean": float(main["diff_mean"])}
-    if n < params.min_events_for_inference:
-        return {
-            **base,
-            "verdict": NOT_SUPPORTED,
-            "direction": "none",
-            "agreeing": 0,
-            "conflicts": "",
-            "reason": f"too few events (n = {n} < {params.min_events_for_inference}): no inference",
-        }
-    direction = np.sign(main["diff_mean"])
-    lines = {
-        "the longest series": longest,
-        "the declustered sample": declustered,
-        "the VIX-matched baseline": regime,
-    }
-    conflicts = []
-    for label, row in lines.items():
-        diff = np.nan if row is None else float(row["diff_mean"])
-        if np.isnan(diff) or np.sign(diff) != direction:
-            conflicts.append(f"{label} ({'not computable' if np.isnan(diff) else f'{diff:+.2%}'})")
-    p_adj = float(main["perm_p_holm"])
-    p_long = np.nan if longest is None else float(longest["perm_p_holm"])
-    agreeing = 1 + len(lines) - len(conflicts)
-    small_p = p_adj <= params.verdict_alpha and p_long <= params.verdict_alpha
-    if not conflicts and small_p:
-        verdict = SUPPORTED
-    elif len(conflicts) <= 1:
-        verdict = MIXED
-    else:
-        verdict = NOT_SUPPORTED
-    reason = (
-        f"{agreeing} of 4 lines of evidence point the same way; adjusted randomization p = "
-        f"{p_adj:.3f} on the main series and {p_long:.3f} on the longest series "
-        f"({'both at or below' if small_p else 'not both at or below'} {params.verdict_alpha})"
+) -> LineEvidence:
+    """One line's published figures as the rule reads them (one set, every horizon)."""
+
+    def value(table: dict[tuple[str, int], dict[str, Any]], key: str, k: int, name: str) -> float:
+        row = table.get((key, k))
+        return np.nan if row is None or row.get(name) is None else float(row[name])
+
+    hs = params.horizons
+    n = np.array([value(stats, line, k, "n_events_with_horizon") for k in hs])
+    p = np.array([value(stats, line, k, "perm_p") for k in hs])
+    p = np.where(n >= params.min_events_for_inference, p, np.nan)
+    sd = np.array([value(stats, line, k, "baseline_std") for k in hs])
+    return LineEvidence(
+        diff=np.array([[value(stats, line, k, "diff_mean") for k in hs]]),
+        p=p[None, :],
+        declustered=np.array([[value(stats, f"{line}_declustered", k, "diff_mean") for k in hs]]),
+        vix_matched=np.array([[value(regime, line, k, "diff_mean") for k in hs]]),
+        effect=params.verdict_effect_sd * sd,
     )
-    if conflicts:
-        reason += "; against: " + ", ".join(conflicts)
-    return {
-        **base,
-        "verdict": verdict,
-        "direction": "higher" if direction > 0 else "lower",
-        "agreeing": agreeing,
-        "perm_p_holm": p_adj,
-        "longest_perm_p_holm": p_long,
-        "conflicts": "; ".join(conflicts),
-        "reason": reason,
-    }
 
 
-def verdicts(stats: pd.DataFrame, baselines: pd.DataFrame, params: StudyParams) -> pd.DataFrame:
-    """One verdict row per horizon of the main variant."""
+def _line_text(name: str, i: int, h: int, line: LineEvidence, p_adj: np.ndarray, n: int) -> str:
+    """One line's figures at one horizon, for the verdict's reason."""
+    diff, p = line.diff[0, h], line.p[0, h]
+    if np.isnan(p):
+        return f"{name}: {diff:+.2%} vs its non-event days, {n} events (too few for inference)"
+    return (
+        f"{name}: {diff:+.2%} vs its non-event days, {n} events, randomization p {p:.3f} "
+        f"(family-adjusted {p_adj[0, i, h]:.3f}), declustered {line.declustered[0, h]:+.2%}, "
+        f"VIX-matched {line.vix_matched[0, h]:+.2%}"
+    )
 
+
+def verdicts(
+    stats: pd.DataFrame,
+    baselines: pd.DataFrame,
+    params: StudyParams,
+    operating: pd.DataFrame | None = None,
+    family_p: Mapping[tuple[str, int], float] | None = None,
+    lines: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """One verdict row per horizon (eventlab.study.verdict_rule) from the lines of evidence
+    `lines` (variant names in `stats`; default the main series and the longest series on its own
+    opens), their declustered variants (`<line>_declustered`) and VIX-matched baselines, with the
+    rule's size and power from `operating` (rule_error_rates.operating_characteristics; without
+    it power is unknown, so no verdict reads "no evidence of an effect").
+
+    `family_p` maps (variant, horizon) to a p-value adjusted over a wider family (e.g. the
+    ledger's Benjamini-Hochberg or -Yekutieli q-values over every test run); the rule uses the
+    larger of it and the study's own Holm adjustment, so it is never less strict than the rule
+    whose size was measured. Without it the study's own adjustment applies."""
+    lines = lines or ("main", f"{params.robustness_index}_own_opens")
     # One pass over the (small) tables into dicts: repeated boolean filtering of a frame with
     # Arrow-backed string columns costs ~15 ms a lookup.
     by_key = {(str(r["variant"]), int(r["horizon"])): r for r in stats.to_dict("records")}
-    regime_rows = (
+    regime = (
         {
             (str(r["variant"]), int(r["horizon"])): r
             for r in baselines.to_dict("records")
@@ -264,32 +237,91 @@ def verdicts(stats: pd.DataFrame, baselines: pd.DataFrame, params: StudyParams) 
         if len(baselines)
         else {}
     )
-
-    def row(variant: str, k: int, table: dict = by_key) -> pd.Series | None:
-        hit = table.get((variant, k))
-        if (
-            hit is None
-            or hit.get("n_events_with_horizon", hit.get("n_events", 0))
-            < params.min_events_for_inference
-        ):
-            return None
-        return pd.Series(hit)
-
-    out = []
-    for k in params.horizons:
-        main = row("main", k)
-        if main is None:
-            main = pd.Series(by_key[("main", k)])
-        out.append(
-            verdict_for(
-                main,
-                row(f"{params.robustness_index}_own_opens", k),
-                row("main_declustered", k),
-                row("main", k, regime_rows),
-                params,
-            )
+    present = [x for x in lines if any((x, k) in by_key for k in params.horizons)]
+    evidence = [_line_evidence(by_key, regime, x, params) for x in present]
+    p_adj = family_adjusted(evidence)
+    adjustment = f"Holm across {len(present)} series x {len(params.horizons)} horizons"
+    if family_p is not None:
+        given = np.array(
+            [[[family_p.get((x, k), np.nan) for k in params.horizons] for x in present]]
         )
+        p_adj = np.where(np.isnan(given), p_adj, np.fmax(p_adj, given))
+        adjustment += ", or the supplied family-adjusted p where larger"
+    ops = (
+        operating.set_index("horizon")
+        if operating is not None and len(operating)
+        else pd.DataFrame(index=pd.Index(params.horizons, name="horizon"))
+    )
+    op = {
+        col: np.array(
+            [float(ops[col].get(k, np.nan)) if col in ops else np.nan for k in params.horizons]
+        )
+        for col in ("size", "size_any_horizon", "power", "placebo_sets")
+    }
+    codes = classify(evidence, params.verdict_alpha, op["power"], params.verdict_min_power, p_adj)
+    names = {x: str(by_key.get((x, params.horizons[0]), {}).get("index", x)) for x in present}
+    out = []
+    for h, k in enumerate(params.horizons):
+        ns = [int(by_key.get((x, k), {}).get("n_events_with_horizon", 0)) for x in present]
+        verdict = VERDICT_LABELS[int(codes[0, h])]
+        first = next((e for e in evidence if not np.isnan(e.diff[0, h])), None)
+        sign = np.sign(first.diff[0, h]) if first is not None else 0
+        parts = [
+            _line_text(names[x], i, h, e, p_adj, n)
+            for i, (x, e, n) in enumerate(zip(present, evidence, ns, strict=True))
+        ]
+        power, size = op["power"][h], op["size"][h]
+        effect = ", ".join(
+            f"{e.effect[h]:+.2%} on {names[x]}" for x, e in zip(present, evidence, strict=True)
+        )
+        reason = (
+            f"{VERDICT_REASONS[verdict]}. " + "; ".join(parts) + f". Rule at the bar "
+            f"{params.verdict_alpha} ({adjustment}): size {_rate(size)} on "
+            f"{_count(op['placebo_sets'][h])} placebo event sets, power {_rate(power)} at the stated "
+            f"effect ({params.verdict_effect_sd:g} standard deviation: {effect})"
+        )
+        row: dict[str, object] = {
+            "horizon": k,
+            "n_events": ns[0] if ns else 0,
+            "main_diff_mean": float(evidence[0].diff[0, h]) if evidence else np.nan,
+            "verdict": verdict,
+            "direction": "higher" if sign > 0 else "lower" if sign < 0 else "none",
+            "size": size,
+            "size_any_horizon": op["size_any_horizon"][h],
+            "power": power,
+            "stated_effect": float(evidence[0].effect[h]) if evidence else np.nan,
+            "placebo_sets": op["placebo_sets"][h],
+            "family_adjustment": adjustment,
+        }
+        for i, (x, e, n) in enumerate(zip(present, evidence, ns, strict=True)):
+            tag = "main" if i == 0 else "longest" if i == 1 else x
+            row[f"{tag}_n_events"] = n
+            row[f"{tag}_diff_mean"] = float(e.diff[0, h])
+            row[f"{tag}_p_family"] = float(p_adj[0, i, h])
+        row["reason"] = reason
+        out.append(row)
     return pd.DataFrame(out)
+
+
+VERDICT_REASONS = {
+    SUPPORTED: "A line of evidence clears the bar after the family adjustment, keeps its sign "
+    "declustered and against the VIX-matched baseline, and no series points the other way",
+    NO_EFFECT: "The rule had the power to see the stated effect and every series' difference "
+    "is within half of it from zero",
+    TOO_FEW: "Too few events for the rule to see the stated effect reliably",
+    INCONCLUSIVE: "The evidence neither clears the bar nor sits near zero, or a line that "
+    "clears it is contradicted",
+}
+
+
+def _rate(x: float) -> str:
+    """A rate as a percentage, or 'not measured'."""
+    return "not measured" if np.isnan(x) else f"{x:.1%}"
+
+
+def _count(x: float) -> str:
+    """A count, or 'no'."""
+    return "no" if np.isnan(x) else f"{int(x):,}"
 
 
 def series_comparison(stats: pd.DataFrame, index: str, reference: str) -> pd.DataFrame:
@@ -336,27 +368,39 @@ def agreement_sentence(comparison: pd.DataFrame) -> str:
 
 
 __all__ = [
-    "MIXED",
-    "NOT_SUPPORTED",
+    "INCONCLUSIVE",
+    "NO_EFFECT",
     "SUPPORTED",
+    "TOO_FEW",
+    "VIX_MATCHED",
     "agreement_sentence",
     "leave_one_out",
     "regime_baselines",
     "series_comparison",
-    "verdict_for",
     "verdicts",
+    "vix_quintiles",
     "weigh_evidence",
 ]
 
 
 def weigh_evidence(
-    main: VariantResult, stats: pd.DataFrame, prices: dict[str, pd.DataFrame]
+    main: VariantResult,
+    stats: pd.DataFrame,
+    prices: dict[str, pd.DataFrame],
+    longest: VariantResult | None = None,
+    family_p: Mapping[tuple[str, int], float] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The evidence tables the study publishes: regime baselines, leave-one-out and verdicts (the
-    report builds the main-vs-longest comparison from event_stats itself)."""
-    baselines = regime_baselines(main, prices)
+    """The evidence tables the study publishes: regime baselines and leave-one-out for the main
+    series and (when given) the longest series, the verdict rule's measured size and power, and
+    the verdicts (`family_p`: see `verdicts`). The report builds the main-vs-longest comparison
+    from event_stats itself."""
+    lines = [main] if longest is None else [main, longest]
+    baselines = pd.concat([regime_baselines(v, prices) for v in lines], ignore_index=True)
+    operating = operating_characteristics(lines, prices, main.params)
     return {
         "event_baselines": baselines,
-        "event_leave_one_out": leave_one_out(main),
-        "event_verdicts": verdicts(stats, baselines, main.params),
+        "event_leave_one_out": pd.concat([leave_one_out(v) for v in lines], ignore_index=True),
+        "event_verdicts": verdicts(
+            stats, baselines, main.params, operating, family_p, tuple(v.name for v in lines)
+        ),
     }
