@@ -84,10 +84,10 @@ def _line_evidence(
         cols["p"].append(p)
         cols["dc"].append(ps.declustered_differences(s.y, s.d, s.drop)[shifts] + add)
         cols["vm"].append(ps.vix_matched_differences(s.y, s.d, s.quint)[shifts] + add)
-    return LineEvidence(
-        *(np.column_stack(cols[key]) for key in ("diff", "p", "dc", "vm")),
-        effect=np.array(effects),
+    diff, p_value, declustered, vix_matched = (
+        np.column_stack(cols[key]) for key in ("diff", "p", "dc", "vm")
     )
+    return LineEvidence(diff, p_value, declustered, vix_matched, np.array(effects))
 
 
 def operating_characteristics(
@@ -96,6 +96,14 @@ def operating_characteristics(
     """Per horizon: placebo sets, stated effect (per line), size, size over all horizons, power,
     and how often the rule says "no evidence of an effect" when the stated effect is there."""
     samples = [line_samples(v, prices) for v in lines]
+    return error_rates(samples, [v.name for v in lines], params)
+
+
+def error_rates(
+    samples: list[list[LineSample]], names: list[str], params: StudyParams
+) -> pd.DataFrame:
+    """operating_characteristics from the lines' samples (one list of horizons per line, in
+    params.horizons order; `names` label the stated-effect columns)."""
     offsets = placebo_shifts(
         [len(s.y) for line in samples for s in line], params.verdict_placebo_sets
     )
@@ -106,24 +114,29 @@ def operating_characteristics(
     supported_null = classify(null, alpha, unknown, min_power) == 0
     power = (classify(effect, alpha, unknown, min_power) == 0).mean(axis=0)
     under_effect = classify(effect, alpha, power, min_power)
+    measured = len(offsets) > 0
     rows = []
     for h, k in enumerate(params.horizons):
         row: dict[str, object] = {
             "horizon": k,
             "placebo_sets": len(offsets),
-            "size": float(supported_null[:, h].mean()) if len(offsets) else np.nan,
-            "size_any_horizon": float(supported_null.any(axis=1).mean())
-            if len(offsets)
-            else np.nan,
-            "power": float(power[h]) if len(offsets) else np.nan,
+            "size": float(supported_null[:, h].mean()) if measured else np.nan,
+            "size_any_horizon": float(supported_null.any(axis=1).mean()) if measured else np.nan,
+            "power": float(power[h]) if measured else np.nan,
             "no_effect_under_effect": float((under_effect[:, h] == 1).mean())
-            if len(offsets)
+            if measured
             else np.nan,
         }
-        for v, line in zip(lines, null, strict=True):
-            row[f"effect_{v.name}"] = float(line.effect[h])
+        for name, line in zip(names, null, strict=True):
+            row[f"effect_{name}"] = float(line.effect[h])
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-__all__ = ["VERDICT_LABELS", "LineSample", "line_samples", "operating_characteristics"]
+__all__ = [
+    "VERDICT_LABELS",
+    "LineSample",
+    "error_rates",
+    "line_samples",
+    "operating_characteristics",
+]
