@@ -139,11 +139,19 @@ def test_the_rule_on_constructed_cases() -> None:
     assert _verdict(_line(-0.03, 0.001), _line(-0.01, 0.5)) == SUPPORTED
 
 
+DATES = {
+    "main": "2018-12-11;2020-04-07;2025-11-20",
+    "SPY_own_opens": "1999-01-04;2018-12-11;2020-04-07;2021-05-05",
+}
+
+
 def _stats_rows(variant: str, index: str, diff: float, p: float, n: int) -> list[dict]:
     return [
         {
             "variant": variant,
             "index": index,
+            "event_dates": DATES.get(variant, ""),
+            "sample_start": "2008-03-24" if index == "GSPC" else "1995-03-29",
             "horizon": k,
             "n_events_with_horizon": n,
             "diff_mean": diff,
@@ -175,7 +183,13 @@ def test_verdicts_from_the_published_tables_and_a_supplied_family_p() -> None:
     assert (out["verdict"] == SUPPORTED).all()
     assert out["main_p_family"].tolist() == pytest.approx([0.006] * 3)  # Holm over 6 tests
     assert (out["size"] == 0.01).all() and (out["power"] == 0.5).all()
-    assert "size 1.0%" in out["reason"].iloc[0] and "power 50.0%" in out["reason"].iloc[0]
+    assert "size 1.0%" in out["rule"].iloc[0] and "power 50.0%" in out["rule"].iloc[0]
+    # what the longer series adds, from the event dates both tables list
+    assert "2 of GSPC's 3 event days are SPY event days too" in out["reason"].iloc[0]
+    assert (
+        "SPY's other 2 days (1 before GSPC's sample starts) are what it adds"
+        in (out["reason"].iloc[0])
+    )
     assert out["stated_effect"].tolist() == pytest.approx([0.01] * 3)  # half of 0.02
     # a wider family's adjusted p (larger) turns the verdict: too few events (power 50%)
     family = {("main", k): 0.2 for k in PARAMS.horizons}

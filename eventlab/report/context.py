@@ -158,7 +158,7 @@ def visible_span(cov: dict[str, object], visible: object) -> str:
         text += f", effectively since {visible}"
     asked = cov.get("requested_start")
     if asked and str(asked) < str(start):
-        text += f" (asked: since {asked})"
+        text += f"; asked: since {asked}"
     return text
 
 

@@ -274,9 +274,11 @@ def verdicts(
         effect = ", ".join(
             f"{e.effect[h]:+.2%} on {names[x]}" for x, e in zip(present, evidence, strict=True)
         )
-        reason = (
-            f"{VERDICT_REASONS[verdict]}. " + "; ".join(parts) + f". Rule at the bar "
-            f"{params.verdict_alpha} ({adjustment}): size {_rate(size)} on "
+        reason = f"{VERDICT_REASONS[verdict]}. " + "; ".join(parts) + "."
+        if len(present) > 1:
+            reason += " " + shared_days_text(by_key, present[0], present[1], names)
+        rule = (
+            f"Rule at the bar {params.verdict_alpha} ({adjustment}): size {_rate(size)} on "
             f"{_count(op['placebo_sets'][h])} placebo event sets, power {_rate(power)} at the stated "
             f"effect ({params.verdict_effect_sd:g} standard deviation: {effect})"
         )
@@ -295,12 +297,39 @@ def verdicts(
         }
         for i, (x, e, n) in enumerate(zip(present, evidence, ns, strict=True)):
             tag = "main" if i == 0 else "longest" if i == 1 else x
-            row[f"{tag}_n_events"] = n
-            row[f"{tag}_diff_mean"] = float(e.diff[0, h])
+            if i:  # the main line's count and difference lead the row
+                row[f"{tag}_n_events"] = n
+                row[f"{tag}_diff_mean"] = float(e.diff[0, h])
             row[f"{tag}_p_family"] = float(p_adj[0, i, h])
         row["reason"] = reason
+        row["rule"] = rule
         out.append(row)
     return pd.DataFrame(out)
+
+
+def shared_days_text(
+    stats: dict[tuple[str, int], dict[str, Any]], main: str, other: str, names: dict[str, str]
+) -> str:
+    """What the second line adds to the first: the event days they share (the series trade the
+    same market) and the days only the second has, from event_stats' event_dates."""
+    first = next((r for (v, _), r in stats.items() if v == main), {})
+    second = next((r for (v, _), r in stats.items() if v == other), {})
+
+    def days(row: dict[str, Any]) -> set[str]:
+        text = row.get("event_dates")
+        return set(str(text).split(";")) if isinstance(text, str) and text else set()
+
+    a, b = days(first), days(second)
+    if not b:
+        return ""
+    start = str(first.get("sample_start") or "")
+    earlier = sum(d < start for d in b - a) if start else 0
+    return (
+        f"The series share the market: {len(a & b)} of {names[main]}'s {len(a)} event days are "
+        f"{names[other]} event days too; {names[other]}'s other {len(b - a)} days"
+        + (f" ({earlier} before {names[main]}'s sample starts)" if earlier else "")
+        + " are what it adds."
+    )
 
 
 VERDICT_REASONS = {
