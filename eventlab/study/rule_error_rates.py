@@ -55,8 +55,9 @@ def line_samples(v: VariantResult, prices: dict[str, pd.DataFrame]) -> list[Line
 
 
 def placebo_shifts(lengths: list[int], sets: int) -> np.ndarray:
-    """`sets` distinct session offsets (at most the shortest sample's length - 1), evenly spaced."""
-    span = min(lengths) - 1
+    """`sets` distinct session offsets (at most the shortest sample's length - 1), evenly spaced
+    (none without a sample)."""
+    span = min(lengths, default=1) - 1
     count = max(min(sets, span), 0)
     return 1 + (np.arange(count) * span) // max(count, 1)
 
@@ -68,15 +69,19 @@ def _line_evidence(
     the stated effect added to the placebo events' returns."""
     cols: dict[str, list[np.ndarray]] = {"diff": [], "p": [], "dc": [], "vm": []}
     effects = []
+    missing = np.full(len(offsets), np.nan)
     for s in samples:
-        shifts = (-offsets) % len(s.y)  # back by `offsets` sessions
         delta = s.effect(params.verdict_effect_sd)
-        add = delta if with_effect else 0.0
         effects.append(delta)
-        diff, stat = ps.shift_statistics(s.y, s.d)
         if not s.computable(params.min_events_for_inference):
-            p = np.full(len(shifts), np.nan)
-        elif with_effect:
+            # too few events (or no sample): the rule reads no statistic of this line
+            for key in cols:
+                cols[key].append(missing)
+            continue
+        shifts = (-offsets) % len(s.y)  # back by `offsets` sessions
+        add = delta if with_effect else 0.0
+        diff, stat = ps.shift_statistics(s.y, s.d)
+        if with_effect:
             p = ps.p_with_effect(s.y, s.d, shifts, add)
         else:
             p = ps.shift_p_values(stat, shifts)
@@ -104,17 +109,18 @@ def error_rates(
 ) -> pd.DataFrame:
     """operating_characteristics from the lines' samples (one list of horizons per line, in
     params.horizons order; `names` label the stated-effect columns)."""
-    offsets = placebo_shifts(
-        [len(s.y) for line in samples for s in line], params.verdict_placebo_sets
-    )
+    usable = [
+        len(s.y) for line in samples for s in line if s.computable(params.min_events_for_inference)
+    ]
+    offsets = placebo_shifts(usable, params.verdict_placebo_sets)
     null = [_line_evidence(line, offsets, params, False) for line in samples]
     effect = [_line_evidence(line, offsets, params, True) for line in samples]
     alpha, min_power = params.verdict_alpha, params.verdict_min_power
     unknown = np.full(len(params.horizons), np.nan)
-    supported_null = classify(null, alpha, unknown, min_power) == 0
-    power = (classify(effect, alpha, unknown, min_power) == 0).mean(axis=0)
-    under_effect = classify(effect, alpha, power, min_power)
     measured = len(offsets) > 0
+    supported_null = classify(null, alpha, unknown, min_power) == 0
+    power = (classify(effect, alpha, unknown, min_power) == 0).mean(axis=0) if measured else unknown
+    under_effect = classify(effect, alpha, power, min_power)
     rows = []
     for h, k in enumerate(params.horizons):
         row: dict[str, object] = {
