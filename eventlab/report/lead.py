@@ -56,10 +56,7 @@ def verdict_paragraph(verdicts: pd.DataFrame | None) -> str | None:
         "Verdict, weighing the main series and the longest series with real opens (each checked "
         "declustered and against a volatility-matched baseline), with the rule's size (how often "
         "it says supported when there is no effect) and power (how often it says supported at "
-        "the stated effect) measured on placebo event sets: "
-        + "; ".join(parts)
-        + (f". {verdicts['rule'].iloc[-1]}" if "rule" in verdicts.columns else "")
-        + "."
+        "the stated effect) measured on placebo event sets: " + "; ".join(parts) + "."
     )
 
 
