@@ -13,6 +13,10 @@ from eventlab.study.returns import fwd_col
 from eventlab.study.small_sample import decluster
 from eventlab.study.whole_study import VariantResult
 
+# The baseline of non-event days in each event's VIX quintile (evidence.baseline_weights): the
+# verdict rule reads it as a robustness check of each line.
+VIX_MATCHED = "vix_quintile_matched"
+
 
 @dataclass(frozen=True)
 class HorizonSample:
