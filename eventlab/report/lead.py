@@ -282,15 +282,17 @@ def display_tables(
                     for r in verdicts.to_dict("records")
                 ],
                 "note": "Rule (eventlab/study/verdict_rule.py): the lines of evidence are the main series and the "
-                "longest series with real opens (they share the market, so the longest series adds earlier years, not "
-                "an independent market); declustering and the VIX-matched baseline re-weight a line's own events and "
-                "count as its robustness checks. Supported: a line's circular-shift p, Holm-adjusted across series and "
-                "horizons, is at most 0.05, its robustness checks keep its sign and no series points the other way. Too "
-                "few events to tell: power at the stated effect (half a standard deviation of the non-event returns) "
-                "below 80%. No evidence of an effect: power adequate and every difference within half the stated effect "
-                "of zero. Inconclusive: otherwise. Size: the share of placebo event sets (the events' dates circularly "
-                "shifted, keeping their count and clustering) the rule calls supported; power: the same with the stated "
-                "effect added to the placebo events' returns.",
+                "longest series with real opens (they share the market, so the longest series adds its other event days "
+                "and earlier years, not an independent market); declustering and the VIX-matched baseline re-weight a "
+                "line's own events and count as its robustness checks. Supported: a line's circular-shift p, "
+                "Holm-adjusted across series and horizons, is at most the bar (study.verdict_alpha), its robustness "
+                "checks keep its sign and no series points the other way. Too few events to tell: power at the stated "
+                "effect (study.verdict_effect_sd standard deviations of the non-event returns) below "
+                "study.verdict_min_power. No evidence of an effect: power adequate and every difference within half "
+                "the stated effect of zero. Inconclusive: otherwise. Size: the share of placebo event sets (the events' "
+                "dates circularly shifted, keeping their count and clustering) the rule calls supported; power: the "
+                "same with the stated effect added to the placebo events' returns. The bar, the adjustment and the "
+                "stated effect of each series are in event_verdicts.csv (rule).",
             }
         )
     if stats is not None and len(stats):
