@@ -114,7 +114,7 @@ def verdicts(
         col: np.array(
             [float(ops[col].get(k, np.nan)) if col in ops else np.nan for k in params.horizons]
         )
-        for col in ("size", "size_any_horizon", "power", "placebo_sets")
+        for col in ("size", "size_any_horizon", "power", "no_effect_under_effect", "placebo_sets")
     }
     codes = classify(evidence, params.verdict_alpha, op["power"], params.verdict_min_power, p_adj)
     names = {x: str(by_key.get((x, params.horizons[0]), {}).get("index", x)) for x in present}
@@ -149,6 +149,7 @@ def verdicts(
             "size": size,
             "size_any_horizon": op["size_any_horizon"][h],
             "power": power,
+            "no_effect_under_effect": op["no_effect_under_effect"][h],
             "stated_effect": float(evidence[0].effect[h]) if evidence else np.nan,
             "placebo_sets": op["placebo_sets"][h],
             "family_adjustment": adjustment,
