@@ -4,8 +4,8 @@ sets the verdict rule's size and power are measured on.
 A circular shift moves all events together along the sample, so a placebo set keeps the events'
 count, spacing and clustering. The sums over every shift are circular cross-correlations of the
 event flags with the day values (one FFT each, O(n log n)), so the circular-shift p-value of every
-placebo set is its statistic's rank among all shifts (small_sample.circular_shift_p computes the
-same p for one arrangement). An effect added to the placebo events' returns also moves the other
+placebo set is its statistic's rank among all shifts (small_sample.shift_statistics gives every
+shift's statistic; circular_shift_p computes the same p for one arrangement). An effect added to the placebo events' returns also moves the other
 shifts that share days with them; `p_with_effect` corrects exactly those shifts, lag by lag, so
 its p equals circular_shift_p on the modified returns (tests/test_verdict_rule.py checks both).
 """
@@ -27,13 +27,6 @@ def shift_sums(d: np.ndarray, x: np.ndarray) -> np.ndarray:
     n = d.shape[-1]
     flags = np.conj(np.fft.rfft(np.asarray(d, dtype=float)))
     return np.fft.irfft(flags * np.fft.rfft(x, axis=-1), n, axis=-1)
-
-
-def shift_statistics(y: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean difference, studentized statistic) of the events moved by every shift j."""
-    n = int(d.sum())
-    sums = shift_sums(d, np.vstack([y, np.square(y)]))
-    return shift_statistic(sums[0], sums[1], float(y.sum()), n, len(y))
 
 
 def shift_p_values(stat: np.ndarray, shifts: np.ndarray) -> np.ndarray:
@@ -84,7 +77,7 @@ def p_with_effect(y: np.ndarray, d: np.ndarray, shifts: np.ndarray, effect: floa
     n, n_all = len(pos), len(y)
     sums = shift_sums(d, np.vstack([y, np.square(y)]))
     total = float(y.sum()) + n * effect
-    _, untouched = shift_statistic(sums[0], sums[1], total, n, n_all)
+    untouched, _ = shift_statistic(sums[0], sums[1], total, n, n_all)
     ranked = np.sort(untouched)
     lag_of = (pos[None, :] - pos[:, None]) % n_all  # [i, l]: p_l - p_i
     lags, which = np.unique(lag_of, return_inverse=True)  # lags[0] == 0: the set itself
@@ -101,7 +94,7 @@ def p_with_effect(y: np.ndarray, d: np.ndarray, shifts: np.ndarray, effect: floa
         cols = (s[:, None] + lags[None, :]) % n_all  # the shifts each set touches
         ev_sum = sums[0][cols] + effect * overlap
         ev_sq = sums[1][cols] + effect**2 * overlap + 2 * effect * shared
-        _, touched = shift_statistic(ev_sum, ev_sq, total, n, n_all)
+        touched, _ = shift_statistic(ev_sum, ev_sq, total, n, n_all)
         threshold = touched[:, :1] * (1 - 1e-12)
         above = n_all - np.searchsorted(ranked, threshold[:, 0], side="left")
         above -= (untouched[cols] >= threshold).sum(axis=1)

@@ -20,6 +20,7 @@ import pandas as pd
 from eventlab.config import StudyParams
 from eventlab.study import placebo_shifts as ps
 from eventlab.study.evidence_samples import horizon_sample
+from eventlab.study.small_sample import shift_statistics
 from eventlab.study.verdict_rule import VERDICT_LABELS, LineEvidence, classify
 from eventlab.study.whole_study import VariantResult
 
@@ -80,7 +81,7 @@ def _line_evidence(
             continue
         shifts = (-offsets) % len(s.y)  # back by `offsets` sessions
         add = delta if with_effect else 0.0
-        diff, stat = ps.shift_statistics(s.y, s.d)
+        stat, diff = shift_statistics(s.y, s.d, method="fft")
         if with_effect:
             p = ps.p_with_effect(s.y, s.d, shifts, add)
         else:
