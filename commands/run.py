@@ -41,30 +41,174 @@ def run_main_job(
     import dagster as dg
 
     from pipelines.definitions import default_resources, defs
-    from pipelines.io import ParquetIOManager
-    from pipelines.resources import PriceSource, ReportSettings
 
-    overrides: dict[str, object] = {"price_source": PriceSource(mode=source)}
-    if reports:
-        overrides["report_settings"] = ReportSettings(reports_root=reports)
-    if warehouse:
-        overrides["io_manager"] = ParquetIOManager(base_dir=warehouse)
-    job = defs.resolve_job_def("main_job")
+    job = defs.resolve_job_def("main_job").with_logger_defs({"console": condensed_console()})
     if instance is None:
         instance = dg.DagsterInstance.ephemeral()
+    config = with_flags(run_config or {}, source, reports, warehouse)
     result = job.execute_in_process(
         run_config={
-            **(run_config or {}),
+            **config,
             "loggers": {"console": {"config": {"log_level": log_level}}},
         },
-        resources=default_resources(**overrides),
+        resources=default_resources(),
         instance=instance,
         raise_on_error=False,
     )
     folder = None
     for mat in result.asset_materializations_for_node("publish"):
         folder = Path(str(mat.metadata["report_folder"].value))
+    if not result.success:  # a failed run publishes nothing: give its staging space back now
+        from eventlab.report import publishing
+
+        root = reports_root(config)
+        publishing.discard_staging(root / f"{publishing.STAGING_PREFIX}{result.run_id}")
     return result, folder  # type: ignore[return-value]
+
+
+# Errors whose message already names the file or setting, what is wrong and the fix: shown
+# alone, without the traceback (any other error keeps its traceback, for a bug report).
+NAMED_FAULTS = frozenset(
+    {
+        "ConfigError",
+        "PublishError",
+        "LockTimeoutError",
+        "StoredFileError",
+        "DataError",
+        "BlockedUpdateError",
+        "SnapshotIntegrityError",
+        "SourceError",
+        "EmptyFrameError",
+        "RateLimitedError",
+        "SourceUnavailableError",
+        "GarbledFrameError",
+        "Failure",
+    }
+)
+DISK_FULL = "[Errno 28]"
+
+
+def interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether the run failed because the process got SIGINT or SIGTERM."""
+    return any(
+        e.is_step_failure and INTERRUPTED in e.event_specific_data.error.cls_name
+        for e in result.all_events
+    ) or any(e.is_run_failure and "interrupted" in str(e.message) for e in result.all_events)
+
+
+INTERRUPTED_LINE = (
+    "stopped by SIGINT/SIGTERM before the run finished: a report is only ever published "
+    "whole, so reports/latest shows the last complete report; this run's staging folder was "
+    "removed and no stored file is half-written. Run the command again to produce the report."
+)
+
+
+def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
+    """One line per failed step for a fault the project can name (its own message; a full disk
+    with the fix), the traceback otherwise."""
+    lines = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.event_specific_data.error
+        chain = []
+        while error is not None:
+            chain.append(error)
+            error = error.cause or error.context
+        named = next((e for e in chain if e.cls_name in NAMED_FAULTS), None)
+        full = next((e for e in chain if DISK_FULL in e.message), None)
+        if named is not None:
+            lines.append(f"{event.step_key}: {named.message.strip()}")
+        elif full is not None:
+            lines.append(
+                f"{event.step_key}: the disk is full ({full.message.strip()}). Nothing was "
+                "published and this run's staging folder was removed. Fix: free some space "
+                "(e.g. old report folders, `make clean`) or give --reports/--warehouse on "
+                "another disk, then run again"
+            )
+        else:
+            lines.append(chain[0].to_string() if chain else str(event.message))
+    return lines
+
+
+def with_flags(run_config: dict, source: str, reports: str | None, warehouse: str | None) -> dict:
+    """The run config with the command's flags in it: --reports and --warehouse set their
+    resource's field, --source the price source's mode unless the run config sets one. (Flags
+    given as resource objects instead would be lost whenever the run config configures the same
+    resource: Dagster then starts from the declared defaults.)"""
+    import copy
+
+    out = copy.deepcopy(run_config)
+    resources = out.setdefault("resources", {})
+
+    def fields(key: str) -> dict:
+        section = resources.setdefault(key, {})
+        section.setdefault("config", {})
+        if section["config"] is None:
+            section["config"] = {}
+        return section["config"]
+
+    fields("price_source").setdefault("mode", source)
+    if reports:
+        fields("report_settings")["reports_root"] = str(reports)
+    if warehouse:
+        fields("io_manager")["base_dir"] = str(warehouse)
+    return out
+
+
+def reports_root(run_config: dict, reports: str | None = None) -> Path:
+    """The reports root a run publishes under: --reports, else the run config's, else the
+    declared default."""
+    from eventlab.settings import ReportParams
+
+    section = ((run_config.get("resources") or {}).get("report_settings") or {}).get("config")
+    given = reports or (section or {}).get("reports_root")
+    return Path(given or ReportParams().reports_root)
+
+
+def _is_named(text: str) -> bool:
+    """Whether an error text is a fault the project names (its own message says what to do)."""
+    return DISK_FULL in text or any(f"{name}:" in text for name in NAMED_FAULTS)
+
+
+INTERRUPTED = "DagsterExecutionInterruptedError"  # Dagster's error for SIGINT / SIGTERM
+
+
+class _NoTraceForNamedFaults:
+    """Logging filter: a step or run failure caused by a fault the project names is logged
+    without its stack traces (the message already says what is wrong and what to do); once the
+    run is interrupted (SIGINT / SIGTERM) nothing more is logged: the command says it in one
+    line."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+
+    def filter(self, record: object) -> bool:
+        msg = getattr(record, "msg", "")
+        self.interrupted = self.interrupted or (isinstance(msg, str) and INTERRUPTED in msg)
+        if self.interrupted:
+            return False
+        if isinstance(msg, str) and "Stack Trace:" in msg and _is_named(msg):
+            record.msg = msg.split("\n\nStack Trace:", 1)[0].rstrip()  # type: ignore[attr-defined]
+            record.args = ()  # type: ignore[attr-defined]
+        return True
+
+
+def condensed_console() -> dg.LoggerDefinition:
+    """Dagster's console logger, with failures the project can name shown without tracebacks."""
+    import dagster as dg
+    from dagster._utils.log import create_console_logger
+
+    @dg.logger(
+        {"log_level": dg.Field(str, is_required=False, default_value="INFO")},
+        description="Dagster's console logger; named faults without stack traces.",
+    )
+    def console(init_context: dg.InitLoggerContext):
+        logger = create_console_logger("dagster", init_context.logger_config["log_level"])
+        logger.addFilter(_NoTraceForNamedFaults())
+        return logger
+
+    return console
 
 
 def _checked_run_config(args: argparse.Namespace) -> dict | None:
@@ -113,10 +257,9 @@ def _run_recoverably(
     what was (not) published and the fix. Published reports and warehouse files are safe by
     construction: a run publishes in one switch at its end and writes each file atomically."""
     from commands import instance as inst
-    from pipelines.resources import ReportSettings
 
     pg = instance is not None and inst.postgres_url(instance) is not None
-    reports = Path(args.reports or ReportSettings().reports_root)
+    reports = reports_root(run_config, args.reports)
     before = inst.published_runs(reports) if pg else {}
     if pg:
         inst.condense_retry_logs()
@@ -174,6 +317,13 @@ def main() -> int:
         if not home:
             ap.error("--record needs DAGSTER_HOME (the Makefile sets it to .dagster_home)")
         Path(home).mkdir(parents=True, exist_ok=True)
+        from commands import instance as inst
+
+        try:  # a damaged run history is named with its fix before Dagster opens it
+            inst.check_instance(home)
+        except inst.InstanceStorageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         import dagster as dg
 
         instance = dg.DagsterInstance.get()
@@ -184,12 +334,14 @@ def main() -> int:
         print(f"error: {lost}", file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - t0
+    if not result.success and interrupted(result):
+        print(INTERRUPTED_LINE, file=sys.stderr)
+        return 130
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         print(f"main_job FAILED after {elapsed:.1f}s; failed steps: {failed}", file=sys.stderr)
-        for e in result.all_events:
-            if e.is_step_failure:
-                print(e.event_specific_data.error.to_string(), file=sys.stderr)
+        for line in failure_lines(result):
+            print(line, file=sys.stderr)
         return 1
     print(f"main_job succeeded in {elapsed:.1f}s")
     print(f"report folder: {folder}")
