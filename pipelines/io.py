@@ -23,7 +23,10 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from eventlab.data.frames import StoredFileError, stored_shape_problem
+from eventlab.config import CONFIG, Series
+from eventlab.data import snapshot
+from eventlab.data.frames import DataError, StoredFileError, normalize_ohlcv, stored_shape_problem
+from eventlab.data.quality import describe_identity, identity_violations
 from eventlab.data.snapshot import PROJECT_ROOT
 from eventlab.data.store import write_parquet_atomic
 from pipelines.previews import table_metadata
@@ -65,6 +68,36 @@ def run_parameter_set(context: dg.InputContext | dg.OutputContext) -> tuple[str,
     return _parameter_set(json.dumps(configs, sort_keys=True, default=str))
 
 
+def _daily_series(key: str) -> Series | None:
+    """The daily series declared under `key` (None for another key)."""
+    return next((s for s in CONFIG.daily if s.key == key), None)
+
+
+@functools.lru_cache(maxsize=32)
+def _shipped(key: str) -> pd.DataFrame | None:
+    """The shipped snapshot's frame of daily series `key` (None if none is shipped): what a
+    stored file of that series is compared with. Verified by checksum when read; the snapshot
+    does not change while a process runs."""
+    series = _daily_series(key)
+    if series is None or not series.raw_file:
+        return None
+    try:
+        frame = snapshot.read_series(key)
+    except DataError:
+        return None  # a missing or damaged snapshot is the price source's to report
+    return normalize_ohlcv(frame, key, calendar=series.calendar)
+
+
+def _identity_problem(df: pd.DataFrame, key: dg.AssetKey) -> str | None:
+    """Why a stored daily price file is not the series its key names (None if it is): checked
+    on every read, so a file copied over another or edited stops here, not in a report."""
+    series = _daily_series(key.path[-1]) if key.path[0] == "prices" else None
+    if series is None or df.empty:
+        return None
+    violations = identity_violations(df, series, _shipped(series.key))
+    return describe_identity(violations, series) if violations else None
+
+
 def _read(path: Path, key: dg.AssetKey) -> pd.DataFrame:
     """Read a stored asset file, or raise StoredFileError naming the file, the fault and the fix."""
     name = key.to_user_string()
@@ -77,6 +110,7 @@ def _read(path: Path, key: dg.AssetKey) -> pd.DataFrame:
         ) from None
     if key.path[0] in PRICE_GROUPS:
         problem = stored_shape_problem(df, intraday=key.path[0] == "intraday")
+        problem = problem or _identity_problem(df, key)
         if problem:
             raise StoredFileError(f"stored file {path} (asset {name}): {problem}")
     return df
