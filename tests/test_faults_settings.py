@@ -118,3 +118,29 @@ def test_default_and_two_other_gaps_started_together_each_publish_their_own(work
     left = [p for p in reports.rglob("*") if p.name.startswith((".staging-", ".creating-"))]
     left += [p for p in reports.rglob("*.tmp")] + [p for p in warehouse.rglob("*.tmp")]
     assert not left, left
+
+
+@pytest.mark.service
+@pytest.mark.parametrize(
+    "fields",
+    [{"end": "1960-01-01"}, {"index": "BTC_USD"}],
+    ids=["end-1960", "index-BTC_USD"],
+)
+def test_settings_that_once_crashed_publish_a_consistent_folder_of_their_own(tmp_path, fields):
+    """`end: 1960-01-01` (once a DateParseError, then "study sample is empty") and `index:
+    BTC_USD` (once a KeyError) run to a consistent report folder of their own."""
+    import yaml
+
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump({"resources": {"study_settings": {"config": fields}}}))
+    reports, warehouse = tmp_path / "reports", tmp_path / "warehouse"
+    proc = start_run(reports, warehouse, "--config", str(config))
+    _out, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err[-3000:]
+    (folder,) = [p for p in reports.iterdir() if not p.name.startswith(".")]
+    assert "--" in folder.name and not (reports / "latest").exists()
+    assert_consistent_report(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {f"study.{k}": v for k, v in fields.items()}.items() <= manifest[
+        "changed_parameters"
+    ].items()
