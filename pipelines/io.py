@@ -150,7 +150,7 @@ class ParquetIOManager(dg.ConfigurableIOManager):
                 if shared
                 else (label or "default"),
                 **({} if shared else {"parameters": described}),
-                **table_metadata(obj),
+                **table_metadata(obj, context.asset_key.path[-1]),
             }
         )
 
