@@ -235,6 +235,71 @@ def validation_benchmarks(px, repeat: int) -> dict[str, float]:
     return res
 
 
+def ledger_benchmarks(repeat: int) -> dict[str, float]:
+    """Issue 21's targets: the specification curve with its joint test (<= 10 s), against one
+    full study of one specification (the same run) times the number of specifications; a ledger
+    append of one run's hypotheses (<= 10 ms) into a ledger holding 100 runs' history, against
+    an atomic Parquet write of the same rows (eventlab.data.store) in the same run."""
+    import pandas as pd
+
+    from eventlab.config import CONFIG
+    from eventlab.data.snapshot import read_series
+    from eventlab.data.store import write_parquet_atomic
+    from eventlab.ledger import rows, store
+    from eventlab.study.spec_curve import joint_test, specification_curve
+    from eventlab.study.whole_study import run_variant, variant_stats
+
+    params = CONFIG.study
+    prices = {k: read_series(k) for k in (params.index, params.robustness_index, params.vix)}
+    # fsync latency (two per append: the commit and the checkpoint) follows the machine's load
+    res: dict[str, float] = {"ledger_bench_load_avg_1min": os.getloadavg()[0]}
+
+    def curve():
+        table, arrays = specification_curve(prices, params)
+        return table, joint_test(table, arrays, params.verdict_alpha)
+
+    res["spec_curve_with_joint_test_s"], (table, joint) = timed(curve, repeat)
+    res["spec_curve_specifications"] = len(table)
+    res["one_full_study_one_spec_s"], _ = timed(
+        lambda: variant_stats(run_variant(prices, params, "main"), np.random.default_rng(1)),
+        repeat,
+    )
+    res["spec_curve_speedup_over_full_studies"] = (
+        res["one_full_study_one_spec_s"] * len(table) / res["spec_curve_with_joint_test_s"]
+    )
+    fields = pd.concat([rows.spec_rows(table), rows.joint_rows(joint, "GSPC,SPY")])
+    # one run's hypotheses: the curve plus about as many other rows as the main job appends
+    fields = pd.concat([fields, fields.head(140).assign(family="other")], ignore_index=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger" / "hypotheses.sqlite"
+        for day in range(100):  # history: 100 earlier runs on other as-of dates
+            store.append(
+                path, rows.finalize(fields, f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}")
+            )
+        batches = iter(rows.finalize(fields, f"2027-01-{1 + i:02d}") for i in range(repeat + 1))
+        res["ledger_rows_per_run"] = len(fields)
+        res["ledger_history_rows"] = store.count_trials(path)
+        cpu0 = time.process_time()
+        res["ledger_append_new_run_s"], _ = timed(lambda: store.append(path, next(batches)), repeat)
+        # CPU seconds per append (the rest of the wall time is waiting for the disk's fsyncs)
+        res["ledger_append_new_run_cpu_s"] = (time.process_time() - cpu0) / (repeat + 1)
+        again = rows.finalize(fields, "2027-01-01")
+        res["ledger_append_repeat_run_s"], _ = timed(lambda: store.append(path, again), repeat)
+        res["parquet_atomic_write_same_rows_s"], _ = timed(
+            lambda: write_parquet_atomic(again, Path(tmp) / "rows.parquet"), repeat
+        )
+        res["ledger_append_over_parquet_write"] = (
+            res["ledger_append_new_run_s"] / res["parquet_atomic_write_same_rows_s"]
+        )
+        res["ledger_read_and_fdr_s"], _ = timed(
+            lambda: __import__("eventlab.ledger.fdr", fromlist=["x"]).ledger_fdr(
+                store.read(path), 0.05
+            ),
+            repeat,
+        )
+    return res
+
+
 def _run_job(
     tmp: str, record: bool, root: Path = ROOT
 ) -> tuple[float, float, subprocess.CompletedProcess]:
@@ -345,6 +410,7 @@ def main() -> None:
             )
     if not args.skip_core:
         results.update(core_benchmarks(args.repeat, with_loops=not args.skip_cta_loop))
+        results.update(ledger_benchmarks(args.repeat))
     width = max(len(k) for k in results)
     for k, v in results.items():
         if isinstance(v, float):

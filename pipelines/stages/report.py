@@ -50,6 +50,12 @@ EVIDENCE_TABLES = (
     "open_accuracy",
     "open_accuracy_by_year",
 )
+# The ledger's tables: inputs of the report, each written under its CSV name.
+LEDGER_TABLES = {
+    "ledger_fdr": "hypotheses.csv",
+    "spec_curve": "spec_curve.csv",
+    "spec_curve_test": "spec_curve_test.csv",
+}
 
 PRICE_INS = {f"price_{k}": dg.AssetIn(key=["prices", k]) for k in CONFIG.daily_keys}
 INTRADAY_INS = {f"bars_{s.key}": dg.AssetIn(key=["intraday", s.key]) for s in CONFIG.intraday}
@@ -168,6 +174,7 @@ def claims_vs_data(
         "open_quality_eras": dg.AssetIn(),
         "claims_vs_data": dg.AssetIn(),
         **{name: dg.AssetIn() for name in EVIDENCE_TABLES},
+        **{name: dg.AssetIn() for name in LEDGER_TABLES},
         **CTA_INS,
         **REPLICA_INS,
     },
@@ -180,6 +187,7 @@ def report(
     context: dg.AssetExecutionContext,
     report_settings: ReportSettings,
     validation_settings: ValidationSettings,
+    study_settings: StudySettings,
     **inputs,
 ) -> dg.MaterializeResult:
     t0 = time.perf_counter()
@@ -205,10 +213,14 @@ def report(
         replica_tables={name.removeprefix("rc_"): inputs[name] for name in REPLICA_INS},
         parameters_line=f"{describe_parameters(changed)} · folder reports/{final.name}",
         main_window=validation_settings.params().main_window,
+        ledger={name: inputs[name] for name in LEDGER_TABLES},
+        verdict_alpha=study_settings.params().verdict_alpha,
     )
     for name in EVIDENCE_TABLES:
         df = inputs[name]
         write_report_table(folder, f"{name}.csv", df, index=name == "open_accuracy")
+    for name, csv_name in LEDGER_TABLES.items():
+        write_report_table(folder, csv_name, inputs[name])
     html, md = render_html(ctx), render_markdown(ctx)
     atomic_write_bytes(folder / "report.html", html.encode("utf-8"))
     atomic_write_bytes(folder / "report.md", md.encode("utf-8"))
