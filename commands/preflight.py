@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from eventlab.config import CONFIG
@@ -182,3 +183,80 @@ def check_run(
         resource_config(run_config, "report_settings"), launchpad_path("report_settings")
     )
     check_reports_root(reports_root or report.reports_root)
+
+
+# ----------------------------------------------------------------------------- the universe job
+
+UNIVERSE_KEY = "universe_settings"
+
+
+def check_output_dir(path: str | Path, flag: str) -> None:
+    """`path` is (or can be made) a folder this process can write: a file there, a read-only
+    folder or one that cannot be created is refused, naming the command-line flag."""
+    path = Path(path)
+    fix = f"give a writable folder ({flag} DIR)"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(flag, f"{path} is a file, not a folder", fix)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # A real write, not os.access: root passes os.access on a read-only file system.
+        fd, probe = tempfile.mkstemp(prefix=".preflight-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(flag, f"{path} cannot be written ({exc.strerror})", fix) from None
+
+
+def universe_params(name: str | None, workers: int | None, source: str):
+    """The universe settings a `run_universe` command line asks for, validated (ConfigError
+    naming the flag the user typed)."""
+    from eventlab.settings.universe import UniverseParams
+
+    values: dict[str, object] = {"source": source}
+    flags = {"name": "--universe", "workers": "--workers", "source": "--source"}
+    if name is not None:
+        values["name"] = name
+    if workers is not None:
+        values["workers"] = workers
+    try:
+        return UniverseParams.from_config(values, launchpad_path(UNIVERSE_KEY))
+    except ConfigError as exc:
+        field = exc.field_name.rsplit(".", 1)[-1]
+        raise ConfigError(flags.get(field, exc.field_name), exc.problem, exc.fix) from None
+
+
+def check_universe(
+    *,
+    name: str | None = None,
+    first: int | None = None,
+    workers: int | None = None,
+    source: str = "snapshot",
+    reports: str | Path | None = None,
+    warehouse: str | Path | None = None,
+) -> None:
+    """Everything the universe job needs, checked before it writes anything: the flags, every
+    universe list file (file and line of a bad row), the chosen universe, the shipped data
+    against its manifest (offline runs), the output folders. Raises ConfigError, or the data's
+    DataError naming the file and the fix."""
+    from eventlab.universe import members, prices
+    from eventlab.universe import publishing as upublishing
+
+    check_environment()
+    if first is not None and first < 1:
+        raise ConfigError(
+            "--first", f"{first} tickers is not a run", "give 1 or more, e.g. --first 50"
+        )
+    params = universe_params(name, workers, source)
+    members.all_tickers(params)  # every list: the partitions are their union
+    universe = members.load_universe(params)
+    if source == "snapshot":
+        prices.shipped_files(params)
+    check_output_dir(warehouse or PROJECT_ROOT / "data" / "warehouse", "--warehouse")
+    report = ReportParams()
+    root = Path(reports or report.reports_root)
+    check_output_dir(root, "--reports")
+    try:
+        upublishing.check_tree(upublishing.universe_root(root, universe.name))
+    except publishing.PublishError as exc:
+        problem, _, fix = str(exc).partition(". Fix: ")
+        raise ConfigError("--reports", problem, fix) from None
