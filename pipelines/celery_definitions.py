@@ -10,7 +10,7 @@ Environment (the same on the launching machine and on every worker):
   EVENTLAB_CELERY_BROKER   redis://host:6379/0   (Celery broker)
   EVENTLAB_CELERY_BACKEND  redis://host:6379/1   (Celery result backend)
   EVENTLAB_WAREHOUSE       shared folder for the per-ticker and pooled tables
-  EVENTLAB_REPORTS         shared folder for reports/<as-of>/universe
+  EVENTLAB_REPORTS         shared folder for reports/universe-<name>/<as-of>/
   DAGSTER_HOME             the instance (deploy/postgres/dagster.yaml across machines)
 """
 
