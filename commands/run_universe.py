@@ -15,6 +15,7 @@ import gc
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -133,6 +134,22 @@ def failure_text(error) -> str:
     return error.to_string()
 
 
+def interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether the run failed because it was interrupted (Ctrl-C, SIGTERM)."""
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None:
+            if error.cls_name == "DagsterExecutionInterruptedError":
+                return True
+            error = error.cause
+    return False
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends the run as Ctrl-C does: Dagster stops its steps, and main says so in one line."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -175,18 +192,29 @@ def main() -> int:
     # starts, so the benchmark reports it as import+setup, not as run time.
     import pipelines.definitions  # noqa: F401
 
+    signal.signal(signal.SIGTERM, _interrupt)
     t0 = time.perf_counter()
-    result, folder = run_universe_job(
-        universe=args.universe,
-        first=args.first,
-        workers=args.workers,
-        source=args.source,
-        reports=args.reports,
-        warehouse=args.warehouse,
-        instance=instance,
-        log_level=args.log_level,
-    )
+    try:
+        result, folder = run_universe_job(
+            universe=args.universe,
+            first=args.first,
+            workers=args.workers,
+            source=args.source,
+            reports=args.reports,
+            warehouse=args.warehouse,
+            instance=instance,
+            log_level=args.log_level,
+        )
+    except KeyboardInterrupt:
+        result, folder = None, None
     elapsed = time.perf_counter() - t0
+    if result is None or interrupted(result):
+        print(
+            "universe_job interrupted: no universe report was published (the previous one "
+            "stays; the next run removes this run's staging folder). Run again to finish",
+            file=sys.stderr,
+        )
+        return 130
     if not result.success:
         for e in result.all_events:
             if e.is_step_failure:

@@ -373,3 +373,31 @@ def test_a_read_only_output_folder_is_refused_early(project, tmp_path):
                           timeout=120)  # fmt: skip
     ro.chmod(0o755)
     assert_refused(proc, "--reports", "cannot be written")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_or_sigint_is_one_line_and_leaves_no_process(project, sig):
+    proc = _start(project, "--first", "120", "--workers", "2")
+    status = project / "out" / "wh" / "universe" / "ticker_status"
+    seen: set[int] = set()
+
+    def studying() -> bool:
+        seen.update(_descendants(proc.pid))
+        return status.exists() and any(status.glob("*.parquet"))
+
+    _wait_for(studying, proc)
+    seen.update(_descendants(proc.pid))
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith("universe_job interrupted: no universe report was published")
+    )
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in seen) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [p for p in seen if _alive(p)] == []
+    assert not (project / "out" / "reports" / TREE / AS_OF).exists()
