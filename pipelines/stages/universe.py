@@ -119,6 +119,7 @@ def universe_ticker_study(
     from eventlab.universe.compute import run_tickers
 
     uparams = universe_settings.params()
+    load_universe(uparams)  # an unknown or bad list stops the run before any ticker is written
     reps = universe_settings.bootstrap_reps
     params = study_settings.params().with_(bootstrap_reps=reps, placebo_reps=reps)
     tickers = list(context.partition_keys)
