@@ -102,4 +102,4 @@ snapshot: $(STAMP)
 	$(PY) scripts/build_snapshot.py
 
 clean:
-	rm -rf data/warehouse reports/20* reports/latest
+	rm -rf data/warehouse reports/20* reports/latest reports/universe-*
