@@ -7,6 +7,10 @@ the CTA scenario dates against the index series' span, the shipped snapshot file
 folder (a real directory at `reports/latest` is user content: refused, never deleted) and the
 environment variables. Every message names the field (a run-config path the launchpad accepts,
 or the environment variable) and a fix.
+
+`check_universe` does the same for `commands.run_universe` (its flags, the universe list files,
+the shipped universe data against their manifest, the output folders), naming the flag the user
+typed.
 """
 
 from __future__ import annotations
