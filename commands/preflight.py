@@ -246,6 +246,7 @@ def check_universe(
     from eventlab.universe import publishing as upublishing
 
     check_environment()
+    check_snapshot_files("snapshot")  # the index event days come from the main snapshot
     if first is not None and first < 1:
         raise ConfigError(
             "--first", f"{first} tickers is not a run", "give 1 or more, e.g. --first 50"
