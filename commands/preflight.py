@@ -253,7 +253,10 @@ def check_universe(
         )
     params = universe_params(name, workers, source)
     members.all_tickers(params)  # every list: the partitions are their union
-    universe = members.load_universe(params)
+    try:
+        universe = members.load_universe(params)
+    except ConfigError as exc:
+        raise ConfigError("--universe", exc.problem, exc.fix) from None
     if source == "snapshot":
         prices.shipped_files(params)
     check_output_dir(warehouse or PROJECT_ROOT / "data" / "warehouse", "--warehouse")

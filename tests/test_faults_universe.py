@@ -303,7 +303,7 @@ def test_a_run_killed_in_the_report_step_leaves_a_staging_folder_the_next_run_re
 @pytest.mark.parametrize(
     ("args", "names"),
     [
-        (("--universe", "nosuch"), ("universe.name", "nosuch", "sp500_2021")),
+        (("--universe", "nosuch"), ("`--universe`", "nosuch", "sp500_2021")),
         (("--workers", "0"), ("--workers",)),
         (("--first", "-5"), ("--first",)),
         (("--first", "0"), ("--first",)),
