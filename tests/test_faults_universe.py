@@ -1,9 +1,9 @@
-"""Issue 23, items 2, 3 and 7 (the universe job): its data are verified against their manifest
+"""Issue 23, items 2 and 7 (the universe job): its data are verified against their manifest
 before anything runs; a run where most tickers fail publishes nothing; its report is published
 atomically into its own tree (never inside a folder the main job swaps) and never replaces a
-folder it did not write; its workers die with the run whatever kills it and a killed run's
-staging folder is removed by the next run; every bad flag, list file, data file or output folder
-is refused before anything is written, in one line naming the file or flag and a fix.
+folder it did not write; every bad flag, list file, data file or output folder is refused before
+anything is written, in one line naming the file or flag and a fix. Item 3 (processes):
+tests/test_faults_universe_processes.py.
 
 Each case runs `python -m commands.run_universe` as a real subprocess on a copy of the project
 (code copied, data hard-linked; a damaged file is replaced, never written through the link)."""
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -208,95 +207,6 @@ def test_a_folder_the_universe_job_did_not_write_is_never_replaced(project):
     assert leftovers == []
 
 
-# ---- item 3: processes left behind, staging cleaned -------------------------------------------
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every process whose chain of parents reaches `pid` (from /proc)."""
-    parent: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parent[int(stat.parent.name)] = int(fields[1])
-    out, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        kids = [c for c, pp in parent.items() if pp == p]
-        out.update(kids)
-        todo.extend(kids)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _start(project: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(universe_cmd(project, *args), cwd=project, env=env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-
-
-def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert proc.poll() is None, proc.stderr.read()[-3000:] if proc.stderr else ""
-        assert time.monotonic() < deadline, "the run never reached the step"
-        time.sleep(0.05)
-
-
-def test_sigkill_in_the_ticker_step_leaves_no_process_behind(project):
-    proc = _start(project, "--first", "120", "--workers", "2")
-    status = project / "out" / "wh" / "universe" / "ticker_status"
-    seen: set[int] = set()
-
-    def studying() -> bool:
-        seen.update(_descendants(proc.pid))
-        return status.exists() and any(status.glob("*.parquet"))
-
-    _wait_for(studying, proc)
-    time.sleep(3)
-    seen.update(_descendants(proc.pid))
-    assert len(seen) >= 2, seen  # the fork server and its workers were running
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(30)
-    deadline = time.monotonic() + 10
-    while any(_alive(p) for p in seen) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = [p for p in seen if _alive(p)]
-    for p in left:  # do not leave them to the next test
-        os.kill(p, signal.SIGKILL)
-    assert left == [], f"still alive 10 s after the run was killed: {left}"
-    n_files = len(list(status.glob("*.parquet")))
-    time.sleep(1.5)
-    assert len(list(status.glob("*.parquet"))) == n_files  # nobody writes any more
-
-
-def test_a_run_killed_in_the_report_step_leaves_a_staging_folder_the_next_run_removes(project):
-    proc = _start(project, "--first", "12", "--workers", "1")
-    tree = project / "out" / "reports" / TREE
-    staged: list[Path] = []
-
-    def reporting() -> bool:
-        staged[:] = list(tree.glob(".staging-*")) if tree.exists() else []
-        return bool(staged)
-
-    _wait_for(reporting, proc)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(30)
-    assert staged[0].exists() and not (tree / AS_OF).exists()  # nothing half-published
-    again = run(project, "--first", "12", "--workers", "1")
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert not staged[0].exists()
-    assert [p.name for p in tree.iterdir()] and not list(tree.glob(".staging-*"))
-    assert (tree / AS_OF / "report.html").exists()
-
-
 # ---- item 7: the universe job's pre-flight --------------------------------------------------------
 
 
@@ -373,31 +283,3 @@ def test_a_read_only_output_folder_is_refused_early(project, tmp_path):
                           timeout=120)  # fmt: skip
     ro.chmod(0o755)
     assert_refused(proc, "--reports", "cannot be written")
-
-
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_or_sigint_is_one_line_and_leaves_no_process(project, sig):
-    proc = _start(project, "--first", "120", "--workers", "2")
-    status = project / "out" / "wh" / "universe" / "ticker_status"
-    seen: set[int] = set()
-
-    def studying() -> bool:
-        seen.update(_descendants(proc.pid))
-        return status.exists() and any(status.glob("*.parquet"))
-
-    _wait_for(studying, proc)
-    seen.update(_descendants(proc.pid))
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err[-3000:]
-    assert "Traceback" not in err, err[-3000:]
-    assert (
-        err.strip()
-        .splitlines()[-1]
-        .startswith("universe_job interrupted: no universe report was published")
-    )
-    deadline = time.monotonic() + 10
-    while any(_alive(p) for p in seen) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert [p for p in seen if _alive(p)] == []
-    assert not (project / "out" / "reports" / TREE / AS_OF).exists()
