@@ -7,6 +7,10 @@ the CTA scenario dates against the index series' span, the shipped snapshot file
 folder (a real directory at `reports/latest` is user content: refused, never deleted) and the
 environment variables. Every message names the field (a run-config path the launchpad accepts,
 or the environment variable) and a fix.
+
+`check_universe` does the same for `commands.run_universe` (its flags, the universe list files,
+the shipped universe data against their manifest, the output folders), naming the flag the user
+typed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from eventlab.config import CONFIG
@@ -129,7 +134,6 @@ def check_folder(path: str | Path, field: str) -> None:
     """`path` is a folder this run can create, write into, and has room in: probed by creating
     and removing a file (a read-only mount refuses even root, which os.access would not see)."""
     import shutil
-    import tempfile
 
     path = Path(path)
     fix = f"give a writable folder with {FREE_MB[field]} MB free ({field.split()[0]} DIR)"
@@ -210,3 +214,67 @@ def check_run(
     check_reports_root(reports_root or report.reports_root)
     warehouse = warehouse or resource_config(run_config, "io_manager").get("base_dir")
     check_folder(warehouse or PROJECT_ROOT / "data" / "warehouse", WAREHOUSE_FIELD)
+
+
+# ----------------------------------------------------------------------------- the universe job
+
+UNIVERSE_KEY = "universe_settings"
+
+
+def universe_params(name: str | None, workers: int | None, source: str):
+    """The universe settings a `run_universe` command line asks for, validated (ConfigError
+    naming the flag the user typed)."""
+    from eventlab.settings.universe import UniverseParams
+
+    values: dict[str, object] = {"source": source}
+    flags = {"name": "--universe", "workers": "--workers", "source": "--source"}
+    if name is not None:
+        values["name"] = name
+    if workers is not None:
+        values["workers"] = workers
+    try:
+        return UniverseParams.from_config(values, launchpad_path(UNIVERSE_KEY))
+    except ConfigError as exc:
+        field = exc.field_name.rsplit(".", 1)[-1]
+        raise ConfigError(flags.get(field, exc.field_name), exc.problem, exc.fix) from None
+
+
+def check_universe(
+    *,
+    name: str | None = None,
+    first: int | None = None,
+    workers: int | None = None,
+    source: str = "snapshot",
+    reports: str | Path | None = None,
+    warehouse: str | Path | None = None,
+) -> None:
+    """Everything the universe job needs, checked before it writes anything: the flags, every
+    universe list file (file and line of a bad row), the chosen universe, the shipped data
+    against its manifest (offline runs), the output folders. Raises ConfigError, or the data's
+    DataError naming the file and the fix."""
+    from eventlab.universe import members, prices
+    from eventlab.universe import publishing as upublishing
+
+    check_environment()
+    check_snapshot_files("snapshot")  # the index event days come from the main snapshot
+    if first is not None and first < 1:
+        raise ConfigError(
+            "--first", f"{first} tickers is not a run", "give 1 or more, e.g. --first 50"
+        )
+    params = universe_params(name, workers, source)
+    members.all_tickers(params)  # every list: the partitions are their union
+    try:
+        universe = members.load_universe(params)
+    except ConfigError as exc:
+        raise ConfigError("--universe", exc.problem, exc.fix) from None
+    if source == "snapshot":
+        prices.shipped_files(params)
+    check_folder(warehouse or PROJECT_ROOT / "data" / "warehouse", WAREHOUSE_FIELD)
+    report = ReportParams()
+    root = Path(reports or report.reports_root)
+    check_folder(root, REPORTS_FIELD)
+    try:
+        upublishing.check_tree(upublishing.universe_root(root, universe.name))
+    except publishing.PublishError as exc:
+        problem, _, fix = str(exc).partition(". Fix: ")
+        raise ConfigError("--reports", problem, fix) from None

@@ -83,7 +83,7 @@ universe_job = dg.define_asset_job(
     selection=UNIVERSE,
     description="The index study on every ticker of a universe (one partition per ticker, all in "
     "one run on `universe_settings.workers` processes), pooled, with breadth; writes "
-    "`reports/<as-of>/universe/`.",
+    "`reports/universe-<name>/<as-of>/`.",
     executor_def=dg.in_process_executor,
 )
 

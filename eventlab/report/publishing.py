@@ -278,9 +278,12 @@ def published_path(staged: str | Path, final_name: str) -> Path:
     return staged
 
 
-def staging_dir(root: Path, run_id: str, final_name: str, lock_timeout_s: float = 120.0) -> Path:
-    """The run's private folder (created, marked and seeded on first use; every step of the run
-    gets the same one). Stale folders of dead runs are removed first."""
+def staging_dir(
+    root: Path, run_id: str, final_name: str, lock_timeout_s: float = 120.0, *, seed: bool = True
+) -> Path:
+    """The run's private folder (created, marked and, if `seed`, seeded from the published
+    folder on first use; every step of the run gets the same one). Stale folders of dead runs
+    are removed first."""
     root = Path(root)
     path = root / f"{STAGING_PREFIX}{run_id}"
     if path.is_dir():
@@ -296,7 +299,7 @@ def staging_dir(root: Path, run_id: str, final_name: str, lock_timeout_s: float 
     try:
         (tmp / MARKER).write_text(json.dumps(owner_record(run_id), indent=2))
         published = root / final_name
-        if published.is_dir() and not published.is_symlink():
+        if seed and published.is_dir() and not published.is_symlink():
             _seed(published, tmp)
         os.rename(tmp, path)  # atomic; fails if another step of this run got there first
     except OSError:

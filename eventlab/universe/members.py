@@ -121,6 +121,24 @@ def all_tickers(params: UniverseParams) -> list[str]:
     return sorted(tickers)
 
 
+def readable_tickers(params: UniverseParams) -> tuple[list[str], list[ConfigError]]:
+    """The tickers of every list that reads cleanly, and the error of each list that does not:
+    what the code location loads, so a bad list file never stops the jobs that do not use it
+    (the universe job's pre-flight and its steps refuse it with the file and line)."""
+    try:
+        files = universe_files(params)
+    except ConfigError as exc:
+        return [], [exc]
+    tickers: set[str] = set()
+    errors: list[ConfigError] = []
+    for path in files.values():
+        try:
+            tickers.update(read_list(path)["ticker"])
+        except ConfigError as exc:
+            errors.append(exc)
+    return sorted(tickers), errors
+
+
 def sectors(params: UniverseParams) -> dict[str, str]:
     """Ticker -> sector over all lists (the first list naming a real sector wins)."""
     out: dict[str, str] = {}

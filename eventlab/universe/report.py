@@ -1,11 +1,6 @@
-"""The universe report: reports/<as-of>/universe/ (report.html, report.md, CSVs, charts, manifest).
-
-<as-of> is the last date of the universe's data. The folder is built complete in a private
-staging folder next to it, then published by one atomic switch: `universe` is a symlink that
-os.replace repoints from the previous build to the new one (readers see the old report or the
-new one, never a half-written folder), and the previous build is removed afterwards. (The main
-report's own staging/publish mechanism had not landed when this was written; this is the same
-symlink-swap pattern as reports/latest.)
+"""The universe report's files (report.html, report.md, CSVs, charts, manifest), written into
+the run's staging folder; eventlab.universe.publishing publishes that folder as
+reports/universe-<name>/<as-of>/. <as-of> is the last date of the universe's data.
 """
 
 from __future__ import annotations
@@ -13,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
 
 import matplotlib
@@ -229,30 +222,17 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
     return "\n".join(lines)
 
 
-def publish_folder(staging: Path, dest: Path) -> Path:
-    """Atomically make `dest` (a symlink) point at `staging`; remove the build it replaced."""
-    old = dest.resolve() if dest.is_symlink() else None
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.lnk")
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(staging.name, target_is_directory=True)
-    if dest.exists() and not dest.is_symlink():
-        shutil.rmtree(dest)  # a plain folder from an older layout
-    os.replace(tmp, dest)
-    if old is not None and old != staging.resolve() and old.exists():
-        shutil.rmtree(old, ignore_errors=True)
-    return dest
-
-
 def write_universe_report(
     tables: dict[str, pd.DataFrame],
     params: StudyParams,
     universe: Universe,
     *,
-    reports_root: str | Path,
+    staging: Path,
     run_id: str,
     source: str,
-) -> Path:
-    """Build the report in a staging folder and publish it as reports/<as-of>/universe."""
+) -> dt.date:
+    """Write the whole report into `staging` (the run's private folder); returns its as-of date
+    (ValueError if no member has a studied day: there is nothing to report)."""
     daily = tables["breadth_daily"]
     dates = pd.to_datetime(daily["date"]) if len(daily) else pd.Series(dtype="datetime64[ns]")
     span = (
@@ -260,12 +240,9 @@ def write_universe_report(
         if len(dates)
         else ("-", "-")
     )
-    as_of = span[1] if len(dates) else dt.date.today().isoformat()
-    parent = Path(reports_root) / as_of
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f".universe-{run_id[:8]}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    if not len(dates):
+        raise ValueError("no member of the universe has a studied day: there is nothing to report")
+    as_of = span[1]
     used = _data_used(span, universe, source)
     for name in CSV_TABLES:
         tables[name].to_csv(
@@ -312,4 +289,4 @@ def write_universe_report(
         "artifacts": {f: hashlib.sha256((staging / f).read_bytes()).hexdigest() for f in files},
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-    return publish_folder(staging, parent / "universe")
+    return dt.date.fromisoformat(as_of)
