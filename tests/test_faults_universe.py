@@ -282,4 +282,4 @@ def test_a_read_only_output_folder_is_refused_early(project, tmp_path):
     proc = subprocess.run(cmd, cwd=project, env=env(), capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     ro.chmod(0o755)
-    assert_refused(proc, "--reports", "cannot write into")
+    assert_refused(proc, "--reports", "Read-only file system")
