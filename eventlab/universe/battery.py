@@ -36,6 +36,19 @@ TESTS: dict[str, tuple[str, str]] = {
     "pooled_month": ("Pooled, clustered by calendar month", "Petersen (2009)"),
 }
 BHAR_TESTS = ("pooled_date_firm", "pooled_month")
+# The battery's tables (assets universe/<name>), with what each holds.
+BATTERY = {
+    "abnormal_tests": "Per normal-return model, window and test: CAAR (or BHAR), statistic, p, "
+    "and the test's rejection rate at 5% on placebo dates.",
+    "abnormal_paths": "Per model: CAAR from -5 to +20 sessions, anchored at the event close, with "
+    "a 95% band from the larger of the (date, firm) and month-clustered SEs.",
+    "abnormal_groups": "Per model, by sector and by year: CAAR over the longest window, clustered "
+    "SE, p and Holm-adjusted p.",
+    "abnormal_events": "One row per model and event: CARs, standardized CARs and BHARs.",
+    "abnormal_models": "Per model and window: events, those dropped for a short estimation window, "
+    "the residual cross-correlation, and the minimum detectable CAR at 80% power.",
+    "survivorship": "Per year: S&P 500 members and how many of them the price data holds.",
+}
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def kolari_pynnonen(scar: np.ndarray, r_bar: float) -> tuple[float, float]:
 
 def _pairs(sum_: np.ndarray, sq: np.ndarray) -> float:
     """Sum over ordered pairs i != j of x_i x_j within each bin: sum(S^2 - Q)."""
-    return float(np.sum(sum_**2 - sq))
+    return float(sum_ @ sum_ - sq.sum())
 
 
 def residual_correlation(
@@ -92,7 +92,7 @@ def residual_correlation(
     s_d = np.bincount(d, x, n_dates)
     q_d = np.bincount(d, x * x, n_dates)
     c_d = np.bincount(d, ones, n_dates)
-    df = d * n_firms + f
+    df = pd.factorize(d * n_firms + f)[0]  # dense (date, firm) codes: no dates x firms bins
     s_f = np.bincount(df, x)
     q_f = np.bincount(df, x * x)
     c_f = np.bincount(df, ones)
@@ -117,7 +117,7 @@ def overlap_correlation(
     d = d[keep]
     f = np.repeat(firm, length)[keep]
     c_d = np.bincount(d, minlength=n_dates).astype(float)
-    c_f = np.bincount(d * n_firms + f).astype(float)
+    c_f = np.bincount(pd.factorize(d * n_firms + f)[0]).astype(float)
     same = _pairs(c_f, c_f)
     diff = _pairs(c_d, c_d) - same
     return (rho * diff + same) / (length * n * (n - 1))

@@ -25,17 +25,23 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from eventlab.config import StudyParams  # noqa: E402
+from eventlab.universe.battery import BATTERY  # noqa: E402
+from eventlab.universe.battery_report import (  # noqa: E402
+    battery_markdown,
+    open_rule_lines,
+    paths_chart,
+)
 from eventlab.universe.members import SURVIVORSHIP, Universe  # noqa: E402
 from eventlab.universe.page import render_page  # noqa: E402
 from eventlab.universe.summary import (  # noqa: E402
     BREADTH_COLUMNS,
     POOLED_COLUMNS,
     display_table,
-    group_rows,
     summary_sentences,
 )
 
 CSV_TABLES = (
+    *BATTERY,
     "pooled_events",
     "pooled_stats",
     "ticker_summary",
@@ -72,6 +78,10 @@ def _charts(
 
     out.mkdir(parents=True, exist_ok=True)
     captions: dict[str, str] = {}
+    if "abnormal_paths" in tables:
+        cap = paths_chart(tables["abnormal_paths"], out / "abnormal_paths.png")
+        if cap:
+            captions["abnormal_paths"] = cap
     daily, on_ev = tables["breadth_daily"], tables["breadth_on_index_events"]
     ps = tables["pooled_stats"]
     k = max(params.horizons)
@@ -160,7 +170,7 @@ def _not_studied(tickers: pd.DataFrame) -> list[str]:
     return out
 
 
-def _markdown(tables, params, universe, used, captions, status_counts) -> str:
+def _markdown(tables, params, universe, used, captions, status_counts, open_rule="own_open") -> str:
     ps = tables["pooled_stats"]
     tickers = tables["ticker_summary"].drop_duplicates("ticker")
     allr = ps[ps["group_type"] == "all"]
@@ -177,9 +187,14 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
         "clustered by date (events on the same day are not independent); overlapping k-day windows "
         "of one ticker are not absorbed by date clusters, so for k > 1 they are a lower bound.",
         "",
-        "## What the data says",
+        *battery_markdown(tables, open_rule_lines(tickers, open_rule)),
+        "## Raw returns, pooled (events vs every other member-day)",
         "",
-        *[x for s in summary_sentences(ps, int(status_counts.get("ok", 0))) for x in (s, "")],
+        *[
+            x
+            for s in summary_sentences(ps, int(status_counts.get("ok", 0)), groups=False)
+            for x in (s, "")
+        ],
         "## Tickers",
         "",
         pd.DataFrame([status_counts]).to_markdown(index=False, disable_numparse=True),
@@ -196,16 +211,11 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
         "",
     ]
     k = max(params.horizons)
-    group_cols = {"group": ("Group", "text"), "n_tickers": ("Members", "count"),
-                  **{c: v for c, v in POOLED_COLUMNS.items() if c != "horizon"},
-                  "diff_p_holm": ("p (Holm, over the groups)", "p")}  # fmt: skip
-    for kind in ("sector", "year"):
-        sub = group_rows(ps, kind, k)
-        lines += [f"## By {kind} (horizon {k})", ""]
-        lines += [
-            display_table(sub, group_cols).to_markdown(index=False, disable_numparse=True),
-            "",
-        ]
+    lines += [
+        f"Raw returns by sector and year (horizon {k}) are in pooled_stats.csv; the report's "
+        "sector and year tables use abnormal returns (above).",
+        "",
+    ]
     on_ev = tables["breadth_on_index_events"]
     lines += [
         "## Breadth on the index's event days",
@@ -224,7 +234,8 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
     ]
     lines += ["## Charts", ""]
     for name, cap in captions.items():
-        lines += [f"![{name}](charts/{name}.png)", "", f"*{cap}*", ""]
+        if name != "abnormal_paths":  # shown in the abnormal-return section
+            lines += [f"![{name}](charts/{name}.png)", "", f"*{cap}*", ""]
     lines += ["## Files", "", ", ".join(f"[{t}.csv]({t}.csv)" for t in CSV_TABLES), ""]
     return "\n".join(lines)
 
@@ -251,6 +262,7 @@ def write_universe_report(
     reports_root: str | Path,
     run_id: str,
     source: str,
+    open_rule: str = "own_open",
 ) -> Path:
     """Build the report in a staging folder and publish it as reports/<as-of>/universe."""
     daily = tables["breadth_daily"]
@@ -278,7 +290,7 @@ def write_universe_report(
         )
     summ = tables["ticker_summary"].drop_duplicates("ticker")
     counts = {"tickers": len(summ), **summ["status"].value_counts().to_dict()}
-    md = _markdown(tables, params, universe, used, captions, counts)
+    md = _markdown(tables, params, universe, used, captions, counts, open_rule)
     (staging / "report.md").write_text(md)
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0)
     (staging / "report.html").write_text(
