@@ -42,6 +42,43 @@ def run_once(n: int, workdir: Path) -> dict:
     return timings
 
 
+def bench_battery(warehouse: Path, draws: int = 500) -> dict[str, float]:
+    """In this process, on the N=504 run's stored day tables: the panel's build, the event-study
+    battery (every model and test) and a placebo size run of `draws` draws (issue 22 targets:
+    battery <= 20 s, placebo <= 60 s on a quiet 2-core machine)."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    from eventlab.config import CONFIG
+    from eventlab.data.snapshot import read_aux, read_series
+    from eventlab.universe.abnormal import Design
+    from eventlab.universe.battery import run_battery
+    from eventlab.universe.members import load_universe
+    from eventlab.universe.membership import read_intervals
+    from eventlab.universe.panel import build_panel
+    from eventlab.universe.placebo import placebo_size
+    from eventlab.universe.ticker_files import DAYS, TickerStore
+    from pipelines.stages.universe import point_in_time, read_ok
+
+    u = CONFIG.universe
+    universe = load_universe(u)
+    t0 = time.perf_counter()
+    _, (days,) = read_ok(TickerStore(warehouse / "universe"), universe.tickers, (DAYS,))
+    days, _ = point_in_time(days, days.iloc[:0], read_intervals(u))
+    panel = build_panel(days, universe.sector_of(), read_series("SPY"), read_aux("ff3_daily"))
+    t1 = time.perf_counter()
+    run_battery(panel, Design(), u.normal_models)
+    t2 = time.perf_counter()
+    placebo_size(panel, Design(), u.normal_models, draws, u.placebo_dates, np.random.default_rng(0))
+    t3 = time.perf_counter()
+    return {
+        "panel_s": t1 - t0,
+        "battery_s": t2 - t1,
+        "placebo_s": t3 - t2,
+        "events": int(panel.event.sum()),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="50,100,250,504")
@@ -55,6 +92,7 @@ def main() -> None:
         for n in sizes:
             runs = [run_once(n, work) for _ in range(args.repeat)]
             rows.append(min(runs, key=lambda r: r["wall_s"]))
+        battery = bench_battery(work / "wh") if max(sizes) >= 504 else None
     print("CPU seconds (load-independent; the machine is shared, so wall times vary with load):")
     for r in rows:
         t = r["ticker_step"]
@@ -87,6 +125,14 @@ def main() -> None:
         "import+setup = Python start and the code location import. 'dagster other' = run time "
         "outside the steps (run creation and planned events, step orchestration, events)."
     )
+    if battery:
+        cross = rows[-1]["steps_s"].get("universe_cross_section", float("nan"))
+        print(
+            f"Event-study battery on the member panel ({battery['events']:,} events, 3 models, "
+            f"every test): panel build {battery['panel_s']:.1f} s, battery {battery['battery_s']:.1f} s "
+            f"(target <= 20 s quiet), placebo 500 draws {battery['placebo_s']:.1f} s (target <= 60 s "
+            f"quiet); beside today's pooled cross-section step {cross:.1f} s in the same run."
+        )
 
 
 if __name__ == "__main__":

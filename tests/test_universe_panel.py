@@ -79,7 +79,9 @@ def test_ff3_matches_statsmodels_and_short_windows_are_dropped():
     rows = 450 + DESIGN.est_offsets
     use = ~skip[rows, 5]
     ff = panel.ff3
-    ols = sm.OLS(panel.ret[rows[use], 5] - ff[rows[use], 3], sm.add_constant(ff[rows[use], :3])).fit()
+    ols = sm.OLS(
+        panel.ret[rows[use], 5] - ff[rows[use], 3], sm.add_constant(ff[rows[use], :3])
+    ).fit()
     assert fit.s2[0] == pytest.approx(ols.scale, rel=1e-10)
     assert not fit.ok[1]  # 100 sessions in: fewer than 120 clean sessions before it
     assert np.isnan(fit.car["[0,20]"][1])
@@ -131,7 +133,9 @@ def test_bmp_and_kolari_pynnonen_by_hand():
     t = m * math.sqrt(n) / sd
     assert et.bmp_t(scar)[0] == pytest.approx(t)
     r = 0.07
-    assert et.kolari_pynnonen(scar, r)[0] == pytest.approx(t * math.sqrt((1 - r) / (1 + (n - 1) * r)))
+    assert et.kolari_pynnonen(scar, r)[0] == pytest.approx(
+        t * math.sqrt((1 - r) / (1 + (n - 1) * r))
+    )
 
 
 def test_kp_correlation_is_the_average_pairwise_correlation_on_one_date():
@@ -181,7 +185,9 @@ def test_two_way_clustering_matches_statsmodels():
     n = 400
     a, b = rng.integers(0, 25, n), rng.integers(0, 30, n)
     y = rng.normal(size=n) + 0.5 * rng.normal(size=25)[a] + 0.5 * rng.normal(size=30)[b]
-    res = sm.OLS(y, np.ones(n)).fit(cov_type="cluster", cov_kwds={"groups": np.column_stack([a, b])})
+    res = sm.OLS(y, np.ones(n)).fit(
+        cov_type="cluster", cov_kwds={"groups": np.column_stack([a, b])}
+    )
     got = et.clustered_two_way(y, a, b)
     assert got["se"] == pytest.approx(float(res.bse[0]), rel=1e-9)
     month = sm.OLS(y, np.ones(n)).fit(cov_type="cluster", cov_kwds={"groups": a})

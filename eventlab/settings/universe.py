@@ -170,7 +170,7 @@ class UniverseParams(Settings):
         example="500",
     )
     placebo_dates: int = setting(
-        150,
+        50,
         "Placebo event dates per sample (each with as many members as a real event date has).",
         ge=10,
         le=5000,

@@ -38,7 +38,9 @@ def verdicts(tests: pd.DataFrame) -> list[str]:
     for window, g in car.groupby("window", sort=False):
         worst = g.loc[g["p"].idxmax()]
         est = g.drop_duplicates("model")[["model", "estimate"]]
-        span = ", ".join(f"{_label(m)} {pct(e)}" for m, e in zip(est["model"], est["estimate"], strict=True))
+        span = ", ".join(
+            f"{_label(m)} {pct(e)}" for m, e in zip(est["model"], est["estimate"], strict=True)
+        )
         name = f"{TESTS[worst['test']][0]} under the {_label(worst['model']).lower()}"
         if worst["p"] <= ALPHA:
             out.append(
@@ -61,7 +63,9 @@ def test_table(tests: pd.DataFrame, model: str) -> pd.DataFrame:
         row = {"Test": TESTS[test][0], "Reference": TESTS[test][1]}
         for _, r in sub.iterrows():
             flag = " (oversized)" if oversized(r) else ""
-            row[f"{r['window']} stat"] = f"{r['statistic']:+.2f}" if pd.notna(r["statistic"]) else "-"
+            row[f"{r['window']} stat"] = (
+                f"{r['statistic']:+.2f}" if pd.notna(r["statistic"]) else "-"
+            )
             row[f"{r['window']} p"] = pval(r["p"]) + flag
             size = r.get("placebo_rejection_5pct")
             row[f"{r['window']} size"] = f"{size:.1%}" if pd.notna(size) else "-"
@@ -163,8 +167,14 @@ def battery_markdown(tables: dict[str, pd.DataFrame], open_rule: list[str]) -> l
         "(z 0.975 + z 0.80) times the largest standard error of the CAAR among the parametric "
         "tests: a true mean CAR smaller than this is more likely missed than found.",
         "",
-        _md(pd.DataFrame({"Model": [_label(m) for m in wide.index],
-                          **{w: [pct(x, signed=False) for x in wide[w]] for w in wide.columns}})),  # fmt: skip
+        _md(
+            pd.DataFrame(
+                {
+                    "Model": [_label(m) for m in wide.index],
+                    **{w: [pct(x, signed=False) for x in wide[w]] for w in wide.columns},
+                }
+            )
+        ),  # fmt: skip
         "",
     ]
     lead = model_names[-1]
@@ -202,7 +212,9 @@ def survivorship_lines(surv: pd.DataFrame) -> list[str]:
     ]
 
 
-def open_rule_lines(summary: pd.DataFrame, rule: str, show: tuple[str, ...] = ("JPM", "XOM")) -> list[str]:
+def open_rule_lines(
+    summary: pd.DataFrame, rule: str, show: tuple[str, ...] = ("JPM", "XOM")
+) -> list[str]:
     """What the per-ticker open rule changes: events under it vs under the index's rule."""
     if "events_index_open_rule" not in summary.columns or summary.empty:
         return []

@@ -156,7 +156,9 @@ def generalized_sign(car: np.ndarray, est_resid: np.ndarray) -> tuple[float, flo
     if n < 1:
         return np.nan, np.nan
     with np.errstate(invalid="ignore"):
-        p = float(np.nanmean(np.nanmean(np.where(np.isfinite(est_resid), est_resid > 0, np.nan), 1)))
+        p = float(
+            np.nanmean(np.nanmean(np.where(np.isfinite(est_resid), est_resid > 0, np.nan), 1))
+        )
     w = float(np.sum(car > 0))
     z = (w - n * p) / np.sqrt(n * p * (1 - p))
     return float(z), _p_normal(z)

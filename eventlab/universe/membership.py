@@ -71,7 +71,10 @@ def member_matrix(
     for t, s, e in intervals[["ticker", "start", "end"]].itertuples(index=False):
         j = col.get(t)
         if j is not None:
-            a, b = np.searchsorted(d, np.datetime64(s)), np.searchsorted(d, np.datetime64(e), "right")
+            a, b = (
+                np.searchsorted(d, np.datetime64(s)),
+                np.searchsorted(d, np.datetime64(e), "right"),
+            )
             out[a:b, j] = True
     return out
 

@@ -22,7 +22,7 @@ from scipy import special
 from eventlab.universe.abnormal import Design, fit_events
 from eventlab.universe.battery import Context, window_tests
 from eventlab.universe.es_tests import residual_correlation, standardized_ranks
-from eventlab.universe.panel import Panel, near_events
+from eventlab.universe.panel import Panel
 
 ALPHA = 0.05
 BATCH_DRAWS = 25

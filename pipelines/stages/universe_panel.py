@@ -28,6 +28,7 @@ from pipelines.stages.common import md_preview
 from pipelines.stages.universe import GROUP, TICKER_STUDY, point_in_time, read_ok
 from pipelines.universe_resources import UniverseSettings, UniverseStore
 
+
 def design_of(params, uparams) -> Design:
     """The event-study design from the study and universe settings."""
     return Design(
@@ -99,11 +100,15 @@ def universe_event_battery(
         "survivorship_bias": SURVIVORSHIP,
     }
     timings = {"panel_s": t1 - t0, "battery_s": t2 - t1, "placebo_s": t3 - t2}
-    context.log.info("event battery timings: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    context.log.info(
+        "event battery timings: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
+    )
     yield dg.Output(tests, "abnormal_tests", metadata={**common, **{k: round(v, 2) for k, v in timings.items()}, "preview": md_preview(tests[tests["window"] == tests["window"].iloc[0]] if len(tests) else tests, rows=40)})  # fmt: skip
     yield dg.Output(battery.paths, "abnormal_paths", metadata=common)
     yield dg.Output(battery.groups, "abnormal_groups", metadata=common)
-    yield dg.Output(battery.events, "abnormal_events", metadata={**common, "rows": len(battery.events)})
+    yield dg.Output(
+        battery.events, "abnormal_events", metadata={**common, "rows": len(battery.events)}
+    )
     yield dg.Output(models, "abnormal_models", metadata={**common, "preview": md_preview(models)})
     yield dg.Output(
         surv,
