@@ -120,8 +120,11 @@ class Clusters:
 
     @classmethod
     def of(cls, t: np.ndarray, j: np.ndarray, month: np.ndarray) -> Clusters:
-        dense = lambda x: pd.factorize(x)[0].astype(np.int64)  # noqa: E731
-        return cls(dense(t), dense(j), dense(t * (int(j.max(initial=0)) + 1) + j), dense(month[t]))
+        # date, firm and month codes are small non-negative integers already (bincount takes
+        # them as they are); only the (date, firm) pairs need compacting
+        pair = pd.factorize(t * (int(j.max(initial=0)) + 1) + j)[0].astype(np.int64)
+        m = month[t]
+        return cls(t, j, pair, m - (int(m.min()) if len(m) else 0))
 
     def take(self, m: np.ndarray) -> Clusters:
         return Clusters(self.date[m], self.firm[m], self.pair[m], self.month[m])
