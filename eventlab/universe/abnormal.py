@@ -126,15 +126,17 @@ class EventFit:
 def model_design(
     model: str, panel: Panel, r: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """y (events x sessions) and X (events x sessions x k, None for market_adjusted)."""
-    m = panel.market[rows]
+    """y (events x sessions) and X (events x sessions x k, None for market_adjusted). The
+    regressors are laid out per date first and gathered once (no per-event stacking)."""
+    m = panel.market
     if model == "market_adjusted":
-        return r - m, None
+        return r - m[rows], None
+    ones = np.ones(len(m))
     if model == "market_model":
-        return r, np.stack([np.ones_like(m), m], axis=-1)
+        return r, np.column_stack([ones, m])[rows]
     if model == "ff3":
-        f = panel.ff3[rows]  # events x sessions x 4
-        return r - f[..., 3], np.concatenate([np.ones_like(f[..., :1]), f[..., :3]], axis=-1)
+        f = panel.ff3
+        return r - f[rows, 3], np.column_stack([ones, f[:, :3]])[rows]
     raise ValueError(f"unknown normal-return model {model!r}")
 
 
@@ -164,13 +166,14 @@ def _fit_block(
     else:
         k = x.shape[-1]
         xe = np.where(est[..., None], x[:, :w], 0.0)
-        xtx = np.einsum("nwa,nwb->nab", xe, xe)
+        xet = xe.transpose(0, 2, 1)
+        xtx = xet @ xe  # batched matmul: several times faster than the equivalent einsum
         xtx[~ok] = np.eye(k)  # dropped events: any invertible matrix, results set to NaN below
         inv = np.linalg.inv(xtx)
-        beta = np.einsum("nab,nb->na", inv, np.einsum("nwa,nw->na", xe, ye))
-        resid = np.where(est, y[:, :w] - np.einsum("nwa,na->nw", x[:, :w], beta), np.nan)
+        beta = (inv @ (xet @ ye[..., None]))[..., 0]
+        resid = np.where(est, y[:, :w] - (x[:, :w] @ beta[..., None])[..., 0], np.nan)
         s2 = np.nansum(resid**2, 1) / np.maximum(n_obs - k, 1)
-        ar = y[:, w:] - np.einsum("nea,na->ne", x[:, w:], beta)
+        ar = y[:, w:] - (x[:, w:] @ beta[..., None])[..., 0]
         quad = {}
         for wd in d.windows:
             c = x[:, w + d.evt_index(wd)].sum(1)
