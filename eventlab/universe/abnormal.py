@@ -48,6 +48,7 @@ class Window:
 
     @property
     def length(self) -> int:
+        """Sessions in the window."""
         return self.last - self.first + 1
 
 
@@ -64,15 +65,18 @@ class Design:
 
     @property
     def est_offsets(self) -> np.ndarray:
+        """Event-time sessions of the estimation window (-260..-11 by default)."""
         end = -self.estimation_gap
         return np.arange(end - self.estimation_window + 1, end + 1)
 
     @property
     def evt_offsets(self) -> np.ndarray:
+        """Event-time sessions of the event window (-pre..post)."""
         return np.arange(-self.pre, self.post + 1)
 
     @property
     def windows(self) -> tuple[Window, ...]:
+        """The CAR windows: [0, k] per horizon within the event window, then [-pre, -1]."""
         post = tuple(Window(f"[0,{k}]", 1, k) for k in self.horizons if k <= self.post)
         return (*post, Window(f"[-{self.pre},-1]", -self.pre, -1)) if self.pre else post
 
@@ -100,9 +104,11 @@ class EventFit:
 
     @property
     def dof(self) -> np.ndarray:
+        """Residual degrees of freedom of each event's estimation."""
         return self.n_obs - max(self.n_params, 1)
 
     def scar(self, label: str) -> np.ndarray:
+        """Standardized CARs of a window: CAR over its forecast-error sd."""
         return self.car[label] / self.car_sd[label]
 
     def take(self, rows: np.ndarray) -> EventFit:
@@ -143,6 +149,7 @@ def model_design(
 def _fit_block(
     model: str, panel: Panel, t: np.ndarray, j: np.ndarray, skip: np.ndarray, d: Design
 ) -> EventFit:
+    """fit_events on one block of events (one gathered events x sessions array)."""
     offsets = np.r_[d.est_offsets, d.evt_offsets]
     n_t = panel.ret.shape[0]
     rows = t[:, None] + offsets[None, :]

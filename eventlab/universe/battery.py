@@ -62,6 +62,7 @@ class Context:
 
     @classmethod
     def of(cls, panel: Panel, design: Design) -> Context:
+        """The context of a panel: skipped estimation sessions and month codes."""
         d = panel.dates
         return cls(
             panel,
@@ -78,6 +79,7 @@ def event_positions(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _row(test: str, stat: float, p: float, **extra: object) -> dict[str, object]:
+    """One test's result row."""
     return {"test": test, "statistic": stat, "p": p, **extra}
 
 
@@ -120,6 +122,7 @@ class Clusters:
 
     @classmethod
     def of(cls, t: np.ndarray, j: np.ndarray, month: np.ndarray) -> Clusters:
+        """Codes of events at date indices t and ticker indices j."""
         # date, firm and month codes are small non-negative integers already (bincount takes
         # them as they are); only the (date, firm) pairs need compacting
         pair = pd.factorize(t * (int(j.max(initial=0)) + 1) + j)[0].astype(np.int64)
@@ -127,6 +130,7 @@ class Clusters:
         return cls(t, j, pair, m - (int(m.min()) if len(m) else 0))
 
     def take(self, m: np.ndarray) -> Clusters:
+        """The codes of a subset of the events."""
         return Clusters(self.date[m], self.firm[m], self.pair[m], self.month[m])
 
 

@@ -22,6 +22,7 @@ ALPHA = 0.05
 
 
 def _label(model: str) -> str:
+    """A model's name for readers."""
     return MODEL_LABELS.get(model, model)
 
 
@@ -55,7 +56,7 @@ def verdicts(tests: pd.DataFrame) -> list[str]:
     return out
 
 
-def test_table(tests: pd.DataFrame, model: str) -> pd.DataFrame:
+def tests_table(tests: pd.DataFrame, model: str) -> pd.DataFrame:
     """One model's CAR tests, a row per test and a column pair per window (estimate, p)."""
     g = tests[(tests["model"] == model) & (tests["measure"] == "CAR")]
     rows = []
@@ -106,6 +107,7 @@ def group_sentence(groups: pd.DataFrame, model: str, kind: str) -> str | None:
 
 
 def group_table(groups: pd.DataFrame, model: str, kind: str) -> pd.DataFrame:
+    """One model's sector or year rows, formatted for reading."""
     g = groups[(groups["model"] == model) & (groups["group_type"] == kind)]
     return pd.DataFrame({
         kind.capitalize(): g["group"],
@@ -119,6 +121,7 @@ def group_table(groups: pd.DataFrame, model: str, kind: str) -> pd.DataFrame:
 
 
 def _md(df: pd.DataFrame) -> str:
+    """A table as markdown, cells as written."""
     return df.to_markdown(index=False, disable_numparse=True)
 
 
@@ -156,7 +159,7 @@ def battery_markdown(tables: dict[str, pd.DataFrame], open_rule: list[str]) -> l
             "Every test (stat, p, and its rejection rate at 5% on placebo dates drawn from the "
             "panel: a well-sized test rejects in 4-6%):",
             "",
-            _md(test_table(tests, model)),
+            _md(tests_table(tests, model)),
             "",
         ]
     mde = models[["model", "window", "mde_80"]]

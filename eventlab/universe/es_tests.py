@@ -25,6 +25,7 @@ from eventlab.universe.pooled import clustered_mean
 
 
 def _p_normal(z: float) -> float:
+    """Two-sided normal p of z (NaN stays NaN)."""
     return float(2 * special.ndtr(-abs(z))) if np.isfinite(z) else np.nan
 
 

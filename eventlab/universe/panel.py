@@ -33,6 +33,7 @@ class Panel:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(dates, tickers)."""
         return self.ret.shape
 
 
