@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from eventlab.config import StudyParams  # noqa: E402
+from eventlab.universe.abnormal import MODEL_LABELS  # noqa: E402
 from eventlab.universe.battery import BATTERY  # noqa: E402
 from eventlab.universe.battery_report import (  # noqa: E402
     battery_markdown,
@@ -106,25 +107,27 @@ def _charts(
             ax.legend(loc="upper right")
             _save(fig, out / "breadth.png")
             captions["breadth"] = "Histogram over every day; triangles: index event days."
-        sec = ps[(ps["group_type"] == "sector") & (ps["horizon"] == k)].sort_values("diff_mean")
+        ag = tables.get("abnormal_groups", pd.DataFrame())
+        lead = str(ag["model"].iloc[-1]) if len(ag) else ""
+        sec = ag[(ag["model"] == lead) & (ag["group_type"] == "sector")].sort_values("caar")
         if len(sec):
+            window = sec["window"].iloc[0]
             fig = style.figure((11.0, 5.6))
-            style.header(fig, f"By sector: the {k}-session return after a member's gap-up / close-red day",
-                         "event mean minus the mean after every other day of the sector's members, "
-                         "with 95% intervals from date-clustered standard errors")  # fmt: skip
+            style.header(fig, f"By sector: abnormal return over {window} after a member's gap-up / close-red day",
+                         f"CAAR ({MODEL_LABELS.get(lead, lead)}) with 95% intervals from the larger "
+                         "of the (date, firm) and month-clustered standard errors")  # fmt: skip
             ax = fig.add_axes((0.22, 0.13, 0.75, 0.68))
             y = np.arange(len(sec))
-            ax.errorbar(100 * sec["diff_mean"], y, xerr=196 * sec["diff_se_clustered"], fmt="o",
+            ax.errorbar(100 * sec["caar"], y, xerr=196 * sec["se"], fmt="o",
                         color=style.BASE, capsize=3)  # fmt: skip
             ax.axvline(0, color=style.MUTED, lw=0.9, ls=":")
             ax.set_yticks(y, sec["group"])
-            ax.set_xlabel(f"difference in mean {k}-session total return")
+            ax.set_xlabel(f"cumulative abnormal return {window}")
             style.pct_axis(ax, "x")
             _save(fig, out / "by_sector.png")
             captions["by_sector"] = (
-                f"Pooled ticker-days of each sector, horizon {k}. For horizons over one session "
-                "the clustered standard errors are lower bounds (a member's overlapping windows), "
-                "so the true intervals are wider."
+                f"Events of each sector's members, CAR {window} under the "
+                f"{MODEL_LABELS.get(lead, lead).lower()} (abnormal_groups.csv)."
             )
         yr = ps[(ps["group_type"] == "year") & (ps["horizon"] == k)]
         if len(yr):
