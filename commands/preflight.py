@@ -19,7 +19,7 @@ from pathlib import Path
 from eventlab.config import CONFIG
 from eventlab.errors import ConfigError
 from eventlab.report import publishing
-from eventlab.settings import CTAParams, EnvironmentParams, ReportParams, StudyParams
+from eventlab.settings import CTAParams, EnvironmentParams, ReportParams, SourceParams, StudyParams
 from eventlab.settings.validation import BacktestParams, ValidationParams
 
 # The snapshot is read as plain files here: importing eventlab.data (pandas) would cost ~1 s.
@@ -27,6 +27,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT_DIR = PROJECT_ROOT / "data" / "snapshot"
 
 STUDY_KEY, CTA_KEY = "study_settings", "cta_settings"
+# How each storage folder is typed: the flag, and the launchpad path of the same setting.
+REPORTS_FIELD = "--reports (resources.report_settings.config.reports_root)"
+WAREHOUSE_FIELD = "--warehouse (resources.io_manager.config.base_dir)"
+# Free space a run needs on each folder's filesystem: a run writes ~20 MB of report (a new
+# copy of every file it rebuilds) and ~25 MB of warehouse tables; twice that leaves headroom.
+FREE_MB = {REPORTS_FIELD: 40, WAREHOUSE_FIELD: 50}
 
 
 def launchpad_path(key: str) -> str:
@@ -119,23 +125,38 @@ def check_scenarios(cta, span: tuple[dt.date, dt.date]) -> None:
             )
 
 
+def check_folder(path: str | Path, field: str) -> None:
+    """`path` is a folder this run can create, write into, and has room in: probed by creating
+    and removing a file (a read-only mount refuses even root, which os.access would not see)."""
+    import shutil
+    import tempfile
+
+    path = Path(path)
+    fix = f"give a writable folder with {FREE_MB[field]} MB free ({field.split()[0]} DIR)"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(field, f"{path} is a file, not a folder", fix)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".eventlab-preflight-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        what = "cannot create" if not path.is_dir() else "cannot write into"
+        raise ConfigError(field, f"{what} {path}: {exc.strerror}", fix) from None
+    free_mb = shutil.disk_usage(path).free / 2**20
+    if free_mb < FREE_MB[field]:
+        raise ConfigError(
+            field,
+            f"only {free_mb:.1f} MB free on the filesystem of {path}; a run needs about "
+            f"{FREE_MB[field]} MB there",
+            f"free some space (e.g. delete old report folders or `make clean`), or {fix}",
+        )
+
+
 def check_reports_root(root: str | Path) -> None:
     """The reports folder can be written and `latest` is ours to move."""
     root = Path(root)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            "resources.report_settings.config.reports_root",
-            f"cannot create {root}: {exc.strerror}",
-            "give a writable folder (--reports DIR)",
-        ) from None
-    if not os.access(root, os.W_OK):
-        raise ConfigError(
-            "resources.report_settings.config.reports_root",
-            f"{root} is not writable",
-            "give a writable folder (--reports DIR)",
-        )
+    check_folder(root, REPORTS_FIELD)
     try:
         publishing.check_latest(root)
     except publishing.PublishError as exc:
@@ -164,6 +185,11 @@ def check_run(
 ) -> None:
     """Everything above for one run (raises the first ConfigError). Imports no Dagster."""
     check_environment()
+    source_params = SourceParams.from_config(
+        resource_config(run_config, "price_source"), launchpad_path("price_source")
+    )
+    if "mode" in resource_config(run_config, "price_source"):
+        source = source_params.mode  # the run config's mode wins over --source, as in Dagster
     check_snapshot_files(source)
     study = StudyParams.from_config(
         resource_config(run_config, STUDY_KEY),
@@ -182,3 +208,5 @@ def check_run(
         resource_config(run_config, "report_settings"), launchpad_path("report_settings")
     )
     check_reports_root(reports_root or report.reports_root)
+    warehouse = warehouse or resource_config(run_config, "io_manager").get("base_dir")
+    check_folder(warehouse or PROJECT_ROOT / "data" / "warehouse", WAREHOUSE_FIELD)

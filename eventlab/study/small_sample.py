@@ -69,10 +69,22 @@ def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "direct") ->
     flags with y and y**2 (O(n log n)): the same statistic to ~1e-13 relative, far below the
     comparison's 1e-12 tolerance (tests/test_small_sample.py checks both give the same p). The
     universe uses it (hundreds of events per ticker made the gather its largest cost)."""
-    n_all, pos = len(y), np.flatnonzero(d)
-    n = len(pos)
+    n_all, n = len(y), int(np.count_nonzero(d))
     if n < 2 or n == n_all:
         return np.nan
+    stat, _ = shift_statistics(y, d, method=method)
+    extreme = stat[1:] >= stat[0] * (1 - 1e-12)
+    return float((1 + extreme.sum()) / n_all)
+
+
+def shift_statistics(
+    y: np.ndarray, d: np.ndarray, *, method: str = "direct"
+) -> tuple[np.ndarray, np.ndarray]:
+    """circular_shift_p's statistic for every shift s = 0..n_days-1 (s = 0 is the observed
+    arrangement): (|studentized difference|, event-minus-rest mean difference), each n_days long.
+    Needs at least two events and one other day (circular_shift_p checks)."""
+    n_all, pos = len(y), np.flatnonzero(d)
+    n = len(pos)
     total = float(y.sum())
     if method == "fft":
         flags = np.fft.rfft(np.asarray(d, dtype=float))
@@ -86,13 +98,21 @@ def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "direct") ->
         ev_sum, ev_sq = vals.sum(axis=1), np.square(vals).sum(axis=1)
     else:
         raise ValueError(f"circular_shift_p: unknown method {method!r}; use 'direct' or 'fft'")
+    return shift_statistic(ev_sum, ev_sq, total, n, n_all)
+
+
+def shift_statistic(
+    ev_sum: np.ndarray, ev_sq: np.ndarray, total: float, n: int, n_all: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(|studentized difference|, event-minus-rest mean difference) of arrangements of `n`
+    events among `n_all` days from the events' sums and sums of squares and the sample's total:
+    circular_shift_p's statistic (zero where the events' spread is zero), shared with the
+    verdict rule's placebo simulation so both rank arrangements the same way."""
     ev_var = np.maximum((ev_sq - ev_sum**2 / n) / (n - 1), 0.0)
     diff = ev_sum / n - (total - ev_sum) / (n_all - n)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.abs(diff) / np.sqrt(ev_var / n)
-    stat = np.where(np.isnan(stat), 0.0, stat)
-    extreme = stat[1:] >= stat[0] * (1 - 1e-12)
-    return float((1 + extreme.sum()) / n_all)
+    return np.where(np.isnan(stat), 0.0, stat), diff
 
 
 def decluster(positions: np.ndarray, cooldown: int) -> tuple[np.ndarray, np.ndarray]:

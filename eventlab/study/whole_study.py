@@ -254,9 +254,14 @@ def visibility_fields(
     }
 
 
+def longest_variant(variants: list[VariantResult], params: StudyParams) -> VariantResult | None:
+    """The robustness index on its own opens (the longest series), if the study ran it."""
+    return next((v for v in variants if v.name == f"{params.robustness_index}_own_opens"), None)
+
+
 def run_study(prices: dict[str, pd.DataFrame], params: StudyParams) -> StudyResult:
-    """Main study, robustness variants, and the main variant declustered and without its
-    near-threshold events; statistics with Holm/BH adjustment across horizons (HAC p as p_holm,
+    """Main study, robustness variants, the main variant declustered and without its
+    near-threshold events, and the longest series declustered; statistics with Holm/BH adjustment across horizons (HAC p as p_holm,
     the circular-shift randomization p as perm_p_holm)."""
     rng = np.random.default_rng(params.seed)
     variants = [run_variant(prices, p, name) for name, p in robustness_variants(params)]
@@ -264,11 +269,12 @@ def run_study(prices: dict[str, pd.DataFrame], params: StudyParams) -> StudyResu
     main = VariantResult(**{**main.__dict__, "events": annotate_events(main)})
     variants[0] = main
     variants += [declustered_variant(main), without_near_threshold(main)]
+    reference = longest_variant(variants, params)
+    if reference is not None:
+        # last, so the other variants' bootstrap draws stay what they were
+        variants.append(declustered_variant(reference))
     stats = pd.DataFrame([row for v in variants for row in variant_rows(v, rng)])
     stats = adjust_all(stats)
-    reference = next(
-        (v for v in variants if v.name == f"{params.robustness_index}_own_opens"), None
-    )
     ratios, fields = visibility_fields(prices, main, reference)
     for name, value in fields.items():
         stats[name] = value
