@@ -13,6 +13,7 @@ import pipelines.stages.report as report
 import pipelines.stages.spec_curve as spec_curve
 import pipelines.stages.study as study
 import pipelines.stages.universe as universe
+import pipelines.stages.universe_panel as universe_panel
 import pipelines.stages.validation as validation
 from eventlab.config import CONFIG
 from pipelines.io import ParquetIOManager
@@ -68,7 +69,7 @@ all_assets = [
 ]
 all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
 # The universe study is a separate job (`make universe`): main_job and its timing are unchanged.
-universe_assets = dg.load_assets_from_modules([universe])
+universe_assets = dg.load_assets_from_modules([universe, universe_panel])
 UNIVERSE = dg.AssetSelection.groups(universe.GROUP)
 
 main_job = dg.define_asset_job(

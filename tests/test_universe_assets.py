@@ -113,7 +113,14 @@ def test_universe_job_writes_the_report(tmp_path):
         assert (folder / name).exists(), name
     md = (folder / "report.md").read_text()
     assert "Survivorship bias" in md and "clustered by date" in md
-    assert "## What the data says" in md and "Pooled over" in md and "e+0" not in md
+    assert "## Abnormal returns: what the evidence allows" in md and "Pooled over" in md
+    assert "most conservative test" in md or "every test under every model" in md
+    assert "e+0" not in md
+    tests = pd.read_csv(folder / "abnormal_tests.csv")
+    assert set(tests["model"]) == {"market_adjusted", "market_model", "ff3"}
+    assert tests.groupby(["model", "window", "measure"]).size().loc[:, :, "CAR"].eq(9).all()
+    assert tests.loc[tests["measure"] == "CAR", "placebo_rejection_5pct"].notna().all()
+    assert (folder / "charts" / "abnormal_paths.png").exists()
     assert "Survivorship bias" in (folder / "report.html").read_text()
     on_events = pd.read_csv(folder / "breadth_on_index_events.csv")
     assert set(on_events["index"]) == {"GSPC", "SPY"}

@@ -43,10 +43,15 @@ def describe_definition(p: StudyParams) -> str:
     return f"{p.index}: Open_t/Close_(t-1)-1 > {p.gap_threshold:.2%} and {red}; {opens}; asked for {p.start} to {end}"
 
 
-def run_variant(prices: dict[str, pd.DataFrame], params: StudyParams, name: str) -> VariantResult:
-    """Flags, sample, events and forward returns for one definition."""
+def run_variant(
+    prices: dict[str, pd.DataFrame], params: StudyParams, name: str, *, own_open: bool = False
+) -> VariantResult:
+    """Flags, sample, events and forward returns for one definition. `own_open`: a day's open
+    is usable when it is genuine itself, without the trailing-coverage requirement (stocks)."""
     px = prices[params.index]
     flags = study_flags(px, params)
+    if own_open:
+        flags["open_genuine"] = flags["open_genuine_raw"]
     # One pass on aligned arrays: flags are built on px's own index, so no reindexing is needed.
     o, c = px["open"].to_numpy(float), px["close"].to_numpy(float)
     in_sample = sample_array(px.index, c, flags["open_genuine"].to_numpy(bool), params)

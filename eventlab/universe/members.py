@@ -20,8 +20,10 @@ from eventlab.errors import ConfigError
 
 SURVIVORSHIP = (
     "Survivorship bias: the universe is the S&P 500 membership of April 2021 traced back as far as "
-    "each firm has data; firms that left the index before 2021 are absent and years before a firm "
-    "joined are included, so results lean towards firms that survived and grew."
+    "each firm has data; firms that left the index before 2021 are absent, so results lean "
+    "towards firms that survived and grew. Point in time (the default), a firm's days count only "
+    "while it was an index member, which removes its years before it joined but cannot bring "
+    "back the firms that left (the report counts them per year)."
 )
 
 # Characters a Dagster partition key and a file name both accept (Yahoo symbols: ^GSPC, BRK-B,

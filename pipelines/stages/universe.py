@@ -27,8 +27,10 @@ import pandas as pd
 from eventlab.config import CONFIG
 from eventlab.report.publishing import discard_staging
 from eventlab.study.whole_study import run_variant
+from eventlab.universe.battery import BATTERY
 from eventlab.universe.breadth import breadth_daily, breadth_on_events
 from eventlab.universe.members import SURVIVORSHIP, load_universe, sectors
+from eventlab.universe.membership import member_rows, read_intervals
 from eventlab.universe.pooled import pooled_stats
 from eventlab.universe.prices import shipped_files
 from eventlab.universe.ticker import OK
@@ -83,6 +85,30 @@ def check_failures(summaries: list[TickerSummary]) -> None:
             ),
             allow_retries=False,
         )
+
+
+def read_ok(store, tickers: list[str], tables: tuple[str, ...]):
+    """The status table and `tables` of the members whose latest study succeeded (a failed
+    ticker's other files are an earlier run's, possibly with other parameters)."""
+    status = store.read(STATUS, tickers)
+    ok = set(status.loc[status["status"] == OK, "ticker"]) if len(status) else set()
+    frames = [store.read(t, tickers) for t in tables]
+    return status, [f[f["ticker"].isin(ok)] if len(f) else f for f in frames]
+
+
+def point_in_time(
+    days: pd.DataFrame, events: pd.DataFrame, intervals: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Member-days and events only while the firm was an index member: a day outside its
+    membership is out of the sample (no event, no baseline, no usable open for breadth)."""
+    days = days.copy()
+    member = member_rows(intervals, days["ticker"].to_numpy(), days["date"].to_numpy())
+    for col in ("in_sample", "is_event", "open_usable"):
+        days[col] = days[col].to_numpy(bool) & member
+    if len(events):
+        keep = member_rows(intervals, events["ticker"].to_numpy(), events["date"].to_numpy())
+        events = events[keep]
+    return days, events
 
 
 def _key(name: str) -> dg.AssetKey:
@@ -213,15 +239,12 @@ def universe_cross_section(
     uparams = universe_settings.params()
     universe = load_universe(uparams)
     sector_of = universe.sector_of()
-    store = universe_store.tickers()
-    days, pooled_ev, stats, status = (
-        store.read(t, universe.tickers) for t in (DAYS, EVENTS, STATS, STATUS)
+    status, (days, pooled_ev, stats) = read_ok(
+        universe_store.tickers(), universe.tickers, (DAYS, EVENTS, STATS)
     )
-    # only members whose latest study succeeded: a failed ticker's files are an earlier run's
     ok = set(status.loc[status["status"] == OK, "ticker"]) if len(status) else set()
-    days, pooled_ev, stats = (
-        f[f["ticker"].isin(ok)] if len(f) else f for f in (days, pooled_ev, stats)
-    )
+    if uparams.point_in_time:
+        days, pooled_ev = point_in_time(days, pooled_ev, read_intervals(uparams))
     summary = status.merge(
         stats.drop(columns=["status", "message"], errors="ignore"), on="ticker", how="left"
     )
@@ -260,7 +283,7 @@ def universe_cross_section(
 @dg.asset(
     key=_key("report"),
     group_name=GROUP,
-    ins={n: dg.AssetIn(key=_key(n)) for n in CROSS},
+    ins={n: dg.AssetIn(key=_key(n)) for n in (*CROSS, *BATTERY)},
     description="`reports/universe-<name>/<as-of>/`: report.html, report.md, CSVs and charts.",
 )
 def universe_report(
@@ -283,7 +306,7 @@ def universe_report(
     try:
         as_of = write_universe_report(
             tables, params, universe, staging=staging, run_id=context.run_id,
-            source=universe_settings.source,
+            source=universe_settings.source, open_rule=universe_settings.open_rule,
         )  # fmt: skip
     except BaseException:
         discard_staging(staging)
