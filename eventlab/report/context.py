@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from eventlab.config import CONFIG
+from eventlab.report.answer import (
+    banner_items,
+    data_age,
+    generated_display,
+    how_sure,
+    verdict_items,
+    visible_span,
+    what_happened,
+)
 from eventlab.report.charts_gallery import Chart
 from eventlab.report.claims import KINDS, VERDICTS, verdict_counts
 from eventlab.report.cta_tables import CTA_TABLES, generic_table, table_columns
 from eventlab.report.fonts import font_face_css
 from eventlab.report.formatting import pct
+from eventlab.report.glossary import glossary
 from eventlab.report.key_figures import key_figures
 from eventlab.report.lead import display_tables, evidence_paragraphs
 from eventlab.report.ledger_section import (
@@ -18,7 +30,7 @@ from eventlab.report.ledger_section import (
     ledger_context,
     ledger_kpi,
 )
-from eventlab.report.narrative import coverage_facts, main_stats, narrative
+from eventlab.report.narrative import coverage_facts, cta_narrative, main_stats, narrative
 from eventlab.report.replica_section import SECTION_CHARTS, section_context
 from eventlab.report.tables import claim_rows, era_rows, event_rows, robustness_rows, stats_rows
 
@@ -40,10 +52,16 @@ def build_context(
     main_window: int = CONFIG.validation.main_window,
     ledger: dict[str, pd.DataFrame] | None = None,
     verdict_alpha: float = CONFIG.study.verdict_alpha,
+    changed: Mapping[str, object] | None = None,
+    gap_threshold: float = CONFIG.study.gap_threshold,
+    close_rule: str = CONFIG.study.close_rule,
+    files: list[str] | None = None,
 ) -> dict[str, object]:
     """Everything the templates show, as display strings. `evidence` holds the study's evidence
     tables (event_verdicts, event_baselines, event_leave_one_out, open_accuracy_by_year);
-    `ledger` the ledger's tables (ledger_fdr, spec_curve_test) when the run has them."""
+    `ledger` the ledger's tables (ledger_fdr, spec_curve_test) when the run has them; `changed`
+    the parameters that differ from the defaults (a banner says so); `files` the names of the
+    report folder's files the report may link to (CSVs, manifest.json)."""
     cta_tables = {k: v for k, v in (cta_tables or {}).items() if v is not None and len(v)}
     replica = section_context(replica_tables or {}, main_window)
     # the section shows its own charts; the gallery keeps them when the section is absent
@@ -66,13 +84,12 @@ def build_context(
     index, reference = _series_names(event_stats)
     paras = evidence_paragraphs(
         event_stats,
-        ev_tabs.get("event_verdicts"),
         ev_tabs.get("event_baselines"),
         ev_tabs.get("event_leave_one_out"),
         events,
         index,
         reference,
-    ) + narrative(events, event_stats, claims, cta_tables, as_of)
+    ) + narrative(events, event_stats, claims, None, as_of)
     n_events = 0 if events is None else len(events)
     st = main_stats(event_stats)
     kpis = []
@@ -117,12 +134,48 @@ def build_context(
         kpis.append(kpi)
     figures = key_figures(events, event_stats, ev_tabs.get("event_verdicts"))
     add_q_row(figures, q, verdict_alpha)
+    fdr = led.get("ledger_fdr")
+    answer = [
+        s
+        for s in (
+            what_happened(
+                event_stats,
+                index=index,
+                reference=reference,
+                gap_threshold=gap_threshold,
+                close_rule=close_rule,
+            ),
+            how_sure(
+                ev_tabs.get("event_verdicts"),
+                q,
+                verdict_alpha,
+                int(fdr["p_value"].notna().sum()) if fdr is not None and len(fdr) else None,
+            ),
+        )
+        if s
+    ]
+    cta = {
+        k: generic_table(cta_tables[k], columns=table_columns(k, cta_tables[k]))
+        for k in CTA_TABLES
+        if k in cta_tables
+    }
     return {
         "title": "Gap up, close red: what happened next",
+        "answer": answer,
+        "data_age": data_age(as_of, generated_utc),
+        "non_default": banner_items(changed),
+        "verdict_items": verdict_items(ev_tabs.get("event_verdicts"), q, index, reference),
+        "cta_now": {
+            "sentence": cta_narrative(cta_tables) if cta_tables else None,
+            "table": cta.get("cta_levels_latest"),
+        },
+        "glossary": glossary(),
+        "files": file_list(files, charts + replica_charts),
+        "table_csv": {k: v for k, v in TABLE_CSV.items() if v in (files or [])},
         "ledger": ledger_ctx,
         "as_of": as_of,
         "parameters_line": parameters_line,
-        "generated_utc": generated_utc,
+        "generated_utc": generated_display(generated_utc),
         "definition": cov.get("definition", ""),
         "narrative": paras,
         "evidence_tables": display_tables(
@@ -148,11 +201,7 @@ def build_context(
         "coverage": cov,
         "claims": claim_rows(claims),
         "claim_counts": counts,
-        "cta": {
-            k: generic_table(cta_tables[k], columns=table_columns(k, cta_tables[k]))
-            for k in CTA_TABLES
-            if k in cta_tables
-        },
+        "cta": cta,
         "cta_titles": {
             "cta_levels_latest": "Trigger levels on the latest date",
             "cta_claims": "The notes' CTA figures vs the replica",
@@ -166,18 +215,43 @@ def build_context(
     }
 
 
-def visible_span(cov: dict[str, object], visible: object) -> str:
-    """The span the event count covers, as the data can see it: from the first day of the
-    sample with usable opens and, when the opens show the real gap only later, effectively from
-    that date; the asked-for start beside it when it is earlier."""
-    start = cov.get("sample_start") or cov.get("requested_start") or "the start"
-    text = f"since {start}"
-    if isinstance(visible, str) and visible and visible > str(start):
-        text += f", effectively since {visible}"
-    asked = cov.get("requested_start")
-    if asked and str(asked) < str(start):
-        text += f"; asked: since {asked}"
-    return text
+# which CSV of the report folder holds each table the report shows (a link beside the table)
+TABLE_CSV = {
+    "ev-verdicts": "event_verdicts.csv",
+    "ev-longest": "event_stats.csv",
+    "ev-small_sample": "event_stats.csv",
+    "ev-baselines": "event_baselines.csv",
+    "ev-leave_one_out": "event_leave_one_out.csv",
+    "ev-open_accuracy": "open_accuracy_by_year.csv",
+    "ledger": "hypotheses.csv",
+    "events": "events.csv",
+    "stats": "event_stats.csv",
+    "claims": "claims_vs_data.csv",
+    "eras": "open_quality_eras.csv",
+    "cta_levels_latest": "cta_levels.csv",
+    "cta_claims": "cta_claims.csv",
+    "cta_scenarios": "cta_scenarios.csv",
+    "cta_event_summary": "cta_event_summary.csv",
+    "tracking": "cta_validation.csv",
+    "returns": "cta_validation.csv",
+    "calibration": "cta_calibration.csv",
+    "grid_oos": "cta_calibration.csv",
+    "exposure": "cta_implied_exposure.csv",
+    "bt_replica": "backtests.csv",
+    "bt_events": "backtests.csv",
+    "bt_search": "backtest_search.csv",
+}
+
+
+def file_list(files: list[str] | None, charts: list[Chart]) -> dict[str, list[str]]:
+    """The report folder's files the report names, for its Files list: tables (CSV), charts
+    (PNG) and the manifest; only files that exist are listed, so every link resolves."""
+    names = sorted(set(files or []))
+    return {
+        "tables": [f for f in names if f.endswith(".csv")],
+        "charts": [c.path for c in charts if c.path],
+        "other": [f for f in names if not f.endswith(".csv")],
+    }
 
 
 def _first_sample(event_stats: pd.DataFrame | None, series: str) -> str:

@@ -43,23 +43,6 @@ def operating_text(r: Mapping[str, object]) -> str:
     return f"size {float(size):.1%}, power {float(power):.0%} at {_pct(r.get('stated_effect'))}"  # type: ignore[arg-type]
 
 
-def verdict_paragraph(verdicts: pd.DataFrame | None) -> str | None:
-    """The first sentence a reader quotes: the verdict per horizon, the rule's measured size and
-    power beside it, and why."""
-    if verdicts is None or len(verdicts) == 0:
-        return None
-    parts = [
-        f"T+{int(r.horizon)} {str(r.verdict).upper()} ({operating_text(r._asdict())}; {r.reason})"
-        for r in verdicts.itertuples()
-    ]
-    return (
-        "Verdict, weighing the main series and the longest series with real opens (each checked "
-        "declustered and against a volatility-matched baseline), with the rule's size (how often "
-        "it says supported when there is no effect) and power (how often it says supported at "
-        "the stated effect) measured on placebo event sets: " + "; ".join(parts) + "."
-    )
-
-
 def visibility_paragraph(stats: pd.DataFrame, params_index: str, reference: str) -> str | None:
     """What each series can see of 'every time since 1957', and why."""
     main = _rows(stats, "main")
@@ -219,14 +202,13 @@ def regime_paragraph(baselines: pd.DataFrame | None, names: Mapping[str, str]) -
 
 def evidence_paragraphs(
     stats: pd.DataFrame | None,
-    verdicts: pd.DataFrame | None,
     baselines: pd.DataFrame | None,
     loo: pd.DataFrame | None,
     events: pd.DataFrame | None,
     index: str,
     reference: str,
 ) -> list[str]:
-    """The summary's lead paragraphs, in reading order."""
+    """The evidence paragraphs after the verdicts (answer.verdict_items), in reading order."""
     if stats is None or len(stats) == 0:
         return []
     cmp_text = None
@@ -234,7 +216,6 @@ def evidence_paragraphs(
     if len(cmp):
         cmp_text = agreement_sentence(cmp)
     paras = [
-        verdict_paragraph(verdicts),
         visibility_paragraph(stats, index, reference),
         cmp_text,
         inference_paragraph(stats, loo, events),

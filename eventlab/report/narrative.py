@@ -106,7 +106,8 @@ def narrative(
         )
     if claims is not None and len(claims):
         paras.append(claims_sentence(claims))
-    cta_sentence = cta_narrative(cta_tables or {})
+    # the report shows the CTA sentence at the top (cta_tables None): it is not repeated here
+    cta_sentence = None if cta_tables is None else cta_narrative(cta_tables)
     if cta_sentence:
         paras.append(cta_sentence)
     return paras

@@ -47,6 +47,8 @@ LATEST = "latest"
 PUBLISH_LOCK = "publish"  # file_lock takes `.publish.lock` next to it
 # the setting that bounds the wait for the publish lock (named when the wait runs out)
 LOCK_SETTING = "resources.report_settings.config.lock_timeout_s (--config run.yaml)"
+# what the publish step writes into the folder after the report is rendered (the report links them)
+PUBLISH_STEP_FILES = ("events.csv", "event_stats.csv", "open_quality_eras.csv", "manifest.json")
 # a marker-less half-created staging folder older than this is a leftover of a killed run
 ORPHAN_AGE_S = 600.0
 

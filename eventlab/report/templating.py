@@ -8,6 +8,8 @@ from pathlib import Path
 
 import jinja2
 
+from eventlab.report.glossary import link_terms
+
 TEMPLATES = Path(__file__).with_name("templates")
 
 
@@ -22,6 +24,7 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["mdcell"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    env.filters["terms"] = link_terms  # HTML only: links a method's first mention to the glossary
     return env
 
 

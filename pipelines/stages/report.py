@@ -21,8 +21,8 @@ from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, verdict_co
 from eventlab.report.context import build_context
 from eventlab.report.cta_tables import CTA_TABLES
 from eventlab.report.fonts import missing_glyphs
+from eventlab.report.publishing import PUBLISH_STEP_FILES, describe_parameters, published_path
 from eventlab.report.publishing import changed_parameters as study_changes
-from eventlab.report.publishing import describe_parameters, published_path
 from eventlab.report.replica_section import OPTIONAL_TABLES
 from eventlab.report.replica_section import TABLES as REPLICA_TABLES
 from eventlab.report.templating import render_html, render_markdown
@@ -199,6 +199,12 @@ def report(
     charts = collect_charts(folder)
     cta = _cta_tables(inputs, folder)
     claims = inputs["claims_vs_data"]
+    for name in EVIDENCE_TABLES:
+        df = inputs[name]
+        write_report_table(folder, f"{name}.csv", df, index=name == "open_accuracy")
+    for name, csv_name in LEDGER_TABLES.items():
+        write_report_table(folder, csv_name, inputs[name])
+    study = study_settings.params()
     ctx = build_context(
         as_of=as_of_date(as_of_df).isoformat(),
         generated_utc=str(as_of_df["generated_utc"].iloc[0])
@@ -215,13 +221,12 @@ def report(
         parameters_line=f"{describe_parameters(changed)} · folder reports/{final.name}",
         main_window=validation_settings.params().main_window,
         ledger={name: inputs[name] for name in LEDGER_TABLES},
-        verdict_alpha=study_settings.params().verdict_alpha,
+        verdict_alpha=study.verdict_alpha,
+        changed=changed,
+        gap_threshold=study.gap_threshold,
+        close_rule=study.close_rule,
+        files=sorted({p.name for p in folder.glob("*.csv")} | set(PUBLISH_STEP_FILES)),
     )
-    for name in EVIDENCE_TABLES:
-        df = inputs[name]
-        write_report_table(folder, f"{name}.csv", df, index=name == "open_accuracy")
-    for name, csv_name in LEDGER_TABLES.items():
-        write_report_table(folder, csv_name, inputs[name])
     html, md = render_html(ctx), render_markdown(ctx)
     atomic_write_bytes(folder / "report.html", html.encode("utf-8"))
     atomic_write_bytes(folder / "report.md", md.encode("utf-8"))
