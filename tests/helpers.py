@@ -176,9 +176,15 @@ def fixture_chart(folder: Path) -> None:
     (folder / "charts" / "forward_paths.json").write_text(json.dumps(meta))
 
 
-def render_fixture_report(folder: Path, with_chart: bool = True) -> Path:
-    """Render report.html/report.md from the synthetic frames into `folder`; returns the HTML path."""
+def render_fixture_report(
+    folder: Path, with_chart: bool = True, changed: dict[str, object] | None = None
+) -> Path:
+    """Render report.html/report.md from the synthetic frames into `folder` (with the CSVs it
+    links); `changed`: the non-default parameters a banner names. Returns the HTML path."""
     data = synthetic_data()
+    folder.mkdir(parents=True, exist_ok=True)
+    data.events.to_csv(folder / "events.csv", index=False)
+    data.event_stats.to_csv(folder / "event_stats.csv", index=False)
     if with_chart:
         fixture_chart(folder)
     eras = pd.DataFrame(
@@ -193,6 +199,7 @@ def render_fixture_report(folder: Path, with_chart: bool = True) -> Path:
         }
     )
     claims = evaluate_claims(data, fixture_claims())
+    claims.to_csv(folder / "claims_vs_data.csv", index=False)
     cta = {
         "cta_levels_latest": pd.DataFrame(
             {"horizon": ["short", "medium"], "level": [6725.0, 6456.0], "distance": [0.02, -0.02]}
@@ -207,6 +214,8 @@ def render_fixture_report(folder: Path, with_chart: bool = True) -> Path:
         claims=claims,
         cta_tables=cta,
         charts=collect_charts(folder),
+        changed=changed,
+        files=sorted(p.name for p in folder.glob("*.csv")),
     )
     html = folder / "report.html"
     html.write_text(render_html(ctx), encoding="utf-8")

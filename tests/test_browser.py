@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import numpy as np
 import pytest
@@ -121,6 +121,37 @@ def test_report_renders_in_headless_browser(driver, tmp_path: Path) -> None:
     keep = os.environ.get("EVENTLAB_KEEP_SCREENSHOT")
     if keep:
         shutil.copy(shot, keep)
+
+    # at 1400 px and at 400 px: the answer fills the first screen, no sideways page scroll,
+    # no banner on a default report, and every CSV / chart / manifest link names a file
+    for metrics in (DESKTOP, PHONE):
+        probe = _open_at(driver, html.as_uri(), metrics)
+        _answer_on_first_screen(probe)
+        assert probe["banner"] is None, probe
+        scroll_w, client_w = _no_horizontal_scroll(driver)
+        # (a desktop window's vertical scroll bar takes up to 20 px of the width)
+        assert metrics["width"] - 20 <= client_w <= metrics["width"], client_w
+        assert scroll_w <= client_w, (scroll_w, client_w)
+    links = driver.execute_script(FILE_LINKS)
+    assert {"events.csv", "event_stats.csv", "charts/forward_paths.png"} <= set(links), links
+    missing = [h for h in links if not (html.parent / h).is_file()]
+    assert not missing, f"links to files that are not there: {missing}"
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_non_default_report_says_so_in_a_banner(driver, tmp_path: Path) -> None:
+    """A report rendered with a changed setting opens with a banner naming it, above the answer,
+    on the first screen at both widths; the answer still fits there."""
+    html = render_fixture_report(tmp_path, with_chart=False, changed={"study.gap_threshold": 0.015})
+    for metrics in (DESKTOP, PHONE):
+        probe = _open_at(driver, html.as_uri(), metrics)
+        top, height, display, text = probe["banner"]
+        assert display != "none" and height > 20 and 0 <= top < probe["top"], probe
+        assert "Non-default settings" in text and "study.gap_threshold = 0.015" in text, text
+        _answer_on_first_screen(probe)
+        scroll_w, client_w = _no_horizontal_scroll(driver)
+        assert scroll_w <= client_w <= metrics["width"], (scroll_w, client_w)
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 # ------------------------------------------------------------------ the real report, served
@@ -228,6 +259,34 @@ def _no_horizontal_scroll(driver) -> tuple[int, int]:
     )
 
 
+DESKTOP = {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+PHONE = {"width": 400, "height": 850, "deviceScaleFactor": 2, "mobile": True}
+FILE_LINKS = """return Array.from(document.querySelectorAll('a[href]'))
+    .map(a => a.getAttribute('href')).filter(h => /[.](csv|png|json)$/.test(h));"""
+ANSWER_PROBE = """const a = document.querySelector('#answer');
+if (!a) return null; const r = a.getBoundingClientRect();
+const b = document.querySelector('#non-default');
+return {top: r.top, bottom: r.bottom, screen: window.innerHeight, text: a.innerText,
+        banner: b ? [b.getBoundingClientRect().top, b.getBoundingClientRect().height,
+                     getComputedStyle(b).display, b.innerText] : null};"""
+
+
+def _open_at(driver, url: str, metrics: dict) -> dict:
+    """Load `url` in a viewport of `metrics` (CSS px) and return where the answer sits."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    driver.get(url)
+    driver.execute_script("window.scrollTo(0, 0);")
+    probe = driver.execute_script(ANSWER_PROBE)
+    assert probe is not None, "the report has no #answer section"
+    return probe
+
+
+def _answer_on_first_screen(probe: dict) -> None:
+    """The plain answer (what happened, how sure) is whole within the first screen."""
+    assert probe["top"] >= 0 and probe["bottom"] <= probe["screen"], probe
+    assert "median return was" in probe["text"] and "on ordinary days" in probe["text"], probe
+
+
 CJK_PROBE = """
 const el = document.querySelector('#claims .zh');
 const text = el.textContent;
@@ -281,21 +340,31 @@ def test_published_report_on_desktop_and_phone(driver, materialized, report_serv
     )
     assert top[0] == 0 and top[1] > 10, top
 
-    # a click opens a chart full size (its figure becomes the target and fills the window)
+    # a click on a chart opens its PNG full size (at least as large as the embedded copy)
     driver.execute_script("window.scrollTo(0, 0);")
     link = driver.find_element("css selector", "figure.chart a.zoom")
+    embedded = driver.execute_script("return arguments[0].querySelector('img').naturalWidth;", link)
+    href = link.get_attribute("href")
     driver.execute_script("arguments[0].scrollIntoView();", link)
     link.click()
-    state = driver.execute_script(
-        """const f = document.querySelector('figure.chart:target');
-        if (!f) return null; const i = f.querySelector('img');
-        return [getComputedStyle(f).position, i.getBoundingClientRect().width, i.naturalWidth,
-                getComputedStyle(f.querySelector('.close')).display];"""
-    )
-    assert state is not None and state[0] == "fixed" and state[3] != "none", state
-    assert state[1] >= state[2] - 1, f"not full size: {state}"
-    driver.find_element("css selector", "figure.chart:target a.close").click()
-    assert driver.execute_script("return document.querySelector('figure.chart:target');") is None
+    assert driver.current_url == href and href.endswith(".png"), (driver.current_url, href)
+    full = driver.execute_script("return document.images[0].naturalWidth;")
+    assert full >= embedded > 0, (full, embedded)
+    driver.back()
+
+    # every CSV, chart and the manifest the report links is served
+    links = driver.execute_script(FILE_LINKS)
+    assert "manifest.json" in links and len([h for h in links if h.endswith(".csv")]) >= 15
+    for h in sorted(set(links)):
+        with urllib.request.urlopen(urljoin(url, h), timeout=5) as r:
+            assert r.status == 200 and r.read(1), h
+
+    # at 1400 px and at 400 px the plain answer is whole on the first screen; no banner
+    for metrics in (DESKTOP, PHONE):
+        probe = _open_at(driver, url, metrics)
+        _answer_on_first_screen(probe)
+        assert probe["banner"] is None, probe
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
     # a phone: 400 CSS px wide, no sideways page scroll, wide tables scroll in their own box
     driver.execute_cdp_cmd(

@@ -119,7 +119,7 @@ def how_sure(
         qs = _span(list(bh.values()), partial(pval, missing=MISSING_IN_PROSE))
         text += (
             f", and {_series(passed) if passed else 'no horizon'} "
-            f"survive{'s' if len(passed) == 1 else ''} false-discovery control over {over} "
+            f"survive{'' if len(passed) > 1 else 's'} false-discovery control over {over} "
             f"(q {qs}, bar {alpha:g})"
         )
     return text + "."
@@ -188,13 +188,15 @@ def data_age(as_of: str, generated_utc: str) -> str | None:
         return None
     if ts is None:
         return None
-    expected = expected_last_session(ts.date(), "NYSE", now=ts)
+    # the exchange's own date decides which sessions had closed (00:30 UTC is still yesterday)
+    expected = expected_last_session(ts.tz_convert("America/New_York").date(), "NYSE", now=ts)
     behind = sessions_behind(last, expected)
+    when = ts.strftime("%Y-%m-%d %H:%M UTC")
     if behind == 0:
-        return f"Data through {last}, the last closed NYSE session when this report was generated."
+        return f"Data through {last}, the last closed NYSE session when this report was generated ({when})."
     return (
         f"Data through {last}: {behind} NYSE session{'s' if behind != 1 else ''} old when this "
-        f"report was generated ({ts.date()}; last closed session {expected})."
+        f"report was generated ({when}; the last closed session was {expected})."
     )
 
 
