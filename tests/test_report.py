@@ -91,11 +91,14 @@ def test_templates_render_self_contained(tmp_path: Path) -> None:
     html_path = render_fixture_report(tmp_path)
     html = html_path.read_text()
     md = (tmp_path / "report.md").read_text()
-    # no external resources: every src/href is a data: URI or an in-page anchor
-    refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", html)
-    assert refs and all(r.startswith(("data:", "#")) for r in refs), [
-        r for r in refs if not r.startswith(("data:", "#"))
-    ]
+    # no external resources: every src is a data: URI; a link is an in-page anchor or a file of
+    # the report folder that is there (the CSVs and the full-size charts it names)
+    srcs = re.findall(r"""src\s*=\s*["']([^"']+)""", html)
+    assert srcs and all(r.startswith("data:") for r in srcs), srcs
+    hrefs = re.findall(r"""href\s*=\s*["']([^"']+)""", html)
+    files = [r for r in hrefs if not r.startswith("#")]
+    assert {"events.csv", "charts/forward_paths.png"} <= set(files), files
+    assert all((tmp_path / f).is_file() for f in files), files
     assert not re.search(r"https?://", html), "external URL in the HTML"
     assert "<link" not in html and "@import" not in html
     assert html.count("data:image/png;base64,") == 1

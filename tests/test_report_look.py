@@ -149,5 +149,6 @@ def test_charts_embed_the_screen_copy(tmp_path: Path) -> None:
         charts=[chart],
     )
     html = render_html(ctx)
-    assert 'href="#chart-forward_paths"' in html and 'class="close"' in html
+    # the embedded screen copy links to the print PNG, which opens full size
+    assert 'class="zoom" href="charts/forward_paths.png"' in html
     assert 'width="1500"' in html
