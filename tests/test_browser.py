@@ -132,6 +132,7 @@ def test_report_renders_in_headless_browser(driver, tmp_path: Path) -> None:
         # (a desktop window's vertical scroll bar takes up to 20 px of the width)
         assert metrics["width"] - 20 <= client_w <= metrics["width"], client_w
         assert scroll_w <= client_w, (scroll_w, client_w)
+    _readable_first_columns(driver)  # at 400 px, where they used to wrap a word per line
     links = driver.execute_script(FILE_LINKS)
     assert {"events.csv", "event_stats.csv", "charts/forward_paths.png"} <= set(links), links
     missing = [h for h in links if not (html.parent / h).is_file()]
@@ -281,6 +282,19 @@ def _open_at(driver, url: str, metrics: dict) -> dict:
     return probe
 
 
+FIRST_COLUMNS = """return Array.from(document.querySelectorAll('.scroll table tbody tr'))
+    .map(r => r.firstElementChild)
+    .map(c => [c.innerText.trim(), c.getBoundingClientRect().width]);"""
+
+
+def _readable_first_columns(driver) -> None:
+    """Every table's first column keeps room for a few words (about 8 em, 100 px), not one per
+    line; a cell of one word (an ID) may be narrower, as it cannot wrap."""
+    cells = driver.execute_script(FIRST_COLUMNS)
+    narrow = [c for c in cells if c[1] < 100 and any(ch.isspace() for ch in c[0])]
+    assert cells and not narrow, narrow[:5]
+
+
 def _answer_on_first_screen(probe: dict) -> None:
     """The plain answer (what happened, how sure) is whole within the first screen."""
     assert probe["top"] >= 0 and probe["bottom"] <= probe["screen"], probe
@@ -364,6 +378,7 @@ def test_published_report_on_desktop_and_phone(driver, materialized, report_serv
         probe = _open_at(driver, url, metrics)
         _answer_on_first_screen(probe)
         assert probe["banner"] is None, probe
+    _readable_first_columns(driver)
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
     # a phone: 400 CSS px wide, no sideways page scroll, wide tables scroll in their own box
