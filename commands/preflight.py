@@ -19,7 +19,13 @@ from pathlib import Path
 from eventlab.config import CONFIG
 from eventlab.errors import ConfigError
 from eventlab.report import publishing
-from eventlab.settings import CTAParams, EnvironmentParams, ReportParams, StudyParams
+from eventlab.settings import (
+    CTAParams,
+    EnvironmentParams,
+    LibraryParams,
+    ReportParams,
+    StudyParams,
+)
 from eventlab.settings.validation import BacktestParams, ValidationParams
 
 # The snapshot is read as plain files here: importing eventlab.data (pandas) would cost ~1 s.
@@ -182,3 +188,16 @@ def check_run(
         resource_config(run_config, "report_settings"), launchpad_path("report_settings")
     )
     check_reports_root(reports_root or report.reports_root)
+    check_study_specs(
+        LibraryParams.from_config(
+            resource_config(run_config, "library_settings"), launchpad_path("library_settings")
+        )
+    )
+
+
+def check_study_specs(library: LibraryParams) -> None:
+    """Every study spec of the library parses and validates (SpecError names the file, line,
+    column, the offending name and the closest valid ones)."""
+    from eventlab.studies.spec import load_library
+
+    load_library(Path(library.folder), CONFIG.daily_keys)

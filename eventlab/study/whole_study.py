@@ -87,7 +87,7 @@ COVERAGE_FIELDS: tuple[str, ...] = (
 
 
 def variant_rows(
-    v: VariantResult, rng: np.random.Generator, *, perm_method: str = "direct"
+    v: VariantResult, rng: np.random.Generator, *, perm_method: str = "auto"
 ) -> list[dict[str, object]]:
     """variant_stats as plain rows, so run_study builds one frame for all variants (in_sample,
     is_event and fwd share the price index, as run_variant builds them). `perm_method`: see
