@@ -88,9 +88,7 @@ def document() -> dict[str, object]:
 
 def test_the_alert_is_written_and_posted_as_the_same_json(tmp_path) -> None:
     with Hook() as hook:
-        out = alerts.deliver(
-            tmp_path, document(), hook.url, timeout_s=2, retries=2, backoff_s=0.05
-        )
+        out = alerts.deliver(tmp_path, document(), hook.url, timeout_s=2, retries=2, backoff_s=0.05)
     assert out["webhook"].startswith("sent (HTTP 200, attempt 1)")
     written = (tmp_path / "alerts.json").read_bytes()
     assert hook.bodies == [written]
@@ -128,9 +126,9 @@ def test_a_slow_webhook_is_abandoned_at_the_timeout(tmp_path) -> None:
 
 
 def test_a_malformed_webhook_url_is_reported_not_raised() -> None:
-    assert alerts.post_alert("file:///etc/passwd", b"{}", timeout_s=1, retries=0, backoff_s=0).startswith(
-        "not sent"
-    )
+    assert alerts.post_alert(
+        "file:///etc/passwd", b"{}", timeout_s=1, retries=0, backoff_s=0
+    ).startswith("not sent")
 
 
 def test_the_sensor_delivers_the_materialized_list(tmp_path, monkeypatch) -> None:

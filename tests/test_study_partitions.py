@@ -42,8 +42,14 @@ def test_the_sensor_adds_changes_and_retires_partitions(tmp_path) -> None:
     instance = dg.DagsterInstance.ephemeral()
 
     first = tick(instance, folder, None)
-    assert sorted(instance.get_dynamic_partitions("studies")) == ["big_down_day", "gap_up_close_red"]
-    assert sorted(r.partition_key for r in first.run_requests) == ["big_down_day", "gap_up_close_red"]
+    assert sorted(instance.get_dynamic_partitions("studies")) == [
+        "big_down_day",
+        "gap_up_close_red",
+    ]
+    assert sorted(r.partition_key for r in first.run_requests) == [
+        "big_down_day",
+        "gap_up_close_red",
+    ]
 
     again = tick(instance, folder, first.cursor)
     assert again.run_requests == [] and not again.dynamic_partitions_requests
@@ -98,7 +104,8 @@ def test_a_partition_materializes_its_study(tmp_path, snapshot_prices) -> None:
     warehouse = tmp_path / "warehouse"
     io = ParquetIOManager(base_dir=str(warehouse))
     sources = [
-        dg.AssetSpec(price_key(k)) for k in snapshot_prices  # stored below, not recomputed
+        dg.AssetSpec(price_key(k))
+        for k in snapshot_prices  # stored below, not recomputed
     ]
     for key, frame in snapshot_prices.items():
         path = warehouse.joinpath(*price_key(key).path).with_suffix(".parquet")

@@ -11,9 +11,6 @@ import pandas as pd
 import pytest
 
 from eventlab.config import CONFIG, StudyParams
-from eventlab.study.event_rules import GAP_RULE, ConditionRule
-from eventlab.study.evidence import weigh_evidence
-from eventlab.study.whole_study import run_study, run_variant
 from eventlab.studies.battery import (
     HYPOTHESIS_COLUMNS,
     fired_on_latest,
@@ -23,6 +20,9 @@ from eventlab.studies.battery import (
     summary_table,
 )
 from eventlab.studies.spec import SpecError, load_library, load_spec
+from eventlab.study.event_rules import GAP_RULE, ConditionRule
+from eventlab.study.evidence import weigh_evidence
+from eventlab.study.whole_study import run_study, run_variant
 
 LIBRARY = Path(__file__).resolve().parents[1] / "studies"
 KEYS = CONFIG.daily_keys
@@ -69,7 +69,9 @@ def test_the_library_holds_thirty_loadable_specs_each_with_its_sentence() -> Non
 def test_a_close_only_condition_counts_every_session_and_skips_the_stale_open_row(
     tmp_path,
 ) -> None:
-    spec = load_spec(write(tmp_path, "drop", "name: drop\nquestion: q?\ncondition: ret(1) < -3%\n"), KEYS)
+    spec = load_spec(
+        write(tmp_path, "drop", "name: drop\nquestion: q?\ncondition: ret(1) < -3%\n"), KEYS
+    )
     assert isinstance(spec.rule, ConditionRule)
     assert spec.params.open_policy == "all"
     names = [n for n, _ in spec.rule.variants(spec.params)]
@@ -79,15 +81,35 @@ def test_a_close_only_condition_counts_every_session_and_skips_the_stale_open_ro
 @pytest.mark.parametrize(
     ("text", "where", "words", "suggestion"),
     [
-        ("name: x\nquestion: q?\ncondition: gap > 1%\nhorizon: [1]\n", ":4:1:", "horizon", "horizons"),
+        (
+            "name: x\nquestion: q?\ncondition: gap > 1%\nhorizon: [1]\n",
+            ":4:1:",
+            "horizon",
+            "horizons",
+        ),
         ("name: x\nquestion: q?\ncondition: gap > 1%\nhorizons: abc\n", ":4:11:", "horizons", None),
-        ("name: x\nquestion: q?\ncondition: gap > 1%\nindex: GSPX\n", ":4:8:", "unknown series", "GSPC"),
+        (
+            "name: x\nquestion: q?\ncondition: gap > 1%\nindex: GSPX\n",
+            ":4:8:",
+            "unknown series",
+            "GSPC",
+        ),
         ("name: x\nquestion: q?\ncondition: gap > 1% and clsoe < 5\n", ":3:25:", "clsoe", "close"),
-        ("name: x\nquestion: q?\ncondition: 'gap > 1% and clsoe < 5'\n", ":3:26:", "clsoe", "close"),
+        (
+            "name: x\nquestion: q?\ncondition: 'gap > 1% and clsoe < 5'\n",
+            ":3:26:",
+            "clsoe",
+            "close",
+        ),
         ("name: y\nquestion: q?\ncondition: gap > 1%\n", ":1:7:", "file's name", None),
         ("name: x\nquestion: q?\n", ":1:1:", "missing", None),
         ("name: x\nquestion: [q\n", ":", "YAML", None),
-        ("name: x\nquestion: q?\ncondition: gap > 1%\ndecluster_cooldown: -3\n", ":4:21:", "decluster_cooldown", None),
+        (
+            "name: x\nquestion: q?\ncondition: gap > 1%\ndecluster_cooldown: -3\n",
+            ":4:21:",
+            "decluster_cooldown",
+            None,
+        ),
     ],
 )
 def test_a_bad_spec_is_refused_with_file_line_column_and_the_closest_names(
@@ -113,7 +135,9 @@ def test_a_condition_in_a_block_scalar_is_located_on_its_own_line(tmp_path) -> N
 
 def test_the_battery_tables_for_a_condition_spec(tmp_path, snapshot_prices) -> None:
     spec = load_spec(
-        write(tmp_path, "vix", "name: vix\nquestion: q?\ncondition: first_in(VIX.close > 40, 63)\n"),
+        write(
+            tmp_path, "vix", "name: vix\nquestion: q?\ncondition: first_in(VIX.close > 40, 63)\n"
+        ),
         KEYS,
     )
     r = run_spec(spec, snapshot_prices)
@@ -122,7 +146,7 @@ def test_the_battery_tables_for_a_condition_spec(tmp_path, snapshot_prices) -> N
     above = (vix > 40).reindex(snapshot_prices["GSPC"].index).fillna(False).to_numpy(bool)
     prior = pd.Series(above).shift(1, fill_value=False).rolling(63, min_periods=1).max()
     first = above & (prior.to_numpy() == 0)
-    first &= (snapshot_prices["GSPC"].index >= pd.Timestamp(spec.params.start))
+    first &= snapshot_prices["GSPC"].index >= pd.Timestamp(spec.params.start)
     assert len(r.events) == int(first.sum()) > 5
     h = hypothesis_rows(r)
     assert list(h.columns) == list(HYPOTHESIS_COLUMNS)
@@ -140,7 +164,9 @@ def test_fired_today_is_the_condition_on_the_latest_session_of_the_as_of(
     texts = {"up": "close > 0", "never": "close < 0", "nd": "close > 0\nindex: NDX"}
     fired = {}
     for name, cond in texts.items():
-        spec = load_spec(write(tmp_path, name, f"name: {name}\nquestion: q?\ncondition: {cond}\n"), KEYS)
+        spec = load_spec(
+            write(tmp_path, name, f"name: {name}\nquestion: q?\ncondition: {cond}\n"), KEYS
+        )
         held, last = fired_on_latest(spec, snapshot_prices)
         fired[name] = (held, last.date().isoformat())
     as_of = snapshot_prices["GSPC"].index[-1].date().isoformat()

@@ -21,9 +21,7 @@ class LibraryParams(Settings):
         "Folder of the study specs (one <name>.yaml per study).",
         example="'studies'",
     )
-    workers: int = setting(
-        2, "Processes the library's studies run on.", ge=1, le=16, example="2"
-    )
+    workers: int = setting(2, "Processes the library's studies run on.", ge=1, le=16, example="2")
     alert_timeout_s: float = setting(
         3.0,
         "Seconds one POST of the alert may take before it is abandoned.",

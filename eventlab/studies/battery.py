@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from eventlab.studies.spec import StudySpec
 from eventlab.study.evidence import weigh_evidence
 from eventlab.study.returns import fwd_col
 from eventlab.study.whole_study import run_study
-from eventlab.studies.spec import StudySpec
 
 # The hypothesis table's columns (one row per spec x series x horizon x variant): what the
 # hypothesis ledger counts as tested (issue 21).
@@ -38,7 +38,9 @@ class SpecResult:
     latest_session: pd.Timestamp
 
 
-def fired_on_latest(spec: StudySpec, prices: Mapping[str, pd.DataFrame]) -> tuple[bool, pd.Timestamp]:
+def fired_on_latest(
+    spec: StudySpec, prices: Mapping[str, pd.DataFrame]
+) -> tuple[bool, pd.Timestamp]:
     """Whether the spec's condition holds on its series' latest session (the sample's own
     filters aside: a fresh event is news even before its forward returns exist)."""
     held = spec.condition.evaluate(prices)
@@ -136,4 +138,3 @@ def fired_table(summary: pd.DataFrame, as_of: str) -> pd.DataFrame:
         return summary
     today = summary["fired_today"].to_numpy(bool) & (summary["latest_session"] == as_of).to_numpy()
     return summary[today].reset_index(drop=True)
-

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no stubs in the lock; the node API is used plainly
 
 from eventlab.config import StudyParams
 from eventlab.errors import ConfigError
@@ -181,15 +181,11 @@ def _entries(path: Path, doc: yaml.MappingNode) -> dict[str, tuple[yaml.Node, ya
                 suggestions=near,
             )
         if key in out:
-            raise SpecError(
-                str(path), line, col, key, "is given twice", "keep one", name=key
-            )
+            raise SpecError(str(path), line, col, key, "is given twice", "keep one", name=key)
         out[key] = (knode, vnode, yaml.safe_load(yaml.serialize(vnode)))
     for key in SPEC_FIELDS:
         if key not in out:
-            raise SpecError(
-                str(path), 1, 1, key, "is missing", f"add a `{key}:` line", name=key
-            )
+            raise SpecError(str(path), 1, 1, key, "is missing", f"add a `{key}:` line", name=key)
     return out
 
 
@@ -257,7 +253,12 @@ def load_spec(path: Path, series_keys: tuple[str, ...]) -> StudySpec:
     data = path.read_bytes()
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError(
-            str(path), 1, 1, "(file)", f"is {len(data)} bytes", f"keep a spec under {MAX_SPEC_BYTES}"
+            str(path),
+            1,
+            1,
+            "(file)",
+            f"is {len(data)} bytes",
+            f"keep a spec under {MAX_SPEC_BYTES}",
         )
     text = data.decode("utf-8")
     entries = _entries(path, _document(path, text))

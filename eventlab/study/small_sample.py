@@ -92,7 +92,9 @@ def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "auto") -> f
         vals = y[(pos[None, :] + np.arange(n_all)[:, None]) % n_all]
         ev_sum, ev_sq = vals.sum(axis=1), np.square(vals).sum(axis=1)
     else:
-        raise ValueError(f"circular_shift_p: unknown method {method!r}; use 'auto', 'direct' or 'fft'")
+        raise ValueError(
+            f"circular_shift_p: unknown method {method!r}; use 'auto', 'direct' or 'fft'"
+        )
     ev_var = np.maximum((ev_sq - ev_sum**2 / n) / (n - 1), 0.0)
     diff = ev_sum / n - (total - ev_sum) / (n_all - n)
     with np.errstate(divide="ignore", invalid="ignore"):

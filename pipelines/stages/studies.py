@@ -15,7 +15,6 @@
   published folder and POSTs it to $EVENTLAB_ALERT_WEBHOOK (never failing or blocking a run).
 """
 
-
 import datetime as dt
 import json
 import os
