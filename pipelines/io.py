@@ -60,7 +60,10 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         write_parquet_atomic(obj, path)
         # every table asset shows its columns and row count in the UI (dagster/column_schema, ...)
         context.add_output_metadata(
-            {"path": dg.MetadataValue.path(str(path)), **table_metadata(obj)}
+            {
+                "path": dg.MetadataValue.path(str(path)),
+                **table_metadata(obj, context.asset_key.path[-1]),
+            }
         )
 
     def load_stored(self, key: dg.AssetKey) -> pd.DataFrame | None:

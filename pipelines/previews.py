@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import dagster as dg
 import pandas as pd
 
+from eventlab.report.column_docs import describe
 from eventlab.report.columns import COUNT, IN_UNIT, column_type, format_value
 
 
@@ -87,13 +88,18 @@ def markdown_table(
     return "\n".join(lines) + more
 
 
-def table_metadata(df: pd.DataFrame) -> dict[str, object]:
-    """Dagster's `dagster/column_schema` (names and dtypes, the index first when it is named or
-    a date index, as the Parquet file stores it) and `dagster/row_count`."""
+def table_metadata(df: pd.DataFrame, table: str = "") -> dict[str, object]:
+    """Dagster's `dagster/column_schema` (names, dtypes and what each column means, from the
+    docs' output contract; the index first when it is named or a date index, as the Parquet file
+    stores it) and `dagster/row_count`."""
+
+    def column(name: object, dtype: object) -> dg.TableColumn:
+        return dg.TableColumn(str(name), str(dtype), description=describe(table, str(name)) or None)
+
     cols = []
     if _meaningful_index(df):
-        cols.append(dg.TableColumn(str(df.index.name or "index"), str(df.index.dtype)))
-    cols += [dg.TableColumn(str(c), str(t)) for c, t in df.dtypes.items()]
+        cols.append(column(df.index.name or "index", df.index.dtype))
+    cols += [column(c, t) for c, t in df.dtypes.items()]
     return {
         "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=cols)),
         "dagster/row_count": dg.MetadataValue.int(len(df)),

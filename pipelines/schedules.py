@@ -5,6 +5,12 @@ The schedule ticks at 18:30 America/New_York on weekdays (after the 16:00 close,
 calendar (exchange_calendars XNYS) whether the day is a session: holidays are skipped with a
 SkipReason, early-close days run and are tagged. One run per session (run_key = the date), so
 a daemon restart never launches the same night twice.
+
+Before a refresh run is requested, the tick probes the source (PriceSource.reachable, a real
+request bounded by `price_source.probe_timeout_s`). When it is unreachable the tick is skipped with
+one line saying so: a run started offline would fail its prices step and mark every asset it
+planned as failed in the catalog, although the stored data and `reports/latest` are intact. A
+skipped tick leaves the catalog showing the last good materializations.
 """
 
 from __future__ import annotations
@@ -70,13 +76,17 @@ def nyse_session_info(day: dt.date) -> dict | None:
     description="18:30 New York on NYSE sessions (holidays skipped, early closes included): live refresh of every series and the report.",
     default_status=dg.DefaultScheduleStatus.STOPPED,
 )
-def nightly_refresh(context: dg.ScheduleEvaluationContext):
+def nightly_refresh(context: dg.ScheduleEvaluationContext, price_source: PriceSource):
     when = context.scheduled_execution_time
     when = pd.Timestamp(when).tz_convert(NY) if when is not None else pd.Timestamp.now(tz=NY)
     info = nyse_session_info(when.date())
     if info is None:
         return dg.SkipReason(
             f"{when.date()} is not an NYSE trading session (weekend or holiday): nothing to refresh"
+        )
+    if not price_source.reachable():
+        return source_unreachable(
+            price_source, f"next try: the nightly refresh on {next_session_run(when)}"
         )
     return dg.RunRequest(
         run_key=f"refresh-{info['session']}",
@@ -87,6 +97,16 @@ def nightly_refresh(context: dg.ScheduleEvaluationContext):
             "eventlab/close": info["close"],
             "eventlab/early_close": str(info["early_close"]).lower(),
         },
+    )
+
+
+def source_unreachable(price_source: PriceSource, next_try: str) -> dg.SkipReason:
+    """The one signal of a refresh skipped because the live source did not answer."""
+    return dg.SkipReason(
+        f"refresh skipped: source unreachable (Yahoo did not answer within "
+        f"{price_source.probe_timeout_s:g} s). Nothing was run: the stored data, the catalog and "
+        f"reports/latest keep the last good refresh; {next_try}. To refresh sooner, check the "
+        "network and launch refresh_job from the UI."
     )
 
 
@@ -146,7 +166,7 @@ def refresh_failure(
         "outage_retry_delay_s). Waiting happens here, in the daemon, never inside a run."
     ),
 )
-def refresh_outage_retry(context: dg.SensorEvaluationContext):
+def refresh_outage_retry(context: dg.SensorEvaluationContext, price_source: PriceSource):
     records = context.instance.get_run_records(
         filters=dg.RunsFilter(tags={REFRESH_TAG: "nightly"}), limit=1
     )
@@ -158,6 +178,8 @@ def refresh_outage_retry(context: dg.SensorEvaluationContext):
         return dg.SkipReason(f"latest refresh run {run.run_id[:8]} needs no retry")
     if pd.Timestamp.now(tz="UTC") < pd.Timestamp(retry_after):
         return dg.SkipReason(f"source outage: next refresh attempt after {retry_after}")
+    if not price_source.reachable():
+        return source_unreachable(price_source, "the retry waits for the source to answer")
     attempt = int(run.tags.get(ATTEMPT_TAG, "1")) + 1
     session = run.tags.get("eventlab/session", run.run_id[:8])
     return dg.RunRequest(

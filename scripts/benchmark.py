@@ -5,7 +5,8 @@ Run: make bench   (or .venv/bin/python scripts/benchmark.py [--repeat 5] [--skip
       (the main job here and in another checkout, alternating runs in one session: medians side
       by side, with the charts step's share of the job and the ratio of the two)
 Prints numbers; asserts nothing. Targets (issue 2): core < 0.5 s and > 100x faster than a
-row-by-row loop; main job warm < 10 s on 2 cores; peak memory < 1 GB.
+row-by-row loop; main job warm < 10 s on 2 cores; peak memory < 1 GB. Issue 20: parse and
+evaluate one condition over the full ^GSPC history in <= 5 ms (beside a pandas row loop).
 """
 
 from __future__ import annotations
@@ -181,8 +182,64 @@ def core_benchmarks(repeat: int, with_loops: bool = True) -> dict[str, float]:
         res["cta_loop_s"] = time.perf_counter() - t0
         res["cta_speedup"] = res["cta_loop_s"] / res["cta_full_history_replay_s"]
     res.update(validation_benchmarks(px, repeat))
+    res.update(condition_benchmarks(px, repeat))
     res["core_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return res
+
+
+SEED_CONDITION = "gap > 1% and close < close[-1]"
+CONDITION_EXAMPLES = (
+    SEED_CONDITION,
+    "VIX.ret(1) > 20%",
+    "down_streak >= 3 and close <= lowest(50)",
+    "gap < -1% and close > open",
+    "first_in(close < sma(200), 126)",
+    "NDX.ret(5) > 0 and RUT.ret(5) < 0",
+)
+
+
+def condition_loop(px) -> list[bool]:
+    """The seed condition as a plain pandas row loop (itertuples), for the side-by-side row."""
+    out, prev_close = [], math.nan
+    for row in px.itertuples():
+        out.append(row.open / prev_close - 1 > 0.01 and row.close < prev_close)
+        prev_close = row.close
+    return out
+
+
+def condition_benchmarks(px, repeat: int) -> dict[str, float]:
+    """Issue 20's target (<= 5 ms): parse and evaluate one condition over the full ^GSPC history,
+    beside a plain pandas row loop of the same condition (which must give the same days)."""
+    from eventlab.data.snapshot import read_series
+    from eventlab.studies.expression import parse_condition
+    from eventlab.studies.grammar import parser
+
+    t0 = time.perf_counter()
+    parser()  # built once per process, on first use
+    out: dict[str, float] = {"condition_grammar_build_once_s": time.perf_counter() - t0}
+
+    def parse_and_evaluate():
+        cond = parse_condition(SEED_CONDITION, series="GSPC", known_series=("GSPC",))
+        return cond.evaluate({"GSPC": px})
+
+    out["condition_parse_evaluate_full_gspc_s"], mask = timed(parse_and_evaluate, max(repeat, 20))
+    t0 = time.perf_counter()
+    loop = condition_loop(px)
+    out["condition_pandas_row_loop_s"] = time.perf_counter() - t0
+    assert mask.tolist() == loop, "condition and row loop disagree"
+    out["condition_speedup_over_row_loop"] = (
+        out["condition_pandas_row_loop_s"] / out["condition_parse_evaluate_full_gspc_s"]
+    )
+    frames = {k: read_series(k) for k in ("GSPC", "VIX", "NDX", "RUT")}
+    slowest = max(
+        timed(
+            lambda t=text: parse_condition(t, series="GSPC", known_series=frames).evaluate(frames),
+            repeat,
+        )[0]
+        for text in CONDITION_EXAMPLES
+    )
+    out["condition_slowest_issue_example_s"] = slowest
+    return out
 
 
 def validation_benchmarks(px, repeat: int) -> dict[str, float]:

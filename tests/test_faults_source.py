@@ -14,7 +14,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 from refresh_helpers import run_prices
-from yf_fakes import FakeYahoo, live_history
+from yf_fakes import DownSource, FakeYahoo, UpSource, live_history
 
 from eventlab.config import CONFIG
 from eventlab.data import yahoo
@@ -178,6 +178,12 @@ def _nightly(tmp_path, instance, attempt=None, **src):
     )
 
 
+def _sensor(instance, up: bool = True):
+    """The retry sensor's context, with the source's probe answering or not."""
+    source = UpSource() if up else DownSource()
+    return dg.build_sensor_context(instance=instance, resources={"price_source": source})
+
+
 def test_an_outage_is_retried_as_a_new_run_by_the_sensor(tmp_path, good_run, monkeypatch):
     path, before, fake = good_run
     monkeypatch.setattr(yahoo, "is_reachable", lambda timeout=None, url=None: False)
@@ -193,14 +199,19 @@ def test_an_outage_is_retried_as_a_new_run_by_the_sensor(tmp_path, good_run, mon
     run = instance.get_run_by_id(res.run_id)
     assert RETRY_AFTER_TAG in run.tags
 
-    req = refresh_outage_retry(dg.build_sensor_context(instance=instance))
+    # the retry is due but the source still does not answer: the sensor waits, saying why
+    wait = refresh_outage_retry(_sensor(instance, up=False))
+    assert wait.skip_message.startswith("refresh skipped: source unreachable")
+    assert "the retry waits for the source to answer" in wait.skip_message
+
+    req = refresh_outage_retry(_sensor(instance))
     assert isinstance(req, dg.RunRequest)
     assert req.run_key == "refresh-2026-08-27-attempt2" and req.tags[ATTEMPT_TAG] == "2"
 
     # the last allowed attempt fails too: no further retry is planned, the nightly run is next
     res = _nightly(tmp_path, instance, attempt=3, outage_retry_delay_s=0)
     assert "next try: the nightly refresh on" in _failure(res).message.splitlines()[0]
-    skip = refresh_outage_retry(dg.build_sensor_context(instance=instance))
+    skip = refresh_outage_retry(_sensor(instance))
     assert isinstance(skip, dg.SkipReason)
 
 
@@ -215,6 +226,4 @@ def test_bad_data_is_not_retried_by_the_sensor(tmp_path, good_run):
     assert not res.success
     assert _failure(res).message.startswith("bad data from the source blocked GSPC")
     assert RETRY_AFTER_TAG not in instance.get_run_by_id(res.run_id).tags
-    assert isinstance(
-        refresh_outage_retry(dg.build_sensor_context(instance=instance)), dg.SkipReason
-    )
+    assert isinstance(refresh_outage_retry(_sensor(instance)), dg.SkipReason)

@@ -24,6 +24,32 @@ def test_main_job_succeeds_and_checks_pass(materialized):
     assert failed == []
 
 
+def test_warn_checks_are_named_on_the_run_page(materialized):
+    """The run succeeds with stale offline data, and its log says so in one warning per step,
+    naming every price check that failed at WARN severity."""
+    r = materialized.result
+    warned = {
+        (e.asset_check_evaluation_data.asset_key.path[-1], e.asset_check_evaluation_data.check_name)
+        for e in r.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.asset_check_evaluation_data.passed
+        and e.asset_check_evaluation_data.severity.value == "WARN"
+        and e.asset_check_evaluation_data.check_name in ("fresh", "ohlcv_valid")
+    }
+    assert warned, "the offline snapshot is stale: some freshness checks must warn"
+    records = materialized.instance.get_records_for_run(r.run_id).records
+    lines = [
+        rec.event_log_entry.user_message
+        for rec in records
+        if rec.event_log_entry.level == 30
+        and "failed at WARN severity" in rec.event_log_entry.user_message
+    ]
+    text = " ".join(lines)
+    assert len(lines) <= 2  # one per price step (daily, intraday), not one per series
+    for series, check in warned:
+        assert f"{series} {check}:" in text
+
+
 def test_coverage_check_warns_that_1957_cannot_be_seen(materialized):
     evals = [
         e.asset_check_evaluation_data

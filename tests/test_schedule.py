@@ -4,13 +4,17 @@ import datetime as dt
 
 import dagster as dg
 import pytest
+from yf_fakes import DownSource, UpSource
 
 from pipelines.schedules import CRON, REFRESH_RUN_CONFIG, nightly_refresh, nyse_session_info
 
 
-def tick(day: str) -> object:
+def tick(day: str, up: bool = True) -> object:
     when = dt.datetime.fromisoformat(f"{day}T18:30:00-05:00")
-    with dg.build_schedule_context(scheduled_execution_time=when) as ctx:
+    source = UpSource() if up else DownSource()
+    with dg.build_schedule_context(
+        scheduled_execution_time=when, resources={"price_source": source}
+    ) as ctx:
         return nightly_refresh.evaluate_tick(ctx)
 
 
@@ -41,6 +45,18 @@ def test_runs_on_sessions_with_live_source():
     assert req.run_config == REFRESH_RUN_CONFIG
     assert req.run_config["resources"]["price_source"]["config"]["mode"] in ("yfinance", "auto")
     assert req.tags["eventlab/early_close"] == "false" and req.tags["eventlab/close"] == "16:00"
+
+
+def test_unreachable_source_skips_the_tick_with_one_line():
+    """Offline, no run starts (so no asset is marked failed): the tick says why and when next."""
+    result = tick("2026-11-24", up=False)
+    assert result.run_requests == []
+    msg = result.skip_message
+    assert msg.startswith("refresh skipped: source unreachable")
+    assert "reports/latest keep the last good refresh" in msg
+    assert "next try: the nightly refresh on 2026-11-25 18:30 New York" in msg
+    # a holiday is still a holiday, whatever the network says
+    assert "not an NYSE trading session" in tick("2026-11-26", up=False).skip_message
 
 
 def test_early_close_day_runs_and_is_tagged():

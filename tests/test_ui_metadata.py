@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dagster as dg
+import pytest
 
 from eventlab.charts.registry import CHARTS
 from pipelines.links import base_url
@@ -35,6 +36,24 @@ def test_table_assets_publish_column_schema_and_row_count(materialized) -> None:
         assert len(names) == len(set(names)) >= 5, names
     events = _meta(materialized, dg.AssetKey("events"))
     assert "gap" in [c.name for c in events["dagster/column_schema"].value.columns]
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["events", "event_stats", "event_verdicts", "event_baselines", "backtests", "cta_levels"],
+)
+def test_published_columns_say_what_they_hold(materialized, table) -> None:
+    """Every column of a table the docs' output contract covers carries that description."""
+    from eventlab.report.column_docs import _all_docs
+
+    schema = _meta(materialized, dg.AssetKey(table))["dagster/column_schema"].value
+    documented = _all_docs()[table]
+    empty = [c.name for c in schema.columns if not c.description]
+    assert empty == [], f"{table}: columns without a description: {empty}"
+    worded = [c for c in schema.columns if documented.get(c.name)]
+    assert all(documented[c.name] in c.description for c in worded)
+    # the long tables are stored as published; cta_levels is stored wide (a column per horizon)
+    assert len(worded) >= (0 if table == "cta_levels" else 3), table
 
 
 def test_previews_are_readable_tables(materialized) -> None:

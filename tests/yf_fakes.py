@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from eventlab.data.snapshot import read_series
+from pipelines.resources import PriceSource
 
 RECORDED = Path(__file__).parent / "recorded"
 
@@ -140,3 +141,17 @@ def sessions_after(day: str, n: int) -> pd.DatetimeIndex:
 
 
 Mutator = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+class UpSource(PriceSource):
+    """The price source whose reachability probe answers (the real probe needs the network)."""
+
+    def reachable(self, timeout: float | None = None) -> bool:
+        return True
+
+
+class DownSource(PriceSource):
+    """The price source whose reachability probe never answers: an offline machine."""
+
+    def reachable(self, timeout: float | None = None) -> bool:
+        return False

@@ -74,8 +74,16 @@ def _versioned_output(df: pd.DataFrame, key: dg.AssetKey, metadata: dict) -> dg.
         )
 
 
-def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool, problem: str = ""):
-    """The versioned Output for one generated asset followed by its check results."""
+def _results(
+    series: Series,
+    key: dg.AssetKey,
+    fetched: Fetched,
+    intraday: bool,
+    problem: str = "",
+    warned: list[str] | None = None,
+):
+    """The versioned Output for one generated asset followed by its check results (a check that
+    fails at WARN severity is also noted in `warned`, for the step's one summary log line)."""
     df = fetched.frame
     extra = fetched.report.to_metadata() if fetched.report is not None else {}
     yield _versioned_output(
@@ -97,6 +105,8 @@ def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool,
         df, series, fetched.served_by, intraday=intraday
     ):
         text = meta.pop("description", None)  # the check's one-line verdict, shown in the UI
+        if not ok and sev == "WARN" and warned is not None:
+            warned.append(f"{series.key} {name}: {text or 'failed'}")
         yield dg.AssetCheckResult(
             asset_key=key,
             check_name=name,
@@ -104,6 +114,17 @@ def _results(series: Series, key: dg.AssetKey, fetched: Fetched, intraday: bool,
             metadata=meta,
             severity=dg.AssetCheckSeverity(sev),
             description=text,
+        )
+
+
+def log_warned_checks(context: dg.AssetExecutionContext, warned: list[str]) -> None:
+    """One warning on the run page naming every check that failed at WARN severity: a run
+    succeeds with stale data (the offline snapshot), and its page should say so, not only each
+    asset's check tab."""
+    if warned:
+        context.log.warning(
+            f"{len(warned)} data check(s) failed at WARN severity (the run continues; each "
+            "asset's Checks tab has the details): " + "; ".join(warned)
         )
 
 
@@ -144,6 +165,7 @@ def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
         # try) followed by every series' cause. A source that is clearly down (two series with
         # network errors, or one and a failed probe) is not asked for the remaining series.
         outcome = RefreshOutcome()
+        warned: list[str] = []
         for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
             series = by_key[key]
             if outcome.source_down:
@@ -167,7 +189,10 @@ def build_daily_prices(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
                         else ""
                     )
                 )
-            yield from _results(series, key, fetched, intraday=False, problem=problem)
+            yield from _results(
+                series, key, fetched, intraday=False, problem=problem, warned=warned
+            )
+        log_warned_checks(context, warned)
         if outcome.failed:
             raise refresh_failure(context, price_source, outcome)
 
@@ -184,9 +209,12 @@ def build_intraday_bars(universe: tuple[Series, ...]) -> dg.AssetsDefinition:
         can_subset=True,
     )
     def intraday_bars(context: dg.AssetExecutionContext, price_source: PriceSource):
+        warned: list[str] = []
         for key in context.selected_asset_keys:
             series = by_key[key]
-            yield from _results(series, key, price_source.intraday(series), intraday=True)
+            fetched = price_source.intraday(series)
+            yield from _results(series, key, fetched, intraday=True, warned=warned)
+        log_warned_checks(context, warned)
 
     return intraday_bars
 
