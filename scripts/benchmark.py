@@ -250,11 +250,11 @@ def library_benchmarks(repeat: int) -> dict[str, object]:
     from eventlab.config import CONFIG
     from eventlab.data.snapshot import read_series
     from eventlab.settings.library import LibraryParams
-    from eventlab.study.evidence import weigh_evidence
-    from eventlab.study.whole_study import run_study
     from eventlab.studies.battery import run_spec
     from eventlab.studies.library import run_library
     from eventlab.studies.spec import load_library
+    from eventlab.study.evidence import weigh_evidence
+    from eventlab.study.whole_study import run_study
 
     prices = {k: read_series(k) for k in CONFIG.daily_keys}
     t0 = time.perf_counter()
@@ -269,8 +269,8 @@ def library_benchmarks(repeat: int) -> dict[str, object]:
 
     out["seed_study_today_s"], _ = timed(today, repeat)
     out["seed_spec_whole_battery_s"], _ = timed(lambda: run_spec(seed, prices), repeat)
-    out["seed_spec_over_today_ratio"] = (
-        float(out["seed_spec_whole_battery_s"]) / float(out["seed_study_today_s"])
+    out["seed_spec_over_today_ratio"] = float(out["seed_spec_whole_battery_s"]) / float(
+        out["seed_study_today_s"]
     )
     t0 = time.perf_counter()
     r = run_study(prices, CONFIG.study)

@@ -128,3 +128,47 @@ def test_a_partition_materializes_its_study(tmp_path, snapshot_prices) -> None:
     assert {p.name for p in stored.glob("*.parquet")} == {
         "events.parquet", "event_stats.parquet", "event_verdicts.parquet", "hypotheses.parquet"
     }  # fmt: skip
+
+
+def test_the_launchpad_fields_override_the_spec_and_are_checked_the_same_way(
+    tmp_path, snapshot_prices
+) -> None:
+    from pipelines.io import ParquetIOManager
+    from pipelines.stages.market_data import price_key
+
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    shutil.copy(LIBRARY / "vix_first_close_above_30.yaml", folder)
+    warehouse = tmp_path / "warehouse"
+    for key, frame in snapshot_prices.items():
+        path = warehouse.joinpath(*price_key(key).path).with_suffix(".parquet")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(path)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("studies", ["vix_first_close_above_30"])
+
+    def run(config: dict) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [studies.study_results, *(dg.AssetSpec(price_key(k)) for k in snapshot_prices)],
+            selection=[studies.RESULTS_KEY],
+            partition_key="vix_first_close_above_30",
+            instance=instance,
+            run_config={"ops": {"study_results": {"config": config}}},
+            raise_on_error=False,
+            resources={
+                "io_manager": ParquetIOManager(base_dir=str(warehouse)),
+                "library_settings": LibrarySettings(folder=str(folder)),
+            },
+        )
+
+    ok = run({"condition": "first_in(VIX.close > 35, 63)", "horizons": [1, 5]})
+    assert ok.success
+    [mat] = ok.asset_materializations_for_node("study_results")
+    assert mat.metadata["condition"].value == "first_in(VIX.close > 35, 63)"
+    assert mat.metadata["launchpad_fields"].value == "condition, horizons"
+    assert set(mat.metadata) >= {"verdict_1d", "verdict_5d"}
+
+    bad = run({"condition": "first_in(VIX.clsoe > 35, 63)"})
+    assert not bad.success
+    failure = str(bad.get_step_failure_events()[0].event_specific_data.error)
+    assert "vix_first_close_above_30.yaml+launchpad" in failure and "close" in failure

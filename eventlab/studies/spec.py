@@ -247,13 +247,32 @@ def _condition(
         ) from None
 
 
-def load_spec(path: Path, series_keys: tuple[str, ...]) -> StudySpec:
-    """One spec file, validated (SpecError names the file, line, column and the fix)."""
+def with_overrides(data: bytes, overrides: Mapping[str, Any]) -> bytes:
+    """A spec's YAML with some keys set (the launchpad's fields): the same document, re-dumped."""
+    try:
+        doc = yaml.safe_load(data.decode("utf-8"))
+    except yaml.YAMLError:
+        return data  # the loader reports the file's own syntax error
+    if not isinstance(doc, dict):
+        return data
+    doc.update(overrides)
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode("utf-8")
+
+
+def load_spec(
+    path: Path, series_keys: tuple[str, ...], overrides: Mapping[str, Any] | None = None
+) -> StudySpec:
+    """One spec file, validated (SpecError names the file, line, column and the fix). With
+    `overrides` (the launchpad's fields), the file with those keys set, validated the same way
+    (positions then refer to the merged document, named `<file>+launchpad`)."""
     path = Path(path)
     data = path.read_bytes()
+    where = path
+    if overrides:
+        data, where = with_overrides(data, overrides), Path(f"{path}+launchpad")
     if len(data) > MAX_SPEC_BYTES:
         raise SpecError(
-            str(path),
+            str(where),
             1,
             1,
             "(file)",
@@ -261,12 +280,12 @@ def load_spec(path: Path, series_keys: tuple[str, ...]) -> StudySpec:
             f"keep a spec under {MAX_SPEC_BYTES}",
         )
     text = data.decode("utf-8")
-    entries = _entries(path, _document(path, text))
-    name = _text_field(path, entries, "name")
+    entries = _entries(where, _document(where, text))
+    name = _text_field(where, entries, "name")
     if not NAME_PATTERN.match(name) or name != path.stem:
         line, col = _mark(entries["name"][1])
         raise SpecError(
-            str(path),
+            str(where),
             line,
             col,
             "name",
@@ -274,9 +293,9 @@ def load_spec(path: Path, series_keys: tuple[str, ...]) -> StudySpec:
             f"name the file {name}.yaml or set `name: {path.stem}`",
             name=name,
         )
-    question = _text_field(path, entries, "question")
-    params = _params(path, entries, series_keys)
-    condition = _condition(path, entries, params, series_keys)
+    question = _text_field(where, entries, "question")
+    params = _params(where, entries, series_keys)
+    condition = _condition(where, entries, params, series_keys)
     if "open_policy" not in entries and not condition.uses_open:
         # a condition that never reads an open needs no genuine open: every session counts
         params = params.with_(open_policy="all")

@@ -18,12 +18,15 @@
 import datetime as dt
 import json
 import os
+import typing
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 
-from eventlab.config import CONFIG
+from eventlab.config import CONFIG, StudyParams
 from eventlab.data.store import atomic_write_bytes, write_parquet_atomic
 from eventlab.errors import ConfigError
 from eventlab.studies import alerts
@@ -39,7 +42,7 @@ from eventlab.studies.battery import (
 from eventlab.studies.library import run_library
 from eventlab.studies.pages import index_html, study_html, study_markdown
 from eventlab.studies.spec import StudySpec, load_library, load_spec, spec_files
-from pipelines.resources import LibrarySettings, ReportSettings, report_folder_name
+from pipelines.resources import LibrarySettings, ReportSettings, config_type, report_folder_name
 from pipelines.stages.common import (
     as_of_date,
     events_csv_frame,
@@ -163,6 +166,34 @@ def study_library(
     )
 
 
+def spec_config_class() -> type[dg.Config]:
+    """The launchpad's fields of one study: the spec's question and condition and every launchpad
+    field of the study settings (eventlab/settings/study.py), each empty = the spec file's value."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__module__": __name__, "__doc__": spec_config_class.__doc__}
+    own = {
+        "question": "The question in one sentence (empty: the spec file's).",
+        "condition": "The condition, in the condition language (empty: the spec file's).",
+    }
+    for name, desc in own.items():
+        annotations[name] = typing.Optional[str]  # noqa: UP045 - Dagster reads Optional
+        namespace[name] = Field(default=None, description=desc)
+    for name in StudyParams.launchpad_fields():
+        field = StudyParams.model_fields[name]
+        kind = config_type(name, field.annotation)
+        if typing.get_origin(kind) is not typing.Union:
+            kind = typing.Optional[kind]  # noqa: UP045 - Dagster reads Optional
+        annotations[name] = kind
+        namespace[name] = Field(
+            default=None, description=f"{field.description} (empty: the spec file's value)"
+        )
+    namespace["__annotations__"] = annotations
+    return type(dg.Config)("StudySpecConfig", (dg.Config,), namespace)
+
+
+StudySpecConfig = spec_config_class()
+
+
 @dg.asset(
     key=RESULTS_KEY,
     group_name=GROUP,
@@ -172,9 +203,13 @@ def study_library(
     "events, statistics, verdicts and hypothesis rows stored under the warehouse's studies/<name>/.",
 )
 def study_results(
-    context: dg.AssetExecutionContext, library_settings: LibrarySettings, **prices: pd.DataFrame
+    context: dg.AssetExecutionContext,
+    config: StudySpecConfig,  # type: ignore[valid-type]  # built from the declaration
+    library_settings: LibrarySettings,
+    **prices: pd.DataFrame,
 ) -> dg.MaterializeResult:
-    """The partition's spec, loaded from the library folder, through the battery."""
+    """The partition's spec, loaded from the library folder (with any field the launchpad
+    sets), through the battery."""
     name = context.partition_key
     path = Path(library_settings.params().folder) / f"{name}.yaml"
     if not path.exists():
@@ -182,8 +217,9 @@ def study_results(
             f"study {name!r} is retired ({path} is gone): its stored results are kept; "
             f"restore the file to run it again"
         )
+    overrides = {k: v for k, v in config.model_dump().items() if v is not None}
     try:
-        spec = load_spec(path, CONFIG.daily_keys)
+        spec = load_spec(path, CONFIG.daily_keys, overrides)
     except ConfigError as exc:
         raise dg.Failure(f"study spec refused, nothing was written: {exc}") from None
     r = run_spec(spec, prices)
@@ -205,6 +241,7 @@ def study_results(
             "condition": spec.condition_text,
             "series": spec.params.index,
             "spec_sha256": spec.sha256,
+            "launchpad_fields": ", ".join(sorted(overrides)) or "none",
             "n_events": int(row["n_events"]),
             "last_event": str(row["last_event"] or "never"),
             "fired_on_latest_session": bool(row["fired_today"]),
