@@ -31,7 +31,7 @@ EVENT_COLUMNS = ["date", "open", "close", "close_to_close", "gap"]
 
 
 def _fmt(value: object) -> str:
-    """A table cell: percentages for returns, 3 decimals for p-values, text otherwise."""
+    """A table cell: numbers to 4 significant digits (returns stay fractions), ISO dates, text."""
     if isinstance(value, float):
         return "" if value != value else f"{value:.4g}"
     if isinstance(value, pd.Timestamp):
@@ -111,7 +111,7 @@ def index_html(summary: pd.DataFrame, horizons: list[str], as_of: str, generated
         verdicts = "".join(
             f"<td>{html.escape(str(r.get(f'verdict_{k}d') or '–'))}</td>" for k in horizons
         )
-        fired = " <b>fired today</b>" if r.get("fired_today_asof") else ""
+        fired = " <b>fired today</b>" if r["fired_today"] and r["latest_session"] == as_of else ""
         rows.append(
             f'<tr><td><a href="{name}/report.html">{name}</a>{fired}</td>'
             f"<td>{html.escape(str(r['question']))}</td><td>{html.escape(str(r['series']))}</td>"
