@@ -188,16 +188,18 @@ def check_run(
         resource_config(run_config, "report_settings"), launchpad_path("report_settings")
     )
     check_reports_root(reports_root or report.reports_root)
-    check_study_specs(
-        LibraryParams.from_config(
-            resource_config(run_config, "library_settings"), launchpad_path("library_settings")
-        )
+    LibraryParams.from_config(
+        resource_config(run_config, "library_settings"), launchpad_path("library_settings")
     )
 
 
-def check_study_specs(library: LibraryParams) -> None:
+def check_study_specs(run_config: dict) -> None:
     """Every study spec of the library parses and validates (SpecError names the file, line,
-    column, the offending name and the closest valid ones)."""
+    column, the offending name and the closest valid ones). Separate from check_run: parsing a
+    condition imports pandas (~1 s), which check_run's quick answer avoids."""
     from eventlab.studies.spec import load_library
 
+    library = LibraryParams.from_config(
+        resource_config(run_config, "library_settings"), launchpad_path("library_settings")
+    )
     load_library(Path(library.folder), CONFIG.daily_keys)

@@ -191,3 +191,14 @@ def test_study_params_validate_every_override(tmp_path) -> None:
     assert spec.params.horizons == (2, 10)
     assert spec.params.start.isoformat() == "1990-01-01"
     assert spec.params == StudyParams(horizons=(2, 10), start=spec.params.start)
+
+
+def test_make_run_checks_every_spec_before_anything_runs(tmp_path) -> None:
+    from commands import preflight
+
+    write(tmp_path, "typo", "name: typo\nquestion: q?\ncondition: VIX.close > 30 adn gap > 1%\n")
+    config = {"resources": {"library_settings": {"config": {"folder": str(tmp_path)}}}}
+    with pytest.raises(SpecError) as info:
+        preflight.check_study_specs(config)
+    assert str(info.value).startswith(f"{tmp_path / 'typo.yaml'}:3:")
+    preflight.check_study_specs({})  # the shipped library passes
