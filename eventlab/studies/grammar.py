@@ -94,6 +94,7 @@ _HINTS: dict[str, tuple[str, tuple[str, ...]]] = {
     ".": ("only SERIES.field is allowed: no attribute chains", ()),
     "{": ("no sets or dicts: use ( ) for grouping", ("(",)),
     "[": ("`[` takes a lag after a field, e.g. close[-1]", ()),
+    "^": ("a series is named by its key, without `^` (e.g. `VIX.close`)", ()),
 }
 
 
