@@ -98,6 +98,12 @@ def study_html(md: str, r: SpecResult, as_of: str, generated_utc: str) -> str:
     )
 
 
+def _verdict(row: dict, horizon: str) -> str:
+    """A study's verdict at a horizon, or a dash where the study does not use that horizon."""
+    value = row.get(f"verdict_{horizon}d")
+    return value if isinstance(value, str) and value else "–"
+
+
 def index_html(summary: pd.DataFrame, horizons: list[str], as_of: str, generated_utc: str) -> str:
     """reports/<as-of>/studies/index.html: every study with its question, series, n, verdict
     per horizon, last occurrence and whether it fired on the latest session, each linked."""
@@ -108,9 +114,7 @@ def index_html(summary: pd.DataFrame, horizons: list[str], as_of: str, generated
     rows = []
     for r in summary.to_dict("records"):
         name = html.escape(str(r["spec"]))
-        verdicts = "".join(
-            f"<td>{html.escape(str(r.get(f'verdict_{k}d') or '–'))}</td>" for k in horizons
-        )
+        verdicts = "".join(f"<td>{html.escape(_verdict(r, k))}</td>" for k in horizons)
         fired = " <b>fired today</b>" if r["fired_today"] and r["latest_session"] == as_of else ""
         rows.append(
             f'<tr><td><a href="{name}/report.html">{name}</a>{fired}</td>'

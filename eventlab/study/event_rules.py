@@ -130,8 +130,10 @@ class ConditionRule:
         return hit & in_sample
 
     def definition(self, params: StudyParams) -> str:
-        """The condition as written, with the open policy and window."""
-        return f"{params.index}: {self.condition.text}; {_opens_words(params)}; {_window_words(params)}"
+        """The condition as written, with the open policy (a condition that reads no open counts
+        every session) and window."""
+        opens = _opens_words(params) if self.condition.uses_open else "every session (no open read)"
+        return f"{params.index}: {self.condition.text}; {opens}; {_window_words(params)}"
 
     def variants(self, params: StudyParams) -> list[tuple[str, StudyParams]]:
         """Main, then the shared rows (stale opens only matter to a condition that reads opens)."""
