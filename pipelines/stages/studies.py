@@ -292,6 +292,7 @@ def sync_specs(
     name="study_specs_sensor",
     job=studies_job,
     minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Keeps the `studies` partitions in step with studies/*.yaml: a new file adds a "
     "partition, a new or changed file requests its run, a removed file's partition and results "
     "stay, marked retired (an observation on its partition).",
@@ -329,6 +330,7 @@ def study_specs_sensor(
     asset_key=FIRED_KEY,
     name="studies_fired_alert",
     minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="After `studies_fired_today` materializes: alerts.json (atomic) in the published "
     "report folder and a POST of the same JSON to $EVENTLAB_ALERT_WEBHOOK when it is set.",
 )
