@@ -72,7 +72,7 @@ all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
 universe_assets = dg.load_assets_from_modules([universe])
 UNIVERSE = dg.AssetSelection.groups(universe.GROUP)
 # One study per partition: its own job (the main job runs the whole library in one step).
-STUDY_PARTITIONS = dg.AssetSelection.assets(studies.RESULTS_KEY)
+STUDY_PARTITIONS = dg.AssetSelection.groups(studies.PARTITIONS_GROUP)
 
 main_job = dg.define_asset_job(
     "main_job",

@@ -53,6 +53,9 @@ from pipelines.stages.common import (
 from pipelines.stages.market_data import price_key
 
 GROUP = "study_library"
+# One study per partition: its own group and job (main_job and refresh_job run the whole library
+# in one step of the `study_library` group instead).
+PARTITIONS_GROUP = "study_partitions"
 STUDIES = dg.DynamicPartitionsDefinition(name="studies")
 RESULTS_KEY = dg.AssetKey("study_results")
 FIRED_KEY = dg.AssetKey("studies_fired_today")
@@ -196,7 +199,7 @@ StudySpecConfig = spec_config_class()
 
 @dg.asset(
     key=RESULTS_KEY,
-    group_name=GROUP,
+    group_name=PARTITIONS_GROUP,
     partitions_def=STUDIES,
     ins=PRICE_INS,
     description="One study spec (the partition key is its name) through the whole battery; its "
