@@ -11,6 +11,7 @@ import pipelines.stages.publish as publish
 import pipelines.stages.report as report
 import pipelines.stages.studies as studies
 import pipelines.stages.study as study
+import pipelines.stages.study_partitions as study_partitions
 import pipelines.stages.universe as universe
 import pipelines.stages.validation as validation
 from eventlab.config import CONFIG
@@ -71,8 +72,9 @@ all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
 # The universe study is a separate job (`make universe`): main_job and its timing are unchanged.
 universe_assets = dg.load_assets_from_modules([universe])
 UNIVERSE = dg.AssetSelection.groups(universe.GROUP)
-# One study per partition: its own job (the main job runs the whole library in one step).
-STUDY_PARTITIONS = dg.AssetSelection.groups(studies.PARTITIONS_GROUP)
+# One study per partition: its own module and job (the main job runs the whole library in one step).
+study_partition_assets = dg.load_assets_from_modules([study_partitions])
+STUDY_PARTITIONS = dg.AssetSelection.groups(study_partitions.GROUP)
 
 main_job = dg.define_asset_job(
     "main_job",
@@ -91,10 +93,14 @@ universe_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*all_assets, *universe_assets],
+    assets=[*all_assets, *universe_assets, *study_partition_assets],
     asset_checks=all_checks,
-    jobs=[main_job, refresh_job, universe_job, studies.studies_job],
+    jobs=[main_job, refresh_job, universe_job, study_partitions.studies_job],
     schedules=[nightly_refresh],
-    sensors=[refresh_outage_retry, studies.study_specs_sensor, studies.studies_fired_alert],
+    sensors=[
+        refresh_outage_retry,
+        study_partitions.study_specs_sensor,
+        studies.studies_fired_alert,
+    ],
     resources=default_resources(),
 )

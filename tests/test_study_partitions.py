@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from pipelines.resources import LibrarySettings
-from pipelines.stages import studies
+from pipelines.stages import study_partitions as studies
 
 pytestmark = pytest.mark.graph
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing as mp
+import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
 
+from eventlab.processes import die_with_parent
 from eventlab.studies.battery import SpecResult, run_spec
 from eventlab.studies.spec import StudySpec
 
@@ -42,7 +44,12 @@ def run_library(
     _JOB = (specs, prices)
     try:
         ctx = mp.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             order = _order(specs)
             done = dict(zip(order, pool.map(_run_one, order), strict=True))
     finally:
