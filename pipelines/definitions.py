@@ -6,9 +6,11 @@ import dagster as dg
 
 import pipelines.stages.charts as charts
 import pipelines.stages.cta as cta
+import pipelines.stages.ledger as ledger
 import pipelines.stages.market_data as market_data
 import pipelines.stages.publish as publish
 import pipelines.stages.report as report
+import pipelines.stages.spec_curve as spec_curve
 import pipelines.stages.studies as studies
 import pipelines.stages.study as study
 import pipelines.stages.study_partitions as study_partitions
@@ -28,7 +30,18 @@ from pipelines.resources import (
 from pipelines.schedules import nightly_refresh, refresh_job, refresh_outage_retry
 from pipelines.universe_resources import UniverseSettings, UniverseStore
 
-ASSET_MODULES = [market_data, study, cta, validation, charts, report, studies, publish]
+ASSET_MODULES = [
+    market_data,
+    study,
+    spec_curve,
+    cta,
+    validation,
+    ledger,
+    charts,
+    report,
+    studies,
+    publish,
+]
 
 
 def default_resources(**overrides: object) -> dict[str, object]:

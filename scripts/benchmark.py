@@ -343,12 +343,150 @@ def validation_benchmarks(px, repeat: int) -> dict[str, float]:
                                             refs["sg_trend_index"]), repeat)  # fmt: skip
     v = run_variant({k: read_series(k) for k in (CONFIG.study.index, CONFIG.study.vix)},
                     CONFIG.study, "main")  # fmt: skip
-    res["backtest_events_all_s"], _ = timed(
+    res["backtest_events_all_s"], (_, _, event_daily) = timed(
         lambda: strategies.event_backtest(
             px, pd.DatetimeIndex(v.events["date"]), v.in_sample, CONFIG.study.horizons,
             bp.entries, cash, bp.cost_bp, bp.random_draws, bp.seed,
             vix=read_series(CONFIG.study.vix)["close"],
             min_trades=CONFIG.study.min_events_for_inference), repeat)  # fmt: skip
+    res.update(search_benchmarks(close, implied, cash, event_daily, repeat))
+    return res
+
+
+def _pbo_loop(held, implied, blocks: int, n_splits: int) -> tuple[float, list[float]]:
+    """The first `n_splits` CSCV splits written plainly (rows concatenated, np.corrcoef per
+    trial, argmax, rank): (seconds per split, logits) to check and time the vectorized PBO."""
+    import itertools
+
+    from scipy import stats
+
+    x, y = held.to_numpy(), implied.to_numpy()
+    parts = np.array_split(np.arange(len(y)), blocks)
+    logits = []
+    t0 = time.perf_counter()
+    for combo in itertools.islice(itertools.combinations(range(blocks), blocks // 2), n_splits):
+        ins = np.concatenate([parts[i] for i in combo])
+        oos = np.setdiff1d(np.arange(len(y)), ins)
+        f_in = [np.corrcoef(x[ins, j], y[ins])[0, 1] for j in range(x.shape[1])]
+        f_out = [np.corrcoef(x[oos, j], y[oos])[0, 1] for j in range(x.shape[1])]
+        w = stats.rankdata(f_out)[int(np.argmax(f_in))] / (x.shape[1] + 1)
+        logits.append(float(np.log(w / (1 - w))))
+    return (time.perf_counter() - t0) / n_splits, logits
+
+
+def search_benchmarks(close, implied, cash, event_daily, repeat: int) -> dict[str, float]:
+    """Issue 21 item 8's rows for the backtest search statistics: PBO (CSCV, 16 blocks) of the
+    calibration grid against a plain loop over the same splits (timed on the first 200 of
+    12,870 and scaled; the logits must agree), and SPA / StepM (arch) on both strategy families."""
+    import pandas as pd
+
+    from eventlab.backtest import cscv, search, strategies
+    from eventlab.backtest import total_return as tr
+    from eventlab.config import CONFIG
+    from eventlab.data.snapshot import read_aux, read_series
+
+    vp, bp = CONFIG.validation, CONFIG.backtest
+    res: dict[str, float] = {}
+    daily, _ = tr.spliced_total_return(read_aux("ff3_daily"), read_series("SPY")["close"])
+    total = tr.on_calendar(daily, close.index)
+    res["grid_positions_and_strategies_s"], (pos, grid_daily) = timed(
+        lambda: (p := search.grid_positions(close, CONFIG.cta, vp),
+                 search.grid_strategies(p, total, cash, bp.cost_bp, bp.start)), repeat)  # fmt: skip
+    res["pbo_calibration_grid_s"], _ = timed(
+        lambda: search.calibration_pbo(pos, implied, bp.pbo_blocks), repeat
+    )
+    held = pos.shift(1).reindex(implied.index)
+    ok = implied.notna() & held.notna().all(axis=1)
+    fast = cscv.pbo(cscv.correlation_sums(held[ok].to_numpy(), implied[ok].to_numpy(), bp.pbo_blocks),
+                    cscv.correlation_from_sums)  # fmt: skip
+    per_split, logits = _pbo_loop(held[ok], implied[ok], bp.pbo_blocks, 200)
+    assert np.allclose(fast.logits[:200], logits), "loop and vectorized PBO disagree"
+    res["pbo_loop_estimate_s"] = per_split * fast.n_splits
+    res["pbo_speedup_over_loop"] = res["pbo_loop_estimate_s"] / res["pbo_calibration_grid_s"]
+    excess = search.excess_returns(grid_daily, cash)
+    res["pbo_grid_as_strategies_s"], _ = timed(
+        lambda: search.sharpe_pbo("grid", excess, bp.pbo_blocks), repeat
+    )
+    rows, rep_daily = strategies.replica_backtest(
+        close, {"replica": pos.iloc[:, 0]}, cash, bp.cost_bp, bp.start, total_return=total
+    )
+    models = pd.concat([rep_daily[["replica"]], grid_daily], axis=1)
+    bh = rep_daily[strategies.BUY_AND_HOLD]
+    reps = min(repeat, 2)  # each call is a full bootstrap
+    res["spa_stepm_replica_grid_monthly_s"], _ = timed(
+        lambda: search.superiority_tests("grid", search.monthly(models),
+                                         search.monthly(bh.to_frame())[bh.name], bp.bootstrap_reps,
+                                         bp.seed, 1), reps)  # fmt: skip
+    configs = event_daily[[c for c in event_daily.columns if c.startswith("event_")]]
+    res["spa_stepm_backtests_daily_s"], _ = timed(
+        lambda: search.superiority_tests("configs", configs, bh, bp.bootstrap_reps, bp.seed, 1),
+        reps,
+    )
+    return res
+
+
+def ledger_benchmarks(repeat: int) -> dict[str, float]:
+    """Issue 21's targets: the specification curve with its joint test (<= 10 s), against one
+    full study of one specification (the same run) times the number of specifications; a ledger
+    append of one run's hypotheses (<= 10 ms) into a ledger holding 100 runs' history, against
+    an atomic Parquet write of the same rows (eventlab.data.store) in the same run."""
+    import pandas as pd
+
+    from eventlab.config import CONFIG
+    from eventlab.data.snapshot import read_series
+    from eventlab.data.store import write_parquet_atomic
+    from eventlab.ledger import rows, store
+    from eventlab.study.spec_curve import joint_test, specification_curve
+    from eventlab.study.whole_study import run_variant, variant_stats
+
+    params = CONFIG.study
+    prices = {k: read_series(k) for k in (params.index, params.robustness_index, params.vix)}
+    # fsync latency (two per append: the commit and the checkpoint) follows the machine's load
+    res: dict[str, float] = {"ledger_bench_load_avg_1min": os.getloadavg()[0]}
+
+    def curve():
+        table, arrays = specification_curve(prices, params)
+        return table, joint_test(table, arrays, params.verdict_alpha)
+
+    res["spec_curve_with_joint_test_s"], (table, joint) = timed(curve, repeat)
+    res["spec_curve_specifications"] = len(table)
+    res["one_full_study_one_spec_s"], _ = timed(
+        lambda: variant_stats(run_variant(prices, params, "main"), np.random.default_rng(1)),
+        repeat,
+    )
+    res["spec_curve_speedup_over_full_studies"] = (
+        res["one_full_study_one_spec_s"] * len(table) / res["spec_curve_with_joint_test_s"]
+    )
+    fields = pd.concat([rows.spec_rows(table), rows.joint_rows(joint, "GSPC,SPY")])
+    # one run's hypotheses: the curve plus about as many other rows as the main job appends
+    fields = pd.concat([fields, fields.head(140).assign(family="other")], ignore_index=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger" / "hypotheses.sqlite"
+        for day in range(100):  # history: 100 earlier runs on other as-of dates
+            store.append(
+                path, rows.finalize(fields, f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}")
+            )
+        batches = iter(rows.finalize(fields, f"2027-01-{1 + i:02d}") for i in range(repeat + 1))
+        res["ledger_rows_per_run"] = len(fields)
+        res["ledger_history_rows"] = store.count_trials(path)
+        cpu0 = time.process_time()
+        res["ledger_append_new_run_s"], _ = timed(lambda: store.append(path, next(batches)), repeat)
+        # CPU seconds per append (the rest of the wall time is waiting for the disk's fsyncs)
+        res["ledger_append_new_run_cpu_s"] = (time.process_time() - cpu0) / (repeat + 1)
+        again = rows.finalize(fields, "2027-01-01")
+        res["ledger_append_repeat_run_s"], _ = timed(lambda: store.append(path, again), repeat)
+        res["parquet_atomic_write_same_rows_s"], _ = timed(
+            lambda: write_parquet_atomic(again, Path(tmp) / "rows.parquet"), repeat
+        )
+        res["ledger_append_over_parquet_write"] = (
+            res["ledger_append_new_run_s"] / res["parquet_atomic_write_same_rows_s"]
+        )
+        res["ledger_read_and_fdr_s"], _ = timed(
+            lambda: __import__("eventlab.ledger.fdr", fromlist=["x"]).ledger_fdr(
+                store.read(path), 0.05
+            ),
+            repeat,
+        )
     return res
 
 
@@ -463,6 +601,7 @@ def main() -> None:
             )
     if not args.skip_core:
         results.update(core_benchmarks(args.repeat, with_loops=not args.skip_cta_loop))
+        results.update(ledger_benchmarks(args.repeat))
     if not args.skip_library:
         results.update(library_benchmarks(args.repeat))
     width = max(len(k) for k in results)

@@ -28,8 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# Two runs of one commit differ only here: report_as_of.parquet's generation time (no CSV has one).
-DEFAULT_IGNORE = ("generated_utc",)
+# Two runs of one commit differ only here: report_as_of.parquet's generation time, and the time
+# the ledger first recorded each hypothesis (hypotheses.csv, the ledger tables).
+DEFAULT_IGNORE = ("generated_utc", "created_utc")
 MAX_EXAMPLES = 3
 KINDS = (("report", "*.csv"), ("warehouse", "*.parquet"))  # what is compared in each folder
 STATUSES = ("same", "within tol", "CHANGED", "MISSING", "EXTRA")

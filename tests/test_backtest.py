@@ -185,14 +185,18 @@ def test_event_backtest_rows_and_buy_and_hold() -> None:
     px = _px()
     ins = pd.Series(True, index=px.index)
     cash = pd.Series(0.0, index=px.index)
+    total = px["close"].pct_change() + 0.001  # a dividend of 10 bp a session
     rows, trades, daily = st.event_backtest(
-        px, pd.DatetimeIndex([px.index[2]]), ins, (1, 2), ("close", "next_open"), cash, 0.0, 100, 1
-    )
+        px, pd.DatetimeIndex([px.index[2]]), ins, (1, 2), ("close", "next_open"), cash, 0.0, 100, 1,
+        total_return=total,
+    )  # fmt: skip
     assert list(rows["strategy"]) == [
         "event_close_1d", "event_close_2d", "event_next_open_1d", "event_next_open_2d", "buy_and_hold",
+        "buy_and_hold_price",
     ]  # fmt: skip
-    bh = rows.set_index("strategy").loc["buy_and_hold"]
-    assert bh["total_return"] == pytest.approx(107 / 100 - 1)
+    bh = rows.set_index("strategy")
+    assert bh.at["buy_and_hold_price", "total_return"] == pytest.approx(107 / 100 - 1)
+    assert bh.at["buy_and_hold", "total_return"] == pytest.approx(np.prod(1 + total.iloc[1:]) - 1)
     assert len(trades) == 4
 
 

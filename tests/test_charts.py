@@ -357,7 +357,7 @@ def test_pool_and_in_process_render_the_same_files(tmp_path):
     ones = {o.name: o for o in render_charts(jobs, tmp_path / "one", as_of, workers=1)}
     for name, o in ones.items():
         assert o.png.read_bytes() == outs[name].png.read_bytes(), name
-    assert len({c.name for c in CHARTS}) == len(CHARTS) == 13
+    assert len({c.name for c in CHARTS}) == len(CHARTS) == 14
 
 
 def test_chart_package_has_no_import_cycle_and_one_registry():

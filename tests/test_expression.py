@@ -435,7 +435,8 @@ def test_words_match_pandas(usage, px, n):
     assume(not (usage == "rvol(n)" and n < 2))  # a sample std needs two returns
     got = _word_values(usage.replace("n)", f"{n})").replace("[-n]", f"[-{n}]"), px)
     expected = PANDAS_TWINS[usage](px, n).to_numpy(float)
-    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True)
+    # atol: rolling variances of near-constant windows cancel to ~1e-11 in either computation
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9, equal_nan=True)
 
 
 def test_rsi_converges_to_pandas_wilder_and_is_bounded():

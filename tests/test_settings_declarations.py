@@ -92,6 +92,7 @@ SAMPLE = {
     ("validation_settings", "grid_smoothing"): [1, 30],
     ("backtest_settings", "start"): "1930-01-02",
     ("backtest_settings", "entries"): ["close"],
+    ("backtest_settings", "pbo_blocks"): 12,
 }
 ALL_MODELS = [
     StudyParams,

@@ -25,8 +25,9 @@ def backtests_consistent(
     worst = 0.0
     for _, r in df.iterrows():
         col = r["strategy"] if r["strategy"] in daily.columns else None
-        if r["period"] == "study sample" and r["strategy"] == "buy_and_hold":
-            col = "buy_and_hold_study"
+        # the study sample's buy-and-hold columns clash with the replica's: suffixed `_study`
+        if r["period"] == "study sample" and f"{r['strategy']}_study" in daily.columns:
+            col = f"{r['strategy']}_study"
         if col is None or r["period"] == "common":
             continue
         s = daily[col].dropna()
@@ -53,5 +54,28 @@ def backtests_consistent(
             "max_relative_difference": worst,
             "trades_match_events": n_ok,
             "draws_ok": draws_ok,
+        },
+    }
+
+
+SPLICE_MIN_CORRELATION = 0.95  # daily FF3 market vs SPY; a broken splice falls far below
+
+
+def search_valid(search: pd.DataFrame) -> CheckFields:
+    """Every p-value and PBO lies in [0, 1] (or the row says why it was not computed), and the
+    total-return splice's two sources agree on their overlap (daily correlation >= 0.95)."""
+    bounded = search["statistic"].str.startswith("p_value") | (search["statistic"] == "pbo")
+    v = search.loc[bounded, "value"]
+    skipped = search.loc[bounded & v.isna(), "detail"].astype(str)
+    in_range = bool(((v >= 0) & (v <= 1)).where(v.notna(), True).all())
+    explained = bool(skipped.str.startswith("not computed").all())
+    corr = search.loc[search["statistic"] == "overlap_correlation", "value"]
+    splice_ok = bool(len(corr) == 1 and corr.iloc[0] >= SPLICE_MIN_CORRELATION)
+    return {
+        "passed": in_range and explained and splice_ok,
+        "metadata": {
+            "probabilities_in_range": in_range,
+            "skipped_rows_explained": explained,
+            "splice_overlap_correlation": float(corr.iloc[0]) if len(corr) else float("nan"),
         },
     }

@@ -2,13 +2,19 @@
 
 Replica (from `BacktestParams.start`, 1929): position p_t decided on the close of t, held over
 t+1; r_t = p_{t-1} R_t + (1 - p_{t-1}) rf_t - c |p_t - p_{t-1}| (eventlab.cta.validation.
-strategy_returns). Buy-and-hold is the S&P 500 price index, fully invested, no costs; both use
-the price index (no dividends), so the comparison is like for like. SG Trend is its published
-level series (net of fees, with its own interest on cash).
+strategy_returns). R is the market's total return (eventlab.backtest.total_return: dividends
+reinvested), as an index-futures position on cash collateral earns it; buy-and-hold is the same
+total return, fully invested, no costs, so the two compare like for like. The S&P 500 price
+index without dividends is shown beside it as `buy_and_hold_price` (labelled, not a benchmark).
+SG Trend is its published level series (net of fees, with its own interest on cash); the
+``common`` rows measure every strategy on SG Trend's span.
 
-Event signal: on each event day t, buy at the close of t (or the open of t+1) and sell at the
-close of t+k, for each study horizon k. Overlapping trades are merged (one unit at most); out of
-the market the capital earns cash. Costs: c per unit traded, at entry and at exit. Random entries:
+Event signal: on each event day t, buy at the open of t+1 (the default: a trader who sees the
+close first) or at the close of t (a variant that needs the closing print to decide, a mild
+look-ahead) and sell at the close of t+k, for each study horizon k, on the study index's prices
+(no dividends over the 1-20 session hold: conservative for the strategy). Overlapping trades are
+merged (one unit at most); out of the market the capital earns cash. Costs: c per unit traded,
+at entry and at exit. Random entries:
 `draws` sets of the same number of entries, drawn with replacement (seeded) from the study's
 sample days that have a k-session future, held k sessions with the same costs; the event trades'
 mean net return is ranked within that distribution. Events fall in stressed markets, which
@@ -65,7 +71,13 @@ BACKTEST_COLUMNS = (
     *RANDOM_COLUMNS,
     *MATCHED_COLUMNS,
     "cost_bp",
+    "deflated_sharpe",
+    "dsr_benchmark_sharpe",
+    "dsr_trials",
 )
+# buy-and-hold's two rows: total return (the benchmark) and the price index (shown, labelled)
+BUY_AND_HOLD = "buy_and_hold"
+BUY_AND_HOLD_PRICE = "buy_and_hold_price"
 
 
 def _row(strategy: str, kind: str, period: str, metrics: dict, **extra) -> dict[str, object]:
@@ -79,13 +91,18 @@ def replica_backtest(
     cost_bp: float,
     start,
     sg_trend: pd.Series | None = None,
+    total_return: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Metrics rows (BACKTEST_COLUMNS) and daily net returns (one column per strategy).
 
-    Periods: ``full`` (from `start`; SG Trend from its first day) and ``common`` (the span SG
-    Trend covers, so every strategy is measured on the same dates)."""
+    `total_return` is the market's daily total return on `spx_close`'s sessions: the replicas'
+    equity leg and the `buy_and_hold` row; without it the equity leg is the price return and
+    only the labelled price-only buy-and-hold is shown. Periods: ``full`` (from `start`; SG
+    Trend from its first day) and ``common`` (the span SG Trend covers, so every strategy is
+    measured on the same dates)."""
     spx_ret = daily_returns(spx_close)
-    strat = {n: strategy_returns(p, spx_ret, cash, cost_bp) for n, p in positions.items()}
+    equity = spx_ret if total_return is None else total_return.reindex(spx_ret.index)
+    strat = {n: strategy_returns(p, equity, cash, cost_bp) for n, p in positions.items()}
     # every strategy starts on the first session all replicas hold a position from `start`
     start = max([pd.Timestamp(start), *(s.index[0] for s in strat.values())])
     series: dict[str, dict[str, pd.Series]] = {}
@@ -97,9 +114,13 @@ def replica_backtest(
             "cost": s["cost"],
             "in_market": s["position_held"].abs() > 0,
         }
-    bh = spx_ret.loc[start:]
-    series["buy_and_hold"] = {"r": bh, "in_market": pd.Series(True, index=bh.index)}
-    rf = cash.reindex(bh.index).fillna(0.0)
+    benchmarks = {BUY_AND_HOLD_PRICE: spx_ret}
+    if total_return is not None:
+        benchmarks = {BUY_AND_HOLD: equity, **benchmarks}
+    for name, r in benchmarks.items():
+        bh = r.loc[start:]
+        series[name] = {"r": bh, "in_market": pd.Series(True, index=bh.index)}
+    rf = cash.reindex(spx_ret.loc[start:].index).fillna(0.0)
     series["cash"] = {"r": rf}
     common = None
     if sg_trend is not None:
@@ -275,9 +296,12 @@ def event_backtest(
     seed: int,
     vix: pd.Series | None = None,
     min_trades: int = 1,
+    total_return: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(metrics rows, all trades, daily net returns per strategy) for every entry x horizon,
-    plus buy-and-hold over the same span (the study's sample from its first day). With `vix`
+    plus buy-and-hold over the same span (the study's sample from its first day): the price
+    index, and the market's total return when `total_return` (daily, on `px`'s sessions) is
+    given. With `vix`
     (daily closes) the rows also rank the events among regime-matched random entries; with
     fewer than `min_trades` trades the rankings carry no p-value. An empty study sample (a window
     with no usable open, a valid configuration) has no event strategy to run: no rows."""
@@ -321,12 +345,15 @@ def event_backtest(
             )  # fmt: skip
             trades.append(tr)
             daily[name] = d["net"].iloc[1:]
-    bh = px["close"].pct_change().iloc[1:]
-    rows.append(
-        _row("buy_and_hold", "measured", "study sample", performance(bh, rf=cash,
-             in_market=pd.Series(True, index=bh.index)), entry="", horizon=np.nan, cost_bp=0.0)
-    )  # fmt: skip
-    daily["buy_and_hold"] = bh
+    benchmarks = {BUY_AND_HOLD_PRICE: px["close"].pct_change().iloc[1:]}
+    if total_return is not None:
+        benchmarks = {BUY_AND_HOLD: total_return.reindex(px.index).iloc[1:], **benchmarks}
+    for name, bh in benchmarks.items():
+        rows.append(
+            _row(name, "measured", "study sample", performance(bh, rf=cash,
+                 in_market=pd.Series(True, index=bh.index)), entry="", horizon=np.nan, cost_bp=0.0)
+        )  # fmt: skip
+        daily[name] = bh
     all_trades = pd.concat(trades, ignore_index=True) if trades else pd.DataFrame()
     return (
         pd.DataFrame(rows).reindex(columns=list(BACKTEST_COLUMNS)),

@@ -26,6 +26,7 @@ from eventlab.charts import (
     rate_cut,
     relative_strength,
     replica_check,
+    spec_curve,
     valuation,
 )
 from eventlab.charts.outputs import ChartOutput
@@ -161,6 +162,12 @@ def _tearsheet(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
     return replica_check.render_tearsheet(inp["backtest_returns"], inp["backtests"], out)
 
 
+def _spec_curve(inp: Inputs, out: Path, as_of: pd.Timestamp) -> ChartOutput:
+    curve = inp["spec_curve"]
+    assert curve is not None  # a required input (Chart.inputs): always loaded
+    return spec_curve.render(curve, inp.get("spec_curve_test"), out)
+
+
 CHARTS: tuple[Chart, ...] = (
     Chart(
         "liquidity_depth",
@@ -240,6 +247,12 @@ CHARTS: tuple[Chart, ...] = (
         "Backtests: replica vs buy-and-hold since 1929 and vs SG Trend since 2000 (equity, drawdown); event trades vs random entries.",
         ("backtest_returns", "backtests"),
         draw=_tearsheet,
+    ),
+    Chart(
+        "specification_curve",
+        "Every reasonable specification of the headline question (threshold, close rule, series, declustering, entry, horizon): sorted estimates with 95% intervals over the choices, and the joint test against placebo dates.",
+        ("spec_curve", "spec_curve_test"),
+        draw=_spec_curve,
     ),
 )
 BY_NAME = {c.name: c for c in CHARTS}

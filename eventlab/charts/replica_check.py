@@ -1,6 +1,7 @@
 """Is the replica real? Two charts: the replica's position against the CTA equity exposure implied
 by SG Trend's returns (with event days), and the backtest tear sheet (equity and drawdown of the
-replica vs buy-and-hold since 1929 and vs SG Trend since 2000; the event trades vs random entries).
+replica vs total-return and price-only buy-and-hold since 1929 and vs SG Trend since 2000; the event
+trades vs random entries).
 """
 
 from __future__ import annotations
@@ -108,10 +109,12 @@ def render_tearsheet(
     the event trades' mean net return against the random-entry 5-95% range."""
     r = returns.copy()
     r.index = pd.DatetimeIndex(r.index)
-    full = [c for c in ("replica", "replica_calibrated", "buy_and_hold") if c in r.columns]
+    full = [c for c in ("replica", "replica_calibrated", "buy_and_hold", "buy_and_hold_price")
+            if c in r.columns]  # fmt: skip
     colors = {"replica": style.MODEL, "replica_calibrated": style.ALT, "buy_and_hold": style.BASE,
-              "sg_trend_index": style.INK}  # fmt: skip
-    labels = {**MODEL_LABELS, "buy_and_hold": "S&P 500 buy-and-hold (price)",
+              "buy_and_hold_price": style.MUTED, "sg_trend_index": style.INK}  # fmt: skip
+    labels = {**MODEL_LABELS, "buy_and_hold": "buy-and-hold, total return",
+              "buy_and_hold_price": "S&P 500 price only (no dividends)",
               "sg_trend_index": "SG Trend Index (net, data)"}  # fmt: skip
     m = metrics.set_index(["strategy", "period"])
     with style.style_context():
@@ -120,7 +123,7 @@ def render_tearsheet(
                                                "bottom": 0.07, "hspace": 0.32, "wspace": 0.2})  # fmt: skip
         (a_eq, a_cmp), (a_dd, a_ev) = axes
         span = r[full].dropna(how="all")
-        for c in sorted(full, key=lambda c: c != "buy_and_hold"):  # the replicas drawn on top
+        for c in sorted(full, key=lambda c: not c.startswith("buy_and_hold")):  # replicas on top
             eq = (1 + span[c].fillna(0.0)).cumprod()
             cagr = m.loc[(c, "full"), "cagr"] if (c, "full") in m.index else np.nan
             a_eq.plot(
@@ -177,8 +180,8 @@ def render_tearsheet(
         style.header(
             fig,
             "Backtests: the CTA replica as a strategy, and the event signal as a strategy",
-            "Replica: position at t-1 x S&P 500 return + cash (fed funds; 0 before 1954-07) - costs. "
-            "Event: buy at the event close (or next open), hold k sessions, costs both ways.",
+            "Replica: position at t-1 x total return + cash (fed funds; 0 before 1954-07) - costs. "
+            "Event: buy at the next open (or the close), hold k sessions, costs both ways.",
         )
     rows = {k: m.loc[k] for k in m.index if k[1] in ("full", "common")}
     numbers = {f"{s}_{p}_cagr": float(v["cagr"]) for (s, p), v in rows.items()}
@@ -192,7 +195,7 @@ def render_tearsheet(
                 if ("replica", "full") in m.index
                 else "n/a"
             )  # fmt: skip
-            + "; buy-and-hold "
+            + "; total-return buy-and-hold "
             + (
                 f"{m.loc[('buy_and_hold', 'full'), 'cagr']:+.1%}, {m.loc[('buy_and_hold', 'full'), 'max_drawdown']:.1%}"
                 if ("buy_and_hold", "full") in m.index
@@ -202,7 +205,12 @@ def render_tearsheet(
             "event's VIX quintile: events fall in stressed markets), not a t-stat."
         ),
         data_span=style.span(span.index.min(), span.index.max()) if len(span) else "-",
-        sources=["^GSPC daily (snapshot)", "SG Trend Index (snapshot)", "DFF fed funds (snapshot)"],
+        sources=[
+            "^GSPC daily (snapshot)",
+            "Fama-French daily factors to 2022-03-31, then SPY adjusted (snapshot)",
+            "SG Trend Index (snapshot)",
+            "DFF fed funds (snapshot)",
+        ],  # fmt: skip
         kind="mixed",
     )
     return style.save(fig, out_dir, name, meta, numbers)

@@ -44,7 +44,7 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "median_ci_low", "median_ci_high", "mean_all", "mean_without", "median_all",
         "median_without", "mean_change", "hac_coef", "path_return", "distance", "position",
         "position_start", "position_end", "difference_pct", "total_return", "cagr",
-        "max_drawdown", "mean_trade", "replica_mean", "benchmark_mean",
+        "max_drawdown", "mean_trade", "replica_mean", "benchmark_mean", "ci_low", "ci_high",
     ),
     SHARE: (
         "hit_rate", "event_hit_rate", "baseline_hit_rate", "random_hit_p50",
@@ -54,7 +54,8 @@ _DECLARED: dict[str, tuple[str, ...]] = {
     ),
     RATE: (
         "cost", "cost_drag", "volatility", "vol_ann", "tracking_error", "time_in_market",
-        "event_std", "baseline_std", "hac_se", "median_ci_coverage",
+        "event_std", "baseline_std", "hac_se", "median_ci_coverage", "threshold",
+        "vol_target",
     ),
     USD: (
         "implied_capacity_usd", "notional_start_usd", "notional_end_usd", "flow_usd",
@@ -65,12 +66,14 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "baseline_n", "baseline_days", "events_in_regime", "sample_days", "trading_days",
         "trading_days_requested", "qualifying_days", "lookback_days", "days", "window",
         "random_draws", "vix_matched_draws", "n_trades", "cost_bp", "hac_maxlags",
-        "boot_block_len", "reference_events_unseen", "agreeing", "episode", "volume",
+        "boot_block_len", "reference_events_unseen", "agreeing", "episode", "volume", "n_sample",
+        "placebo_shifts", "specs_tested", "specs_defined",
+        "dsr_trials", "n_obs", "n_trials", "smoothing",
     ),
     PVALUE: (
         "t_p", "binom_p", "welch_p", "mw_p", "hac_p", "placebo_p", "perm_p", "p_holm", "p_bh",
         "perm_p_holm", "perm_p_bh", "perm_p_all", "perm_p_without", "longest_perm_p_holm",
-        "random_p_value", "vix_matched_p_value",
+        "random_p_value", "vix_matched_p_value", "p", "p_value", "q_bh", "q_by", "alpha",
     ),
     PRICE: (
         "open", "high", "low", "close", "prior_close", "level", "entry_price", "exit_price",
@@ -80,7 +83,9 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "years", "sharpe", "sortino", "calmar", "turnover_per_year", "welch_t", "mw_u", "hac_t",
         "slope", "se", "r2", "bond_slope", "beta", "correlation", "ratio", "median_ratio",
         "rolling_median_ratio", "signal", "std_multiple", "percentile", "random_percentile",
-        "vix_matched_percentile",
+        "vix_matched_percentile", "estimate", "observed", "null_mean", "null_q95",
+        "deflated_sharpe", "dsr_benchmark_sharpe", "value", "saturation_z", "in_sample_corr",
+        "out_of_sample_corr",
     ),
     YEAR: ("year",),
     DATE: (
@@ -88,11 +93,13 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "era_end", "sample_start", "sample_end", "requested_start", "first_usable_open",
         "continuously_usable_since", "effective_visibility_from", "max_drawdown_peak",
         "max_drawdown_trough", "max_drawdown_recovery", "replica_date", "window_start",
-        "window_end", "left_out",
+        "window_end", "left_out", "data_as_of",
     ),
     FLAG: (
         "overlaps_previous", "has_horizon", "small_sample_warning", "near_threshold",
-        "qualifying", "index_open_genuine",
+        "qualifying", "index_open_genuine", "declustered", "tested", "significant",
+        "survives_bh", "survives_by",
+        "chosen",
     ),
     IN_UNIT: (
         "notes_value", "notes_low", "notes_high", "replica_value", "replica_low", "replica_high",
@@ -104,12 +111,15 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "entry", "period", "model", "measure", "benchmark", "frequency", "rule", "method",
         "applies_to", "scenario", "status", "open_quality", "weekday", "verdict", "direction",
         "claim_id", "unit", "source", "id", "topic", "comparator", "source_doc",
-        "source_section",
+        "source_section", "lookbacks",
         # free text and lists
         "claim", "quote_zh", "evidence", "reason", "conflicts", "inference_note",
-        "replica_definition", "why_differ", "event_dates", "data_used", "data_dates",
+        "replica_definition", "why_differ", "event_dates", "data_used", "data_dates", "detail",
         # the claims' values as text (a number, a date or a label, in the claim's unit)
         "quoted_value", "computed_value", "computed_display", "tolerance",
+        # the hypothesis ledger and the specification curve
+        "hypothesis_id", "family", "spec", "series", "test", "code_version", "created_utc",
+        "spec_id", "close_rule", "statistic",
     ),
 }  # fmt: skip
 

@@ -12,6 +12,12 @@ from eventlab.report.fonts import font_face_css
 from eventlab.report.formatting import pct
 from eventlab.report.key_figures import key_figures
 from eventlab.report.lead import display_tables, evidence_paragraphs
+from eventlab.report.ledger_section import (
+    add_q_row,
+    headline_q,
+    ledger_context,
+    ledger_kpi,
+)
 from eventlab.report.narrative import coverage_facts, main_stats, narrative
 from eventlab.report.replica_section import SECTION_CHARTS, section_context
 from eventlab.report.tables import claim_rows, era_rows, event_rows, robustness_rows, stats_rows
@@ -32,9 +38,12 @@ def build_context(
     replica_tables: dict[str, pd.DataFrame] | None = None,
     parameters_line: str = "",
     main_window: int = CONFIG.validation.main_window,
+    ledger: dict[str, pd.DataFrame] | None = None,
+    verdict_alpha: float = CONFIG.study.verdict_alpha,
 ) -> dict[str, object]:
     """Everything the templates show, as display strings. `evidence` holds the study's evidence
-    tables (event_verdicts, event_baselines, event_leave_one_out, open_accuracy_by_year)."""
+    tables (event_verdicts, event_baselines, event_leave_one_out, open_accuracy_by_year);
+    `ledger` the ledger's tables (ledger_fdr, spec_curve_test) when the run has them."""
     cta_tables = {k: v for k, v in (cta_tables or {}).items() if v is not None and len(v)}
     replica = section_context(replica_tables or {}, main_window)
     # the section shows its own charts; the gallery keeps them when the section is absent
@@ -100,8 +109,17 @@ def build_context(
                     f"non-event days {pct(r['baseline_median'])}",
                 )
             )
+    led = ledger or {}
+    q = headline_q(led.get("ledger_fdr"), event_stats, as_of)
+    ledger_ctx = ledger_context(led.get("ledger_fdr"), led.get("spec_curve_test"), q, verdict_alpha)
+    kpi = ledger_kpi(led.get("ledger_fdr"), verdict_alpha)
+    if kpi is not None:
+        kpis.append(kpi)
+    figures = key_figures(events, event_stats, ev_tabs.get("event_verdicts"))
+    add_q_row(figures, q, verdict_alpha)
     return {
         "title": "Gap up, close red: what happened next",
+        "ledger": ledger_ctx,
         "as_of": as_of,
         "parameters_line": parameters_line,
         "generated_utc": generated_utc,
@@ -117,7 +135,7 @@ def build_context(
             reference,
         ),
         "kpis": kpis,
-        "key_figures": key_figures(events, event_stats, ev_tabs.get("event_verdicts")),
+        "key_figures": figures,
         "font_face_css": font_face_css(),
         "event_header": ev_header,
         "event_rows": ev_rows,

@@ -7,38 +7,17 @@ the sentences quote the computed figures, never fixed numbers.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from eventlab.config import CONFIG
-from eventlab.report.formatting import as_float, pval
+from eventlab.report import backtest_section as bts
 
 # the charts shown in this section (and not repeated in the report's chart gallery)
 SECTION_CHARTS = ("cta_validation", "backtest_tearsheet")
 TABLES = ("cta_implied_exposure", "cta_validation", "cta_calibration", "backtests")
+OPTIONAL_TABLES = ("backtest_search",)  # shown when present
 MODELS = {"replica": "Replica (default)", "replica_calibrated": "Replica (calibrated on 2000-2012)"}
 EXPOSURE_DAYS = ("2025-11-10", "2025-11-28")
-AIM = 0.7  # issue 11's target for the out-of-sample position correlation
-
-
-def _f(x: object, fmt: str) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NaT:
-        return "–"
-    return format(as_float(x), fmt)
-
-
-def _d(x: object) -> str:
-    return "–" if x is None or pd.isna(x) else pd.Timestamp(x).date().isoformat()
-
-
-def _table(columns: list[str], rows: list[list[str]], numeric_from: int = 1) -> dict[str, object]:
-    return {
-        "columns": columns,
-        "classes": ["" if i < numeric_from else "n" for i in range(len(columns))],
-        "rows": rows,
-        "more": 0,
-    }
 
 
 def _period_label(v: pd.DataFrame, prefix: str) -> str | None:
@@ -60,25 +39,25 @@ def validation_tables(v: pd.DataFrame, main_window: int) -> dict[str, dict[str, 
         g = g.set_index("period")
         cells = [MODELS.get(model, model), what[measure]]
         for p in ("full", ins, oos, *eras):
-            cells.append(_f(g["correlation"].get(p), "+.2f") if p else "–")
-        cells.append(_f(g["sign_agreement"].get(oos), ".0%") if oos else "–")
+            cells.append(bts.fmt(g["correlation"].get(p), "+.2f") if p else "–")
+        cells.append(bts.fmt(g["sign_agreement"].get(oos), ".0%") if oos else "–")
         rows.append(cells)
     head = ["Model", "Compared", "corr, full", f"corr, {ins}", f"corr, {oos}", *[f"corr, {e}" for e in eras],
             "sign agreement, out of sample"]  # fmt: skip
-    tracking = _table(head, rows, 2)
+    tracking = bts.table(head, rows, 2)
     ret = v[v["measure"] == "strategy_returns"]
     rrows = []
     for (model, bench, freq), g in ret.groupby(["model", "benchmark", "frequency"], sort=False):
         g = g.set_index("period")
         rrows.append(
             [MODELS.get(model, model), f"{bench} ({freq})"]
-            + [_f(g["correlation"].get(p), "+.2f") for p in ("full", ins, oos)]
-            + [_f(g["beta"].get(p), ".2f") for p in ("full", oos)]
-            + [_f(g["tracking_error"].get(p), ".1%") for p in ("full", oos)]
+            + [bts.fmt(g["correlation"].get(p), "+.2f") for p in ("full", ins, oos)]
+            + [bts.fmt(g["beta"].get(p), ".2f") for p in ("full", oos)]
+            + [bts.fmt(g["tracking_error"].get(p), ".1%") for p in ("full", oos)]
         )
     rhead = ["Model", "Benchmark", "corr, full", f"corr, {ins}", f"corr, {oos}", "beta, full",
              f"beta, {oos}", "tracking error, full", f"tracking error, {oos}"]  # fmt: skip
-    return {"tracking": tracking, "returns": _table(rhead, rrows, 2)}
+    return {"tracking": tracking, "returns": bts.table(rhead, rrows, 2)}
 
 
 def exposure_table(e: pd.DataFrame, main_window: int) -> dict[str, object]:
@@ -89,90 +68,21 @@ def exposure_table(e: pd.DataFrame, main_window: int) -> dict[str, object]:
     headline = (sel["index"].astype(str) == "sg_trend_index") & (sel["model"].astype(str) == "spx")
     sel = sel[headline | (sel["window"] == main_window)]
     if sel.empty:
-        return _table(["Date"], [])
+        return bts.table(["Date"], [])
     sel["key"] = sel["index"].astype(str).str.replace("_index", "") + " " + sel["model"].astype(str) + " " + sel["window"].astype(str) + "d"  # fmt: skip
     keys = list(dict.fromkeys(sel.sort_values(["index", "model", "window"])["key"]))
     wide = sel.set_index(["date", "key"])
     rows = []
     for d in sorted(sel["date"].unique()):
-        cells = [_d(d)]
+        cells = [bts.day(d)]
         for k in keys:
             if (d, k) in wide.index:
                 r = wide.loc[(d, k)]
-                cells.append(f"{r['slope']:.2f} ({r['se']:.2f}) p{_f(r['percentile'], '.0f')}")
+                cells.append(f"{r['slope']:.2f} ({r['se']:.2f}) p{bts.fmt(r['percentile'], '.0f')}")
             else:
                 cells.append("–")
         rows.append(cells)
-    return _table(["Date", *keys], rows)
-
-
-def calibration_table(c: pd.DataFrame, top: int = 6) -> dict[str, object]:
-    g = c.sort_values("in_sample_corr", ascending=False).head(top)
-    rows = [
-        [("chosen: " if r["chosen"] else "") + str(r["lookbacks"]), _f(r["saturation_z"], ".1f"),
-         _f(r["vol_target"], ".0%"), str(int(r["smoothing"])), _f(r["in_sample_corr"], "+.3f"),
-         _f(r["out_of_sample_corr"], "+.3f")]
-        for _, r in g.iterrows()
-    ]  # fmt: skip
-    return _table(["Lookbacks", "Saturation z", "Vol target", "Smoothing (sessions)",
-                   "In-sample corr (chooses)", "Out-of-sample corr (shown only)"], rows)  # fmt: skip
-
-
-def backtest_tables(b: pd.DataFrame) -> dict[str, dict[str, object]]:
-    strat = b[~b["strategy"].str.startswith("event_")]
-    rows = [
-        [str(r["strategy"]), str(r["period"]), f"{_d(r['start'])} .. {_d(r['end'])}",
-         _f(r["cagr"], "+.1%"), _f(r["volatility"], ".1%"), _f(r["sharpe"], ".2f"), _f(r["sortino"], ".2f"),
-         _f(r["max_drawdown"], ".1%"), f"{_d(r['max_drawdown_peak'])} → {_d(r['max_drawdown_trough'])}",
-         _f(r["calmar"], ".2f"), _f(r["turnover_per_year"], ".1f"), _f(r["cost_drag"], ".2%")]
-        for _, r in strat.iterrows()
-    ]  # fmt: skip
-    head = ["Strategy", "Period", "Span", "CAGR", "Volatility", "Sharpe", "Sortino", "Max drawdown",
-            "Peak → trough", "Calmar", "Turnover / yr", "Cost drag / yr"]  # fmt: skip
-    ev = b[b["strategy"].str.startswith("event_") | (b["period"] == "study sample")]
-    erows = [
-        [str(r["strategy"]), _f(r["n_trades"], ".0f"), _f(r["hit_rate"], ".0%"), _f(r["mean_trade"], "+.2%"),
-         _range(r, "random_"), pval(r["random_p_value"]), _range(r, "vix_matched_"), pval(r["vix_matched_p_value"]),
-         _f(r["cagr"], "+.1%"), _f(r["sharpe"], ".2f"), _f(r["max_drawdown"], ".1%"), _f(r["time_in_market"], ".1%")]
-        for _, r in ev.iterrows()
-    ]  # fmt: skip
-    ehead = ["Strategy", "Trades", "Hit rate", "Mean trade (net)", "Random days: 5-95% of mean",
-             "p (random >= events)", "Same-VIX-quintile days: 5-95%", "p (same quintile)", "CAGR", "Sharpe",
-             "Max drawdown", "Time in market"]  # fmt: skip
-    events = _table(ehead, erows)
-    events["note"] = event_backtest_note(b)
-    return {"replica": _table(head, rows, 2), "events": events}
-
-
-def _range(r: pd.Series, prefix: str) -> str:
-    return f"{_f(r[prefix + 'mean_p05'], '+.2%')} .. {_f(r[prefix + 'mean_p95'], '+.2%')}"
-
-
-def event_backtest_note(b: pd.DataFrame) -> str:
-    """What the random-entry rankings of the close-entry event trades do and do not show."""
-    close = b[b["strategy"].str.startswith("event_close_")].sort_values("horizon")
-    if close.empty:
-        return ""
-    n = int(close["n_trades"].max())
-    text = (
-        "Random days are drawn from every day of the study sample. The events fall in stressed "
-        "markets, which rebound on average, so the fairer benchmark draws each entry from the "
-        "days in the same VIX quintile as its event."
-    )
-    if close["random_p_value"].isna().all():
-        return (
-            text
-            + f" With {n} trades, fewer than the study's minimum for inference, no p-value is given."
-        )
-    pairs = "; ".join(
-        f"T+{int(r['horizon'])} {pval(r['random_p_value'])} vs {pval(r['vix_matched_p_value'])}"
-        for _, r in close.iterrows()
-    )
-    return (
-        text + f" Entries at the event close, p over all days vs over same-quintile days: {pairs}. "
-        f"With {n} trades these rank the events within each distribution; they do not establish "
-        "an edge (the verdicts above weigh all the evidence)."
-    )
+    return bts.table(["Date", *keys], rows)
 
 
 def sentences(v: pd.DataFrame, e: pd.DataFrame, c: pd.DataFrame, main_window: int) -> list[str]:
@@ -211,21 +121,11 @@ def sentences(v: pd.DataFrame, e: pd.DataFrame, c: pd.DataFrame, main_window: in
             f"(its own P&L on the S&P 500) it reaches {lens.get('replica', float('nan')):+.2f}: most of the gap "
             "is the estimator's lag, not the model."
         )
-        if "replica_calibrated" in pos.index:
-            best = pos["replica_calibrated"]
-            chosen = c[c["chosen"]].iloc[0] if len(c) and c["chosen"].any() else None
+        if "replica_calibrated" in pos.index and len(c) and c["chosen"].any():
+            text += bts.calibration_sentence(c, float(pos["replica_calibrated"]))
             text += (
-                " The variant calibrated on 2000-2012 only"
-                + (
-                    f" (lookbacks {chosen['lookbacks']}, saturation {chosen['saturation_z']:g}, "
-                    f"vol target {chosen['vol_target']:.0%}, smoothing {int(chosen['smoothing'])} sessions)"
-                    if chosen is not None
-                    else ""
-                )  # fmt: skip
-                + f" reaches {best:+.2f} out of sample, "
-                + ("above" if best >= AIM else "below")
-                + f" the {AIM:.1f} aim. The rest of the report keeps the default replica (its levels and flows "
-                "are the desks' kind of model); the calibrated variant is shown beside it here."
+                " The rest of the report keeps the default replica (its levels and flows are the "
+                "desks' kind of model); the calibrated variant is shown beside it here."
             )
         out.append(text)
     return out
@@ -239,10 +139,17 @@ def section_context(
     if not all(k in tables and tables[k] is not None and len(tables[k]) for k in TABLES):
         return None
     e, v, c, b = (tables[k] for k in TABLES)
+    found = tables.get("backtest_search")
+    search = found if found is not None and len(found) else None
     return {
         "sentences": sentences(v, e, c, main_window),
+        "bt_sentences": bts.backtest_sentences(b, search, c),
         **validation_tables(v, main_window),
         "exposure": exposure_table(e, main_window),
-        "calibration": calibration_table(c),
-        **{f"bt_{k}": t for k, t in backtest_tables(b).items()},
+        "calibration": bts.calibration_table(c),
+        "grid_oos": bts.grid_distribution(c),
+        **{f"bt_{k}": t for k, t in bts.backtest_tables(b).items()},
+        "bt_search": bts.search_display(search)
+        if search is not None
+        else bts.table(["Family"], []),
     }

@@ -200,10 +200,18 @@ class BacktestParams(Settings):
     start: first session of the replica backtest (the S&P 500 history starts in 1927; the
         replica needs a year of warm-up).
     cost_bp: one-way cost in basis points per unit of turnover, for both strategies.
-    entries: "close" (enter at the event close) and "next_open" (enter at the next session's
-        open, a trader who sees the close first); the holding periods are the study horizons.
+    entries: "next_open" (enter at the next session's open, a trader who sees the close first:
+        the default) and "close" (enter at the event close, a variant that needs the closing
+        print to decide); the holding periods are the study horizons.
     random_draws / seed: the random-entry benchmark draws this many sets of entry days (same
-        count, same holding period, from the same sample of days) with a seeded generator.
+        count, same holding period, from the same sample of days) with a seeded generator; the
+        seed also drives the SPA / StepM bootstrap.
+    deflated_trials: the number of trials N of the deflated Sharpe ratio; 0 counts the backtest
+        configurations and calibration grid points this run evaluates (a ledger of every test
+        run on the data gives a larger, truer N).
+    bootstrap_reps: stationary-bootstrap draws of Hansen's SPA and Romano-Wolf's StepM.
+    pbo_blocks: blocks of the combinatorially symmetric cross-validation behind the probability
+        of backtest overfitting (16 gives C(16, 8) = 12,870 splits).
     """
 
     SECTION = "backtest"
@@ -220,15 +228,38 @@ class BacktestParams(Settings):
         example="2.0",
     )
     entries: tuple[Literal["close", "next_open"], ...] = setting(
-        ("close", "next_open"),
-        "Entries of the event strategy: at the event close and/or the next open.",
+        ("next_open", "close"),
+        "Entries of the event strategy: at the next open (default) and/or the event close.",
         nonempty=True,
-        example="('close', 'next_open')",
+        example="('next_open', 'close')",
     )
     random_draws: int = setting(
         2000, "Sets of random entry days of the benchmark.", ge=100, example="2000"
     )
     seed: int = setting(20251120, "Seed of the random-entry draws.", example="20251120")
+    deflated_trials: int = setting(
+        0,
+        "Trials N of the deflated Sharpe ratio (0 = the backtests and grid points of this run).",
+        ge=0,
+        example="0",
+    )
+    bootstrap_reps: int = setting(
+        1000, "Bootstrap draws of the SPA and StepM tests.", ge=100, example="1000"
+    )
+    pbo_blocks: int = setting(
+        16, "Blocks of the CSCV behind the probability of backtest overfitting.", ge=2, le=20,
+        example="16",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _even_blocks(self) -> Self:
+        if self.pbo_blocks % 2:
+            raise ConfigError(
+                "pbo_blocks",
+                f"CSCV splits the blocks in halves, got an odd {self.pbo_blocks}",
+                "use an even number, e.g. 16",
+            )
+        return self
 
     def validate(self) -> BacktestParams:  # type: ignore[override]  # shadows pydantic v1's deprecated classmethod BaseModel.validate on purpose (an instance method; nothing calls the classmethod)
         return self.checked()

@@ -74,10 +74,23 @@ def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "auto") -> f
     comparison's 1e-12 tolerance (tests/test_small_sample.py checks both give the same p). The
     universe uses it (hundreds of events per ticker made the gather its largest cost). "auto"
     (the default) takes "direct" up to AUTO_FFT_EVENTS events and "fft" above."""
-    n_all, pos = len(y), np.flatnonzero(d)
-    n = len(pos)
+    n_all, n = len(y), int(np.count_nonzero(d))
     if n < 2 or n == n_all:
         return np.nan
+    stat, _ = shift_statistics(y, d, method=method)
+    extreme = stat[1:] >= stat[0] * (1 - 1e-12)
+    return float((1 + extreme.sum()) / n_all)
+
+
+def shift_statistics(
+    y: np.ndarray, d: np.ndarray, *, method: str = "direct"
+) -> tuple[np.ndarray, np.ndarray]:
+    """circular_shift_p's statistic for every shift s = 0..n_days-1 (s = 0 is the observed
+    arrangement): (|studentized difference|, event-minus-rest mean difference), each n_days long.
+    Needs at least two events and one other day (circular_shift_p checks). `method` as in
+    circular_shift_p."""
+    n_all, pos = len(y), np.flatnonzero(d)
+    n = len(pos)
     if method == "auto":
         method = "fft" if n > AUTO_FFT_EVENTS else "direct"
     total = float(y.sum())
@@ -99,9 +112,7 @@ def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "auto") -> f
     diff = ev_sum / n - (total - ev_sum) / (n_all - n)
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = np.abs(diff) / np.sqrt(ev_var / n)
-    stat = np.where(np.isnan(stat), 0.0, stat)
-    extreme = stat[1:] >= stat[0] * (1 - 1e-12)
-    return float((1 + extreme.sum()) / n_all)
+    return np.where(np.isnan(stat), 0.0, stat), diff
 
 
 def decluster(positions: np.ndarray, cooldown: int) -> tuple[np.ndarray, np.ndarray]:

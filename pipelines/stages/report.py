@@ -23,6 +23,7 @@ from eventlab.report.cta_tables import CTA_TABLES
 from eventlab.report.fonts import missing_glyphs
 from eventlab.report.publishing import changed_parameters as study_changes
 from eventlab.report.publishing import describe_parameters, published_path
+from eventlab.report.replica_section import OPTIONAL_TABLES
 from eventlab.report.replica_section import TABLES as REPLICA_TABLES
 from eventlab.report.templating import render_html, render_markdown
 from pipelines.links import report_url
@@ -50,6 +51,12 @@ EVIDENCE_TABLES = (
     "open_accuracy",
     "open_accuracy_by_year",
 )
+# The ledger's tables: inputs of the report, each written under its CSV name.
+LEDGER_TABLES = {
+    "ledger_fdr": "hypotheses.csv",
+    "spec_curve": "spec_curve.csv",
+    "spec_curve_test": "spec_curve_test.csv",
+}
 
 PRICE_INS = {f"price_{k}": dg.AssetIn(key=["prices", k]) for k in CONFIG.daily_keys}
 INTRADAY_INS = {f"bars_{s.key}": dg.AssetIn(key=["intraday", s.key]) for s in CONFIG.intraday}
@@ -83,7 +90,7 @@ CTA_INS = {
 REPLICA_INS = {
     f"rc_{k.path[-1]}": dg.AssetIn(key=k)
     for k in _module_asset_keys("pipelines.stages.validation")
-    if k.path[-1] in REPLICA_TABLES
+    if k.path[-1] in (*REPLICA_TABLES, *OPTIONAL_TABLES)
 }
 
 
@@ -168,6 +175,7 @@ def claims_vs_data(
         "open_quality_eras": dg.AssetIn(),
         "claims_vs_data": dg.AssetIn(),
         **{name: dg.AssetIn() for name in EVIDENCE_TABLES},
+        **{name: dg.AssetIn() for name in LEDGER_TABLES},
         **CTA_INS,
         **REPLICA_INS,
     },
@@ -180,6 +188,7 @@ def report(
     context: dg.AssetExecutionContext,
     report_settings: ReportSettings,
     validation_settings: ValidationSettings,
+    study_settings: StudySettings,
     **inputs,
 ) -> dg.MaterializeResult:
     t0 = time.perf_counter()
@@ -205,10 +214,14 @@ def report(
         replica_tables={name.removeprefix("rc_"): inputs[name] for name in REPLICA_INS},
         parameters_line=f"{describe_parameters(changed)} · folder reports/{final.name}",
         main_window=validation_settings.params().main_window,
+        ledger={name: inputs[name] for name in LEDGER_TABLES},
+        verdict_alpha=study_settings.params().verdict_alpha,
     )
     for name in EVIDENCE_TABLES:
         df = inputs[name]
         write_report_table(folder, f"{name}.csv", df, index=name == "open_accuracy")
+    for name, csv_name in LEDGER_TABLES.items():
+        write_report_table(folder, csv_name, inputs[name])
     html, md = render_html(ctx), render_markdown(ctx)
     atomic_write_bytes(folder / "report.html", html.encode("utf-8"))
     atomic_write_bytes(folder / "report.md", md.encode("utf-8"))

@@ -13,8 +13,8 @@ is computed."""
 import dagster as dg
 import pandas as pd
 
-from eventlab.backtest import strategies
-from eventlab.backtest.checks import backtests_consistent
+from eventlab.backtest import total_return as tr_mod
+from eventlab.backtest.checks import backtests_consistent, search_valid
 from eventlab.config import CONFIG, StudyParams
 from eventlab.cta import exposure as exp_mod
 from eventlab.cta import validation as val_mod
@@ -29,8 +29,8 @@ from pipelines.resources import (
     ValidationSettings,
     report_folder_name,
 )
+from pipelines.stages.backtest_tables import BacktestTables
 from pipelines.stages.common import (
-    LazyTables,
     as_of_date,
     md_preview,
     publish_if_no_publish_step,
@@ -49,15 +49,20 @@ BOND_TABLE = next((n for n, raw in CONFIG.reference_tables if raw == "DGS10.csv"
 # them from the warehouse (pipelines.stages.study.series_beyond_inputs).
 PRICE_INS = {
     name: dg.AssetIn(key=["prices", name])
-    for name in sorted({REPLICA_SERIES, CONFIG.study.index, CONFIG.study.vix})
+    for name in sorted({REPLICA_SERIES, CONFIG.study.index, CONFIG.study.vix, tr_mod.SPLICE_SERIES})
 }
 REF_INS = {
     name: dg.AssetIn(key=["reference", name])
-    for name in (*TREND_NAMES, "fed_funds_effective", *((BOND_TABLE,) if BOND_TABLE else ()))
+    for name in (
+        *TREND_NAMES,
+        "fed_funds_effective",
+        tr_mod.FF3_TABLE,
+        *((BOND_TABLE,) if BOND_TABLE else ()),
+    )
 }
 
 
-class _Tables(LazyTables):
+class _Tables(BacktestTables):
     """The validation and backtest tables for one run, each computed on first use."""
 
     def __init__(
@@ -92,8 +97,11 @@ class _Tables(LazyTables):
             if self.study_close.index.equals(self.close.index)
             else val_mod.cash_returns(self.study_close.index, inputs["fed_funds_effective"])
         )
+        self.spy_close: pd.Series = prices[tr_mod.SPLICE_SERIES]["close"]
         self._calibration: dict[str, object] | None = None
         self._bond: pd.Series | None = None
+        self._total_return: tuple[pd.Series, dict[str, object]] | None = None
+        self._grid: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
     def bond(self) -> pd.Series | None:
         """The 10-year bond return proxy, once per run (the exposure table and its check read it)."""
@@ -158,6 +166,7 @@ class _Tables(LazyTables):
             "chosen": f"lookbacks {list(p.lookbacks)}, saturation z {p.saturation_z}, vol target "
             f"{p.vol_target}, smoothing {chosen['smoothing']}",
             "in_sample_corr": float(chosen["in_sample_corr"]),
+            "csv": self.csv("cta_calibration.csv", grid),
             "preview": md_preview(grid.sort_values("in_sample_corr", ascending=False), rows=12, floatfmt=".3f"),
         }  # fmt: skip
 
@@ -183,61 +192,6 @@ class _Tables(LazyTables):
         df = val_mod.validation_series(self.positions(), self.close, sel, self.vp)
         return df, {"rows": len(df), "preview": md_preview(df.tail(10), floatfmt=".3f")}
 
-    def _replica_bt(self):
-        if "_replica_bt" not in self._cache:
-            rows, daily = strategies.replica_backtest(
-                self.close, self.positions(), self.cash, self.bp.cost_bp, self.bp.start,
-                self.refs["sg_trend_index"],
-            )  # fmt: skip
-            self._cache["_replica_bt"] = (rows, {"daily": daily})
-        return self._cache["_replica_bt"]
-
-    def _event_bt(self):
-        if "_event_bt" not in self._cache:
-            ev = self.inp["events"]
-            fwd = self.inp["forward_returns"]
-            rows, trades, daily = strategies.event_backtest(
-                self.study_px, pd.DatetimeIndex(pd.to_datetime(ev["date"])) if len(ev) else pd.DatetimeIndex([]),
-                fwd["in_sample"].astype(bool), self.study.horizons, self.bp.entries, self.study_cash,
-                self.bp.cost_bp, self.bp.random_draws, self.bp.seed, vix=self.study_vix,
-                min_trades=self.study.min_events_for_inference,
-            )  # fmt: skip
-            self._cache["_event_bt"] = (rows, {"trades": trades, "daily": daily})
-        return self._cache["_event_bt"]
-
-    def backtests(self):
-        rep, _ = self._replica_bt()
-        evt, _ = self._event_bt()
-        df = pd.concat([rep, evt], ignore_index=True)
-        show = ["strategy", "period", "cagr", "volatility", "sharpe", "max_drawdown", "calmar",
-                "n_trades", "random_percentile", "vix_matched_percentile"]  # fmt: skip
-        return df, {
-            "rows": len(df),
-            "replica_prices": f"prices/{REPLICA_SERIES} (the replica models S&P 500 futures)",
-            "event_prices": f"prices/{self.study.index} (the study's index)",
-            "event_horizons": ", ".join(f"{k}d" for k in self.study.horizons),
-            "csv": self.csv("backtests.csv", df),
-            "preview": md_preview(df[show], rows=30, floatfmt=".3f"),
-        }
-
-    def backtest_trades(self):
-        trades = self._event_bt()[1]["trades"]
-        return trades, {
-            "rows": len(trades),
-            "csv": self.csv("backtest_trades.csv", trades),
-            "preview": md_preview(trades, rows=30, floatfmt=".4f"),
-        }
-
-    def backtest_returns(self):
-        daily = strategies.combined_daily(
-            self._replica_bt()[1]["daily"], self._event_bt()[1]["daily"]
-        )
-        return daily, {
-            "rows": len(daily),
-            "columns": ", ".join(daily.columns),
-            "preview": md_preview(daily.dropna(how="all").tail(10), floatfmt=".4f"),
-        }
-
 
 OUTS: dict[str, str] = {
     "cta_implied_exposure": "CTA equity exposure implied by real returns (data): per date, index (SG Trend, SG CTA), "
@@ -259,8 +213,15 @@ OUTS: dict[str, str] = {
     "entry (close / next open), horizon, dates, prices, gross and net return, overlap flag. Writes "
     "backtest_trades.csv.",
     "backtest_returns": "Daily net returns of every backtested strategy (for the equity and drawdown charts).",
+    "backtest_search": "Backtest statistics that know about the search: the total-return splice's overlap, "
+    "Hansen's SPA and Romano-Wolf's StepM against total-return buy-and-hold across each strategy set (arch), "
+    "and the probability of backtest overfitting (CSCV) of the calibration grid and the event sweep. Writes "
+    "backtest_search.csv.",
 }
-CSV_OUTS = {"cta_implied_exposure", "cta_validation", "backtests", "backtest_trades"}
+CSV_OUTS = {
+    "cta_implied_exposure", "cta_validation", "cta_calibration", "backtests", "backtest_trades",
+    "backtest_search",
+}  # fmt: skip
 CHECKS = (
     dg.AssetCheckSpec(
         "implied_exposure_no_lookahead",
@@ -285,6 +246,12 @@ CHECKS = (
         asset="backtests",
         description="Each strategy's compounded daily returns equal its total return; every event "
         "with a full horizon is one trade; the random-entry distribution has the configured draws.",
+    ),
+    dg.AssetCheckSpec(
+        "backtest_search_valid",
+        asset="backtest_search",
+        description="Every SPA p-value and PBO lies in [0, 1] (or its row says why it was not "
+        "computed); the total-return splice's sources correlate >= 0.95 day by day on their overlap.",
     ),
 )
 
@@ -327,7 +294,7 @@ def validation(
         validation_settings.params(), backtest_settings.params(),
     )  # fmt: skip
     tables.final_name = report_folder_name(inputs["report_as_of"])
-    lookahead, valid, insample, consistent = CHECKS
+    lookahead, valid, insample, consistent, searched = CHECKS
     yield from selected_results(
         context,
         OUTS,
@@ -367,6 +334,7 @@ def validation(
                     tables.bp.random_draws,
                 ),
             ),  # fmt: skip
+            (searched, lambda: search_valid(tables.frame("backtest_search"))),
         ],
     )
     publish_if_no_publish_step(context, report_settings, folder, inputs["report_as_of"])
