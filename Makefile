@@ -56,7 +56,7 @@ run-recorded: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m commands.instance && $(PY) -m commands.run --record
 
 # The universe study (504 S&P 500 members, one partition per ticker, all in one run on 2 processes):
-# its own job, not part of `make run`. Writes reports/<as-of>/universe/.
+# its own job, not part of `make run`. Writes reports/universe-<name>/<as-of>/.
 universe: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m commands.run_universe
 
@@ -102,4 +102,4 @@ snapshot: $(STAMP)
 	$(PY) scripts/build_snapshot.py
 
 clean:
-	rm -rf data/warehouse reports/20* reports/latest
+	rm -rf data/warehouse reports/20* reports/latest reports/universe-*

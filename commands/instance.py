@@ -131,7 +131,8 @@ def check_instance(home: str | Path | None = None) -> None:
         problem = check_sqlite(path)
         if problem:
             raise InstanceStorageError(
-                f"Dagster instance storage {path} is damaged ({problem}). It holds only run "
+                f"Dagster instance storage: the SQLite database {path} is damaged ({problem}). "
+                "It holds only run "
                 "history; your data and reports are unaffected. Fix: move it aside "
                 f"(mv {path} {path}.bad) and start again - Dagster creates a fresh one"
             )

@@ -7,6 +7,10 @@ the CTA scenario dates against the index series' span, the shipped snapshot file
 folder (a real directory at `reports/latest` is user content: refused, never deleted) and the
 environment variables. Every message names the field (a run-config path the launchpad accepts,
 or the environment variable) and a fix.
+
+`check_universe` does the same for `commands.run_universe` (its flags, the universe list files,
+the shipped universe data against their manifest, the output folders), naming the flag the user
+typed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from eventlab.config import CONFIG
@@ -24,6 +29,7 @@ from eventlab.settings import (
     EnvironmentParams,
     LibraryParams,
     ReportParams,
+    SourceParams,
     StudyParams,
 )
 from eventlab.settings.validation import BacktestParams, ValidationParams
@@ -33,6 +39,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT_DIR = PROJECT_ROOT / "data" / "snapshot"
 
 STUDY_KEY, CTA_KEY = "study_settings", "cta_settings"
+# How each storage folder is typed: the flag, and the launchpad path of the same setting.
+REPORTS_FIELD = "--reports (resources.report_settings.config.reports_root)"
+WAREHOUSE_FIELD = "--warehouse (resources.io_manager.config.base_dir)"
+# Free space a run needs on each folder's filesystem: a run writes ~20 MB of report (a new
+# copy of every file it rebuilds) and ~25 MB of warehouse tables; twice that leaves headroom.
+FREE_MB = {REPORTS_FIELD: 40, WAREHOUSE_FIELD: 50}
 
 
 def launchpad_path(key: str) -> str:
@@ -125,23 +137,37 @@ def check_scenarios(cta, span: tuple[dt.date, dt.date]) -> None:
             )
 
 
+def check_folder(path: str | Path, field: str) -> None:
+    """`path` is a folder this run can create, write into, and has room in: probed by creating
+    and removing a file (a read-only mount refuses even root, which os.access would not see)."""
+    import shutil
+
+    path = Path(path)
+    fix = f"give a writable folder with {FREE_MB[field]} MB free ({field.split()[0]} DIR)"
+    if path.exists() and not path.is_dir():
+        raise ConfigError(field, f"{path} is a file, not a folder", fix)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".eventlab-preflight-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        what = "cannot create" if not path.is_dir() else "cannot write into"
+        raise ConfigError(field, f"{what} {path}: {exc.strerror}", fix) from None
+    free_mb = shutil.disk_usage(path).free / 2**20
+    if free_mb < FREE_MB[field]:
+        raise ConfigError(
+            field,
+            f"only {free_mb:.1f} MB free on the filesystem of {path}; a run needs about "
+            f"{FREE_MB[field]} MB there",
+            f"free some space (e.g. delete old report folders or `make clean`), or {fix}",
+        )
+
+
 def check_reports_root(root: str | Path) -> None:
     """The reports folder can be written and `latest` is ours to move."""
     root = Path(root)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            "resources.report_settings.config.reports_root",
-            f"cannot create {root}: {exc.strerror}",
-            "give a writable folder (--reports DIR)",
-        ) from None
-    if not os.access(root, os.W_OK):
-        raise ConfigError(
-            "resources.report_settings.config.reports_root",
-            f"{root} is not writable",
-            "give a writable folder (--reports DIR)",
-        )
+    check_folder(root, REPORTS_FIELD)
     try:
         publishing.check_latest(root)
     except publishing.PublishError as exc:
@@ -170,6 +196,11 @@ def check_run(
 ) -> None:
     """Everything above for one run (raises the first ConfigError). Imports no Dagster."""
     check_environment()
+    source_params = SourceParams.from_config(
+        resource_config(run_config, "price_source"), launchpad_path("price_source")
+    )
+    if "mode" in resource_config(run_config, "price_source"):
+        source = source_params.mode  # the run config's mode wins over --source, as in Dagster
     check_snapshot_files(source)
     study = StudyParams.from_config(
         resource_config(run_config, STUDY_KEY),
@@ -188,6 +219,8 @@ def check_run(
         resource_config(run_config, "report_settings"), launchpad_path("report_settings")
     )
     check_reports_root(reports_root or report.reports_root)
+    warehouse = warehouse or resource_config(run_config, "io_manager").get("base_dir")
+    check_folder(warehouse or PROJECT_ROOT / "data" / "warehouse", WAREHOUSE_FIELD)
     LibraryParams.from_config(
         resource_config(run_config, "library_settings"), launchpad_path("library_settings")
     )
@@ -203,3 +236,67 @@ def check_study_specs(run_config: dict) -> None:
         resource_config(run_config, "library_settings"), launchpad_path("library_settings")
     )
     load_library(Path(library.folder), CONFIG.daily_keys)
+
+
+# ----------------------------------------------------------------------------- the universe job
+
+UNIVERSE_KEY = "universe_settings"
+
+
+def universe_params(name: str | None, workers: int | None, source: str):
+    """The universe settings a `run_universe` command line asks for, validated (ConfigError
+    naming the flag the user typed)."""
+    from eventlab.settings.universe import UniverseParams
+
+    values: dict[str, object] = {"source": source}
+    flags = {"name": "--universe", "workers": "--workers", "source": "--source"}
+    if name is not None:
+        values["name"] = name
+    if workers is not None:
+        values["workers"] = workers
+    try:
+        return UniverseParams.from_config(values, launchpad_path(UNIVERSE_KEY))
+    except ConfigError as exc:
+        field = exc.field_name.rsplit(".", 1)[-1]
+        raise ConfigError(flags.get(field, exc.field_name), exc.problem, exc.fix) from None
+
+
+def check_universe(
+    *,
+    name: str | None = None,
+    first: int | None = None,
+    workers: int | None = None,
+    source: str = "snapshot",
+    reports: str | Path | None = None,
+    warehouse: str | Path | None = None,
+) -> None:
+    """Everything the universe job needs, checked before it writes anything: the flags, every
+    universe list file (file and line of a bad row), the chosen universe, the shipped data
+    against its manifest (offline runs), the output folders. Raises ConfigError, or the data's
+    DataError naming the file and the fix."""
+    from eventlab.universe import members, prices
+    from eventlab.universe import publishing as upublishing
+
+    check_environment()
+    check_snapshot_files("snapshot")  # the index event days come from the main snapshot
+    if first is not None and first < 1:
+        raise ConfigError(
+            "--first", f"{first} tickers is not a run", "give 1 or more, e.g. --first 50"
+        )
+    params = universe_params(name, workers, source)
+    members.all_tickers(params)  # every list: the partitions are their union
+    try:
+        universe = members.load_universe(params)
+    except ConfigError as exc:
+        raise ConfigError("--universe", exc.problem, exc.fix) from None
+    if source == "snapshot":
+        prices.shipped_files(params)
+    check_folder(warehouse or PROJECT_ROOT / "data" / "warehouse", WAREHOUSE_FIELD)
+    report = ReportParams()
+    root = Path(reports or report.reports_root)
+    check_folder(root, REPORTS_FIELD)
+    try:
+        upublishing.check_tree(upublishing.universe_root(root, universe.name))
+    except publishing.PublishError as exc:
+        problem, _, fix = str(exc).partition(". Fix: ")
+        raise ConfigError("--reports", problem, fix) from None

@@ -6,6 +6,8 @@ Usage: python -m commands.run [--source snapshot|auto|yfinance] [--reports DIR] 
 --config takes the launchpad's YAML (e.g. `resources: {study_settings: {config: {gap_threshold: 0.015}}}`).
 The whole configuration is checked before Dagster is imported and before anything is written
 (commands/preflight.py); a bad value stops the run with the field's path and a fix (exit 2).
+A failed run removes its staging folder and says what the project can name in one line
+(commands/run_messages.py); SIGINT / SIGTERM stop it with one line (exit 130).
 Runs in-process on an ephemeral Dagster instance: the warehouse and the report are written, but
 the run is not kept in the instance's history. With --record it runs against the instance in
 $DAGSTER_HOME, so `make ui` shows the run and its materializations; that costs ~12 s more,
@@ -40,31 +42,66 @@ def run_main_job(
     """
     import dagster as dg
 
+    from commands.run_messages import condensed_console
     from pipelines.definitions import default_resources, defs
-    from pipelines.io import ParquetIOManager
-    from pipelines.resources import PriceSource, ReportSettings
 
-    overrides: dict[str, object] = {"price_source": PriceSource(mode=source)}
-    if reports:
-        overrides["report_settings"] = ReportSettings(reports_root=reports)
-    if warehouse:
-        overrides["io_manager"] = ParquetIOManager(base_dir=warehouse)
-    job = defs.resolve_job_def("main_job")
+    job = defs.resolve_job_def("main_job").with_logger_defs({"console": condensed_console()})
     if instance is None:
         instance = dg.DagsterInstance.ephemeral()
+    config = with_flags(run_config or {}, source, reports, warehouse)
     result = job.execute_in_process(
         run_config={
-            **(run_config or {}),
+            **config,
             "loggers": {"console": {"config": {"log_level": log_level}}},
         },
-        resources=default_resources(**overrides),
+        resources=default_resources(),
         instance=instance,
         raise_on_error=False,
     )
     folder = None
     for mat in result.asset_materializations_for_node("publish"):
         folder = Path(str(mat.metadata["report_folder"].value))
+    if not result.success:  # a failed run publishes nothing: give its staging space back now
+        from eventlab.report import publishing
+
+        root = reports_root(config)
+        publishing.discard_staging(root / f"{publishing.STAGING_PREFIX}{result.run_id}")
     return result, folder  # type: ignore[return-value]
+
+
+def with_flags(run_config: dict, source: str, reports: str | None, warehouse: str | None) -> dict:
+    """The run config with the command's flags in it: --reports and --warehouse set their
+    resource's field, --source the price source's mode unless the run config sets one. (Flags
+    given as resource objects instead would be lost whenever the run config configures the same
+    resource: Dagster then starts from the declared defaults.)"""
+    import copy
+
+    out = copy.deepcopy(run_config)
+    resources = out.setdefault("resources", {})
+
+    def fields(key: str) -> dict:
+        section = resources.setdefault(key, {})
+        section.setdefault("config", {})
+        if section["config"] is None:
+            section["config"] = {}
+        return section["config"]
+
+    fields("price_source").setdefault("mode", source)
+    if reports:
+        fields("report_settings")["reports_root"] = str(reports)
+    if warehouse:
+        fields("io_manager")["base_dir"] = str(warehouse)
+    return out
+
+
+def reports_root(run_config: dict, reports: str | None = None) -> Path:
+    """The reports root a run publishes under: --reports, else the run config's, else the
+    declared default."""
+    from eventlab.settings import ReportParams
+
+    section = ((run_config.get("resources") or {}).get("report_settings") or {}).get("config")
+    given = reports or (section or {}).get("reports_root")
+    return Path(given or ReportParams().reports_root)
 
 
 def _checked_run_config(args: argparse.Namespace) -> dict | None:
@@ -114,10 +151,9 @@ def _run_recoverably(
     what was (not) published and the fix. Published reports and warehouse files are safe by
     construction: a run publishes in one switch at its end and writes each file atomically."""
     from commands import instance as inst
-    from pipelines.resources import ReportSettings
 
     pg = instance is not None and inst.postgres_url(instance) is not None
-    reports = Path(args.reports or ReportSettings().reports_root)
+    reports = reports_root(run_config, args.reports)
     before = inst.published_runs(reports) if pg else {}
     if pg:
         inst.condense_retry_logs()
@@ -175,6 +211,13 @@ def main() -> int:
         if not home:
             ap.error("--record needs DAGSTER_HOME (the Makefile sets it to .dagster_home)")
         Path(home).mkdir(parents=True, exist_ok=True)
+        from commands import instance as inst
+
+        try:  # a damaged run history is named with its fix before Dagster opens it
+            inst.check_instance(home)
+        except inst.InstanceStorageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         import dagster as dg
 
         instance = dg.DagsterInstance.get()
@@ -185,12 +228,16 @@ def main() -> int:
         print(f"error: {lost}", file=sys.stderr)
         return 1
     elapsed = time.perf_counter() - t0
+    from commands.run_messages import INTERRUPTED_LINE, failure_lines, interrupted
+
+    if not result.success and interrupted(result):
+        print(INTERRUPTED_LINE, file=sys.stderr)
+        return 130
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         print(f"main_job FAILED after {elapsed:.1f}s; failed steps: {failed}", file=sys.stderr)
-        for e in result.all_events:
-            if e.is_step_failure:
-                print(e.event_specific_data.error.to_string(), file=sys.stderr)
+        for line in failure_lines(result):
+            print(line, file=sys.stderr)
         return 1
     print(f"main_job succeeded in {elapsed:.1f}s")
     print(f"report folder: {folder}")

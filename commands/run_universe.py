@@ -15,6 +15,7 @@ import gc
 import json
 import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -51,12 +52,14 @@ def run_universe_job(
     keys = TICKERS.get_partition_keys()
     if first is not None:
         keys = keys[:first]
+    if not keys:
+        raise ValueError(f"no ticker partitions to run (first={first}): give first >= 1")
     settings: dict[str, object] = {"source": source}
-    if universe:
+    if universe is not None:
         settings["name"] = universe
-    if workers:
+    if workers is not None:
         settings["workers"] = workers
-    if bootstrap_reps:
+    if bootstrap_reps is not None:
         settings["bootstrap_reps"] = bootstrap_reps
     overrides: dict[str, object] = {"universe_settings": UniverseSettings(**settings)}
     if reports:
@@ -113,6 +116,40 @@ def run_timings(result: dg.ExecuteInProcessResult, run_s: float, n: int | None) 
     }
 
 
+# Faults the project names itself (the message says what is wrong and what to do): shown as
+# their one line, without Dagster's wrapping and stack.
+NAMED_FAULTS = frozenset(
+    {"Failure", "ConfigError", "DataError", "StoredFileError", "PublishError", "LockTimeoutError"}
+)
+
+
+def failure_text(error) -> str:
+    """A step failure for the terminal: the project's own message in one line for a fault it
+    names, the full error (with its stack) for anything else."""
+    root = error
+    while root.cause is not None:
+        root = root.cause
+    if root.cls_name in NAMED_FAULTS:
+        return "error: " + root.message.split(": ", 1)[-1].strip()
+    return error.to_string()
+
+
+def interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether the run failed because it was interrupted (Ctrl-C, SIGTERM)."""
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None:
+            if error.cls_name == "DagsterExecutionInterruptedError":
+                return True
+            error = error.cause
+    return False
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends the run as Ctrl-C does: Dagster stops its steps, and main says so in one line."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -127,6 +164,23 @@ def main() -> int:
     ap.add_argument("--record", action="store_true", help="record the run in $DAGSTER_HOME")
     ap.add_argument("--timings-json", default=None, help="write timings here (the benchmark)")
     args = ap.parse_args()
+    from commands import preflight
+    from eventlab.data.frames import DataError
+    from eventlab.errors import ConfigError
+
+    try:  # before Dagster is imported and before anything is written
+        preflight.check_universe(
+            name=args.universe,
+            first=args.first,
+            workers=args.workers,
+            source=args.source,
+            reports=args.reports,
+            warehouse=args.warehouse,
+        )
+    except (ConfigError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("universe_job not started: nothing was written", file=sys.stderr)
+        return 2
     instance = None
     if args.record:
         if not os.environ.get("DAGSTER_HOME"):
@@ -138,23 +192,37 @@ def main() -> int:
     # starts, so the benchmark reports it as import+setup, not as run time.
     import pipelines.definitions  # noqa: F401
 
+    signal.signal(signal.SIGTERM, _interrupt)
     t0 = time.perf_counter()
-    result, folder = run_universe_job(
-        universe=args.universe,
-        first=args.first,
-        workers=args.workers,
-        source=args.source,
-        reports=args.reports,
-        warehouse=args.warehouse,
-        instance=instance,
-        log_level=args.log_level,
-    )
+    try:
+        result, folder = run_universe_job(
+            universe=args.universe,
+            first=args.first,
+            workers=args.workers,
+            source=args.source,
+            reports=args.reports,
+            warehouse=args.warehouse,
+            instance=instance,
+            log_level=args.log_level,
+        )
+    except KeyboardInterrupt:
+        result, folder = None, None
     elapsed = time.perf_counter() - t0
+    if result is None or interrupted(result):
+        print(
+            "universe_job interrupted: no universe report was published (the previous one "
+            "stays; the next run removes this run's staging folder). Run again to finish",
+            file=sys.stderr,
+        )
+        return 130
     if not result.success:
         for e in result.all_events:
             if e.is_step_failure:
-                print(e.event_specific_data.error.to_string(), file=sys.stderr)
-        print(f"universe_job FAILED after {elapsed:.1f}s", file=sys.stderr)
+                print(failure_text(e.event_specific_data.error), file=sys.stderr)
+        print(
+            f"universe_job FAILED after {elapsed:.1f}s; no universe report was published",
+            file=sys.stderr,
+        )
         return 1
     print(f"universe_job succeeded in {elapsed:.1f}s")
     if args.timings_json:

@@ -10,8 +10,11 @@ Environment (the same on the launching machine and on every worker):
   EVENTLAB_CELERY_BROKER   redis://host:6379/0   (Celery broker)
   EVENTLAB_CELERY_BACKEND  redis://host:6379/1   (Celery result backend)
   EVENTLAB_WAREHOUSE       shared folder for the per-ticker and pooled tables
-  EVENTLAB_REPORTS         shared folder for reports/<as-of>/universe
+  EVENTLAB_REPORTS         shared folder for reports/universe-<name>/<as-of>/
   DAGSTER_HOME             the instance (deploy/postgres/dagster.yaml across machines)
+
+The executor is dagster_celery's, watched (pipelines/celery_watch.py): a run with the broker
+down or no live worker fails in bounded time with one line saying what to start.
 """
 
 from __future__ import annotations
@@ -19,14 +22,14 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster_celery import celery_executor
 
+from pipelines.celery_watch import watched_celery_executor
 from pipelines.definitions import UNIVERSE, default_resources, universe_assets
 from pipelines.io import DEFAULT_WAREHOUSE, ParquetIOManager
 from pipelines.resources import ReportSettings
 from pipelines.universe_resources import UniverseStore
 
-CELERY = celery_executor.configured(
+CELERY = watched_celery_executor.configured(
     {
         "broker": {"env": "EVENTLAB_CELERY_BROKER"},
         "backend": {"env": "EVENTLAB_CELERY_BACKEND"},

@@ -15,6 +15,7 @@ import pipelines.stages.studies as studies
 import pipelines.stages.study as study
 import pipelines.stages.study_partitions as study_partitions
 import pipelines.stages.universe as universe
+import pipelines.stages.universe_panel as universe_panel
 import pipelines.stages.validation as validation
 from eventlab.config import CONFIG
 from pipelines.io import ParquetIOManager
@@ -83,7 +84,7 @@ all_assets = [
 ]
 all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
 # The universe study is a separate job (`make universe`): main_job and its timing are unchanged.
-universe_assets = dg.load_assets_from_modules([universe])
+universe_assets = dg.load_assets_from_modules([universe, universe_panel])
 UNIVERSE = dg.AssetSelection.groups(universe.GROUP)
 # One study per partition: its own module and job (the main job runs the whole library in one step).
 study_partition_assets = dg.load_assets_from_modules([study_partitions])
@@ -101,7 +102,7 @@ universe_job = dg.define_asset_job(
     selection=UNIVERSE,
     description="The index study on every ticker of a universe (one partition per ticker, all in "
     "one run on `universe_settings.workers` processes), pooled, with breadth; writes "
-    "`reports/<as-of>/universe/`.",
+    "`reports/universe-<name>/<as-of>/`.",
     executor_def=dg.in_process_executor,
 )
 

@@ -10,18 +10,25 @@ the list a result was computed on would no longer be in the repository.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
 from eventlab.config import CONFIG, UniverseParams
-from eventlab.universe.members import all_tickers
+from eventlab.universe.members import readable_tickers
 from eventlab.universe.ticker_files import TickerStore
 from pipelines.io import DEFAULT_WAREHOUSE
 from pipelines.resources import settings_resource
 
-TICKERS = dg.StaticPartitionsDefinition(all_tickers(CONFIG.universe))
+# A list file that does not read cleanly is left out of the partitions with a warning here (the
+# main job does not use them) and refused, with its file and line, by the universe job's
+# pre-flight (commands.preflight.check_universe) and steps.
+_TICKERS, LIST_ERRORS = readable_tickers(CONFIG.universe)
+for _error in LIST_ERRORS:
+    logging.getLogger(__name__).warning("universe partitions: %s", _error)
+TICKERS = dg.StaticPartitionsDefinition(_TICKERS)
 
 
 class UniverseStore(dg.ConfigurableResource):

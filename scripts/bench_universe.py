@@ -42,6 +42,43 @@ def run_once(n: int, workdir: Path) -> dict:
     return timings
 
 
+def bench_battery(warehouse: Path, draws: int = 500) -> dict[str, float]:
+    """In this process, on the N=504 run's stored day tables: the panel's build, the event-study
+    battery (every model and test) and a placebo size run of `draws` draws (issue 22 targets:
+    battery <= 20 s, placebo <= 60 s on a quiet 2-core machine)."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    from eventlab.config import CONFIG
+    from eventlab.data.snapshot import read_aux, read_series
+    from eventlab.universe.abnormal import Design
+    from eventlab.universe.battery import run_battery
+    from eventlab.universe.members import load_universe
+    from eventlab.universe.membership import read_intervals
+    from eventlab.universe.panel import build_panel
+    from eventlab.universe.placebo import placebo_size
+    from eventlab.universe.ticker_files import DAYS, TickerStore
+    from pipelines.stages.universe import point_in_time, read_ok
+
+    u = CONFIG.universe
+    universe = load_universe(u)
+    marks = [(time.perf_counter(), time.process_time())]
+    _, (days,) = read_ok(TickerStore(warehouse / "universe"), universe.tickers, (DAYS,))
+    days, _ = point_in_time(days, days.iloc[:0], read_intervals(u))
+    panel = build_panel(days, universe.sector_of(), read_series("SPY"), read_aux("ff3_daily"))
+    marks.append((time.perf_counter(), time.process_time()))
+    run_battery(panel, Design(), u.normal_models)
+    marks.append((time.perf_counter(), time.process_time()))
+    placebo_size(panel, Design(), u.normal_models, draws, u.placebo_dates, np.random.default_rng(0))
+    marks.append((time.perf_counter(), time.process_time()))
+    out: dict[str, float] = {"events": int(panel.event.sum())}
+    for name, (a, b) in zip(
+        ("panel", "battery", "placebo"), zip(marks[:-1], marks[1:], strict=True), strict=True
+    ):
+        out[f"{name}_s"], out[f"{name}_cpu_s"] = b[0] - a[0], b[1] - a[1]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="50,100,250,504")
@@ -55,6 +92,7 @@ def main() -> None:
         for n in sizes:
             runs = [run_once(n, work) for _ in range(args.repeat)]
             rows.append(min(runs, key=lambda r: r["wall_s"]))
+        battery = bench_battery(work / "wh") if max(sizes) >= 504 else None
     print("CPU seconds (load-independent; the machine is shared, so wall times vary with load):")
     for r in rows:
         t = r["ticker_step"]
@@ -87,6 +125,17 @@ def main() -> None:
         "import+setup = Python start and the code location import. 'dagster other' = run time "
         "outside the steps (run creation and planned events, step orchestration, events)."
     )
+    if battery:
+        cross = rows[-1]["steps_s"].get("universe_cross_section", float("nan"))
+        print(
+            f"Event-study battery on the member panel ({battery['events']:,} events, 3 models, "
+            f"every test), wall s (CPU s): panel build {battery['panel_s']:.1f} "
+            f"({battery['panel_cpu_s']:.1f}), battery {battery['battery_s']:.1f} "
+            f"({battery['battery_cpu_s']:.1f}; target <= 20 s quiet), placebo 500 draws "
+            f"{battery['placebo_s']:.1f} ({battery['placebo_cpu_s']:.1f}; target <= 60 s quiet); "
+            f"beside today's pooled cross-section step {cross:.1f} s wall in the same run. On a "
+            "shared machine the CPU seconds are the load-independent figure (one thread each)."
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Run: make bench   (or .venv/bin/python scripts/benchmark.py [--repeat 5] [--skip
 Prints numbers; asserts nothing. Targets (issue 2): core < 0.5 s and > 100x faster than a
 row-by-row loop; main job warm < 10 s on 2 cores; peak memory < 1 GB. Issue 20: parse and
 evaluate one condition over the full ^GSPC history in <= 5 ms (beside a pandas row loop).
+Issue 21: the verdict rule's size and power on >= 1,000 placebo event sets <= 30 s.
 """
 
 from __future__ import annotations
@@ -149,13 +150,17 @@ def core_benchmarks(repeat: int, with_loops: bool = True) -> dict[str, float]:
 
     def whole_study():
         # What the event_study step computes: every variant (bootstrap, placebo, every circular
-        # shift), the regime baselines, leave-one-out and the verdicts.
+        # shift), the regime baselines and leave-one-out of both series, the verdict rule's size
+        # and power on placebo event sets, and the verdicts.
         from eventlab.study.evidence import weigh_evidence
+        from eventlab.study.whole_study import longest_variant
 
         result = run_study(prices, params)
-        return weigh_evidence(result.main, result.stats, prices)
+        longest = longest_variant(result.variants, params)
+        return weigh_evidence(result.main, result.stats, prices, longest)
 
     res["study_with_evidence_s"], _ = timed(whole_study, repeat)
+    res.update(verdict_rule_benchmarks(prices, params, repeat))
     o, c = px["open"].tolist(), px["close"].tolist()
     t0 = time.perf_counter()
     loop_events, loop_stats = loop_core(
@@ -300,6 +305,40 @@ def library_benchmarks(repeat: int) -> dict[str, object]:
     out["library_2_processes_wall_s"] = time.perf_counter() - t0
     out["library_2_processes_cpu_s"] = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
     return out
+
+
+def verdict_rule_benchmarks(prices, params, repeat: int) -> dict[str, float]:
+    """Issue 21's target (<= 30 s on 2 cores): the verdict rule's size and power on at least
+    1,000 placebo event sets, vectorised; beside it, one placebo set computed the direct way
+    (circular_shift_p per series and horizon, without and with the stated effect), scaled to the
+    same number of sets."""
+    from eventlab.study.rule_error_rates import line_samples, operating_characteristics
+    from eventlab.study.small_sample import circular_shift_p
+    from eventlab.study.whole_study import longest_variant, run_study
+
+    result = run_study(prices, params)
+    lines = [result.main, longest_variant(result.variants, params)]
+    res: dict[str, float] = {}
+    res["verdict_size_power_s"], ops = timed(
+        lambda: operating_characteristics(lines, prices, params), repeat
+    )
+    sets = int(ops["placebo_sets"].iloc[0])
+    res["verdict_placebo_sets"] = sets
+    samples = [s for v in lines for s in line_samples(v, prices)]
+
+    def one_set_direct():
+        for s in samples:
+            moved = np.roll(s.d, 1)
+            delta = s.effect(params.verdict_effect_sd)
+            circular_shift_p(s.y, moved)
+            circular_shift_p(s.y + delta * moved, moved)
+
+    one, _ = timed(one_set_direct, repeat)
+    res["verdict_direct_estimate_s"] = one * sets
+    res["verdict_speedup_over_direct"] = (
+        res["verdict_direct_estimate_s"] / res["verdict_size_power_s"]
+    )
+    return res
 
 
 def validation_benchmarks(px, repeat: int) -> dict[str, float]:

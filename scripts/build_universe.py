@@ -10,6 +10,8 @@ Run: .venv/bin/python scripts/build_universe.py [--src ../shared/data/universe] 
   list are removed. AlphaVantage's `adjusted_close` is not shipped: the
   project adjusts from the split and dividend columns itself (eventlab/universe/adjust.py), and
   this script records how far that adjustment is from AlphaVantage's in the manifest.
+- data/universe/SP500_MEMBERSHIP_INTERVALS.csv: who was in the index when (copied unchanged,
+  sha256 in the manifest, verified on read by eventlab.universe.membership).
 - data/universe/lists/sp500_2021.csv: the members (ticker, name, sector) that have prices.
 - data/universe/manifest.json: each part's sha256 (verified on every load) and ticker range,
   the values' sha256 (eventlab.universe.prices.values_sha256: the same however the files are
@@ -39,6 +41,7 @@ from eventlab.universe.prices import values_sha256  # noqa: E402
 
 PRICES = "SP500_MEMBERS_DAILY_1999-2021.parquet"
 MEMBERS = "SP500_MEMBERS_2021.csv"
+INTERVALS = "SP500_MEMBERSHIP_INTERVALS.csv"
 NAME = "sp500_2021"
 FLOATS = ["open", "high", "low", "close", "dividend", "split"]
 MAX_PART_BYTES = 19 * 2**20
@@ -111,6 +114,32 @@ def write_parts(prices: pd.DataFrame, out: Path) -> dict[str, dict[str, object]]
         n_parts += 1
 
 
+def ship_membership(src: Path, out: Path) -> dict[str, dict[str, object]]:
+    """Copy the membership intervals unchanged (atomically); returns their manifest file entry."""
+    data = (src / INTERVALS).read_bytes()
+    atomic_write_bytes(out / INTERVALS, data)
+    rows = pd.read_csv(out / INTERVALS, dtype=str)
+    return {
+        INTERVALS: {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+            "rows": len(rows),
+            "tickers": int(rows["ticker"].nunique()),
+            "source": "fja05680/sp500 @ 58490ec8ea42827b6df808ff1e68dff51144f09f, "
+            "sp500_ticker_start_end.csv (MIT, Farrell J. Aultman), copied unchanged",
+        }
+    }
+
+
+def add_membership(out: Path, src: Path) -> dict:
+    """Ship the intervals into an existing data/universe and record them in its manifest."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"].update(ship_membership(src, out))
+    manifest["membership"] = INTERVALS
+    atomic_write_bytes(out / "manifest.json", json.dumps(manifest, indent=2).encode())
+    return manifest
+
+
 def build(src: Path, out: Path) -> dict:
     raw = pd.read_parquet(src / PRICES)
     raw = raw.rename(columns={"dividend_amount": "dividend", "split_coefficient": "split"})
@@ -159,7 +188,8 @@ def build(src: Path, out: Path) -> dict:
                 "values_sha256": values_sha256(prices),
             }
         },
-        "files": parts,
+        "files": {**parts, **ship_membership(src, out)},
+        "membership": INTERVALS,
     }
     atomic_write_bytes(out / "manifest.json", json.dumps(manifest, indent=2).encode())
     return manifest
@@ -169,9 +199,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--src", type=Path, default=ROOT.parent / "shared" / "data" / "universe")
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "universe")
+    ap.add_argument(
+        "--membership-only",
+        action="store_true",
+        help="only (re)ship the membership intervals into the existing manifest",
+    )
     args = ap.parse_args()
     if not args.src.is_dir():
         sys.exit(f"universe source folder {args.src} not found: pass --src")
+    if args.membership_only:
+        print(json.dumps(add_membership(args.out, args.src)["files"], indent=2))
+        return
     m = build(args.src, args.out)
     print(json.dumps(m["universes"], indent=2))
 

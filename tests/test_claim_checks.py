@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from eventlab.report.claims import (
+    BOUNDARY,
     CANNOT,
     CONFIRMED,
     DIFFERS,
@@ -133,6 +134,32 @@ def test_reference_window_minimum() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("low", "comparator", "verdict"),
+    [
+        (4.00, "gt", BOUNDARY),  # exactly the bound: "above 4%" cannot be told
+        (3.99997, "gt", BOUNDARY),  # below by less than the tolerance: never confirmed
+        (4.00004, "gt", BOUNDARY),  # above by less than the tolerance: not confirmed either
+        (4.01, "gt", CONFIRMED),
+        (3.99, "gt", DIFFERS),
+        (4.00, "lt", BOUNDARY),
+        (3.99, "lt", CONFIRMED),
+        (4.00, "ge", BOUNDARY),
+        (4.01, "ge", CONFIRMED),
+    ],
+)
+def test_tolerance_never_counts_in_the_claims_favour(
+    low: float, comparator: str, verdict: str
+) -> None:
+    tab = pd.DataFrame({"Date": ["2025-11-20", "2025-11-21"], "DGS10": [4.10, low]})
+    p = {"table": "dgs10", "column": "DGS10", "start": "2025-11-20", "end": "2025-11-21"}
+    p["scale"] = 0.01
+    claim = _claim("reference_window", p, "0.04", comparator, "0.00005", unit="yield")
+    row = evaluate_claim(claim, ClaimData(reference={"dgs10": tab}))
+    assert row["verdict"] == verdict
+    assert ("not counted in the claim's favour" in row["evidence"]) == (verdict == BOUNDARY)
+
+
 def test_intraday_high_time_in_minutes_after_the_open() -> None:
     idx = pd.date_range("2025-11-20 09:30", periods=78, freq="5min", tz="America/New_York")
     close = 100 + np.r_[np.linspace(0, 2, 14), np.linspace(2, -3, 64)]
@@ -179,12 +206,22 @@ def test_new_high_within_the_shipped_window() -> None:
     data = ClaimData(reference={"fwd_pe_daily": tab})
     p = {"table": "fwd_pe_daily", "ticker": "GOOGL", "start": "2025-11-19", "end": "2025-11-20"}
     row = evaluate_claim(_claim("new_high", p, "new high", "is_true", unit="usd"), data)
-    assert row["verdict"] == CONFIRMED and "all-time high cannot be verified" in row["evidence"]
-    p["end"] = "2025-11-19"
-    assert (
-        evaluate_claim(_claim("new_high", p, "new high", "is_true", unit="usd"), data)["verdict"]
-        == DIFFERS
-    )
+    assert row["verdict"] == CONFIRMED and "cannot be verified offline" in row["evidence"]
+    assert "a high over the 2 days since then" in row["evidence"]
+    # a claim of an all-time high: the window shows a high within it, which cannot decide the
+    # claim, and the claim's untested half is named
+    p_all = {**p, "all_time": True, "untested": "NVIDIA fell"}
+    row = evaluate_claim(_claim("new_high", p_all, "new high", "is_true", unit="usd"), data)
+    assert row["verdict"] == CANNOT
+    assert "(NVIDIA fell) is not tested" in row["evidence"] and "301.00" in row["computed_display"]
+    for params in (p, p_all):
+        params["end"] = "2025-11-19"  # not even a high within the window: differs either way
+        assert (
+            evaluate_claim(_claim("new_high", params, "new high", "is_true", unit="usd"), data)[
+                "verdict"
+            ]
+            == DIFFERS
+        )
 
 
 def test_shipped_claims_have_a_kind_and_model_counts_apart() -> None:
@@ -192,8 +229,20 @@ def test_shipped_claims_have_a_kind_and_model_counts_apart() -> None:
     assert set(claims["kind"]) == {"data", "model"}
     assert (claims.loc[claims["method"] == "cta", "kind"] == "model").all()
     res = pd.DataFrame({"kind": ["data", "data", "model"], "verdict": [CONFIRMED, DIFFERS, CANNOT]})
-    assert verdict_counts(res, "data") == {CONFIRMED: 1, DIFFERS: 1, NOISE: 0, CANNOT: 0}
-    assert verdict_counts(res, "model") == {CONFIRMED: 0, DIFFERS: 0, NOISE: 0, CANNOT: 1}
+    assert verdict_counts(res, "data") == {
+        CONFIRMED: 1,
+        DIFFERS: 1,
+        NOISE: 0,
+        BOUNDARY: 0,
+        CANNOT: 0,
+    }
+    assert verdict_counts(res, "model") == {
+        CONFIRMED: 0,
+        DIFFERS: 0,
+        NOISE: 0,
+        BOUNDARY: 0,
+        CANNOT: 1,
+    }
 
 
 @pytest.mark.parametrize(
@@ -219,3 +268,40 @@ def test_within_noise_only_when_the_estimates_band_reaches_the_quote(
     row = evaluate_claim(_claim("fake_estimate", {}, quoted, comparator), ClaimData())
     assert row["verdict"] == verdict
     assert ("too noisy to confirm or refute" in row["evidence"]) == (verdict == NOISE)
+
+
+def _count_data(spy_events: int, start: str = "2008-03-24") -> ClaimData:
+    """Eight index events, the index's sample from `start` (effectively from 2018-02-23) and the
+    longest series with `spy_events` events since 1995."""
+    dates = pd.to_datetime(["2018-12-11", "2020-04-07", "2020-04-28", "2022-01-26"] * 2)
+    dates = dates + pd.to_timedelta(np.repeat([0, 1], 4), unit="D")
+    stats = pd.DataFrame(
+        {
+            "variant": ["main", "SPY_own_opens"],
+            "index": ["GSPC", "SPY"],
+            "n_events": [8, spy_events],
+            "sample_start": [start, "1995-03-29"],
+            "sample_end": ["2026-08-20", "2026-08-20"],
+            "effective_visibility_from": ["2018-02-23", "2018-02-23"],
+        }
+    )
+    return ClaimData(events=pd.DataFrame({"date": dates}), event_stats=stats)
+
+
+def test_event_count_names_the_span_the_data_can_see() -> None:
+    claim = _claim("event_count", {"since": "1957-01-01"}, "8", "eq", unit="count")
+    row = evaluate_claim(claim, _count_data(40))
+    # the count matches, but only since 2008 (effectively 2018) and SPY counts 40 since 1995
+    assert row["verdict"] == DIFFERS
+    assert row["computed_display"] == (
+        "8 since 2008-03-24 (effectively since 2018-02-23); SPY: 40 since 1995-03-29"
+    )
+    assert "cannot see 1957-01-01..2008-03-24" in row["evidence"]
+    # a span the data covers, and no longer series that counts more: confirmed
+    covered = _claim("event_count", {"since": "2010-01-01"}, "8", "eq", unit="count")
+    assert evaluate_claim(covered, _count_data(8))["verdict"] == CONFIRMED
+    # the span is covered but the longest series counts more: differs
+    assert evaluate_claim(covered, _count_data(9))["verdict"] == DIFFERS
+    # a wrong count differs whatever the span
+    wrong = _claim("event_count", {"since": "2010-01-01"}, "7", "eq", unit="count")
+    assert evaluate_claim(wrong, _count_data(7))["verdict"] == DIFFERS

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from eventlab.data.snapshot import read_series
+from pipelines.io import PARAMETER_SETS
 
 pytestmark = pytest.mark.graph  # one whole-graph run on a non-default study, shared by the tests
 
@@ -48,7 +49,10 @@ def run(tmp_path_factory) -> Run:
             }
         },
     )
-    return Run(result, folder, root / "warehouse")
+    # a non-default parameter set keeps its tables in its own warehouse namespace, named like
+    # its report folder (pipelines/io.py)
+    label = folder.name.split("--", 1)[1]
+    return Run(result, folder, root / "warehouse" / PARAMETER_SETS / label)
 
 
 @pytest.fixture(scope="module")

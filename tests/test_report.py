@@ -178,3 +178,17 @@ def test_hit_rates_in_cta_tables_read_as_shares_of_events() -> None:
     assert _cell("hit_rate_20d", 2 / 3) == "67%"
     assert _cell("hit_rate_20d", 1) == "100%" and _cell("hit_rate_20d", 0.0) == "0%"
     assert _cell("median_fwd_20d", 0.045) == "+4.5%"  # returns keep their sign
+
+
+def test_the_headline_count_names_the_span_the_data_can_see() -> None:
+    from eventlab.report.context import visible_span
+
+    cov = {"sample_start": "2008-03-24", "requested_start": "1957-01-01"}
+    assert visible_span(cov, "2018-02-23") == (
+        "since 2008-03-24, effectively since 2018-02-23; asked: since 1957-01-01"
+    )
+    # opens accurate from the sample's start, and a sample that starts where it was asked
+    assert visible_span({**cov, "requested_start": "2008-03-24"}, "2008-01-02") == (
+        "since 2008-03-24"
+    )
+    assert visible_span(cov, None) == "since 2008-03-24; asked: since 1957-01-01"

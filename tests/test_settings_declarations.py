@@ -70,6 +70,8 @@ SAMPLE = {
     ("study_settings", "start"): "1990-01-02",
     ("study_settings", "end"): "2020-12-31",
     ("study_settings", "horizons"): [1, 10],
+    ("universe_settings", "open_rule"): "index_rule",
+    ("universe_settings", "normal_models"): ["ff3"],
     ("cta_settings", "rule"): "sma",
     ("cta_settings", "lookbacks"): [21, 63, 126],
     ("cta_settings", "weights"): [1.0, 2.0, 1.0],

@@ -13,7 +13,7 @@ from scipy import stats as sps
 
 from eventlab.config import StudyParams
 from eventlab.study import open_accuracy as oa
-from eventlab.study.evidence import MIXED, NOT_SUPPORTED, SUPPORTED, leave_one_out, verdict_for
+from eventlab.study.evidence import leave_one_out
 from eventlab.study.returns import mean_t_interval
 from eventlab.study.small_sample import (
     binomial_p,
@@ -211,45 +211,6 @@ def test_leave_one_out_by_brute_force() -> None:
             assert row["mean_without"] == pytest.approx(rest.mean(), rel=1e-12)
             assert row["median_without"] == pytest.approx(rest.median(), rel=1e-12)
             assert row["n_events"] == len(rest)
-
-
-def _row(diff: float, p: float = 0.01, n: int = 8, k: int = 5) -> pd.Series:
-    return pd.Series(
-        {"diff_mean": diff, "perm_p_holm": p, "n_events_with_horizon": n, "horizon": k}
-    )
-
-
-def test_verdict_rule_on_constructed_cases() -> None:
-    params = StudyParams()
-    assert (
-        verdict_for(_row(0.02), _row(0.01), _row(0.02), _row(0.01), params)["verdict"] == SUPPORTED
-    )
-    # the longest series disagrees: one conflict -> mixed, and it is named
-    v = verdict_for(_row(0.02), _row(-0.01), _row(0.02), _row(0.01), params)
-    assert v["verdict"] == MIXED and "longest series" in v["conflicts"]
-    # all agree but the longest series is not significant on its own -> mixed
-    assert (
-        verdict_for(_row(0.02), _row(0.01, p=0.4), _row(0.02), _row(0.01), params)["verdict"]
-        == MIXED
-    )
-    # all agree but the main p is large -> mixed
-    assert (
-        verdict_for(_row(0.02, p=0.2), _row(0.01), _row(0.02), _row(0.01), params)["verdict"]
-        == MIXED
-    )
-    # two lines against -> not supported
-    v = verdict_for(_row(0.02), _row(-0.01), _row(-0.02), _row(0.01), params)
-    assert v["verdict"] == NOT_SUPPORTED and "declustered" in v["conflicts"]
-    # a line that cannot be computed counts against
-    assert verdict_for(_row(0.02), None, None, _row(0.01), params)["verdict"] == NOT_SUPPORTED
-    # too few events: no inference at all
-    v = verdict_for(_row(0.05, n=3), _row(0.01), _row(0.02), _row(0.01), params)
-    assert v["verdict"] == NOT_SUPPORTED and "too few events" in v["reason"]
-    # a negative direction is judged the same way
-    assert (
-        verdict_for(_row(-0.02), _row(-0.01), _row(-0.02), _row(-0.01), params)["direction"]
-        == "lower"
-    )
 
 
 def test_open_accuracy_ratio_and_effective_visibility() -> None:

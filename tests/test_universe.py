@@ -55,7 +55,9 @@ def with_split(base: pd.DataFrame, day: int, ratio: float) -> pd.DataFrame:
 def event_day_index(frame: pd.DataFrame, params: StudyParams) -> int:
     res = study_ticker("X", frame, params, UP)
     assert res.status == "ok"
-    return int(frame.index.get_loc(pd.Timestamp(res.events["date"].iloc[10])))
+    # an event after the first 250 sessions: both open rules (own_open, index_rule) count it
+    dates = pd.DatetimeIndex(res.events["date"])
+    return int(frame.index.get_loc(dates[dates > frame.index[260]][10]))
 
 
 @pytest.mark.parametrize("ratio", [2.0, 3.0, 0.1, 0.25])
@@ -122,7 +124,9 @@ def test_per_ticker_results_equal_the_index_study_on_the_same_frame():
     gspc = read_series("GSPC").loc["2004":]
     frame = gspc[["open", "high", "low", "close", "volume"]].assign(dividend=0.0, split=1.0)
     params = FAST.with_(index="GSPC")
-    res = study_ticker("GSPC", frame, params, UP, rng=np.random.default_rng(params.seed))
+    # the index's open rule (the universe's default, own_open, also counts the first 250 days)
+    index_rule = UP.model_copy(update={"open_rule": "index_rule"})
+    res = study_ticker("GSPC", frame, params, index_rule, rng=np.random.default_rng(params.seed))
     study = run_study({"GSPC": gspc, "SPY": read_series("SPY")}, params)
     want = study.stats[study.stats["variant"] == "main"].reset_index(drop=True)
     # the open-accuracy fields compare the index with SPY: not a per-ticker statistic

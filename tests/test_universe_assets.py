@@ -1,6 +1,8 @@
 """The partitioned universe assets: one run over a partition range, a failing partition that
 leaves the others and the stored data intact, and the report of the whole job."""
 
+import json
+
 import dagster as dg
 import pandas as pd
 import pytest
@@ -104,24 +106,39 @@ def test_universe_job_writes_the_report(tmp_path):
     assert len(result.asset_materializations_for_node("universe_ticker_study")) == 12
     spec = universe_ticker_study.specs_by_key[dg.AssetKey(["universe", "ticker_study"])]
     assert "Survivorship bias" in spec.metadata["survivorship_bias"]
-    assert folder == tmp_path / "reports" / "2021-04-21" / "universe" and folder.is_symlink()
+    tree = tmp_path / "reports" / "universe-sp500_2021"
+    assert folder == tree / "2021-04-21" and (tree / "latest").resolve() == folder
     for name in ("report.html", "report.md", "pooled_stats.csv", "breadth_on_index_events.csv",
                  "pooled_events.csv", "ticker_summary.csv", "manifest.json"):  # fmt: skip
         assert (folder / name).exists(), name
     md = (folder / "report.md").read_text()
     assert "Survivorship bias" in md and "clustered by date" in md
-    assert "## What the data says" in md and "Pooled over" in md and "e+0" not in md
+    assert "## Abnormal returns: what the evidence allows" in md and "Pooled over" in md
+    assert "most conservative test" in md or "every test under every model" in md
+    assert "e+0" not in md
+    tests = pd.read_csv(folder / "abnormal_tests.csv")
+    assert set(tests["model"]) == {"market_adjusted", "market_model", "ff3"}
+    assert tests.groupby(["model", "window", "measure"]).size().loc[:, :, "CAR"].eq(9).all()
+    assert tests.loc[tests["measure"] == "CAR", "placebo_rejection_5pct"].notna().all()
+    assert (folder / "charts" / "abnormal_paths.png").exists()
     assert "Survivorship bias" in (folder / "report.html").read_text()
     on_events = pd.read_csv(folder / "breadth_on_index_events.csv")
     assert set(on_events["index"]) == {"GSPC", "SPY"}
     assert pd.to_datetime(on_events["date"]).max() <= pd.Timestamp("2021-04-21")
-    # Publishing again swaps the link and removes the previous build.
-    first_target = folder.resolve()
+    # Publishing again swaps the folder whole and leaves no staging folder or previous build.
+    first_run = json.loads((folder / "manifest.json").read_text())["run_id"]
     result, again = run_universe_job(
         first=12, workers=1, reports=str(tmp_path / "reports"), warehouse=str(tmp_path / "wh"),
         log_level="WARNING",
     )  # fmt: skip
-    assert result.success and again.resolve() != first_target and not first_target.exists()
+    assert result.success and again == folder
+    assert (
+        json.loads((folder / "manifest.json").read_text())["run_id"] == result.run_id != first_run
+    )
+    assert sorted(p.name for p in tree.iterdir() if p.name != ".publish.lock") == [
+        "2021-04-21",
+        "latest",
+    ]
     # main_job does not include the universe.
     from pipelines.definitions import defs
 

@@ -181,7 +181,7 @@ def test_universe_subset_on_celery_equals_in_process(celery_env, tmp_path):
     for name, frame in in_process.items():
         pd.testing.assert_frame_equal(celery_run[name], frame, obj=name)
     # the report the Celery run published is the in-process run's, word for word but its time
-    md = Path(celery_env["EVENTLAB_REPORTS"]) / "2021-04-21" / "universe" / "report.md"
-    local_md = tmp_path / "rep" / "2021-04-21" / "universe" / "report.md"
+    md = Path(celery_env["EVENTLAB_REPORTS"]) / "universe-sp500_2021" / "2021-04-21" / "report.md"
+    local_md = tmp_path / "rep" / "universe-sp500_2021" / "2021-04-21" / "report.md"
     assert "Pooled over" in md.read_text()
     assert _untimed(md.read_text()) == _untimed(local_md.read_text())

@@ -141,7 +141,9 @@ def test_the_whole_download_ends_at_its_total_deadline():
             [f"T{i:02d}" for i in range(10)], dt.date(2024, 11, 1), batch_size=2, concurrency=1,
             download=slow, deadline_s=1.0, probe=lambda: True, now=NOW,
         )  # fmt: skip
-    assert time.monotonic() - t0 < 1.6 and len(slow.calls) <= 3
+    # The deadline is proved by the calls: all 10 tickers need 5 batches, and it stops after at
+    # most 3. The wall clock only guards against a hang (a busy machine stretches every sleep).
+    assert len(slow.calls) <= 3 and time.monotonic() - t0 < 10
 
 
 @pytest.mark.parametrize(

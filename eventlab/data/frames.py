@@ -112,6 +112,7 @@ def ohlc_problems(df: pd.DataFrame, tol: float = 1e-6) -> dict[str, int]:
         "low_above_body": int((lo.notna() & (lo > body_lo * (1 + tol))).sum()),
         "nonpositive_price": int((df[list(PRICE_COLS)] <= 0).sum().sum()),
         "missing_close": int(df["close"].isna().sum()),
+        "negative_volume": int((df["volume"] < 0).sum()) if "volume" in df.columns else 0,
     }
 
 

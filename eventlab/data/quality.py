@@ -1,14 +1,92 @@
-"""Data-quality checks for price frames, as plain functions returning (name, passed, severity, metadata)."""
+"""Data-quality checks for price frames, as plain functions returning (name, passed, severity,
+metadata), and the identity check of a stored series (is this file still the series it claims
+to be: its levels, its exchange calendar, its own continuity)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from eventlab.config import Series
 from eventlab.data.calendar import nyse
 from eventlab.data.frames import OHLCV, ohlc_problems
+from eventlab.data.rows import non_session_dates
+
+# A close-to-close ratio beyond this (either way) joins two different series: the largest in
+# the shipped data is VIX's x2.16 (2018-02-05); an index's worst day is x0.79 (1987-10-19).
+MAX_LEVEL_JUMP = 3.0
+# The median ratio of a stored series' closes to the shipped snapshot's on shared dates must lie
+# in this band: a re-adjusted series moves by dividends (a few percent), another series (VIX
+# over GSPC: ~0.004) by orders of magnitude.
+IDENTITY_BAND = (0.8, 1.25)
+
+
+def level_jumps(df: pd.DataFrame) -> int:
+    """Close-to-close ratios beyond MAX_LEVEL_JUMP either way (rows of another series mixed in);
+    non-positive closes are the positive_prices rule's, not counted here."""
+    close = df["close"].where(df["close"] > 0).dropna()
+    if len(close) < 2:
+        return 0
+    ratio = (close / close.shift(1)).iloc[1:].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return int(((ratio > MAX_LEVEL_JUMP) | (ratio < 1 / MAX_LEVEL_JUMP)).sum())
+
+
+def identity_violations(
+    stored: pd.DataFrame, series: Series, reference: pd.DataFrame | None
+) -> dict[str, object]:
+    """Violation counts of a stored daily series against its own identity: rows on days its
+    exchange is closed that the shipped `reference` (the snapshot, verified by checksum) does not
+    have, the median level against the reference on shared dates, jumps in its own levels, and
+    negative volume. Empty if the series is what it claims to be."""
+    out: dict[str, object] = {}
+    off = non_session_dates(stored.index, series.calendar)
+    if reference is not None:
+        off = off.difference(reference.index)
+    if len(off):
+        out["rows_on_closed_days"] = len(off)
+        out["first_closed_day"] = off[0].date().isoformat()
+    if reference is not None:
+        shared = stored.index.intersection(reference.index)
+        ratio = (stored.loc[shared, "close"] / reference.loc[shared, "close"]).dropna()
+        if len(ratio):
+            median = float(ratio.median())
+            if not IDENTITY_BAND[0] <= median <= IDENTITY_BAND[1]:
+                out["median_level_vs_snapshot"] = round(median, 6)
+                out["shared_dates"] = len(ratio)
+    jumps = level_jumps(stored)
+    if jumps:
+        out["level_jumps"] = jumps
+    negative = int((stored["volume"] < 0).sum())
+    if negative:
+        out["negative_volume"] = negative
+    return out
+
+
+def describe_identity(violations: dict[str, object], series: Series) -> str:
+    """One sentence naming each violation of identity_violations."""
+    parts = []
+    if "median_level_vs_snapshot" in violations:
+        parts.append(
+            f"its closes are {violations['median_level_vs_snapshot']:.4g} times the shipped "
+            f"{series.key} closes on {violations['shared_dates']} shared dates (another series' "
+            "file?)"
+        )
+    if "rows_on_closed_days" in violations:
+        parts.append(
+            f"{violations['rows_on_closed_days']} row(s) on days {series.calendar} is closed "
+            f"(first {violations['first_closed_day']})"
+        )
+    if "level_jumps" in violations:
+        parts.append(
+            f"{violations['level_jumps']} close-to-close jump(s) beyond x{MAX_LEVEL_JUMP:g} "
+            "(rows of another series mixed in?)"
+        )
+    if "negative_volume" in violations:
+        parts.append(f"{violations['negative_volume']} row(s) with negative volume")
+    return f"it is not a sound {series.key} series: " + "; ".join(parts)
 
 
 def expected_last_session(
@@ -65,6 +143,8 @@ def price_check_results(
         "unique_increasing_dates": idx_ok,
         "ohlc_consistent": probs["high_below_body"] + probs["low_above_body"] == 0,
         "positive_prices": probs["nonpositive_price"] == 0,
+        "nonnegative_volume": probs["negative_volume"] == 0,
+        "continuous_levels": (jumps := level_jumps(df) if cols_ok else 0) == 0,
     }
     failed = [name for name, ok in rules.items() if not ok]
     yield (
@@ -76,6 +156,7 @@ def price_check_results(
             "failed_rules": ", ".join(failed) or "none",
             "columns": ", ".join(map(str, df.columns)),
             "duplicate_dates": int(df.index.duplicated().sum()),
+            "level_jumps": jumps,
             **probs,
         },
     )

@@ -59,8 +59,9 @@ LOCK_TIMEOUT_S = float(os.environ.get("EVENTLAB_LOCK_TIMEOUT_S", "120"))
 LOCK_LOG_AFTER_S = 2.0
 
 
-def _acquire(fh, lock_path: Path, timeout_s: float) -> None:
-    """flock with a deadline: log once after LOCK_LOG_AFTER_S, fail with a clear error at the end."""
+def _acquire(fh, lock_path: Path, timeout_s: float, setting: str) -> None:
+    """flock with a deadline: log once after LOCK_LOG_AFTER_S, fail at the end with a clear error
+    naming `setting`, the setting that governs this wait."""
     deadline = time.monotonic() + timeout_s
     logged = False
     start = time.monotonic()
@@ -76,8 +77,8 @@ def _acquire(fh, lock_path: Path, timeout_s: float) -> None:
         if now >= deadline:
             raise LockTimeoutError(
                 f"waited {timeout_s:g} s for the lock {lock_path}: another eventlab process is "
-                "writing the same file. Fix: let that run finish and retry (find it with "
-                f"`fuser {lock_path}`), or raise EVENTLAB_LOCK_TIMEOUT_S"
+                "writing the same files. Fix: let that run finish and retry (find it with "
+                f"`fuser {lock_path}`), or raise {setting}"
             )
         if not logged and now - start >= LOCK_LOG_AFTER_S:
             log.warning(
@@ -90,10 +91,13 @@ def _acquire(fh, lock_path: Path, timeout_s: float) -> None:
 
 
 @contextlib.contextmanager
-def file_lock(dest: Path, timeout_s: float | None = None) -> Iterator[None]:
+def file_lock(
+    dest: Path, timeout_s: float | None = None, setting: str = "EVENTLAB_LOCK_TIMEOUT_S"
+) -> Iterator[None]:
     """Exclusive advisory lock for `dest` across processes and threads (re-entrant per thread).
 
-    Waits at most `timeout_s` (default LOCK_TIMEOUT_S) and logs while it waits."""
+    Waits at most `timeout_s` (default LOCK_TIMEOUT_S) and logs while it waits; a timeout names
+    `setting`, the setting a user raises to wait longer for this lock."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     key = str(dest.resolve())
@@ -104,7 +108,7 @@ def file_lock(dest: Path, timeout_s: float | None = None) -> Iterator[None]:
         return
     lock_path = dest.with_name(f".{dest.name}.lock")
     with open(lock_path, "a+") as fh:
-        _acquire(fh, lock_path, LOCK_TIMEOUT_S if timeout_s is None else timeout_s)
+        _acquire(fh, lock_path, LOCK_TIMEOUT_S if timeout_s is None else timeout_s, setting)
         held.add(key)
         try:
             yield

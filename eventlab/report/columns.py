@@ -45,12 +45,13 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "median_without", "mean_change", "hac_coef", "path_return", "distance", "position",
         "position_start", "position_end", "difference_pct", "total_return", "cagr",
         "max_drawdown", "mean_trade", "replica_mean", "benchmark_mean", "ci_low", "ci_high",
+        "longest_diff_mean", "stated_effect",
     ),
     SHARE: (
         "hit_rate", "event_hit_rate", "baseline_hit_rate", "random_hit_p50",
         "vix_matched_hit_p50", "sign_agreement", "share_usable", "share_genuine_open",
         "share_open_eq_prev_close", "share_close_only", "share_usable_for_study",
-        "share_index_open_genuine",
+        "share_index_open_genuine", "size", "size_any_horizon", "power", "no_effect_under_effect",
     ),
     RATE: (
         "cost", "cost_drag", "volatility", "vol_ann", "tracking_error", "time_in_market",
@@ -66,14 +67,16 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "baseline_n", "baseline_days", "events_in_regime", "sample_days", "trading_days",
         "trading_days_requested", "qualifying_days", "lookback_days", "days", "window",
         "random_draws", "vix_matched_draws", "n_trades", "cost_bp", "hac_maxlags",
-        "boot_block_len", "reference_events_unseen", "agreeing", "episode", "volume", "n_sample",
-        "placebo_shifts", "specs_tested", "specs_defined",
+        "agreeing",
         "dsr_trials", "n_obs", "n_trials", "smoothing",
+        "boot_block_len", "reference_events_unseen", "episode", "volume", "n_sample",
+        "placebo_shifts", "specs_tested", "specs_defined", "longest_n_events", "placebo_sets",
     ),
     PVALUE: (
         "t_p", "binom_p", "welch_p", "mw_p", "hac_p", "placebo_p", "perm_p", "p_holm", "p_bh",
-        "perm_p_holm", "perm_p_bh", "perm_p_all", "perm_p_without", "longest_perm_p_holm",
-        "random_p_value", "vix_matched_p_value", "p", "p_value", "q_bh", "q_by", "alpha",
+        "perm_p_holm", "perm_p_bh", "perm_p_all", "perm_p_without", "main_p_family",
+        "longest_p_family", "random_p_value", "vix_matched_p_value", "p", "p_value", "q_bh",
+        "q_by", "alpha",
     ),
     PRICE: (
         "open", "high", "low", "close", "prior_close", "level", "entry_price", "exit_price",
@@ -113,8 +116,9 @@ _DECLARED: dict[str, tuple[str, ...]] = {
         "claim_id", "unit", "source", "id", "topic", "comparator", "source_doc",
         "source_section", "lookbacks",
         # free text and lists
-        "claim", "quote_zh", "evidence", "reason", "conflicts", "inference_note",
-        "replica_definition", "why_differ", "event_dates", "data_used", "data_dates", "detail",
+        "claim", "quote_zh", "evidence", "reason", "conflicts", "family_adjustment",
+        "inference_note", "replica_definition", "why_differ", "event_dates", "data_used",
+        "data_dates", "detail",
         # the claims' values as text (a number, a date or a label, in the claim's unit)
         "quoted_value", "computed_value", "computed_display", "tolerance",
         # the hypothesis ledger and the specification curve

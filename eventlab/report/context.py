@@ -76,8 +76,13 @@ def build_context(
     n_events = 0 if events is None else len(events)
     st = main_stats(event_stats)
     kpis = []
+    visible = (
+        st["effective_visibility_from"].iloc[0]
+        if st is not None and "effective_visibility_from" in st.columns
+        else None
+    )
     if events is not None:
-        kpis.append(("Events", str(n_events), f"since {cov.get('requested_start', 'start')}"))
+        kpis.append(("Events", str(n_events), visible_span(cov, visible)))
         kpis.append(
             (
                 "Genuine index opens from",
@@ -86,11 +91,6 @@ def build_context(
                 if "share_usable" in cov
                 else "",
             )
-        )
-        visible = (
-            st["effective_visibility_from"].iloc[0]
-            if st is not None and "effective_visibility_from" in st.columns
-            else None
         )
         if isinstance(visible, str) and visible:
             kpis.append(
@@ -164,6 +164,20 @@ def build_context(
         "replica_charts": replica_charts,
         "sources": sources or [],
     }
+
+
+def visible_span(cov: dict[str, object], visible: object) -> str:
+    """The span the event count covers, as the data can see it: from the first day of the
+    sample with usable opens and, when the opens show the real gap only later, effectively from
+    that date; the asked-for start beside it when it is earlier."""
+    start = cov.get("sample_start") or cov.get("requested_start") or "the start"
+    text = f"since {start}"
+    if isinstance(visible, str) and visible and visible > str(start):
+        text += f", effectively since {visible}"
+    asked = cov.get("requested_start")
+    if asked and str(asked) < str(start):
+        text += f"; asked: since {asked}"
+    return text
 
 
 def _first_sample(event_stats: pd.DataFrame | None, series: str) -> str:

@@ -13,6 +13,7 @@ import re
 import pandas as pd
 
 from eventlab.report.formatting import pct
+from eventlab.report.lead import operating_text
 from eventlab.report.narrative import main_stats
 from eventlab.study.returns import mean_t_interval
 
@@ -59,9 +60,7 @@ def key_figures(
         rows["verdict"].append(
             {
                 "text": str(verdict["verdict"]) if verdict is not None else "–",
-                "sub": f"{int(verdict['agreeing'])} of 4 lines agree"
-                if verdict is not None and "agreeing" in verdict
-                else "",
+                "sub": operating_text(verdict.to_dict()) if verdict is not None else "",
                 "cls": "",
             }
         )
@@ -104,7 +103,7 @@ def key_figures(
             v = float(fn()) if n else float("nan")
             rows[key].append({"text": pct(v), "sub": "", "cls": _cls(v) if n else ""})
     labels = {
-        "verdict": ("Verdict", "all the evidence (see below)"),
+        "verdict": ("Verdict", "the rule's size and power beside it (see below)"),
         "n": ("Events", ""),
         "mean": ("Mean", f"{CONF:.0%} t-interval (n − 1 d.f.)"),
         "median": ("Median", ""),
@@ -121,5 +120,7 @@ def key_figures(
         ],
         "note": "Returns from the event close to the close k sessions later (main definition). "
         "With few events the interval is wide and a hit rate is weak evidence (the binomial p says "
-        "how weak): the verdict weighs the longer SPY history, declustering and a regime-matched baseline.",
+        "how weak): the verdict weighs the longer SPY history, each series checked declustered and against a "
+        "regime-matched baseline; size is how often the rule says supported on placebo event sets with no "
+        "effect, power how often it does with the stated effect added.",
     }

@@ -7,6 +7,7 @@ figure comes from a table, and inferential figures are quoted only where the tab
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import TypeGuard
 
@@ -20,20 +21,42 @@ _pct = partial(pct, missing=MISSING_IN_PROSE)
 _p = partial(pval, missing=MISSING_IN_PROSE)
 
 
+def _rate(x: object) -> str:
+    """A measured rate as a percentage ('n/a' when not measured)."""
+    return "n/a" if x is None or pd.isna(x) else f"{float(x):.1%}"  # type: ignore[arg-type]
+
+
+def _count(x: object) -> str:
+    """A count ('n/a' when missing)."""
+    return "n/a" if x is None or pd.isna(x) else str(int(x))  # type: ignore[call-overload]
+
+
 def _rows(stats: pd.DataFrame, variant: str) -> pd.DataFrame:
     return stats[stats["variant"] == variant].sort_values("horizon").reset_index(drop=True)
 
 
+def operating_text(r: Mapping[str, object]) -> str:
+    """The rule's measured size and power beside a verdict (from an event_verdicts row)."""
+    size, power = r.get("size"), r.get("power")
+    if size is None or power is None or pd.isna(size) or pd.isna(power):
+        return "size and power not measured"
+    return f"size {float(size):.1%}, power {float(power):.0%} at {_pct(r.get('stated_effect'))}"  # type: ignore[arg-type]
+
+
 def verdict_paragraph(verdicts: pd.DataFrame | None) -> str | None:
-    """The first sentence a reader quotes: the verdict per horizon and what conflicts."""
+    """The first sentence a reader quotes: the verdict per horizon, the rule's measured size and
+    power beside it, and why."""
     if verdicts is None or len(verdicts) == 0:
         return None
     parts = [
-        f"T+{int(r.horizon)} {str(r.verdict).upper()} ({r.reason})" for r in verdicts.itertuples()
+        f"T+{int(r.horizon)} {str(r.verdict).upper()} ({operating_text(r._asdict())}; {r.reason})"
+        for r in verdicts.itertuples()
     ]
     return (
-        "Verdict, weighing the main series, the longest series with real opens, the declustered "
-        "sample and a volatility-matched baseline: " + "; ".join(parts) + "."
+        "Verdict, weighing the main series and the longest series with real opens (each checked "
+        "declustered and against a volatility-matched baseline), with the rule's size (how often "
+        "it says supported when there is no effect) and power (how often it says supported at "
+        "the stated effect) measured on placebo event sets: " + "; ".join(parts) + "."
     )
 
 
@@ -119,6 +142,8 @@ def inference_paragraph(
             + ", ".join(f"T+{int(r.horizon)} {_pct(r.event_mean)}" for r in dec.itertuples())
             + "."
         )
+    if loo is not None and "variant" in loo.columns:
+        loo = loo[loo["variant"].astype(str) == "main"]
     if loo is not None and len(loo):
         worst = loo.loc[loo["mean_change"].abs().idxmax()]
         text += (
@@ -157,32 +182,38 @@ def _baselines_computed(baselines: pd.DataFrame | None) -> TypeGuard[pd.DataFram
     )
 
 
-def regime_paragraph(baselines: pd.DataFrame | None) -> str | None:
-    """How the answer changes against baselines that share the events' regime."""
+def regime_paragraph(baselines: pd.DataFrame | None, names: Mapping[str, str]) -> str | None:
+    """How the answer changes against baselines that share the events' regime, per series
+    (`names`: variant -> series name); in-regime baselines compare only the events inside."""
     if not _baselines_computed(baselines):
         return None
     k = int(baselines["horizon"].max())
-    b = baselines[baselines["horizon"] == k].set_index("baseline")
-    parts = []
-    for name, r in b.iterrows():
-        if name == "non_event":
-            continue
-        parts.append(
+    variants = (
+        baselines["variant"].astype(str)
+        if "variant" in baselines.columns
+        else pd.Series("main", index=baselines.index)
+    )
+    texts = []
+    for variant in dict.fromkeys(variants):
+        b = baselines[(baselines["horizon"] == k) & (variants == variant)].set_index("baseline")
+        parts = [
             f"{r['baseline_description']}: baseline mean {_pct(r['baseline_mean'])}, difference "
             f"{_pct(r['diff_mean'])} (t p {_p(r['t_p'])}; {int(r['events_in_regime'])} of "
-            f"{int(r['n_events'])} events were in this regime)"
+            f"{int(r['n_events'])} events compared)"
+            for name, r in b.iterrows()
+            if name != "non_event"
+        ]
+        base = b.loc["non_event"] if "non_event" in b.index else None
+        lead = (
+            f"Against every non-event day the {names.get(variant, variant)} T+{k} difference is "
+            f"{_pct(base['diff_mean'])}; "
+            if base is not None
+            else f"{names.get(variant, variant)} at T+{k}: "
         )
-    base = b.loc["non_event"] if "non_event" in b.index else None
-    lead = (
-        f"Against every non-event day the T+{k} difference is {_pct(base['diff_mean'])}. "
-        if base is not None
-        else ""
-    )
+        texts.append(lead + "; ".join(parts) + ".")
     return (
-        lead
-        + f"Events happen in stressed markets, and stressed markets rebound on average; at T+{k}, "
-        + "; ".join(parts)
-        + "."
+        "Events happen in stressed markets, and stressed markets rebound on average. "
+        + " ".join(texts)
     )
 
 
@@ -207,7 +238,7 @@ def evidence_paragraphs(
         visibility_paragraph(stats, index, reference),
         cmp_text,
         inference_paragraph(stats, loo, events),
-        regime_paragraph(baselines),
+        regime_paragraph(baselines, {"main": index, f"{reference}_own_opens": reference}),
     ]
     return [p for p in paras if p]
 
@@ -223,26 +254,45 @@ def display_tables(
 ) -> list[dict[str, object]]:
     """The evidence tables as display rows: title, column headings, rows, note."""
     out: list[dict[str, object]] = []
+    names = {"main": index, f"{reference}_own_opens": reference}
     if verdicts is not None and len(verdicts):
         out.append(
             {
                 "id": "verdicts",
-                "title": "Verdict per horizon",
-                "columns": ["Horizon", "Verdict", "Events", "Main difference", "Why"],
+                "title": "Verdict per horizon, with the rule's measured size and power",
+                "columns": [
+                    "Horizon",
+                    "Verdict",
+                    "Size",
+                    "Power at the stated effect",
+                    "Events (main / longest)",
+                    "Main difference",
+                    "Why",
+                ],
                 "rows": [
                     [
-                        f"T+{int(r.horizon)}",
-                        str(r.verdict),
-                        str(int(r.n_events)),
-                        _pct(r.main_diff_mean),
-                        str(r.reason),
+                        f"T+{int(r['horizon'])}",
+                        str(r["verdict"]),
+                        _rate(r.get("size")),
+                        f"{_rate(r.get('power'))} at {_pct(r.get('stated_effect'))}",
+                        f"{int(r['n_events'])} / {_count(r.get('longest_n_events'))}",
+                        _pct(r["main_diff_mean"]),
+                        str(r["reason"]),
                     ]
-                    for r in verdicts.itertuples()
+                    for r in verdicts.to_dict("records")
                 ],
-                "note": "Rule (eventlab/study/evidence.py): supported only when the main series, the longest series, "
-                "the declustered sample and the VIX-matched baseline agree in sign and the Holm-adjusted "
-                "circular-shift p-value is at most 0.05 on both the main and the longest series; mixed when at most "
-                "one line conflicts or a p-value is larger; not supported otherwise or below the minimum event count.",
+                "note": "Rule (eventlab/study/verdict_rule.py): the lines of evidence are the main series and the "
+                "longest series with real opens (they share the market, so the longest series adds its other event days "
+                "and earlier years, not an independent market); declustering and the VIX-matched baseline re-weight a "
+                "line's own events and count as its robustness checks. Supported: a line's circular-shift p, "
+                "Holm-adjusted across series and horizons, is at most the bar (study.verdict_alpha), its robustness "
+                "checks keep its sign and no series points the other way. Too few events to tell: power at the stated "
+                "effect (study.verdict_effect_sd standard deviations of the non-event returns) below "
+                "study.verdict_min_power. No evidence of an effect: power adequate and every difference within half "
+                "the stated effect of zero. Inconclusive: otherwise. Size: the share of placebo event sets (the events' "
+                "dates circularly shifted, keeping their count and clustering) the rule calls supported; power: the "
+                "same with the stated effect added to the placebo events' returns. The bar, the adjustment and the "
+                "stated effect of each series are in event_verdicts.csv (rule).",
             }
         )
     if stats is not None and len(stats):
@@ -283,7 +333,13 @@ def display_tables(
     if stats is not None and "t_ci_low" in stats.columns:
         small = stats[
             stats["variant"].isin(
-                ["main", "main_declustered", "main_excl_near_threshold", f"{reference}_own_opens"]
+                [
+                    "main",
+                    "main_declustered",
+                    "main_excl_near_threshold",
+                    f"{reference}_own_opens",
+                    f"{reference}_own_opens_declustered",
+                ]
             )
         ]
         out.append(
@@ -329,8 +385,9 @@ def display_tables(
         out.append(
             {
                 "id": "baselines",
-                "title": "The main events against baselines that match their regime",
+                "title": "Each series' events against baselines that match their regime",
                 "columns": [
+                    "Series",
                     "Baseline",
                     "Horizon",
                     "Events in regime",
@@ -343,6 +400,9 @@ def display_tables(
                 ],
                 "rows": [
                     [
+                        names.get(
+                            str(getattr(r, "variant", "main")), str(getattr(r, "variant", "main"))
+                        ),
                         str(r.baseline_description),
                         f"T+{int(r.horizon)}",
                         f"{int(r.events_in_regime)} of {int(r.n_events)}",
@@ -355,7 +415,8 @@ def display_tables(
                     ]  # fmt: skip
                     for r in baselines.itertuples()
                 ],
-                "note": "t p: the difference of means with the events' n-1 degrees of freedom (the baseline as a weighted "
+                "note": "Events in regime: the events compared (a regime baseline, e.g. VIX >= 25, is compared with the "
+                "events inside that regime only). t p: the difference of means with the events' n-1 degrees of freedom (the baseline as a weighted "
                 "mean of independent days). Binomial: the event hit rate against the baseline's.",
             }
         )
@@ -365,6 +426,7 @@ def display_tables(
                 "id": "leave_one_out",
                 "title": "Leave one event out",
                 "columns": [
+                    "Series",
                     "Left out",
                     "Horizon",
                     "Mean (all)",
@@ -374,6 +436,9 @@ def display_tables(
                 ],
                 "rows": [
                     [
+                        names.get(
+                            str(getattr(r, "variant", "main")), str(getattr(r, "variant", "main"))
+                        ),
                         str(r.left_out),
                         f"T+{int(r.horizon)}",
                         _pct(r.mean_all),

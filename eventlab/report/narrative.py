@@ -10,7 +10,7 @@ from functools import partial
 
 import pandas as pd
 
-from eventlab.report.claims import CANNOT, CONFIRMED, DATA, DIFFERS, MODEL, NOISE
+from eventlab.report.claims import BOUNDARY, CANNOT, CONFIRMED, DATA, DIFFERS, MODEL, NOISE
 from eventlab.report.formatting import MISSING_IN_PROSE, pct
 
 _pct = partial(pct, missing=MISSING_IN_PROSE)
@@ -147,14 +147,21 @@ def claims_sentence(claims: pd.DataFrame) -> str:
     data, model = claims[kind == DATA], claims[kind == MODEL]
     c = data["verdict"].value_counts()
     differs, noisy = data[data["verdict"] == DIFFERS], data[data["verdict"] == NOISE]
+    edge = data[data["verdict"] == BOUNDARY]
     verb = "lies" if len(noisy) == 1 else "lie"
     noise = f", {len(noisy)} {verb} within the noise of an estimate" if len(noisy) else ""
+    if len(edge):
+        noise += f", {len(edge)} {'sits' if len(edge) == 1 else 'sit'} at the boundary of the claim"
     text = (
         f"Of the {len(data)} statements in the research notes checked against market data, "
         f"{int(c.get(CONFIRMED, 0))} are confirmed, {int(c.get(DIFFERS, 0))} differ{noise} and "
         f"{int(c.get(CANNOT, 0))} cannot be checked with the data shipped."
     )
-    for label, rows in (("differ", differs), ("lie within the noise", noisy)):
+    for label, rows in (
+        ("differ", differs),
+        ("lie within the noise", noisy),
+        ("sit at the boundary", edge),
+    ):
         if len(rows):
             text += (
                 f" The ones that {label}: "

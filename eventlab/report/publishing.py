@@ -45,6 +45,8 @@ CREATING_PREFIX = ".creating-"
 MARKER = "INCOMPLETE.json"
 LATEST = "latest"
 PUBLISH_LOCK = "publish"  # file_lock takes `.publish.lock` next to it
+# the setting that bounds the wait for the publish lock (named when the wait runs out)
+LOCK_SETTING = "resources.report_settings.config.lock_timeout_s (--config run.yaml)"
 # a marker-less half-created staging folder older than this is a leftover of a killed run
 ORPHAN_AGE_S = 600.0
 
@@ -189,7 +191,8 @@ def owner_alive(record: dict[str, object]) -> bool:
     return start is None or _start_ticks(pid) in (None, start)
 
 
-def _read_marker(folder: Path) -> dict[str, object] | None:
+def read_marker(folder: Path) -> dict[str, object] | None:
+    """The owner record of a staging folder (None if it has none or it is unreadable)."""
     try:
         return json.loads((folder / MARKER).read_text())
     except (OSError, ValueError):
@@ -204,7 +207,7 @@ def publish_lock(root: Path, timeout_s: float = 120.0) -> Iterator[None]:
     """Serialize publishing and clean-up under one reports root (bounded and logged)."""
     from eventlab.data.store import file_lock
 
-    with file_lock(Path(root) / PUBLISH_LOCK, timeout_s=timeout_s):
+    with file_lock(Path(root) / PUBLISH_LOCK, timeout_s=timeout_s, setting=LOCK_SETTING):
         yield
 
 
@@ -230,7 +233,7 @@ def clean_stale(root: Path) -> list[Path]:
             continue
         if not path.is_dir():
             continue
-        record = _read_marker(path)
+        record = read_marker(path)
         if record is None:
             # a staging folder loses its marker only inside publish (under this lock): whatever is
             # left is the previous report a killed publish was deleting; a creating folder gets
@@ -275,9 +278,12 @@ def published_path(staged: str | Path, final_name: str) -> Path:
     return staged
 
 
-def staging_dir(root: Path, run_id: str, final_name: str, lock_timeout_s: float = 120.0) -> Path:
-    """The run's private folder (created, marked and seeded on first use; every step of the run
-    gets the same one). Stale folders of dead runs are removed first."""
+def staging_dir(
+    root: Path, run_id: str, final_name: str, lock_timeout_s: float = 120.0, *, seed: bool = True
+) -> Path:
+    """The run's private folder (created, marked and, if `seed`, seeded from the published
+    folder on first use; every step of the run gets the same one). Stale folders of dead runs
+    are removed first."""
     root = Path(root)
     path = root / f"{STAGING_PREFIX}{run_id}"
     if path.is_dir():
@@ -293,7 +299,7 @@ def staging_dir(root: Path, run_id: str, final_name: str, lock_timeout_s: float 
     try:
         (tmp / MARKER).write_text(json.dumps(owner_record(run_id), indent=2))
         published = root / final_name
-        if published.is_dir() and not published.is_symlink():
+        if seed and published.is_dir() and not published.is_symlink():
             _seed(published, tmp)
         os.rename(tmp, path)  # atomic; fails if another step of this run got there first
     except OSError:

@@ -187,6 +187,12 @@ def config_error(
             path, "is empty", f"give at least one value, e.g. {_extra(field).get('example')}"
         )
     words = field_range(field)
+    if kind.endswith("_parsing") and kind.split("_")[0] in ("float", "int", "bool"):
+        what = {"float": "a number", "int": "an integer", "bool": "true or false"}[
+            kind.split("_")[0]
+        ]
+        within = f": it must be {words}" if words else ""
+        return ConfigError(path, f"{_shown(got)} is not {what}{within}", fix)
     if words:
         return ConfigError(path, f"must be {words}, got {_shown(got)}", fix)
     return ConfigError(path, f"{_shown(got)} is not valid ({err['msg'].lower()})", fix)

@@ -23,6 +23,24 @@ class EnvironmentParams(Settings):
         example="120",
     )
 
+    EVENTLAB_CELERY_NO_WORKER_S: float = setting(
+        60.0,
+        "Celery runs: seconds with no worker answering before a run fails.",
+        ge=5,
+        le=3600,
+        unit="seconds",
+        example="60",
+    )
+    EVENTLAB_CELERY_VISIBILITY_S: float = setting(
+        900.0,
+        "Celery workers: seconds after which a task a lost worker took is given to another "
+        "worker (keep it above the longest step).",
+        ge=10,
+        le=86400,
+        unit="seconds",
+        example="900",
+    )
+
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> EnvironmentParams:
         """The variables that are set (non-empty), checked: ConfigError naming the variable."""

@@ -163,6 +163,33 @@ class StudyParams(Settings):
         example="0.05",
         launchpad=False,
     )
+    verdict_effect_sd: float = setting(
+        0.5,
+        "The effect the verdict rule's power is stated at, in standard deviations of the "
+        "series' non-event forward returns at each horizon (0.5 = half a standard deviation).",
+        gt=0,
+        le=5,
+        example="0.5",
+        launchpad=False,
+    )
+    verdict_min_power: float = setting(
+        0.8,
+        "Power at the stated effect below which a verdict that is not 'supported' reads "
+        "'too few events to tell'.",
+        gt=0,
+        lt=1,
+        example="0.8",
+        launchpad=False,
+    )
+    verdict_placebo_sets: int = setting(
+        1000,
+        "Placebo event sets (circular shifts of the event dates) the verdict rule's size and "
+        f"power are measured on {_REPS_UNIT}.",
+        ge=MIN_REPS,
+        le=MAX_REPS,
+        example="1000",
+        launchpad=False,
+    )
     accuracy_min_reference_gap: float = setting(
         0.005,
         "Open accuracy: only days where the reference's |gap| exceeds this.",

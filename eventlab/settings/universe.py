@@ -14,6 +14,9 @@ from typing import Literal
 from eventlab.settings.base import Settings, setting
 from eventlab.settings.study import MAX_REPS, MIN_REPS
 
+NormalModel = Literal["market_adjusted", "market_model", "ff3"]
+NORMAL_MODELS: tuple[str, ...] = ("market_adjusted", "market_model", "ff3")
+
 
 class UniverseParams(Settings):
     """Universe studies: the list, the data rules and the run's execution."""
@@ -109,6 +112,69 @@ class UniverseParams(Settings):
         le=500,
         unit="requests in flight",
         example="2",
+        launchpad=False,
+    )
+
+    open_rule: Literal["own_open", "index_rule"] = setting(
+        "own_open",
+        "Which member days have a usable open: 'own_open' (the day's own open differs from its "
+        "close and the prior close) or 'index_rule' (also 90% of the trailing 250 opens genuine, "
+        "the index study's rule).",
+        example="'own_open' or 'index_rule'",
+    )
+    point_in_time: bool = setting(
+        True,
+        "Count a member's days and events only while it was an S&P 500 member (membership "
+        "intervals shipped in data/universe).",
+        example="true",
+    )
+    normal_models: tuple[NormalModel, ...] = setting(
+        NORMAL_MODELS,
+        "Normal-return models of the abnormal-return study: market_adjusted, market_model, ff3.",
+        nonempty=True,
+        distinct=True,
+        example="['market_adjusted', 'market_model', 'ff3']",
+    )
+    estimation_window: int = setting(
+        250,
+        "Sessions of the market-model / FF3 estimation window.",
+        ge=60,
+        le=1000,
+        unit="sessions",
+        example="250",
+        launchpad=False,
+    )
+    estimation_gap: int = setting(
+        11,
+        "The estimation window ends this many sessions before the event.",
+        ge=6,
+        le=100,
+        unit="sessions",
+        example="11",
+        launchpad=False,
+    )
+    estimation_min_obs: int = setting(
+        120,
+        "Fewest clean estimation sessions an event needs (else it is dropped and counted).",
+        ge=30,
+        le=1000,
+        unit="sessions",
+        example="120",
+        launchpad=False,
+    )
+    placebo_draws: int = setting(
+        500,
+        "Placebo samples of the size/power run (random dates from the panel).",
+        ge=20,
+        le=20000,
+        example="500",
+    )
+    placebo_dates: int = setting(
+        50,
+        "Placebo event dates per sample (each with as many members as a real event date has).",
+        ge=10,
+        le=5000,
+        example="150",
         launchpad=False,
     )
 

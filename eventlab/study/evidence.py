@@ -1,73 +1,42 @@
-"""Weighing the evidence: regime-matched baselines, leave-one-out sensitivity, the longest series
-beside the main one, and a documented rule that turns all of it into a verdict per horizon.
-
-Verdict rule (per horizon, tested in tests/test_evidence.py). The direction is the sign of the
-main series' mean difference (events minus non-event days). Four lines of evidence are read:
-  1. the main series (the study index, genuine opens);
-  2. the longest series with real opens (the robustness index, e.g. SPY from 1993);
-  3. the main series declustered (events within the cooldown merged into one episode);
-  4. the main series against the VIX-quintile-matched baseline (same volatility regime).
-- "supported": all four have the same sign, and the circular-shift randomization p-value,
-  Holm-adjusted across horizons, is at most `verdict_alpha` both for the main series and for
-  the longest series on its own (a sign agreement on a negligible effect is not a replication);
-- "mixed": the main series agrees with at least two of the other three, or all four agree but
-  an adjusted p-value is above `verdict_alpha`;
-- "not supported": otherwise, or when the main series has fewer than the minimum events for
-  inference (then no p-value is computed at all).
-A line of evidence that cannot be computed (too few events) counts as not agreeing.
+"""Weighing the evidence: regime-matched baselines (in-regime comparisons use only the events
+inside the regime), leave-one-out sensitivity, the longest series beside the main one, and the
+verdict per horizon (eventlab.study.verdict_rule, with its size and power measured on placebo
+event sets by eventlab.study.rule_error_rates). Every function takes any variant: the battery
+runs on the study index and on the longest series alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from eventlab.config import StudyParams
-from eventlab.study.returns import fwd_col
+from eventlab.study.evidence_samples import (
+    VIX_MATCHED,
+    HorizonSample,
+    horizon_sample,
+    sample_days,
+    vix_quintiles,
+)
+from eventlab.study.rule_error_rates import operating_characteristics
 from eventlab.study.small_sample import circular_shift_p, weighted_comparison
+from eventlab.study.verdict_rule import INCONCLUSIVE, NO_EFFECT, SUPPORTED, TOO_FEW
+from eventlab.study.verdict_table import verdicts
 from eventlab.study.whole_study import VariantResult
-
-SUPPORTED, MIXED, NOT_SUPPORTED = "supported", "mixed", "not supported"
-VIX_MATCHED = "vix_quintile_matched"
-
-
-def _sample(v: VariantResult, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(positions in the price index, forward returns, event flags) of the variant's valid
-    sample days that have a k-day forward return."""
-    fwd = v.fwd[fwd_col(k)].to_numpy(float)
-    ok = v.in_sample.to_numpy(bool) & ~np.isnan(fwd)
-    pos = np.flatnonzero(ok)
-    return pos, fwd[pos], v.is_event.to_numpy(bool)[pos]
-
-
-def vix_quintiles(vix: np.ndarray) -> np.ndarray:
-    """Quintile 0..4 of each day's VIX close among the given days' closes (-1 where missing):
-    the regime the VIX-matched baseline and the regime-matched random entries match on."""
-    vix = np.asarray(vix, float)
-    has = ~np.isnan(vix)
-    if not has.any():
-        return np.full(len(vix), -1)
-    edges = np.quantile(vix[has], [0.2, 0.4, 0.6, 0.8])
-    return np.where(has, np.searchsorted(edges, vix, side="right"), -1)
 
 
 def baseline_weights(
-    v: VariantResult, prices: dict[str, pd.DataFrame], pos: np.ndarray, d: np.ndarray
+    v: VariantResult, prices: dict[str, pd.DataFrame], s: HorizonSample
 ) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:
     """Each baseline as (description, weights over the sample days, regime flag per sample day):
     the weights are zero on event days; the regime flag says which days (events included) lie
-    in the baseline's regime."""
+    in the baseline's regime, and only the events inside it are compared with it."""
     p = v.params
     px = prices[p.index]
-    idx = px.index[pos]
+    pos, d, vix = s.pos, s.d, s.vix
     close = px["close"].to_numpy(float)
-    vix = (
-        prices[p.vix]["close"].reindex(idx).to_numpy(float)
-        if p.vix in prices
-        else np.full(len(pos), np.nan)
-    )
     sma200 = px["close"].rolling(200, min_periods=200).mean().to_numpy()[pos]
     prev = np.r_[np.nan, close[:-1]][pos]
     gap = px["open"].to_numpy(float)[pos] / prev - 1
@@ -81,7 +50,7 @@ def baseline_weights(
     }
     has_vix = ~np.isnan(vix)
     if has_vix.any() and d.any():
-        quint = vix_quintiles(vix)
+        quint = s.quint
         w = np.zeros(len(pos))
         for q in range(5):
             n_ev, days = int((d & (quint == q)).sum()), base & (quint == q)
@@ -95,13 +64,13 @@ def baseline_weights(
         )
         high = has_vix & (vix >= 25)
         out["vix_ge_25"] = (
-            "non-event days with a VIX close of 25 or more",
+            "the events with a VIX close of 25 or more against the non-event days with one",
             (base & high) * 1.0,
             high,
         )
     below = close[pos] < sma200
     out["below_sma200"] = (
-        "non-event days closing below their 200-day average",
+        "the events closing below their 200-day average against the non-event days that did",
         (base & below) * 1.0,
         below,
     )
@@ -116,30 +85,32 @@ def baseline_weights(
 
 
 def regime_baselines(v: VariantResult, prices: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The variant's events against each baseline, per horizon (one row per baseline x horizon)."""
+    """The variant's events inside each baseline's regime against the baseline, per horizon
+    (one row per baseline x horizon)."""
     rows = []
     min_n = v.params.min_events_for_inference
     for k in v.params.horizons:
-        pos, y, d = _sample(v, k)
-        ev = y[d]
-        for name, (desc, w, regime) in baseline_weights(v, prices, pos, d).items():
+        s = horizon_sample(v, prices, k)
+        n_all = int(s.d.sum())
+        for name, (desc, w, regime) in baseline_weights(v, prices, s).items():
+            ev = s.y[s.d & regime]
             row: dict[str, Any] = {
                 "variant": v.name,
                 "baseline": name,
                 "baseline_description": desc,
                 "horizon": k,
-                "n_events": len(ev),
-                "events_in_regime": int((d & regime).sum()),
+                "n_events": n_all,
+                "events_in_regime": len(ev),
                 "event_median": float(np.median(ev)) if len(ev) else np.nan,
                 "event_hit_rate": float(np.mean(ev > 0)) if len(ev) else np.nan,
             }
             if w.sum() > 0:
-                row.update(weighted_comparison(ev, y, w))
+                row.update(weighted_comparison(ev, s.y, w))
             else:
                 row.update({"baseline_days": 0, "diff_mean": np.nan})
             note = ""
             if len(ev) < min_n:
-                note = f"too few events (n = {len(ev)} < {min_n}): descriptive only"
+                note = f"too few events in the regime (n = {len(ev)} < {min_n}): descriptive only"
             elif row["baseline_days"] < min_n:
                 note = f"too few baseline days ({row['baseline_days']})"
             if note:
@@ -155,7 +126,7 @@ def leave_one_out(v: VariantResult) -> pd.DataFrame:
     rows = []
     events = pd.DatetimeIndex(v.events["date"])
     for k in v.params.horizons:
-        pos, y, d = _sample(v, k)
+        pos, y, d = sample_days(v, k)
         full_mean = float(y[d].mean()) if d.any() else np.nan
         full_median = float(np.median(y[d])) if d.any() else np.nan
         full_p = circular_shift_p(y, d) if d.sum() >= v.params.min_events_for_inference else np.nan
@@ -185,111 +156,6 @@ def leave_one_out(v: VariantResult) -> pd.DataFrame:
     if len(out):
         out["mean_change"] = out["mean_without"] - out["mean_all"]
     return out
-
-
-def verdict_for(
-    main: pd.Series,
-    longest: pd.Series | None,
-    declustered: pd.Series | None,
-    regime: pd.Series | None,
-    params: StudyParams,
-) -> dict[str, object]:
-    """The verdict for one horizon from the four lines of evidence (see the module docstring).
-    Each argument is a stats row with `diff_mean` (and for `main` `n_events_with_horizon` and
-    `perm_p_holm`); None means that line could not be computed."""
-    n = int(main["n_events_with_horizon"])
-    k = int(main["horizon"])
-    base = {"horizon": k, "n_events": n, "main_diff_mean": float(main["diff_mean"])}
-    if n < params.min_events_for_inference:
-        return {
-            **base,
-            "verdict": NOT_SUPPORTED,
-            "direction": "none",
-            "agreeing": 0,
-            "conflicts": "",
-            "reason": f"too few events (n = {n} < {params.min_events_for_inference}): no inference",
-        }
-    direction = np.sign(main["diff_mean"])
-    lines = {
-        "the longest series": longest,
-        "the declustered sample": declustered,
-        "the VIX-matched baseline": regime,
-    }
-    conflicts = []
-    for label, row in lines.items():
-        diff = np.nan if row is None else float(row["diff_mean"])
-        if np.isnan(diff) or np.sign(diff) != direction:
-            conflicts.append(f"{label} ({'not computable' if np.isnan(diff) else f'{diff:+.2%}'})")
-    p_adj = float(main["perm_p_holm"])
-    p_long = np.nan if longest is None else float(longest["perm_p_holm"])
-    agreeing = 1 + len(lines) - len(conflicts)
-    small_p = p_adj <= params.verdict_alpha and p_long <= params.verdict_alpha
-    if not conflicts and small_p:
-        verdict = SUPPORTED
-    elif len(conflicts) <= 1:
-        verdict = MIXED
-    else:
-        verdict = NOT_SUPPORTED
-    reason = (
-        f"{agreeing} of 4 lines of evidence point the same way; adjusted randomization p = "
-        f"{p_adj:.3f} on the main series and {p_long:.3f} on the longest series "
-        f"({'both at or below' if small_p else 'not both at or below'} {params.verdict_alpha})"
-    )
-    if conflicts:
-        reason += "; against: " + ", ".join(conflicts)
-    return {
-        **base,
-        "verdict": verdict,
-        "direction": "higher" if direction > 0 else "lower",
-        "agreeing": agreeing,
-        "perm_p_holm": p_adj,
-        "longest_perm_p_holm": p_long,
-        "conflicts": "; ".join(conflicts),
-        "reason": reason,
-    }
-
-
-def verdicts(stats: pd.DataFrame, baselines: pd.DataFrame, params: StudyParams) -> pd.DataFrame:
-    """One verdict row per horizon of the main variant."""
-
-    # One pass over the (small) tables into dicts: repeated boolean filtering of a frame with
-    # Arrow-backed string columns costs ~15 ms a lookup.
-    by_key = {(str(r["variant"]), int(r["horizon"])): r for r in stats.to_dict("records")}
-    regime_rows = (
-        {
-            (str(r["variant"]), int(r["horizon"])): r
-            for r in baselines.to_dict("records")
-            if r["baseline"] == VIX_MATCHED
-        }
-        if len(baselines)
-        else {}
-    )
-
-    def row(variant: str, k: int, table: dict = by_key) -> pd.Series | None:
-        hit = table.get((variant, k))
-        if (
-            hit is None
-            or hit.get("n_events_with_horizon", hit.get("n_events", 0))
-            < params.min_events_for_inference
-        ):
-            return None
-        return pd.Series(hit)
-
-    out = []
-    for k in params.horizons:
-        main = row("main", k)
-        if main is None:
-            main = pd.Series(by_key[("main", k)])
-        out.append(
-            verdict_for(
-                main,
-                row(f"{params.robustness_index}_own_opens", k),
-                row("main_declustered", k),
-                row("main", k, regime_rows),
-                params,
-            )
-        )
-    return pd.DataFrame(out)
 
 
 def series_comparison(stats: pd.DataFrame, index: str, reference: str) -> pd.DataFrame:
@@ -336,27 +202,39 @@ def agreement_sentence(comparison: pd.DataFrame) -> str:
 
 
 __all__ = [
-    "MIXED",
-    "NOT_SUPPORTED",
+    "INCONCLUSIVE",
+    "NO_EFFECT",
     "SUPPORTED",
+    "TOO_FEW",
+    "VIX_MATCHED",
     "agreement_sentence",
     "leave_one_out",
     "regime_baselines",
     "series_comparison",
-    "verdict_for",
     "verdicts",
+    "vix_quintiles",
     "weigh_evidence",
 ]
 
 
 def weigh_evidence(
-    main: VariantResult, stats: pd.DataFrame, prices: dict[str, pd.DataFrame]
+    main: VariantResult,
+    stats: pd.DataFrame,
+    prices: dict[str, pd.DataFrame],
+    longest: VariantResult | None = None,
+    family_p: Mapping[tuple[str, int], float] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The evidence tables the study publishes: regime baselines, leave-one-out and verdicts (the
-    report builds the main-vs-longest comparison from event_stats itself)."""
-    baselines = regime_baselines(main, prices)
+    """The evidence tables the study publishes: regime baselines and leave-one-out for the main
+    series and (when given) the longest series, the verdict rule's measured size and power, and
+    the verdicts (`family_p`: see `verdicts`). The report builds the main-vs-longest comparison
+    from event_stats itself."""
+    lines = [main] if longest is None else [main, longest]
+    baselines = pd.concat([regime_baselines(v, prices) for v in lines], ignore_index=True)
+    operating = operating_characteristics(lines, prices, main.params)
     return {
         "event_baselines": baselines,
-        "event_leave_one_out": leave_one_out(main),
-        "event_verdicts": verdicts(stats, baselines, main.params),
+        "event_leave_one_out": pd.concat([leave_one_out(v) for v in lines], ignore_index=True),
+        "event_verdicts": verdicts(
+            stats, baselines, main.params, operating, family_p, tuple(v.name for v in lines)
+        ),
     }

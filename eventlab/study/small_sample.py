@@ -108,6 +108,16 @@ def shift_statistics(
         raise ValueError(
             f"circular_shift_p: unknown method {method!r}; use 'auto', 'direct' or 'fft'"
         )
+    return shift_statistic(ev_sum, ev_sq, total, n, n_all)
+
+
+def shift_statistic(
+    ev_sum: np.ndarray, ev_sq: np.ndarray, total: float, n: int, n_all: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(|studentized difference|, event-minus-rest mean difference) of arrangements of `n`
+    events among `n_all` days from the events' sums and sums of squares and the sample's total:
+    circular_shift_p's statistic (zero where the events' spread is zero), shared with the
+    verdict rule's placebo simulation so both rank arrangements the same way."""
     ev_var = np.maximum((ev_sq - ev_sum**2 / n) / (n - 1), 0.0)
     diff = ev_sum / n - (total - ev_sum) / (n_all - n)
     with np.errstate(divide="ignore", invalid="ignore"):

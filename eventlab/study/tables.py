@@ -12,7 +12,7 @@ from eventlab.study import open_accuracy as oa
 from eventlab.study.evidence import weigh_evidence
 from eventlab.study.open_quality import open_quality_eras
 from eventlab.study.returns import event_paths, fwd_col
-from eventlab.study.whole_study import StudyResult, VariantResult
+from eventlab.study.whole_study import StudyResult, VariantResult, longest_variant
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def study_tables(result: StudyResult, prices: dict[str, pd.DataFrame]) -> StudyT
     paths = event_paths(close, pd.DatetimeIndex(ev["date"]), params.path_pre, params.path_post)
     wide = paths.pivot(index="offset", columns="event_date", values="ret")
     wide.columns = [c.date().isoformat() for c in wide.columns]
-    evidence = weigh_evidence(v, stats, prices)
+    evidence = weigh_evidence(v, stats, prices, longest_variant(result.variants, params))
     ratios = result.open_accuracy if result.open_accuracy is not None else pd.DataFrame()
     return StudyTables(
         open_quality=flags,

@@ -43,11 +43,20 @@ def describe_definition(p: StudyParams) -> str:
 
 
 def run_variant(
-    prices: dict[str, pd.DataFrame], params: StudyParams, name: str, rule: EventRule = GAP_RULE
+    prices: dict[str, pd.DataFrame],
+    params: StudyParams,
+    name: str,
+    rule: EventRule = GAP_RULE,
+    *,
+    own_open: bool = False,
 ) -> VariantResult:
-    """Flags, sample, events and forward returns for one definition (`rule` picks the events)."""
+    """Flags, sample, events and forward returns for one definition (`rule` picks the events).
+    `own_open`: a day's open is usable when it is genuine itself, without the trailing-coverage
+    requirement (stocks)."""
     px = prices[params.index]
     flags = study_flags(px, params)
+    if own_open:
+        flags["open_genuine"] = flags["open_genuine_raw"]
     # One pass on aligned arrays: flags are built on px's own index, so no reindexing is needed.
     c = px["close"].to_numpy(float)
     in_sample = sample_array(px.index, c, flags["open_genuine"].to_numpy(bool), params)
@@ -242,13 +251,19 @@ def visibility_fields(
     }
 
 
+def longest_variant(variants: list[VariantResult], params: StudyParams) -> VariantResult | None:
+    """The robustness index on its own opens (the longest series), if the study ran it."""
+    return next((v for v in variants if v.name == f"{params.robustness_index}_own_opens"), None)
+
+
 def run_study(
     prices: dict[str, pd.DataFrame], params: StudyParams, rule: EventRule = GAP_RULE
 ) -> StudyResult:
-    """Main study, robustness variants, and the main variant declustered and without its
-    near-threshold events; statistics with Holm/BH adjustment across horizons (HAC p as p_holm,
-    the circular-shift randomization p as perm_p_holm). `rule` picks the events (the seed gap
-    rule by default, or a study spec's condition)."""
+    """Main study, robustness variants, the main variant declustered and without its
+    near-threshold events, and the longest series declustered; statistics with Holm/BH
+    adjustment across horizons (HAC p as p_holm, the circular-shift randomization p as
+    perm_p_holm). `rule` picks the events (the seed gap rule by default, or a study spec's
+    condition)."""
     rng = np.random.default_rng(params.seed)
     variants = [
         run_variant(prices, p, name, rule)
@@ -260,11 +275,12 @@ def run_study(
     variants[0] = main
     near = without_near_threshold(main)
     variants += [declustered_variant(main), *([near] if near is not None else [])]
+    reference = longest_variant(variants, params)
+    if reference is not None:
+        # last, so the other variants' bootstrap draws stay what they were
+        variants.append(declustered_variant(reference))
     stats = pd.DataFrame([row for v in variants for row in variant_rows(v, rng)])
     stats = adjust_all(stats)
-    reference = next(
-        (v for v in variants if v.name == f"{params.robustness_index}_own_opens"), None
-    )
     ratios, fields = visibility_fields(prices, main, reference)
     for name, value in fields.items():
         stats[name] = value

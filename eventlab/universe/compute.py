@@ -20,6 +20,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 import pandas as pd
 
 from eventlab.config import StudyParams, UniverseParams
+from eventlab.report.publishing import owner_record
+from eventlab.universe.lifetime import die_with_run
 from eventlab.universe.prices import read_offline
 from eventlab.universe.ticker import status_result, study_ticker
 from eventlab.universe.ticker_files import TickerStore, TickerSummary
@@ -112,7 +114,11 @@ def run_tickers(
     parts = chunks(tickers, workers * chunks_per_worker)
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload([WORKER_MODULE])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    # Each worker ends itself when the run's process dies (eventlab.universe.lifetime).
+    alive = owner_record(run_id)
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=die_with_run, initargs=(alive,)
+    ) as pool:
         futures = [
             pool.submit(
                 run_chunk,

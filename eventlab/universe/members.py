@@ -20,8 +20,10 @@ from eventlab.errors import ConfigError
 
 SURVIVORSHIP = (
     "Survivorship bias: the universe is the S&P 500 membership of April 2021 traced back as far as "
-    "each firm has data; firms that left the index before 2021 are absent and years before a firm "
-    "joined are included, so results lean towards firms that survived and grew."
+    "each firm has data; firms that left the index before 2021 are absent, so results lean "
+    "towards firms that survived and grew. Point in time (the default), a firm's days count only "
+    "while it was an index member, which removes its years before it joined but cannot bring "
+    "back the firms that left (the report counts them per year)."
 )
 
 # Characters a Dagster partition key and a file name both accept (Yahoo symbols: ^GSPC, BRK-B,
@@ -119,6 +121,24 @@ def all_tickers(params: UniverseParams) -> list[str]:
     for path in universe_files(params).values():
         tickers.update(read_list(path)["ticker"])
     return sorted(tickers)
+
+
+def readable_tickers(params: UniverseParams) -> tuple[list[str], list[ConfigError]]:
+    """The tickers of every list that reads cleanly, and the error of each list that does not:
+    what the code location loads, so a bad list file never stops the jobs that do not use it
+    (the universe job's pre-flight and its steps refuse it with the file and line)."""
+    try:
+        files = universe_files(params)
+    except ConfigError as exc:
+        return [], [exc]
+    tickers: set[str] = set()
+    errors: list[ConfigError] = []
+    for path in files.values():
+        try:
+            tickers.update(read_list(path)["ticker"])
+        except ConfigError as exc:
+            errors.append(exc)
+    return sorted(tickers), errors
 
 
 def sectors(params: UniverseParams) -> dict[str, str]:

@@ -37,14 +37,24 @@ def data_dir(params: UniverseParams) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+RESTORE = "restore it with `git checkout data/universe` (or rebuild with `make universe-data`)"
+
+
 def read_manifest(root: Path) -> dict:
+    """data/universe/manifest.json, parsed; DataError naming the file if it is missing,
+    truncated or not the manifest's shape."""
     path = root / "manifest.json"
     if not path.exists():
+        raise DataError(f"universe manifest {path} not found. Fix: {RESTORE}")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(
-            f"universe manifest {path} not found - rebuild it with `make universe-data` "
-            "(needs ../shared/data/universe)"
-        )
-    return json.loads(path.read_text())
+            f"universe manifest {path} is unreadable (truncated or edited: {exc}). Fix: {RESTORE}"
+        ) from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise DataError(f"universe manifest {path} has no `files` table. Fix: {RESTORE}")
+    return manifest
 
 
 @lru_cache(maxsize=16)
@@ -53,8 +63,7 @@ def _verified(path: str, size: int, mtime_ns: int, expected: str) -> bool:
     if got != expected:
         raise DataError(
             f"{path}: sha256 {got[:12]}... does not match the manifest "
-            f"({expected[:12]}...): the shipped file is corrupt or was edited. Fix: restore it "
-            "with `git checkout data/universe` or rebuild with `make universe-data`"
+            f"({expected[:12]}...): the shipped file is corrupt or was edited. Fix: {RESTORE}"
         )
     return True
 
@@ -63,12 +72,10 @@ def verify(root: Path, filename: str) -> Path:
     """The path of a shipped file after checking its sha256 against the manifest."""
     entry = read_manifest(root).get("files", {}).get(filename)
     path = root / filename
-    if entry is None:
-        raise DataError(
-            f"{filename} is not in {root}/manifest.json - rebuild with `make universe-data`"
-        )
+    if not isinstance(entry, dict) or "sha256" not in entry:
+        raise DataError(f"{filename} has no sha256 in {root}/manifest.json. Fix: {RESTORE}")
     if not path.exists():
-        raise DataError(f"{path} is missing - restore it with `git checkout data/universe`")
+        raise DataError(f"{path} is missing. Fix: {RESTORE}")
     st = path.stat()
     _verified(str(path), st.st_size, st.st_mtime_ns, entry["sha256"])
     return path
@@ -76,21 +83,25 @@ def verify(root: Path, filename: str) -> Path:
 
 def price_files(entry: dict) -> list[str]:
     """A manifest universe's price files, in ticker order (one name or a list of parts)."""
-    prices = entry["prices"]
+    prices = entry.get("prices") if isinstance(entry, dict) else None
+    if not prices:
+        raise DataError(
+            f"a universe in the manifest names no price files ({entry!r}). Fix: {RESTORE}"
+        )
     return [prices] if isinstance(prices, str) else list(prices)
 
 
 def shipped_files(params: UniverseParams) -> list[Path]:
-    """Verified price files of every shipped universe."""
+    """Verified price files of every shipped universe (DataError naming the file and the fix if
+    the manifest or any file it lists is missing, truncated or altered)."""
     root = data_dir(params)
-    if not (root / "manifest.json").exists():
-        return []
     manifest = read_manifest(root)
-    return [
-        verify(root, name)
-        for u in manifest.get("universes", {}).values()
-        for name in price_files(u)
-    ]
+    universes = manifest.get("universes")
+    if not isinstance(universes, dict) or not universes:
+        raise DataError(
+            f"universe manifest {root / 'manifest.json'} lists no universe. Fix: {RESTORE}"
+        )
+    return [verify(root, name) for u in universes.values() for name in price_files(u)]
 
 
 PRICE_COLUMNS = ("ticker", "date", *UNIVERSE_COLUMNS)

@@ -1,11 +1,6 @@
-"""The universe report: reports/<as-of>/universe/ (report.html, report.md, CSVs, charts, manifest).
-
-<as-of> is the last date of the universe's data. The folder is built complete in a private
-staging folder next to it, then published by one atomic switch: `universe` is a symlink that
-os.replace repoints from the previous build to the new one (readers see the old report or the
-new one, never a half-written folder), and the previous build is removed afterwards. (The main
-report's own staging/publish mechanism had not landed when this was written; this is the same
-symlink-swap pattern as reports/latest.)
+"""The universe report's files (report.html, report.md, CSVs, charts, manifest), written into
+the run's staging folder; eventlab.universe.publishing publishes that folder as
+reports/universe-<name>/<as-of>/. <as-of> is the last date of the universe's data.
 """
 
 from __future__ import annotations
@@ -13,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
 
 import matplotlib
@@ -25,17 +18,24 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from eventlab.config import StudyParams  # noqa: E402
+from eventlab.universe.abnormal import MODEL_LABELS  # noqa: E402
+from eventlab.universe.battery import BATTERY  # noqa: E402
+from eventlab.universe.battery_report import (  # noqa: E402
+    battery_markdown,
+    open_rule_lines,
+    paths_chart,
+)
 from eventlab.universe.members import SURVIVORSHIP, Universe  # noqa: E402
 from eventlab.universe.page import render_page  # noqa: E402
 from eventlab.universe.summary import (  # noqa: E402
     BREADTH_COLUMNS,
     POOLED_COLUMNS,
     display_table,
-    group_rows,
     summary_sentences,
 )
 
 CSV_TABLES = (
+    *BATTERY,
     "pooled_events",
     "pooled_stats",
     "ticker_summary",
@@ -72,6 +72,10 @@ def _charts(
 
     out.mkdir(parents=True, exist_ok=True)
     captions: dict[str, str] = {}
+    if "abnormal_paths" in tables:
+        cap = paths_chart(tables["abnormal_paths"], out / "abnormal_paths.png")
+        if cap:
+            captions["abnormal_paths"] = cap
     daily, on_ev = tables["breadth_daily"], tables["breadth_on_index_events"]
     ps = tables["pooled_stats"]
     k = max(params.horizons)
@@ -96,25 +100,27 @@ def _charts(
             ax.legend(loc="upper right")
             _save(fig, out / "breadth.png")
             captions["breadth"] = "Histogram over every day; triangles: index event days."
-        sec = ps[(ps["group_type"] == "sector") & (ps["horizon"] == k)].sort_values("diff_mean")
+        ag = tables.get("abnormal_groups", pd.DataFrame())
+        lead = str(ag["model"].iloc[-1]) if len(ag) else ""
+        sec = ag[(ag["model"] == lead) & (ag["group_type"] == "sector")].sort_values("caar")
         if len(sec):
+            window = sec["window"].iloc[0]
             fig = style.figure((11.0, 5.6))
-            style.header(fig, f"By sector: the {k}-session return after a member's gap-up / close-red day",
-                         "event mean minus the mean after every other day of the sector's members, "
-                         "with 95% intervals from date-clustered standard errors")  # fmt: skip
+            style.header(fig, f"By sector: abnormal return over {window} after a member's gap-up / close-red day",
+                         f"CAAR ({MODEL_LABELS.get(lead, lead)}) with 95% intervals from the larger "
+                         "of the (date, firm) and month-clustered standard errors")  # fmt: skip
             ax = fig.add_axes((0.22, 0.13, 0.75, 0.68))
             y = np.arange(len(sec))
-            ax.errorbar(100 * sec["diff_mean"], y, xerr=196 * sec["diff_se_clustered"], fmt="o",
+            ax.errorbar(100 * sec["caar"], y, xerr=196 * sec["se"], fmt="o",
                         color=style.BASE, capsize=3)  # fmt: skip
             ax.axvline(0, color=style.MUTED, lw=0.9, ls=":")
             ax.set_yticks(y, sec["group"])
-            ax.set_xlabel(f"difference in mean {k}-session total return")
+            ax.set_xlabel(f"cumulative abnormal return {window}")
             style.pct_axis(ax, "x")
             _save(fig, out / "by_sector.png")
             captions["by_sector"] = (
-                f"Pooled ticker-days of each sector, horizon {k}. For horizons over one session "
-                "the clustered standard errors are lower bounds (a member's overlapping windows), "
-                "so the true intervals are wider."
+                f"Events of each sector's members, CAR {window} under the "
+                f"{MODEL_LABELS.get(lead, lead).lower()} (abnormal_groups.csv)."
             )
         yr = ps[(ps["group_type"] == "year") & (ps["horizon"] == k)]
         if len(yr):
@@ -160,7 +166,7 @@ def _not_studied(tickers: pd.DataFrame) -> list[str]:
     return out
 
 
-def _markdown(tables, params, universe, used, captions, status_counts) -> str:
+def _markdown(tables, params, universe, used, captions, status_counts, open_rule="own_open") -> str:
     ps = tables["pooled_stats"]
     tickers = tables["ticker_summary"].drop_duplicates("ticker")
     allr = ps[ps["group_type"] == "all"]
@@ -177,9 +183,14 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
         "clustered by date (events on the same day are not independent); overlapping k-day windows "
         "of one ticker are not absorbed by date clusters, so for k > 1 they are a lower bound.",
         "",
-        "## What the data says",
+        *battery_markdown(tables, open_rule_lines(tickers, open_rule)),
+        "## Raw returns, pooled (events vs every other member-day)",
         "",
-        *[x for s in summary_sentences(ps, int(status_counts.get("ok", 0))) for x in (s, "")],
+        *[
+            x
+            for s in summary_sentences(ps, int(status_counts.get("ok", 0)), groups=False)
+            for x in (s, "")
+        ],
         "## Tickers",
         "",
         pd.DataFrame([status_counts]).to_markdown(index=False, disable_numparse=True),
@@ -196,16 +207,11 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
         "",
     ]
     k = max(params.horizons)
-    group_cols = {"group": ("Group", "text"), "n_tickers": ("Members", "count"),
-                  **{c: v for c, v in POOLED_COLUMNS.items() if c != "horizon"},
-                  "diff_p_holm": ("p (Holm, over the groups)", "p")}  # fmt: skip
-    for kind in ("sector", "year"):
-        sub = group_rows(ps, kind, k)
-        lines += [f"## By {kind} (horizon {k})", ""]
-        lines += [
-            display_table(sub, group_cols).to_markdown(index=False, disable_numparse=True),
-            "",
-        ]
+    lines += [
+        f"Raw returns by sector and year (horizon {k}) are in pooled_stats.csv; the report's "
+        "sector and year tables use abnormal returns (above).",
+        "",
+    ]
     on_ev = tables["breadth_on_index_events"]
     lines += [
         "## Breadth on the index's event days",
@@ -224,23 +230,10 @@ def _markdown(tables, params, universe, used, captions, status_counts) -> str:
     ]
     lines += ["## Charts", ""]
     for name, cap in captions.items():
-        lines += [f"![{name}](charts/{name}.png)", "", f"*{cap}*", ""]
+        if name != "abnormal_paths":  # shown in the abnormal-return section
+            lines += [f"![{name}](charts/{name}.png)", "", f"*{cap}*", ""]
     lines += ["## Files", "", ", ".join(f"[{t}.csv]({t}.csv)" for t in CSV_TABLES), ""]
     return "\n".join(lines)
-
-
-def publish_folder(staging: Path, dest: Path) -> Path:
-    """Atomically make `dest` (a symlink) point at `staging`; remove the build it replaced."""
-    old = dest.resolve() if dest.is_symlink() else None
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.lnk")
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(staging.name, target_is_directory=True)
-    if dest.exists() and not dest.is_symlink():
-        shutil.rmtree(dest)  # a plain folder from an older layout
-    os.replace(tmp, dest)
-    if old is not None and old != staging.resolve() and old.exists():
-        shutil.rmtree(old, ignore_errors=True)
-    return dest
 
 
 def write_universe_report(
@@ -248,11 +241,13 @@ def write_universe_report(
     params: StudyParams,
     universe: Universe,
     *,
-    reports_root: str | Path,
+    staging: Path,
     run_id: str,
     source: str,
-) -> Path:
-    """Build the report in a staging folder and publish it as reports/<as-of>/universe."""
+    open_rule: str = "own_open",
+) -> dt.date:
+    """Write the whole report into `staging` (the run's private folder); returns its as-of date
+    (ValueError if no member has a studied day: there is nothing to report)."""
     daily = tables["breadth_daily"]
     dates = pd.to_datetime(daily["date"]) if len(daily) else pd.Series(dtype="datetime64[ns]")
     span = (
@@ -260,12 +255,9 @@ def write_universe_report(
         if len(dates)
         else ("-", "-")
     )
-    as_of = span[1] if len(dates) else dt.date.today().isoformat()
-    parent = Path(reports_root) / as_of
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f".universe-{run_id[:8]}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    if not len(dates):
+        raise ValueError("no member of the universe has a studied day: there is nothing to report")
+    as_of = span[1]
     used = _data_used(span, universe, source)
     for name in CSV_TABLES:
         tables[name].to_csv(
@@ -278,7 +270,7 @@ def write_universe_report(
         )
     summ = tables["ticker_summary"].drop_duplicates("ticker")
     counts = {"tickers": len(summ), **summ["status"].value_counts().to_dict()}
-    md = _markdown(tables, params, universe, used, captions, counts)
+    md = _markdown(tables, params, universe, used, captions, counts, open_rule)
     (staging / "report.md").write_text(md)
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0)
     (staging / "report.html").write_text(
@@ -312,4 +304,4 @@ def write_universe_report(
         "artifacts": {f: hashlib.sha256((staging / f).read_bytes()).hexdigest() for f in files},
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-    return publish_folder(staging, parent / "universe")
+    return dt.date.fromisoformat(as_of)

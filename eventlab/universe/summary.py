@@ -113,8 +113,9 @@ def _busiest_years(years: pd.DataFrame, horizon: int, top: int = 3) -> str | Non
     )
 
 
-def summary_sentences(ps: pd.DataFrame, n_members: int) -> list[str]:
-    """The report's opening paragraphs, from the pooled statistics."""
+def summary_sentences(ps: pd.DataFrame, n_members: int, groups: bool = True) -> list[str]:
+    """The report's paragraphs on the pooled raw returns (`groups`: with the sector and year
+    consistency sentences)."""
     allr = ps[ps["group_type"] == "all"].sort_values("horizon")
     if allr.empty or not allr["n_events_with_horizon"].fillna(0).gt(0).any():
         return ["No member met the event definition in the universe's span: nothing to pool."]
@@ -133,7 +134,7 @@ def summary_sentences(ps: pd.DataFrame, n_members: int) -> list[str]:
         + "."
     ]
     k_max = int(allr["horizon"].max())
-    for kind in ("sector", "year"):
+    for kind in ("sector", "year") if groups else ():
         g = group_rows(ps, kind, k_max)
         text = _consistency(g, kind, k_max)
         busiest = _busiest_years(g, k_max) if kind == "year" and text else None

@@ -51,10 +51,20 @@ def day_columns(horizons: tuple[int, ...]) -> list[str]:
         "open_usable",
         "gap",
         "close_to_close",
+        "ret_tr",
         "in_sample",
         "is_event",
         *(fwd_col(k) for k in horizons),
     ]
+
+
+def daily_total_return(adjusted: pd.DataFrame, suspect: np.ndarray) -> np.ndarray:
+    """Close-to-close total return (dividends reinvested), NaN on split-like jump days."""
+    tr = adjusted["tr_close"].to_numpy(float) if "tr_close" in adjusted else adjusted["close"]
+    tr = np.asarray(tr, float)
+    out = np.r_[np.nan, tr[1:] / tr[:-1] - 1]
+    out[suspect] = np.nan
+    return out
 
 
 def status_result(
@@ -74,11 +84,14 @@ def study_adjusted(
     suspect: np.ndarray,
     params: StudyParams,
     rng: np.random.Generator,
+    *,
+    own_open: bool = True,
 ) -> tuple[VariantResult, list[dict[str, object]]]:
     """run_variant on split-adjusted OHLC, with total-return forward returns and split-like jump
-    days removed from the sample; returns the variant and its statistics (variant_rows)."""
+    days removed from the sample; returns the variant and its statistics (variant_rows).
+    `own_open`: the universe's open rule (UniverseParams.open_rule == 'own_open')."""
     p = params.with_(index=ticker)
-    v = run_variant({ticker: adjusted}, p, "main")
+    v = run_variant({ticker: adjusted}, p, "main", own_open=own_open)
     if "tr_close" in adjusted and not np.array_equal(
         adjusted["tr_close"].to_numpy(), adjusted["close"].to_numpy()
     ):
@@ -132,9 +145,18 @@ def study_ticker(
         )
         info["split_like_jump_days"] = int(suspect.sum())
         v, rows = study_adjusted(
-            ticker, adjusted, suspect, params, rng or ticker_rng(params.seed, ticker)
+            ticker,
+            adjusted,
+            suspect,
+            params,
+            rng or ticker_rng(params.seed, ticker),
+            own_open=universe.open_rule == "own_open",
         )
         usable = v.flags["open_genuine"].to_numpy(bool) & ~suspect
+        # The index's rule on the same days (a genuine open and 90% of the trailing 250 genuine):
+        # how many of these events it would have kept, to show what the open rule changes.
+        index_rule = v.flags["coverage"].to_numpy(float) >= params.genuine_coverage_min
+        info["events_index_open_rule"] = int((v.is_event.to_numpy(bool) & index_rule).sum())
         info["usable_open_days"] = int(usable.sum())
         if not usable.any():
             msg = "no day has a usable (genuine) open: every open is stale or close-only"
@@ -148,6 +170,7 @@ def study_ticker(
                 "open_usable": usable,
                 "gap": adjusted["open"].to_numpy() / prev - 1,
                 "close_to_close": c / prev - 1,
+                "ret_tr": daily_total_return(adjusted, suspect),
                 "in_sample": v.in_sample.to_numpy(bool),
                 "is_event": v.is_event.to_numpy(bool),
                 **{fwd_col(k): v.fwd[fwd_col(k)].to_numpy() for k in params.horizons},

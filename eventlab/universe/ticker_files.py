@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from eventlab.data.frames import StoredFileError
 from eventlab.data.store import file_lock
 from eventlab.universe.ticker import TickerResult
 
@@ -64,7 +65,15 @@ def write_parquet(path: Path, frame: pd.DataFrame, finish: Executor | None = Non
 
 
 def _read_file(path: Path) -> pa.Table:
-    return pq.ParquetFile(path, pre_buffer=False).read()
+    """One stored ticker file; StoredFileError naming it and the fix if it cannot be read."""
+    try:
+        return pq.ParquetFile(path, pre_buffer=False).read()
+    except (OSError, pa.ArrowException) as exc:
+        raise StoredFileError(
+            f"{path} cannot be read ({type(exc).__name__}: {exc}); it was damaged after it was "
+            f"written (a write is atomic). Fix: delete it and run the universe job again for "
+            f"ticker {path.stem} (its study is rewritten)"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,9 @@ OUTS = {
     "forward_returns": "Every day's forward returns, with the baseline sample and event flags (the unconditional distribution).",
     "event_paths": "Cumulative return paths from each event close, t-pre .. t+post trading days.",
     "event_stats": "Event vs baseline statistics per horizon, for the main definition and the robustness rows.",
-    "event_baselines": "The main events against regime-matched baselines (VIX quintile, VIX >= 25, below the 200-day average, gap-up days that closed green), per horizon.",
-    "event_leave_one_out": "Each event's effect on the main answer: mean, median and randomization p without it, per horizon.",
-    "event_verdicts": "A verdict per horizon (supported / mixed / not supported) from the main series, the longest series, the declustered sample and the VIX-matched baseline.",
+    "event_baselines": "Each series' events (the index and the longest series) against regime-matched baselines (VIX quintile, VIX >= 25, below the 200-day average, gap-up days that closed green; a regime compares only the events inside it), per horizon.",
+    "event_leave_one_out": "Each event's effect on each series' answer: mean, median and randomization p without it, per horizon.",
+    "event_verdicts": "A verdict per horizon (supported / no evidence of an effect / too few events to tell / inconclusive) from the main and the longest series (each checked declustered and VIX-matched), with the rule's size and power measured on placebo event sets.",
     "open_accuracy": "Per day since 1993: the index's opening gap as a share of SPY's, and its rolling median (how much of a real gap the index open shows).",
     "open_accuracy_by_year": "Median index/SPY gap ratio and correlation by year, with the share of genuine index opens.",
 }
@@ -70,9 +70,9 @@ def study_reads(params: StudyParams) -> dict[str, set[dg.AssetKey]]:
         "forward_returns": index,
         "event_paths": index,
         "event_stats": index | vix | robust,
-        "event_baselines": index | vix,  # VIX buckets, the 200-day average, same-size green gaps
-        "event_leave_one_out": index,
-        "event_verdicts": index | vix | robust,  # main, longest (SPY) and VIX-matched evidence
+        "event_baselines": index | vix | robust,  # VIX buckets, 200-day average, green gaps
+        "event_leave_one_out": index | robust,
+        "event_verdicts": index | vix | robust,  # main, longest (SPY), each VIX-matched
         "open_accuracy": index | robust,  # the index's gap as a share of SPY's
         "open_accuracy_by_year": index | robust,
     }
@@ -183,7 +183,7 @@ def study_outputs(
             verdicts,
             {
                 **{f"T+{int(r.horizon)}": str(r.verdict) for r in verdicts.itertuples()},
-                "preview": md_preview(verdicts[["horizon", "verdict", "reason"]]),
+                "preview": md_preview(verdicts[["horizon", "verdict", "size", "power", "reason"]]),
             },
         ),
     }

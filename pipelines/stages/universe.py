@@ -25,12 +25,23 @@ import dagster as dg
 import pandas as pd
 
 from eventlab.config import CONFIG
+from eventlab.report.publishing import discard_staging
 from eventlab.study.whole_study import run_variant
+from eventlab.universe.battery import BATTERY
 from eventlab.universe.breadth import breadth_daily, breadth_on_events
 from eventlab.universe.members import SURVIVORSHIP, load_universe, sectors
+from eventlab.universe.membership import member_rows, read_intervals
 from eventlab.universe.pooled import pooled_stats
+from eventlab.universe.prices import shipped_files
 from eventlab.universe.ticker import OK
-from eventlab.universe.ticker_files import DAYS, EVENTS, STATS, STATUS
+from eventlab.universe.ticker_files import (
+    DAYS,
+    EVENTS,
+    KEEP_EARLIER,
+    STATS,
+    STATUS,
+    TickerSummary,
+)
 from pipelines.links import report_url
 from pipelines.resources import PriceSource, ReportSettings, StudySettings
 from pipelines.stages.common import md_preview
@@ -52,6 +63,52 @@ TICKER_STUDY_DOC = (
     "error) or that has no rows (no_data, e.g. a failed download) keeps its earlier days, events "
     "and statistics, which the cross-section leaves out until the ticker is studied again."
 )
+
+
+# A run where more than this share of its tickers could not be studied (status error or
+# no_data) fails: pooling the few that worked would publish a report about a different universe.
+MAX_FAILED_SHARE = 0.5
+
+
+def check_failures(summaries: list[TickerSummary]) -> None:
+    """Fail the step (nothing downstream runs, nothing is published) when most tickers failed."""
+    failed = [s for s in summaries if s.status in KEEP_EARLIER]
+    if summaries and len(failed) > MAX_FAILED_SHARE * len(summaries):
+        example = failed[0]
+        raise dg.Failure(
+            description=(
+                f"{len(failed)} of {len(summaries)} tickers could not be studied (e.g. "
+                f"{example.ticker}: {example.status}: {example.message}); the run stops here and "
+                "publishes no universe report. Their earlier stored results are kept. Fix: see "
+                "the first message above (a damaged data/universe: `git checkout data/universe`; "
+                "a live outage: run again later or with --source snapshot)"
+            ),
+            allow_retries=False,
+        )
+
+
+def read_ok(store, tickers: list[str], tables: tuple[str, ...]):
+    """The status table and `tables` of the members whose latest study succeeded (a failed
+    ticker's other files are an earlier run's, possibly with other parameters)."""
+    status = store.read(STATUS, tickers)
+    ok = set(status.loc[status["status"] == OK, "ticker"]) if len(status) else set()
+    frames = [store.read(t, tickers) for t in tables]
+    return status, [f[f["ticker"].isin(ok)] if len(f) else f for f in frames]
+
+
+def point_in_time(
+    days: pd.DataFrame, events: pd.DataFrame, intervals: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Member-days and events only while the firm was an index member: a day outside its
+    membership is out of the sample (no event, no baseline, no usable open for breadth)."""
+    days = days.copy()
+    member = member_rows(intervals, days["ticker"].to_numpy(), days["date"].to_numpy())
+    for col in ("in_sample", "is_event", "open_usable"):
+        days[col] = days[col].to_numpy(bool) & member
+    if len(events):
+        keep = member_rows(intervals, events["ticker"].to_numpy(), events["date"].to_numpy())
+        events = events[keep]
+    return days, events
 
 
 def _key(name: str) -> dg.AssetKey:
@@ -88,11 +145,15 @@ def universe_ticker_study(
     from eventlab.universe.compute import run_tickers
 
     uparams = universe_settings.params()
+    load_universe(uparams)  # an unknown or bad list stops the run before any ticker is written
     reps = universe_settings.bootstrap_reps
     params = study_settings.params().with_(bootstrap_reps=reps, placebo_reps=reps)
     tickers = list(context.partition_keys)
     frames = None
-    if universe_settings.source == "yfinance":
+    if universe_settings.source == "snapshot":
+        verified = shipped_files(uparams)  # every shipped file against its manifest, first
+        context.log.info(f"verified {len(verified)} shipped universe files against the manifest")
+    else:
         import datetime as dt
 
         from eventlab.universe.live import download_universe
@@ -122,6 +183,7 @@ def universe_ticker_study(
     for s in not_ok:
         context.log.warning(f"{s.ticker}: {s.status}: {s.message}")
     counts = Counter(s.status for s in summaries)
+    check_failures(summaries)
     # Run-wide figures: Dagster copies them into every partition's event, so they stay few.
     return dg.MaterializeResult(
         asset_key=TICKER_STUDY,
@@ -177,15 +239,12 @@ def universe_cross_section(
     uparams = universe_settings.params()
     universe = load_universe(uparams)
     sector_of = universe.sector_of()
-    store = universe_store.tickers()
-    days, pooled_ev, stats, status = (
-        store.read(t, universe.tickers) for t in (DAYS, EVENTS, STATS, STATUS)
+    status, (days, pooled_ev, stats) = read_ok(
+        universe_store.tickers(), universe.tickers, (DAYS, EVENTS, STATS)
     )
-    # only members whose latest study succeeded: a failed ticker's files are an earlier run's
     ok = set(status.loc[status["status"] == OK, "ticker"]) if len(status) else set()
-    days, pooled_ev, stats = (
-        f[f["ticker"].isin(ok)] if len(f) else f for f in (days, pooled_ev, stats)
-    )
+    if uparams.point_in_time:
+        days, pooled_ev = point_in_time(days, pooled_ev, read_intervals(uparams))
     summary = status.merge(
         stats.drop(columns=["status", "message"], errors="ignore"), on="ticker", how="left"
     )
@@ -224,8 +283,8 @@ def universe_cross_section(
 @dg.asset(
     key=_key("report"),
     group_name=GROUP,
-    ins={n: dg.AssetIn(key=_key(n)) for n in CROSS},
-    description="`reports/<as-of>/universe/`: report.html, report.md, CSVs and charts.",
+    ins={n: dg.AssetIn(key=_key(n)) for n in (*CROSS, *BATTERY)},
+    description="`reports/universe-<name>/<as-of>/`: report.html, report.md, CSVs and charts.",
 )
 def universe_report(
     context: dg.AssetExecutionContext,
@@ -234,17 +293,27 @@ def universe_report(
     report_settings: ReportSettings,
     **tables: pd.DataFrame,
 ) -> dg.MaterializeResult:
+    """Build the universe report in the run's staging folder, then publish it in one switch as
+    reports/universe-<name>/<folder> (eventlab.universe.publishing)."""
+    from eventlab.universe import publishing
     from eventlab.universe.report import write_universe_report  # matplotlib: only when it runs
 
-    folder = write_universe_report(
-        tables,
-        study_settings.params(),
-        load_universe(universe_settings.params()),
-        reports_root=report_settings.reports_root,
-        run_id=context.run_id,
-        source=universe_settings.source,
+    params = study_settings.params()
+    universe = load_universe(universe_settings.params())
+    root = report_settings.root()
+    tree = publishing.universe_root(root, universe.name)
+    staging = publishing.stage(tree, context.run_id, report_settings.lock_timeout_s)
+    try:
+        as_of = write_universe_report(
+            tables, params, universe, staging=staging, run_id=context.run_id,
+            source=universe_settings.source, open_rule=universe_settings.open_rule,
+        )  # fmt: skip
+    except BaseException:
+        discard_staging(staging)
+        raise
+    folder = publishing.publish(
+        staging, publishing.folder_for(as_of, params), lock_timeout_s=report_settings.lock_timeout_s
     )
-    root = report_settings.reports_root
     return dg.MaterializeResult(
         metadata={
             "report_html": dg.MetadataValue.url(report_url(root, folder / "report.html")),

@@ -2,7 +2,7 @@
 
 `claims.csv` (eventlab/report/claims.csv) holds one row per checkable claim; `evaluate_claims`
 runs every claim's check against the frames in `ClaimData` and returns one verdict row per claim
-(confirmed / differs / within noise / cannot check). No figure is written by hand here: every
+(confirmed / differs / within noise / at the boundary / cannot check). No figure is written by hand here: every
 number in a verdict comes from the frames.
 
 One job per module:
@@ -18,6 +18,7 @@ from eventlab.report.claims.checks_events import us_session_for_local_date
 from eventlab.report.claims.data import ClaimData, MissingData, Outcome
 from eventlab.report.claims.display import fmt_diff, fmt_value
 from eventlab.report.claims.engine import (
+    BOUNDARY,
     CANNOT,
     CONFIRMED,
     DIFFERS,
@@ -40,6 +41,7 @@ from eventlab.report.claims.loader import (
 )
 
 __all__ = [
+    "BOUNDARY",
     "CANNOT",
     "CLAIMS_CSV",
     "CLAIM_COLUMNS",

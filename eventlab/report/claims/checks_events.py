@@ -12,6 +12,7 @@ from eventlab.report.claims.data import (
     _d,
     _event_dates,
     _events,
+    _longest_stats,
     _main_stats,
     _row,
     _series,
@@ -19,19 +20,45 @@ from eventlab.report.claims.data import (
 
 
 def t_event_count(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
+    """The study's event count, and whether it answers the claim's span: the index's usable
+    opens must reach back to `since` (params) and no series with real opens may count more."""
     dates = _event_dates(data)
-    span = ""
-    if data.event_stats is not None and len(data.event_stats):
-        st = _main_stats(data)
-        span = (
-            f"; sample with usable opens {st['sample_start'].iloc[0]}..{st['sample_end'].iloc[0]}"
+    n, quoted = len(dates), int(float(claim["quoted_value"]))
+    text = f"{n} events in the study ({', '.join(dates) or 'none'})"
+    span = f"{dates[0]}..{dates[-1]}" if dates else ""
+    if data.event_stats is None or not len(data.event_stats):
+        return Outcome(n, f"{n}", text + ".", f"events table ({data.index_key})", span)
+    st = _main_stats(data).iloc[0]
+    start, visible = str(st["sample_start"]), st.get("effective_visibility_from")
+    visible = visible if isinstance(visible, str) and visible > start else None
+    text += f"; sample with usable opens {start}..{st['sample_end']}"
+    display = f"{n} since {start}"
+    if visible:
+        text += f", and the index's opens show the real gap only from {visible} (open accuracy)"
+        display += f" (effectively since {visible})"
+    since = p.get("since")
+    covers = since is None or start <= str(since)
+    if not covers:
+        text += f". The data cannot see {since}..{start}: the count answers 'since {start}', not 'since {since}'"
+    longest = _longest_stats(data)
+    more = False
+    if longest is not None:
+        m, ref = int(longest["n_events"]), str(longest["index"])
+        more = m > quoted
+        text += (
+            f"; {ref}, with a tradeable opening auction, meets the same rule on {m} days of "
+            f"{longest['sample_start']}..{longest['sample_end']}"
         )
+        display += f"; {ref}: {m} since {longest['sample_start']}"
+    ok = n == quoted and covers and not more
     return Outcome(
-        len(dates),
-        f"{len(dates)}",
-        f"{len(dates)} events in the study ({', '.join(dates) or 'none'}){span}.",
-        f"events table ({data.index_key}, genuine opens only)",
-        f"{dates[0]}..{dates[-1]}" if dates else "",
+        n,
+        display,
+        text + ".",
+        f"events table ({data.index_key}, genuine opens only), event_stats",
+        span,
+        ok=ok,
+        difference=float(n - quoted),
     )
 
 

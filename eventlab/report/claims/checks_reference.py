@@ -134,18 +134,25 @@ def t_new_high(claim: pd.Series, p: dict, data: ClaimData) -> Outcome:
         raise MissingData(f"{p['ticker']}: no prices in {p['start']}..{p['end']} or before it")
     top, when = float(window.max()), _d(window.idxmax())
     ok = top > float(before.max())
+    first = _d(px.index[0])
+    days = (pd.Timestamp(p["start"]) - px.index[0]).days
+    span = f"{days} days" if days < 61 else f"{days / 30.4:.0f} months"
     text = (
         f"{p['ticker']} highest close {p['start']}..{p['end']}: {top:,.2f} on {when}; highest earlier close "
         f"in the shipped data {float(before.max()):,.2f} on {_d(before.idxmax())}. The shipped prices start on "
-        f"{_d(px.index[0])}, so this is a high within that span; an all-time high cannot be verified offline."
+        f"{first}, so the window can check a high over the {span} since then "
+        f"({'it is one' if ok else 'it is not one'}), not a new (all-time) high, which cannot be verified offline."
     )
+    if untested := p.get("untested"):
+        text += f" The claim's other half ({untested}) is not tested by this check."
     return Outcome(
         top,
-        f"{top:,.2f} ({when})",
+        f"{top:,.2f} ({when}): {'a' if ok else 'no'} high since {first}",
         text,
         f"reference/{p['table']}",
-        f"{_d(px.index[0])}..{p['end']}",
+        f"{first}..{p['end']}",
         ok=ok,
+        undecided=bool(p.get("all_time")) and ok,
     )
 
 

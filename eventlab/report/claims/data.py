@@ -57,7 +57,9 @@ class ClaimData:
 @dataclass
 class Outcome:
     """What a test computed. `ok` None means: decide with the claim's comparator. `band`: the
-    range the value could take under the estimate's own noise (tests that estimate a value)."""
+    range the value could take under the estimate's own noise (tests that estimate a value).
+    `undecided`: the value is what the data can see, but it cannot decide the claim (verdict
+    'cannot check', with the value and the evidence saying what was and was not tested)."""
 
     value: object
     display: str
@@ -67,6 +69,7 @@ class Outcome:
     ok: bool | None = None
     difference: float | None = None
     band: tuple[float, float] | None = None
+    undecided: bool = False
 
 
 def _d(x: object) -> str:
@@ -119,3 +122,12 @@ def _main_stats(data: ClaimData) -> pd.DataFrame:
     if (st["variant"] == data.main_variant).any():
         st = st[st["variant"] == data.main_variant]
     return st
+
+
+def _longest_stats(data: ClaimData) -> pd.Series | None:
+    """The first statistics row of the longest series on its own opens (None if not run)."""
+    st = data.event_stats
+    if st is None or "variant" not in st.columns:
+        return None
+    rows = st[st["variant"].astype(str).str.endswith("_own_opens")]
+    return rows.iloc[0] if len(rows) else None

@@ -6,7 +6,11 @@ a verdict with the claim's comparator and tolerance.
 - ``within noise``: the data's estimate does not match, but the quote lies within the estimate's
   own uncertainty (a check that estimates rather than measures gives a band, e.g. the implied
   exposure's slope +/- 2 standard errors), so the data neither confirm nor refute it;
-- ``cannot check``: the data needed is not in this run (the evidence names what is missing),
+- ``at the boundary``: an inequality claim ("above 4%") whose value lies within the claim's
+  tolerance of the bound (measurement precision, e.g. a published rounding step), so the data
+  cannot say on which side it is; the tolerance is never counted in the claim's favour;
+- ``cannot check``: the data needed is not in this run (or the check computes what the data
+  can see but that does not decide the claim: `Outcome.undecided`, the evidence says why) (the evidence names what is missing),
   or the claim is not applicable to this run: the event-study claims count the notes' events
   (S&P 500 days that opened more than 1% above the prior close and closed below it, since 1957,
   genuine opens only), so a run whose study defines events otherwise (another index, threshold,
@@ -59,7 +63,9 @@ from eventlab.report.claims.display import _value_text, fmt_diff, fmt_value
 from eventlab.report.claims.loader import CLAIM_COLUMNS, load_claims
 
 CONFIRMED, DIFFERS, NOISE, CANNOT = "confirmed", "differs", "within noise", "cannot check"
-VERDICTS = (CONFIRMED, DIFFERS, NOISE, CANNOT)
+BOUNDARY = "at the boundary"
+VERDICTS = (CONFIRMED, DIFFERS, NOISE, BOUNDARY, CANNOT)
+INEQUALITIES = frozenset({"gt", "ge", "lt", "le"})
 
 RESULT_COLUMNS = (
     "id",
@@ -111,7 +117,9 @@ TESTS: dict[str, Callable[[pd.Series, dict, ClaimData], Outcome]] = {
 
 
 def compare(value: float, quoted: float, comparator: str, tol: float) -> tuple[bool, float]:
-    """(match, value - quoted) for numeric comparators; tolerance in the claim's unit."""
+    """(match, value - quoted) for numeric comparators; tolerance in the claim's unit. For an
+    inequality the tolerance is the measurement's precision and counts against the claim: the
+    value must clear the bound by more than it (at_boundary says when it does not)."""
     diff = value - quoted
     eps = 1e-12
     if comparator == "eq":
@@ -119,14 +127,20 @@ def compare(value: float, quoted: float, comparator: str, tol: float) -> tuple[b
     if comparator == "approx":
         return abs(diff) <= tol + eps, diff
     if comparator == "gt":
-        return value > quoted - tol, diff
+        return value > quoted + tol + eps, diff
     if comparator == "ge":
-        return value >= quoted - tol - eps, diff
+        return value >= quoted + tol - eps, diff
     if comparator == "lt":
-        return value < quoted + tol, diff
+        return value < quoted - tol - eps, diff
     if comparator == "le":
-        return value <= quoted + tol + eps, diff
+        return value <= quoted - tol + eps, diff
     raise ValueError(f"unknown comparator {comparator!r}")
+
+
+def at_boundary(value: float, quoted: float, comparator: str, tol: float) -> bool:
+    """Whether an inequality claim's value that does not clear its bound lies within the
+    tolerance of it (the data cannot tell on which side the truth is)."""
+    return comparator in INEQUALITIES and abs(value - quoted) <= tol + 1e-12
 
 
 # Check methods that read the study's events: they apply only to the notes' event definition.
@@ -166,7 +180,19 @@ def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
             "data_used": "",
             "data_dates": "",
         }
+    if out.undecided:
+        return {
+            **base,
+            "verdict": CANNOT,
+            "computed_value": _plain(out.value),
+            "computed_display": out.display,
+            "difference": out.difference,
+            "evidence": out.evidence,
+            "data_used": out.data_used,
+            "data_dates": out.dates,
+        }
     ok, diff = out.ok, out.difference
+    boundary = False
     if ok is None:
         try:
             quoted = float(claim["quoted_value"])
@@ -176,13 +202,21 @@ def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
                 f"claim {claim['id']}: comparator {claim['comparator']!r} needs a numeric quoted value and tolerance"
             ) from exc
         # a test that leaves the verdict to the comparator computes a number
-        ok, diff = compare(float(cast(SupportsFloat, out.value)), quoted, claim["comparator"], tol)
-    verdict = CONFIRMED if ok else DIFFERS
+        value = float(cast(SupportsFloat, out.value))
+        ok, diff = compare(value, quoted, claim["comparator"], tol)
+        boundary = not ok and at_boundary(value, quoted, claim["comparator"], tol)
+    verdict = CONFIRMED if ok else BOUNDARY if boundary else DIFFERS
     if not ok and out.band is not None and _band_reaches(out.band, claim):
         verdict = NOISE
     evidence = out.evidence
     if diff is not None and claim["comparator"] == "approx":
         evidence += f" Quoted {fmt_value(float(claim['quoted_value']), claim['unit'])}; difference {fmt_diff(diff, claim['unit'])} (tolerance {fmt_diff(float(claim['tolerance'] or 0), claim['unit'], signed=False)})."
+    if verdict == BOUNDARY:
+        evidence += (
+            " The value is within the claim's tolerance (the data's precision) of the quoted bound "
+            f"{fmt_value(float(claim['quoted_value']), claim['unit'])}: the data cannot say on which side "
+            "of it the truth lies, and the tolerance is not counted in the claim's favour."
+        )
     if verdict == NOISE and out.band is not None:  # NOISE is only given with a band
         lo, hi = (fmt_value(x, claim["unit"]) for x in out.band)
         evidence += (
@@ -192,13 +226,18 @@ def evaluate_claim(claim: pd.Series, data: ClaimData) -> dict[str, object]:
     return {
         **base,
         "verdict": verdict,
-        "computed_value": out.value if not isinstance(out.value, np.generic) else out.value.item(),
+        "computed_value": _plain(out.value),
         "computed_display": out.display,
         "difference": diff,
         "evidence": evidence,
         "data_used": out.data_used,
         "data_dates": out.dates,
     }
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value (the table's column holds plain values)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _band_reaches(band: tuple[float, float], claim: pd.Series) -> bool:
@@ -209,7 +248,9 @@ def _band_reaches(band: tuple[float, float], claim: pd.Series) -> bool:
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return False
     inside = lo <= quoted <= hi and claim["comparator"] in ("eq", "approx")
-    return inside or any(compare(x, quoted, claim["comparator"], tol)[0] for x in (lo, hi))
+    # the band is the estimate's own uncertainty: an inequality is judged on its bare bound
+    bound_tol = 0.0 if claim["comparator"] in INEQUALITIES else tol
+    return inside or any(compare(x, quoted, claim["comparator"], bound_tol)[0] for x in (lo, hi))
 
 
 def evaluate_claims(data: ClaimData, claims: pd.DataFrame | None = None) -> pd.DataFrame:
