@@ -259,7 +259,7 @@ def library_benchmarks(repeat: int) -> dict[str, object]:
     from eventlab.studies.library import run_library
     from eventlab.studies.spec import load_library
     from eventlab.study.evidence import weigh_evidence
-    from eventlab.study.whole_study import run_study
+    from eventlab.study.whole_study import longest_variant, run_study
 
     prices = {k: read_series(k) for k in CONFIG.daily_keys}
     t0 = time.perf_counter()
@@ -270,7 +270,7 @@ def library_benchmarks(repeat: int) -> dict[str, object]:
 
     def today():
         r = run_study(prices, CONFIG.study)
-        return weigh_evidence(r.main, r.stats, prices)
+        return weigh_evidence(r.main, r.stats, prices, longest_variant(r.variants, CONFIG.study))
 
     out["seed_study_today_s"], _ = timed(today, repeat)
     out["seed_spec_whole_battery_s"], _ = timed(lambda: run_spec(seed, prices), repeat)
@@ -283,7 +283,7 @@ def library_benchmarks(repeat: int) -> dict[str, object]:
     t0 = time.perf_counter()
     r = run_study(prices, CONFIG.study)
     t1 = time.perf_counter()
-    weigh_evidence(r.main, r.stats, prices)
+    weigh_evidence(r.main, r.stats, prices, longest_variant(r.variants, CONFIG.study))
     out["seed_steps_s"] = {
         "variants_and_stats": round(t1 - t0, 3),
         "evidence": round(time.perf_counter() - t1, 3),

@@ -21,7 +21,7 @@ from eventlab.studies.battery import (
 )
 from eventlab.studies.spec import SpecError, load_library, load_spec
 from eventlab.study.event_rules import GAP_RULE, ConditionRule
-from eventlab.study.evidence import weigh_evidence
+from eventlab.study.tables import study_tables
 from eventlab.study.whole_study import run_study, run_variant
 
 LIBRARY = Path(__file__).resolve().parents[1] / "studies"
@@ -38,11 +38,12 @@ def test_the_seed_spec_is_the_seed_study_with_unchanged_numbers(snapshot_prices)
     spec = load_spec(LIBRARY / "gap_up_close_red.yaml", KEYS)
     assert spec.rule is GAP_RULE and spec.params == CONFIG.study
     r = run_spec(spec, snapshot_prices)
-    today = run_study(dict(snapshot_prices), CONFIG.study)
-    evidence = weigh_evidence(today.main, today.stats, dict(snapshot_prices))
-    pd.testing.assert_frame_equal(r.stats, today.stats)
-    pd.testing.assert_frame_equal(r.events, today.main.events)
-    pd.testing.assert_frame_equal(r.verdicts, evidence["event_verdicts"])
+    today = study_tables(run_study(dict(snapshot_prices), CONFIG.study), dict(snapshot_prices))
+    pd.testing.assert_frame_equal(r.stats, today.event_stats)
+    pd.testing.assert_frame_equal(r.events, today.events)
+    pd.testing.assert_frame_equal(r.verdicts, today.event_verdicts)
+    pd.testing.assert_frame_equal(r.baselines, today.event_baselines)
+    pd.testing.assert_frame_equal(r.leave_one_out, today.event_leave_one_out)
 
 
 def test_the_seed_condition_selects_the_gap_rule_days(snapshot_prices) -> None:
@@ -155,7 +156,8 @@ def test_the_battery_tables_for_a_condition_spec(tmp_path, snapshot_prices) -> N
     summary = summary_table([r])
     assert summary.loc[0, "n_events"] == len(r.events)
     assert summary.loc[0, "last_event"] == pd.Timestamp(r.events["date"].max()).date().isoformat()
-    assert set(r.verdicts["verdict"]) <= {"supported", "mixed", "not supported"}
+    assert list(r.verdicts["horizon"]) == list(spec.params.horizons)
+    assert r.verdicts["verdict"].map(lambda v: isinstance(v, str) and v != "").all()
 
 
 def test_fired_today_is_the_condition_on_the_latest_session_of_the_as_of(

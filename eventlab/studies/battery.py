@@ -12,7 +12,7 @@ import pandas as pd
 from eventlab.studies.spec import StudySpec
 from eventlab.study.evidence import weigh_evidence
 from eventlab.study.returns import fwd_col
-from eventlab.study.whole_study import run_study
+from eventlab.study.whole_study import longest_variant, run_study
 
 # The hypothesis table's columns (one row per spec x series x horizon x variant): what the
 # hypothesis ledger counts as tested (issue 21).
@@ -52,7 +52,8 @@ def run_spec(spec: StudySpec, prices: Mapping[str, pd.DataFrame]) -> SpecResult:
     """The whole battery for one spec on the given price frames."""
     frames = dict(prices)
     result = run_study(frames, spec.params, spec.rule)
-    evidence = weigh_evidence(result.main, result.stats, frames)
+    longest = longest_variant(result.variants, spec.params)
+    evidence = weigh_evidence(result.main, result.stats, frames, longest)
     fired, last = fired_on_latest(spec, frames)
     return SpecResult(
         spec=spec,
