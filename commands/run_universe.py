@@ -216,9 +216,14 @@ def main() -> int:
         )
         return 130
     if not result.success:
-        for e in result.all_events:
-            if e.is_step_failure:
-                print(failure_text(e.event_specific_data.error), file=sys.stderr)
+        # Two steps reading the same damaged file fail with the same message: say it once.
+        lines = [
+            failure_text(e.event_specific_data.error)
+            for e in result.all_events
+            if e.is_step_failure
+        ]
+        for line in dict.fromkeys(lines):
+            print(line, file=sys.stderr)
         print(
             f"universe_job FAILED after {elapsed:.1f}s; no universe report was published",
             file=sys.stderr,
