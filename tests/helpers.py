@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -215,6 +216,7 @@ def render_fixture_report(
         cta_tables=cta,
         charts=collect_charts(folder),
         changed=changed,
+        gap_threshold=float(cast(float, (changed or {}).get("study.gap_threshold", 0.01))),
         files=sorted(p.name for p in folder.glob("*.csv")),
     )
     html = folder / "report.html"

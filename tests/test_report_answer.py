@@ -110,6 +110,9 @@ def test_how_sure_groups_the_verdicts_and_quotes_size_power_and_q() -> None:
     assert text is not None and "inconclusive at every horizon" in text
     assert "no horizon survives false-discovery control over every test in the ledger" in text
     assert how_sure(None, q, 0.05) is None
+    # too few events for any test: no q-value, and the sentence says why instead of 'q n/a'
+    text = how_sure(_verdicts(), {1: (np.nan, np.nan)}, 0.05, 315)
+    assert text is not None and "n/a" not in text and "no q-value" in text
 
 
 def test_verdict_items_are_short_sentences_per_horizon() -> None:

@@ -112,8 +112,10 @@ def how_sure(
         f"How sure: {said} (the rule's size {_span(list(v['size']))}, its power "
         f"{_span(list(v['power']), digits=0)} at the stated effect)"
     )
-    if q:
-        bh = {h: b for h, (b, _) in q.items() if not is_missing(b)}
+    bh = {h: b for h, (b, _) in q.items() if not is_missing(b)}
+    if q and not bh:
+        text += "; the headline had no test to adjust, so the ledger holds no q-value for it"
+    elif bh:
         passed = [f"T+{h}" for h, b in sorted(bh.items()) if b <= alpha]
         over = f"all {n_tests:,} tests in the ledger" if n_tests else "every test in the ledger"
         qs = _span(list(bh.values()), partial(pval, missing=MISSING_IN_PROSE))
