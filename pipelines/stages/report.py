@@ -235,7 +235,7 @@ def report(
     html_path, md_path = final / "report.html", final / "report.md"
     counts = verdict_counts(claims, "data")
     preview = (
-        "\n\n".join(ctx["narrative"])
+        "\n\n".join([*ctx["answer"], *ctx["narrative"]])
         + "\n\n**Claims checked against market data:** "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
     )
