@@ -178,3 +178,12 @@ def test_glossary_links_the_first_mention_of_each_term() -> None:
     assert 'href="#g-declustered"' in html and 'href="#g-bh-by"' in html
     assert "&lt;b&gt;" in html and "&amp;" in html and "<b>" not in html  # escaped first
     assert str(link_terms("no terms here")) == "no terms here"
+
+
+def test_generated_time_names_its_zone_once() -> None:
+    from eventlab.report.answer import generated_display
+
+    # the template adds ' UTC' once; an offset in the stored text must not double it
+    assert generated_display("2026-12-07T00:57:13+00:00") == "2026-12-07 00:57"
+    assert generated_display("2026-12-07T01:57:13+01:00") == "2026-12-07 00:57"
+    assert generated_display("x") == "x"
