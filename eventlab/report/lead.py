@@ -1,8 +1,9 @@
-"""The report's lead: verdicts per horizon, what each series can see, the small-sample caveats
-with their figures, and the evidence tables behind them (generated from the computed tables).
+"""The report's evidence after the verdicts (eventlab.report.answer states those): what each
+series can see, the small-sample caveats with their figures, and the evidence tables behind them
+(generated from the computed tables).
 
-No sentence here says more than the verdict table allows: the verdict is stated first, every
-figure comes from a table, and inferential figures are quoted only where the table has them.
+No sentence here says more than the verdict table allows: every figure comes from a table, and
+inferential figures are quoted only where the table has them.
 """
 
 from __future__ import annotations
