@@ -91,6 +91,9 @@ all_assets = [
     ),
 ]
 all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
+# the per-ticker check: the universe job records its evaluations as it studies each partition
+# (one step over all of them), so the job leaves it out; it runs alone from a partition's page
+universe_checks = dg.load_asset_checks_from_modules([universe])
 # The universe study is a separate job (`make universe`): main_job and its timing are unchanged.
 universe_assets = dg.load_assets_from_modules([universe, universe_panel])
 UNIVERSE = dg.AssetSelection.groups(universe.GROUP)
@@ -104,7 +107,7 @@ main_job = dg.define_asset_job(
 
 universe_job = dg.define_asset_job(
     "universe_job",
-    selection=UNIVERSE,
+    selection=UNIVERSE.without_checks(),
     description="The index study on every ticker of a universe (one partition per ticker, all in "
     "one run on `universe_settings.workers` processes), pooled, with breadth; writes "
     "`reports/universe-<name>/<as-of>/`.",
@@ -113,7 +116,7 @@ universe_job = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=[*all_assets, *universe_assets],
-    asset_checks=all_checks,
+    asset_checks=[*all_checks, *universe_checks],
     jobs=[main_job, refresh_job, universe_job],
     schedules=[nightly_refresh],
     sensors=[refresh_outage_retry],
