@@ -244,6 +244,14 @@ def test_a_skipped_ticker_shows_on_its_partition(tmp_path):
     assert not vtrs.passed and vtrs.severity == dg.AssetCheckSeverity.WARN
     assert vtrs.metadata["status"].value == "too_short" and "VTRS" in vtrs.description
     assert evals[part[0]].event.dagster_event.event_specific_data.passed
+    # what the UI's partition view reads: each evaluation is on its partition's latest
+    # materialization (else Dagster shows no check status), VTRS failed, the other passed
+    infos = instance.event_log_storage.get_asset_check_partition_info(
+        [dg.AssetCheckKey(TICKER_STUDY, TICKER_CHECK)]
+    )
+    assert all(i.is_current for i in infos) and len(infos) == 2
+    failed = {i.partition_key for i in infos if i.latest_execution_status.value == "FAILED"}
+    assert failed == {"VTRS"}
     mats = result.asset_materializations_for_node("universe_ticker_study")
     assert {m.partition for m in mats} == set(part)
     for m in mats:  # only what differs by ticker

@@ -21,9 +21,13 @@ metadata and the report say so.
 import time
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,  # not exported by dagster; the evaluation's target
+)
 
 from eventlab.config import CONFIG
 from eventlab.report.publishing import discard_staging
@@ -128,8 +132,14 @@ TICKER_CHECK_DOC = (
 )
 
 
-def ticker_check(ticker: str, status: str, message: str) -> dg.AssetCheckEvaluation:
-    """The check evaluation of one ticker partition from its study status."""
+def ticker_check(
+    ticker: str,
+    status: str,
+    message: str,
+    target: AssetCheckEvaluationTargetMaterializationData | None,
+) -> dg.AssetCheckEvaluation:
+    """The check evaluation of one ticker partition from its study status, on the partition's
+    materialization `target` (the UI counts an evaluation only on the latest one)."""
     severity = dg.AssetCheckSeverity.ERROR if status in KEEP_EARLIER else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckEvaluation(
         asset_key=TICKER_STUDY,
@@ -139,7 +149,26 @@ def ticker_check(ticker: str, status: str, message: str) -> dg.AssetCheckEvaluat
         metadata={"status": status, **({"message": message} if message else {})},
         description=None if status == OK else f"{ticker}: {status}: {message}",
         partition=ticker,
+        target_materialization_data=target,
     )
+
+
+def partition_materializations(
+    context: dg.AssetExecutionContext, tickers: list[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """This run's materialization of each ticker partition, by ticker (the asset index's
+    records, whose storage ids are the ones Dagster compares a check's target with)."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=TICKER_STUDY, asset_partitions=tickers),
+        limit=len(tickers),
+    ).records
+    out = {}
+    for r in records:
+        if r.run_id == context.run_id and r.partition_key and r.partition_key not in out:
+            out[r.partition_key] = AssetCheckEvaluationTargetMaterializationData(
+                storage_id=r.storage_id, run_id=r.run_id, timestamp=r.timestamp
+            )
+    return out
 
 
 @dg.multi_asset(
@@ -163,7 +192,7 @@ def universe_ticker_study(
     study_settings: StudySettings,
     universe_settings: UniverseSettings,
     universe_store: UniverseStore,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """The index study's code on each ticker of the run (split-adjusted, total-return forwards),
     one asset partition per ticker: one materialization event per ticker, with its status."""
     from eventlab.universe.compute import run_tickers
@@ -208,7 +237,6 @@ def universe_ticker_study(
         if s.message:
             part["message"] = s.message
         context.add_asset_metadata(part, asset_key=TICKER_STUDY, partition_key=s.ticker)
-        context.log_event(ticker_check(s.ticker, s.status, s.message))
     not_ok = [s for s in summaries if s.status != OK]
     for s in not_ok:
         context.log.warning(f"{s.ticker}: {s.status}: {s.message}")
@@ -233,7 +261,12 @@ def universe_ticker_study(
         + (f"; not ok: {', '.join(s.ticker for s in not_ok)}" if not_ok else "")
     )
     check_failures(summaries)
-    return dg.MaterializeResult(asset_key=TICKER_STUDY)
+    yield dg.MaterializeResult(asset_key=TICKER_STUDY)
+    # Each partition's check, on the materialization just recorded, so a ticker that was not
+    # studied shows in the partition view.
+    targets = partition_materializations(context, [s.ticker for s in summaries])
+    for s in summaries:
+        context.log_event(ticker_check(s.ticker, s.status, s.message, targets[s.ticker]))
 
 
 def _ticker_studied(
@@ -247,9 +280,12 @@ def _ticker_studied(
         row = {"status": "no_data", "message": "no stored status: the ticker was never studied"}
     else:
         row = status.iloc[0].to_dict()
-    ev = ticker_check(ticker, str(row["status"]), str(row.get("message") or ""))
+    fields = ticker_check(ticker, str(row["status"]), str(row.get("message") or ""), None)
     return dg.AssetCheckResult(
-        passed=ev.passed, severity=ev.severity, metadata=ev.metadata, description=ev.description
+        passed=fields.passed,
+        severity=fields.severity,
+        metadata=fields.metadata,
+        description=fields.description,
     )
 
 
