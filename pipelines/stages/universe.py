@@ -231,8 +231,7 @@ def universe_ticker_study(
         )  # fmt: skip
     timings["compute_wall_s"] = time.perf_counter() - t0
     for s in summaries:
-        # Per partition: only what differs by ticker (the UI shows it on the partition's page),
-        # and the partition's check, so a ticker that was not studied shows in the partition view.
+        # Per partition: only what differs by ticker (the UI shows it on the partition's page).
         part = {"status": s.status, "days": s.n_days, "events": s.n_events}
         if s.message:
             part["message"] = s.message
@@ -249,7 +248,9 @@ def universe_ticker_study(
             metadata={
                 "tickers": len(summaries),
                 **{f"status_{k}": int(v) for k, v in sorted(counts.items())},
-                "not_ok": ", ".join(f"{s.ticker} ({s.status})" for s in not_ok) or "none",
+                "not_ok": ", ".join(f"{s.ticker} ({s.status})" for s in not_ok[:50])
+                + (f" and {len(not_ok) - 50} more" if len(not_ok) > 50 else "")
+                or "none",
                 "source": universe_settings.source,
                 **{k: round(v, 3) for k, v in timings.items()},
             },
@@ -266,7 +267,7 @@ def universe_ticker_study(
     # studied shows in the partition view.
     targets = partition_materializations(context, [s.ticker for s in summaries])
     for s in summaries:
-        context.log_event(ticker_check(s.ticker, s.status, s.message, targets[s.ticker]))
+        context.log_event(ticker_check(s.ticker, s.status, s.message, targets.get(s.ticker)))
 
 
 def _ticker_studied(
