@@ -24,7 +24,14 @@ from pathlib import Path
 from eventlab.config import CONFIG
 from eventlab.errors import ConfigError
 from eventlab.report import publishing
-from eventlab.settings import CTAParams, EnvironmentParams, ReportParams, SourceParams, StudyParams
+from eventlab.settings import (
+    CTAParams,
+    EnvironmentParams,
+    LibraryParams,
+    ReportParams,
+    SourceParams,
+    StudyParams,
+)
 from eventlab.settings.validation import BacktestParams, ValidationParams
 
 # The snapshot is read as plain files here: importing eventlab.data (pandas) would cost ~1 s.
@@ -214,6 +221,21 @@ def check_run(
     check_reports_root(reports_root or report.reports_root)
     warehouse = warehouse or resource_config(run_config, "io_manager").get("base_dir")
     check_folder(warehouse or PROJECT_ROOT / "data" / "warehouse", WAREHOUSE_FIELD)
+    LibraryParams.from_config(
+        resource_config(run_config, "library_settings"), launchpad_path("library_settings")
+    )
+
+
+def check_study_specs(run_config: dict) -> None:
+    """Every study spec of the library parses and validates (SpecError names the file, line,
+    column, the offending name and the closest valid ones). Separate from check_run: parsing a
+    condition imports pandas (~1 s), which check_run's quick answer avoids."""
+    from eventlab.studies.spec import load_library
+
+    library = LibraryParams.from_config(
+        resource_config(run_config, "library_settings"), launchpad_path("library_settings")
+    )
+    load_library(Path(library.folder), CONFIG.daily_keys)
 
 
 # ----------------------------------------------------------------------------- the universe job

@@ -132,6 +132,7 @@ def _checked_run_config(args: argparse.Namespace) -> dict | None:
         preflight.check_run(
             run_config, source=args.source, warehouse=args.warehouse, reports_root=args.reports
         )
+        preflight.check_study_specs(run_config)
     except ConfigError as exc:
         print(f"configuration error, nothing was run or written: {exc}", file=sys.stderr)
         return None

@@ -11,7 +11,9 @@ import pipelines.stages.market_data as market_data
 import pipelines.stages.publish as publish
 import pipelines.stages.report as report
 import pipelines.stages.spec_curve as spec_curve
+import pipelines.stages.studies as studies
 import pipelines.stages.study as study
+import pipelines.stages.study_partitions as study_partitions
 import pipelines.stages.universe as universe
 import pipelines.stages.universe_panel as universe_panel
 import pipelines.stages.validation as validation
@@ -20,6 +22,7 @@ from pipelines.io import ParquetIOManager
 from pipelines.resources import (
     BacktestSettings,
     CTASettings,
+    LibrarySettings,
     PriceSource,
     ReportSettings,
     StudySettings,
@@ -28,7 +31,18 @@ from pipelines.resources import (
 from pipelines.schedules import nightly_refresh, refresh_job, refresh_outage_retry
 from pipelines.universe_resources import UniverseSettings, UniverseStore
 
-ASSET_MODULES = [market_data, study, spec_curve, cta, validation, ledger, charts, report, publish]
+ASSET_MODULES = [
+    market_data,
+    study,
+    spec_curve,
+    cta,
+    validation,
+    ledger,
+    charts,
+    report,
+    studies,
+    publish,
+]
 
 
 def default_resources(**overrides: object) -> dict[str, object]:
@@ -41,6 +55,7 @@ def default_resources(**overrides: object) -> dict[str, object]:
         "cta_settings": CTASettings(),
         "validation_settings": ValidationSettings(),
         "backtest_settings": BacktestSettings(),
+        "library_settings": LibrarySettings(),
         "chart_renderer": charts.ChartRenderer(),
         "universe_store": UniverseStore(),
         "universe_settings": UniverseSettings(),
@@ -97,10 +112,13 @@ universe_checks = dg.load_asset_checks_from_modules([universe])
 # The universe study is a separate job (`make universe`): main_job and its timing are unchanged.
 universe_assets = dg.load_assets_from_modules([universe, universe_panel])
 UNIVERSE = dg.AssetSelection.groups(universe.GROUP)
+# One study per partition: its own module and job (the main job runs the whole library in one step).
+study_partition_assets = dg.load_assets_from_modules([study_partitions])
+STUDY_PARTITIONS = dg.AssetSelection.groups(study_partitions.GROUP)
 
 main_job = dg.define_asset_job(
     "main_job",
-    selection=dg.AssetSelection.all() - UNIVERSE,
+    selection=dg.AssetSelection.all() - UNIVERSE - STUDY_PARTITIONS,
     description="Materialize every asset (data, study, CTA, charts, report) and write `reports/<as-of>/`.",
     executor_def=dg.in_process_executor,
 )
@@ -115,10 +133,14 @@ universe_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*all_assets, *universe_assets],
+    assets=[*all_assets, *universe_assets, *study_partition_assets],
     asset_checks=[*all_checks, *universe_checks],
-    jobs=[main_job, refresh_job, universe_job],
+    jobs=[main_job, refresh_job, universe_job, study_partitions.studies_job],
     schedules=[nightly_refresh],
-    sensors=[refresh_outage_retry],
+    sensors=[
+        refresh_outage_retry,
+        study_partitions.study_specs_sensor,
+        studies.studies_fired_alert,
+    ],
     resources=default_resources(),
 )

@@ -20,6 +20,7 @@ from eventlab.data.frames import DataError, normalize_ohlcv
 from eventlab.data.incremental import MergeReport
 from eventlab.errors import ConfigError
 from eventlab.settings import CTAParams, ReportParams, Settings, SourceParams, StudyParams
+from eventlab.settings.library import LibraryParams
 from eventlab.settings.source import REFRESH_TAG, SourceMode
 from eventlab.settings.validation import BacktestParams, ValidationParams
 
@@ -288,6 +289,14 @@ class StudySettings(settings_resource(StudyParams, "study_settings")):
     def params(self) -> StudyParams:
         """Validated StudyParams (raises ConfigError naming the launchpad field and the fix)."""
         return self._params(series_keys=CONFIG.daily_keys)
+
+
+class LibrarySettings(settings_resource(LibraryParams, "library_settings")):
+    """The study library's settings, declared in eventlab/settings/library.py."""
+
+    def params(self) -> LibraryParams:
+        """Validated LibraryParams (raises ConfigError naming the launchpad field and the fix)."""
+        return self._params()
 
 
 class CTASettings(settings_resource(CTAParams, "cta_settings")):

@@ -35,8 +35,9 @@ REFRESH_TAGS = {REFRESH_TAG: "nightly"}  # dagster.yaml limits this tag to one r
 
 refresh_job = dg.define_asset_job(
     "refresh_job",
-    # The universe (eventlab/universe) is its own job, not part of the nightly refresh.
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("universe"),
+    # The universe (eventlab/universe) is its own job, not part of the nightly refresh; so are
+    # the per-study partitions (the refresh runs the whole study library in one step).
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("universe", "study_partitions"),
     description=(
         "Nightly refresh: every series from yfinance (incremental, with overlap and revision checks), "
         "then the study, CTA, charts and report. Bad updates are blocked and the previous data kept."

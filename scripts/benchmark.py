@@ -247,6 +247,66 @@ def condition_benchmarks(px, repeat: int) -> dict[str, float]:
     return out
 
 
+def library_benchmarks(repeat: int) -> dict[str, object]:
+    """Issue 20's targets: one study with the whole battery <= 0.5 s (the seed spec, beside
+    today's seed path run_study + weigh_evidence measured in the same run: the ratio is the
+    spec machinery's overhead) and the whole library on 1 and 2 processes (<= 20 s), with the
+    slowest specs (the hot spots) and the seconds each step of the seed study takes."""
+    from eventlab.config import CONFIG
+    from eventlab.data.snapshot import read_series
+    from eventlab.settings.library import LibraryParams
+    from eventlab.studies.battery import run_spec
+    from eventlab.studies.library import run_library
+    from eventlab.studies.spec import load_library
+    from eventlab.study.evidence import weigh_evidence
+    from eventlab.study.whole_study import longest_variant, run_study
+
+    prices = {k: read_series(k) for k in CONFIG.daily_keys}
+    t0 = time.perf_counter()
+    specs = load_library(Path(LibraryParams().folder), CONFIG.daily_keys)
+    out: dict[str, object] = {"library_specs": len(specs)}
+    out["library_load_and_parse_s"] = time.perf_counter() - t0
+    seed = next(s for s in specs if s.name == "gap_up_close_red")
+
+    def today():
+        r = run_study(prices, CONFIG.study)
+        return weigh_evidence(r.main, r.stats, prices, longest_variant(r.variants, CONFIG.study))
+
+    out["seed_study_today_s"], _ = timed(today, repeat)
+    out["seed_spec_whole_battery_s"], _ = timed(lambda: run_spec(seed, prices), repeat)
+    t0 = time.process_time()
+    run_spec(seed, prices)
+    out["seed_spec_whole_battery_cpu_s"] = time.process_time() - t0
+    out["seed_spec_over_today_ratio"] = float(out["seed_spec_whole_battery_s"]) / float(
+        out["seed_study_today_s"]
+    )
+    t0 = time.perf_counter()
+    r = run_study(prices, CONFIG.study)
+    t1 = time.perf_counter()
+    weigh_evidence(r.main, r.stats, prices, longest_variant(r.variants, CONFIG.study))
+    out["seed_steps_s"] = {
+        "variants_and_stats": round(t1 - t0, 3),
+        "evidence": round(time.perf_counter() - t1, 3),
+    }
+    # CPU seconds per spec: robust to other processes sharing the cores (wall time is not)
+    each, t_wall = {}, time.perf_counter()
+    for spec in specs:
+        t0 = time.process_time()
+        run_spec(spec, prices)
+        each[spec.name] = time.process_time() - t0
+    out["library_1_process_wall_s"] = time.perf_counter() - t_wall
+    out["library_1_process_cpu_s"] = sum(each.values())
+    out["library_slowest_specs_cpu_s"] = {
+        k: round(v, 2) for k, v in sorted(each.items(), key=lambda kv: -kv[1])[:8]
+    }
+    t0, c0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    run_library(specs, prices, workers=2)
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["library_2_processes_wall_s"] = time.perf_counter() - t0
+    out["library_2_processes_cpu_s"] = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)
+    return out
+
+
 def verdict_rule_benchmarks(prices, params, repeat: int) -> dict[str, float]:
     """Issue 21's target (<= 30 s on 2 cores): the verdict rule's size and power on at least
     1,000 placebo event sets, vectorised; beside it, one placebo set computed the direct way
@@ -566,6 +626,7 @@ def main() -> None:
         help="also run another checkout's main job, alternating with this one (see compare_jobs)",
     )
     ap.add_argument("--skip-core", action="store_true", help="skip the core computations")
+    ap.add_argument("--skip-library", action="store_true", help="skip the study library")
     args = ap.parse_args()
     results: dict[str, object] = {}
     if args.against is not None:
@@ -580,6 +641,8 @@ def main() -> None:
     if not args.skip_core:
         results.update(core_benchmarks(args.repeat, with_loops=not args.skip_cta_loop))
         results.update(ledger_benchmarks(args.repeat))
+    if not args.skip_library:
+        results.update(library_benchmarks(args.repeat))
     width = max(len(k) for k in results)
     for k, v in results.items():
         if isinstance(v, float):

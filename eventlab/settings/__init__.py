@@ -5,6 +5,7 @@ are derived from these declarations (eventlab/settings/base.py holds the derivat
 from eventlab.settings.base import Settings, config_error, range_words, setting
 from eventlab.settings.cta import RULES, CTAParams
 from eventlab.settings.environment import EnvironmentParams
+from eventlab.settings.library import LibraryParams
 from eventlab.settings.report import ReportParams
 from eventlab.settings.source import SourceParams
 from eventlab.settings.study import StudyParams
@@ -17,6 +18,7 @@ __all__ = [
     "BacktestParams",
     "CTAParams",
     "EnvironmentParams",
+    "LibraryParams",
     "ReportParams",
     "Settings",
     "SourceParams",

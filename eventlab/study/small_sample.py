@@ -56,7 +56,11 @@ def binomial_p(hits: int, n: int, p0: float) -> float:
     return float(min(1.0, pmf[pmf <= pmf[hits] * (1 + 1e-7)].sum()))
 
 
-def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "direct") -> float:
+# Above this many events "auto" takes the FFT (the direct gather grows with days x events).
+AUTO_FFT_EVENTS = 16
+
+
+def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "auto") -> float:
     """Randomization p of the event-minus-rest mean difference over every circular shift of the
     event dates along the sample (exact, no draws). A shift moves all events together, so their
     spacing, clustering and the overlap of their forward windows are kept, and so is the
@@ -68,7 +72,8 @@ def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "direct") ->
     shift's event sum and sum of squares at once as circular cross-correlations of the event
     flags with y and y**2 (O(n log n)): the same statistic to ~1e-13 relative, far below the
     comparison's 1e-12 tolerance (tests/test_small_sample.py checks both give the same p). The
-    universe uses it (hundreds of events per ticker made the gather its largest cost)."""
+    universe uses it (hundreds of events per ticker made the gather its largest cost). "auto"
+    (the default) takes "direct" up to AUTO_FFT_EVENTS events and "fft" above."""
     n_all, n = len(y), int(np.count_nonzero(d))
     if n < 2 or n == n_all:
         return np.nan
@@ -82,9 +87,12 @@ def shift_statistics(
 ) -> tuple[np.ndarray, np.ndarray]:
     """circular_shift_p's statistic for every shift s = 0..n_days-1 (s = 0 is the observed
     arrangement): (|studentized difference|, event-minus-rest mean difference), each n_days long.
-    Needs at least two events and one other day (circular_shift_p checks)."""
+    Needs at least two events and one other day (circular_shift_p checks). `method` as in
+    circular_shift_p."""
     n_all, pos = len(y), np.flatnonzero(d)
     n = len(pos)
+    if method == "auto":
+        method = "fft" if n > AUTO_FFT_EVENTS else "direct"
     total = float(y.sum())
     if method == "fft":
         flags = np.fft.rfft(np.asarray(d, dtype=float))
@@ -97,7 +105,9 @@ def shift_statistics(
         vals = y[(pos[None, :] + np.arange(n_all)[:, None]) % n_all]
         ev_sum, ev_sq = vals.sum(axis=1), np.square(vals).sum(axis=1)
     else:
-        raise ValueError(f"circular_shift_p: unknown method {method!r}; use 'direct' or 'fft'")
+        raise ValueError(
+            f"circular_shift_p: unknown method {method!r}; use 'auto', 'direct' or 'fft'"
+        )
     return shift_statistic(ev_sum, ev_sq, total, n, n_all)
 
 

@@ -193,7 +193,7 @@ def sample_stats(
     placebo_reps: int,
     rng: np.random.Generator,
     min_events: int = 5,
-    perm_method: str = "direct",
+    perm_method: str = "auto",
 ) -> dict[str, float | str]:
     """Every statistic for one horizon from the valid sample's forward returns `y` and event flags
     `d`; `n_events` counts in-sample events including those too recent for the horizon. With

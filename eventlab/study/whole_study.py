@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from eventlab.config import StudyParams
-from eventlab.study.events import event_array, event_rows, sample_array, study_flags
+from eventlab.study.event_rules import GAP_RULE, EventRule
+from eventlab.study.events import event_rows, sample_array, study_flags
 from eventlab.study.open_accuracy import (
     effective_visibility,
     gap_ratios,
@@ -33,29 +34,33 @@ class VariantResult:
     fwd: pd.DataFrame
     events: pd.DataFrame
     coverage: dict[str, object]
+    rule: EventRule = field(default=GAP_RULE)
 
 
 def describe_definition(p: StudyParams) -> str:
-    red = "Close_t < Close_{t-1}" if p.close_rule == "prior_close" else "Close_t < Open_t"
-    opens = "genuine opens only" if p.open_policy == "genuine" else "all opens (stale included)"
-    end = p.end.isoformat() if p.end else "the last date"
-    # The window asked for; the sample actually used (sample_start..sample_end) is in the stats.
-    return f"{p.index}: Open_t/Close_(t-1)-1 > {p.gap_threshold:.2%} and {red}; {opens}; asked for {p.start} to {end}"
+    """The seed gap rule's definition in one line."""
+    return GAP_RULE.definition(p)
 
 
 def run_variant(
-    prices: dict[str, pd.DataFrame], params: StudyParams, name: str, *, own_open: bool = False
+    prices: dict[str, pd.DataFrame],
+    params: StudyParams,
+    name: str,
+    rule: EventRule = GAP_RULE,
+    *,
+    own_open: bool = False,
 ) -> VariantResult:
-    """Flags, sample, events and forward returns for one definition. `own_open`: a day's open
-    is usable when it is genuine itself, without the trailing-coverage requirement (stocks)."""
+    """Flags, sample, events and forward returns for one definition (`rule` picks the events).
+    `own_open`: a day's open is usable when it is genuine itself, without the trailing-coverage
+    requirement (stocks)."""
     px = prices[params.index]
     flags = study_flags(px, params)
     if own_open:
         flags["open_genuine"] = flags["open_genuine_raw"]
     # One pass on aligned arrays: flags are built on px's own index, so no reindexing is needed.
-    o, c = px["open"].to_numpy(float), px["close"].to_numpy(float)
+    c = px["close"].to_numpy(float)
     in_sample = sample_array(px.index, c, flags["open_genuine"].to_numpy(bool), params)
-    is_event = event_array(o, c, in_sample, params.gap_threshold, params.close_rule)
+    is_event = rule.mask(prices, params, in_sample)
     fwd = forward_returns(px["close"], params.horizons)
     vix = prices[params.vix]["close"] if params.vix in prices else None
     events = event_rows(
@@ -68,7 +73,7 @@ def run_variant(
         cov["trading_days_usable"] = int(in_sample.sum())
     return VariantResult(
         name,
-        describe_definition(params),
+        rule.definition(params),
         params,
         flags,
         pd.Series(in_sample, index=px.index),
@@ -76,6 +81,7 @@ def run_variant(
         fwd,
         events,
         cov,
+        rule,
     )
 
 
@@ -90,7 +96,7 @@ COVERAGE_FIELDS: tuple[str, ...] = (
 
 
 def variant_rows(
-    v: VariantResult, rng: np.random.Generator, *, perm_method: str = "direct"
+    v: VariantResult, rng: np.random.Generator, *, perm_method: str = "auto"
 ) -> list[dict[str, object]]:
     """variant_stats as plain rows, so run_study builds one frame for all variants (in_sample,
     is_event and fwd share the price index, as run_variant builds them). `perm_method`: see
@@ -138,21 +144,11 @@ def variant_stats(v: VariantResult, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(variant_rows(v, rng))
 
 
-def robustness_variants(params: StudyParams) -> list[tuple[str, StudyParams]]:
-    """The main definition plus the robustness rows DESIGN.md lists."""
-    out = [("main", params)]
-    for t in params.robustness_thresholds:
-        if abs(t - params.gap_threshold) > 1e-12:
-            out.append((f"threshold_{t:.1%}", params.with_(gap_threshold=t)))
-    other_rule = "open" if params.close_rule == "prior_close" else "prior_close"
-    out.append((f"close_rule_{other_rule}", params.with_(close_rule=other_rule)))
-    if params.robustness_index != params.index:
-        out.append(
-            (f"{params.robustness_index}_own_opens", params.with_(index=params.robustness_index))
-        )
-    if params.open_policy == "genuine":
-        out.append(("all_opens_incl_stale", params.with_(open_policy="all")))
-    return out
+def robustness_variants(
+    params: StudyParams, rule: EventRule = GAP_RULE
+) -> list[tuple[str, StudyParams]]:
+    """The main definition plus the robustness rows DESIGN.md lists (the rule's own first)."""
+    return rule.variants(params)
 
 
 def without_events(v: VariantResult, name: str, definition: str, drop: np.ndarray) -> VariantResult:
@@ -173,6 +169,7 @@ def without_events(v: VariantResult, name: str, definition: str, drop: np.ndarra
         v.fwd,
         events,
         v.coverage,
+        v.rule,
     )
 
 
@@ -191,14 +188,13 @@ def declustered_variant(v: VariantResult) -> VariantResult:
     )
 
 
-def near_threshold_mask(events: pd.DataFrame, params: StudyParams) -> np.ndarray:
-    """Events whose gap clears the threshold by less than the configured margin."""
-    return (events["gap"] - params.gap_threshold < params.near_threshold_margin).to_numpy(bool)
-
-
-def without_near_threshold(v: VariantResult) -> VariantResult:
-    """The variant without the events that cleared the gap threshold by less than the margin."""
-    near = v.events["date"][near_threshold_mask(v.events, v.params)]
+def without_near_threshold(v: VariantResult) -> VariantResult | None:
+    """The variant without the events that cleared the rule's threshold by less than the margin
+    (None: the rule has no threshold)."""
+    flags = v.rule.near_threshold(v.events, v.params)
+    if flags is None:
+        return None
+    near = v.events["date"][flags]
     drop = v.in_sample.index.get_indexer(pd.DatetimeIndex(near))
     return without_events(
         v,
@@ -214,7 +210,8 @@ def annotate_events(v: VariantResult) -> pd.DataFrame:
     pos = v.in_sample.index.get_indexer(pd.DatetimeIndex(ev["date"]))
     episode, _ = decluster(pos, v.params.decluster_cooldown)
     ev["episode"] = episode + 1 if len(ev) else episode  # positions are sorted like the table
-    ev["near_threshold"] = near_threshold_mask(ev, v.params)
+    near = v.rule.near_threshold(ev, v.params)
+    ev["near_threshold"] = near if near is not None else np.zeros(len(ev), bool)
     return ev
 
 
@@ -259,16 +256,25 @@ def longest_variant(variants: list[VariantResult], params: StudyParams) -> Varia
     return next((v for v in variants if v.name == f"{params.robustness_index}_own_opens"), None)
 
 
-def run_study(prices: dict[str, pd.DataFrame], params: StudyParams) -> StudyResult:
+def run_study(
+    prices: dict[str, pd.DataFrame], params: StudyParams, rule: EventRule = GAP_RULE
+) -> StudyResult:
     """Main study, robustness variants, the main variant declustered and without its
-    near-threshold events, and the longest series declustered; statistics with Holm/BH adjustment across horizons (HAC p as p_holm,
-    the circular-shift randomization p as perm_p_holm)."""
+    near-threshold events, and the longest series declustered; statistics with Holm/BH
+    adjustment across horizons (HAC p as p_holm, the circular-shift randomization p as
+    perm_p_holm). `rule` picks the events (the seed gap rule by default, or a study spec's
+    condition)."""
     rng = np.random.default_rng(params.seed)
-    variants = [run_variant(prices, p, name) for name, p in robustness_variants(params)]
+    variants = [
+        run_variant(prices, p, name, rule)
+        for name, p in robustness_variants(params, rule)
+        if p.index in prices
+    ]
     main = variants[0]
     main = VariantResult(**{**main.__dict__, "events": annotate_events(main)})
     variants[0] = main
-    variants += [declustered_variant(main), without_near_threshold(main)]
+    near = without_near_threshold(main)
+    variants += [declustered_variant(main), *([near] if near is not None else [])]
     reference = longest_variant(variants, params)
     if reference is not None:
         # last, so the other variants' bootstrap draws stay what they were

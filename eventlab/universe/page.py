@@ -97,12 +97,12 @@ def body_html(md_text: str, folder: Path) -> str:
 
 def render_page(
     md_text: str, folder: Path, *, title: str, as_of: str, generated_utc: str, data_line: str,
-    files: list[str],
+    files: list[str], kicker: str = "eventlab · universe study",
 ) -> str:  # fmt: skip
     """The self-contained report.html of a universe report folder; the data line, a paragraph
     of the Markdown, is shown once, in the page's header."""
     return render_template(
         "universe.html.j2",
         title=title, as_of=as_of, generated_utc=generated_utc, data_line=data_line,
-        files=files, body=body_html(md_text.replace(f"\n\n{data_line}\n\n", "\n\n"), folder),
+        files=files, kicker=kicker, body=body_html(md_text.replace(f"\n\n{data_line}\n\n", "\n\n"), folder),
     )  # fmt: skip

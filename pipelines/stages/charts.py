@@ -9,11 +9,7 @@ single-threaded; the machine has two cores), created and shut down inside the st
 worker it draws them in the run's own process.
 """
 
-import contextlib
-import ctypes
 import os
-import signal
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,6 +23,7 @@ import pipelines.stages.cta as cta_assets
 from eventlab.charts.outputs import SCREEN_DIR, ChartOutput
 from eventlab.charts.registry import CHARTS, Inputs, draw_chart
 from eventlab.config import CONFIG
+from eventlab.processes import die_with_parent
 from eventlab.report.publishing import published_path
 from pipelines.links import report_url
 from pipelines.resources import (
@@ -85,18 +82,6 @@ class ChartRenderer(dg.ConfigurableResource):
     )
 
 
-def _die_with_parent(parent: int) -> None:
-    """Pool initializer: the kernel kills this worker when the run's process dies (Linux
-    PR_SET_PDEATHSIG), so a killed run leaves no chart process behind (README, run guarantees);
-    a plain pool's idle workers would otherwise wait on their task queue forever."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the run died before prctl took effect
-        os._exit(70)
-
-
 def render_charts(
     jobs: dict[str, Inputs], out_dir: Path, as_of: pd.Timestamp, workers: int
 ) -> Iterator[ChartOutput]:
@@ -107,7 +92,7 @@ def render_charts(
             yield draw_chart(name, inputs, out_dir, as_of)
         return
     pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)), initializer=_die_with_parent, initargs=(os.getpid(),)
+        max_workers=min(workers, len(jobs)), initializer=die_with_parent, initargs=(os.getpid(),)
     )
     try:
         futures = [pool.submit(draw_chart, n, inp, out_dir, as_of) for n, inp in jobs.items()]

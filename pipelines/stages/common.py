@@ -60,6 +60,13 @@ def write_report_table(folder, name: str, df: pd.DataFrame, *, index: bool = Fal
     return str(dest)
 
 
+def events_csv_frame(events: pd.DataFrame) -> pd.DataFrame:
+    """An events table as events.csv holds it (dates as YYYY-MM-DD text)."""
+    ev = events.copy()
+    ev["date"] = pd.to_datetime(ev["date"]).dt.strftime("%Y-%m-%d")
+    return ev
+
+
 def table_outs(descriptions: dict[str, str], csv_names: set[str]) -> dict[str, dg.AssetOut]:
     """Optional outputs of a subsettable multi-asset stage (one per table; `csv_names` also
     write a report CSV)."""
@@ -145,7 +152,9 @@ def selected_results(
 
 PUBLISH_KEY = dg.AssetKey("publish")
 # The steps that write into the run's report staging folder (publish_if_no_publish_step).
-REPORT_WRITERS = frozenset({"cta", "validation", "charts", "claims_vs_data", "report"})
+REPORT_WRITERS = frozenset(
+    {"cta", "validation", "charts", "claims_vs_data", "report", "study_library"}
+)
 
 
 def last_report_writer(context: dg.AssetExecutionContext) -> bool:

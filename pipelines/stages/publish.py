@@ -21,7 +21,12 @@ from pipelines.resources import (
     ValidationSettings,
     report_folder_name,
 )
-from pipelines.stages.common import as_of_date, changed_parameters, write_report_table
+from pipelines.stages.common import (
+    as_of_date,
+    changed_parameters,
+    events_csv_frame,
+    write_report_table,
+)
 
 GROUP = "report"
 # report_as_of feeds the CTA, validation, chart, ledger and report steps: a group of its own keeps
@@ -133,9 +138,7 @@ def build_publish(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         folder = report_settings.staging(context.run_id, report_as_of)
         final_name = report_folder_name(report_as_of)
         changed = changed_parameters(report_as_of)
-        ev = events.copy()
-        ev["date"] = pd.to_datetime(ev["date"]).dt.strftime("%Y-%m-%d")
-        write_report_table(folder, "events.csv", ev)
+        write_report_table(folder, "events.csv", events_csv_frame(events))
         write_report_table(folder, "event_stats.csv", event_stats)
         write_report_table(folder, "open_quality_eras.csv", open_quality_eras)
 
