@@ -138,6 +138,15 @@ class StudyParams(Settings):
         le=1000,
         example="5",
     )
+    loo_p_max_events: int = setting(
+        100,
+        "Leave-one-out recomputes the randomization p without each event only up to this many "
+        "events (each is a study of its own); above it the table gives the mean and median "
+        "without each event, and one event's share of the answer is at most 1/n.",
+        ge=2,
+        le=100_000,
+        example="100",
+    )
     decluster_cooldown: int = setting(
         20,
         "Sessions within which events form one episode (declustered variant).",

@@ -122,7 +122,8 @@ def regime_baselines(v: VariantResult, prices: dict[str, pd.DataFrame]) -> pd.Da
 
 def leave_one_out(v: VariantResult) -> pd.DataFrame:
     """Each event's effect on the answer: mean, median and circular-shift p without it, per
-    horizon, beside the full-sample values."""
+    horizon, beside the full-sample values (the p only up to `loo_p_max_events` events: each
+    is a whole randomization test, and with many events one of them moves it little)."""
     rows = []
     events = pd.DatetimeIndex(v.events["date"])
     for k in v.params.horizons:
@@ -148,7 +149,7 @@ def leave_one_out(v: VariantResult) -> pd.DataFrame:
                     "median_without": float(np.median(yk[dk])) if n else np.nan,
                     "perm_p_all": full_p,
                     "perm_p_without": circular_shift_p(yk, dk)
-                    if n >= v.params.min_events_for_inference
+                    if v.params.min_events_for_inference <= n < v.params.loo_p_max_events
                     else np.nan,
                 }
             )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eventlab.study.small_sample import shift_statistic
+from eventlab.study.small_sample import circular_correlation, shift_statistic
 
 # Placebo sets per block of the effect computation: the block's (sets x sample days) matrices
 # stay a few MB even on the longest series.
@@ -24,9 +24,7 @@ _BLOCK = 256
 def shift_sums(d: np.ndarray, x: np.ndarray) -> np.ndarray:
     """sum_i x[(p_i + j) % n] for every shift j = 0..n-1, p_i the flagged positions of `d`
     (`x` one row per day, or several rows)."""
-    n = d.shape[-1]
-    flags = np.conj(np.fft.rfft(np.asarray(d, dtype=float)))
-    return np.fft.irfft(flags * np.fft.rfft(x, axis=-1), n, axis=-1)
+    return circular_correlation(d, x)
 
 
 def shift_p_values(stat: np.ndarray, shifts: np.ndarray) -> np.ndarray:

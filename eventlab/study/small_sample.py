@@ -9,6 +9,7 @@ report shows them side by side so a reader sees how much the answer depends on t
 from __future__ import annotations
 
 import numpy as np
+from scipy import fft as sp_fft
 
 # scipy.special's functions are what scipy.stats' binom.cdf and t.sf evaluate; importing
 # scipy.stats itself would cost every run ~0.9 s of start-up (tests compare with scipy.stats)
@@ -82,6 +83,18 @@ def circular_shift_p(y: np.ndarray, d: np.ndarray, *, method: str = "auto") -> f
     return float((1 + extreme.sum()) / n_all)
 
 
+def circular_correlation(d: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """sum_i d[i] * x[..., (i + s) % n] for every shift s = 0..n-1 (`x` one row per day, or
+    several rows), by FFT. The circle is computed as a linear correlation zero-padded to a fast
+    FFT length >= 2n and folded back: the sample's own length is often a product of large
+    primes (24,775 = 5 x 5 x 991), where an FFT is 10-60x slower than at a smooth length."""
+    n = d.shape[-1]
+    size = sp_fft.next_fast_len(2 * n, real=True)
+    flags = np.conj(sp_fft.rfft(np.asarray(d, dtype=float), size))
+    lin = sp_fft.irfft(flags * sp_fft.rfft(x, size, axis=-1), size, axis=-1)
+    return lin[..., :n] + lin[..., size - n :]
+
+
 def shift_statistics(
     y: np.ndarray, d: np.ndarray, *, method: str = "direct"
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -95,10 +108,7 @@ def shift_statistics(
         method = "fft" if n > AUTO_FFT_EVENTS else "direct"
     total = float(y.sum())
     if method == "fft":
-        flags = np.fft.rfft(np.asarray(d, dtype=float))
-        conj = np.conj(flags)
-        ev_sum = np.fft.irfft(conj * np.fft.rfft(y), n_all)
-        ev_sq = np.fft.irfft(conj * np.fft.rfft(np.square(y)), n_all)
+        ev_sum, ev_sq = circular_correlation(d, np.vstack([y, np.square(y)]))
         # The observed arrangement (shift 0) exactly, as the direct method computes it.
         ev_sum[0], ev_sq[0] = y[pos].sum(), np.square(y[pos]).sum()
     elif method == "direct":

@@ -54,6 +54,7 @@ EVIDENCE_TABLES = (
 )
 # The ledger's tables: inputs of the report, each written under its CSV name.
 LEDGER_TABLES = {
+    "event_verdicts_family": "event_verdicts_family.csv",
     "ledger_fdr": "hypotheses.csv",
     "spec_curve": "spec_curve.csv",
     "spec_curve_test": "spec_curve_test.csv",
