@@ -56,9 +56,12 @@ run-recorded: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m commands.instance && $(PY) -m commands.run --record
 
 # The universe study (504 S&P 500 members, one partition per ticker, all in one run on 2 processes):
-# its own job, not part of `make run`. Writes reports/universe-<name>/<as-of>/.
+# its own job, not part of `make run`. Writes reports/universe-<name>/<as-of>/. Recorded in
+# .dagster_home so `make ui` shows its partitions and per-ticker checks (UNIVERSE_ARGS= for an
+# unrecorded run; other options: python -m commands.run_universe --help).
+UNIVERSE_ARGS ?= --record
 universe: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
-	$(PY) -m commands.run_universe
+	$(if $(findstring --record,$(UNIVERSE_ARGS)),$(PY) -m commands.instance && )$(PY) -m commands.run_universe $(UNIVERSE_ARGS)
 
 # Rebuild data/universe (committed) from ../shared/data/universe.
 universe-data: $(STAMP)

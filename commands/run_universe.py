@@ -92,8 +92,9 @@ def run_timings(result: dg.ExecuteInProcessResult, run_s: float, n: int | None) 
         if e.event_type == dg.DagsterEventType.STEP_SUCCESS
     }
     mats = result.asset_materializations_for_node("universe_ticker_study")
-    # Run-wide figures are the same on every partition's materialization: read the first.
-    meta = {k: getattr(v, "value", v) for k, v in mats[0].metadata.items()} if mats else {}
+    # The run-wide figures are one observation of the asset (pipelines.stages.universe).
+    obs = result.asset_observations_for_node("universe_ticker_study")
+    meta = {k: getattr(v, "value", v) for k, v in obs[-1].metadata.items()} if obs else {}
     ticker = {
         "read_s": meta.get("read_s", 0.0),
         "study_s": meta.get("study_s", 0.0),

@@ -67,22 +67,48 @@ def default_resources(**overrides: object) -> dict[str, object]:
 _graph_assets = dg.load_assets_from_modules(ASSET_MODULES)
 
 
-def leaf_keys(assets_defs: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
-    """Assets nothing else depends on: a step after all of them runs after every asset."""
-    used = {d.asset_key for a in assets_defs for spec in a.specs for d in spec.deps}
-    return sorted({k for a in assets_defs for k in a.keys} - used, key=dg.AssetKey.to_user_string)
+# the kinds of an asset that writes a file into the run's report folder
+FILE_KINDS = frozenset({"csv", "png", "html"})
 
 
-# publish runs last and depends on what it reads: the report folder (written by the leaves of
-# the graph, which wait for everything else, so the manifest lists all artifacts) and the price
-# series' metadata.
+def _ancestors(assets_defs: list[dg.AssetsDefinition]) -> dict[dg.AssetKey, set[dg.AssetKey]]:
+    """Every asset's transitive upstream keys."""
+    parents = {spec.key: {d.asset_key for d in spec.deps} for a in assets_defs for spec in a.specs}
+    memo: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+
+    def up(key: dg.AssetKey) -> set[dg.AssetKey]:
+        if key not in memo:
+            memo[key] = set()  # the graph is acyclic: this only guards the recursion
+            memo[key] = {p for q in parents.get(key, ()) for p in {q, *up(q)}}
+        return memo[key]
+
+    return {key: up(key) for key in parents}
+
+
+def folder_writer_keys(assets_defs: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
+    """The assets that write a file into the report folder and that no other such asset reads,
+    directly or not: once they are done, so is every file of the folder."""
+    writers = {s.key for a in assets_defs for s in a.specs if FILE_KINDS & set(s.kinds)}
+    ancestors = _ancestors(assets_defs)
+    upstream = {p for k in writers for p in ancestors[k]}
+    return sorted(writers - upstream, key=dg.AssetKey.to_user_string)
+
+
+# publish depends on what it reads: the report folder (the last writers of its files) and the
+# price series' metadata (the manifest's data sources).
 all_assets = [
     *_graph_assets,
     publish.build_publish(
-        [*leaf_keys(_graph_assets), *(market_data.price_key(k) for k in CONFIG.daily_keys)]
+        [
+            *folder_writer_keys(_graph_assets),
+            *(market_data.price_key(k) for k in CONFIG.daily_keys),
+        ]
     ),
 ]
 all_checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
+# the per-ticker check: the universe job records its evaluations as it studies each partition
+# (one step over all of them), so the job leaves it out; it runs alone from a partition's page
+universe_checks = dg.load_asset_checks_from_modules([universe])
 # The universe study is a separate job (`make universe`): main_job and its timing are unchanged.
 universe_assets = dg.load_assets_from_modules([universe, universe_panel])
 UNIVERSE = dg.AssetSelection.groups(universe.GROUP)
@@ -99,7 +125,7 @@ main_job = dg.define_asset_job(
 
 universe_job = dg.define_asset_job(
     "universe_job",
-    selection=UNIVERSE,
+    selection=UNIVERSE.without_checks(),
     description="The index study on every ticker of a universe (one partition per ticker, all in "
     "one run on `universe_settings.workers` processes), pooled, with breadth; writes "
     "`reports/universe-<name>/<as-of>/`.",
@@ -108,7 +134,7 @@ universe_job = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=[*all_assets, *universe_assets, *study_partition_assets],
-    asset_checks=all_checks,
+    asset_checks=[*all_checks, *universe_checks],
     jobs=[main_job, refresh_job, universe_job, study_partitions.studies_job],
     schedules=[nightly_refresh],
     sensors=[

@@ -35,6 +35,31 @@ def test_the_main_job_appends_every_hypothesis_and_reports_the_count(materialize
     assert (materialized.report_dir / "charts" / "specification_curve.png").exists()
 
 
+def test_the_report_leads_with_the_verdict_that_weighs_the_whole_ledger(materialized) -> None:
+    """event_verdicts_family uses max(study's own Holm p, ledger-wide BY q) per line and horizon:
+    never less strict than the study's verdict, and it is the verdict the report publishes."""
+    from eventlab.ledger.fdr import family_p_values, ledger_fdr
+
+    wh = materialized.warehouse
+    own = pd.read_parquet(wh / "event_verdicts.parquet")
+    family = pd.read_parquet(wh / "event_verdicts_family.parquet")
+    stats = pd.read_parquet(wh / "event_stats.parquet")
+    assert list(family["horizon"]) == list(own["horizon"])
+    assert (family["main_p_family"] >= own["main_p_family"] - 1e-12).all()
+    # recomputed independently: BY over every tested row of the ledger, the main line's row
+    led = ledger_fdr(store.read(store.ledger_path(wh)), 0.05)
+    as_of = str(pd.read_parquet(wh / "report_as_of.parquet")["as_of"].iloc[0].date())
+    q = family_p_values(led, stats, as_of)
+    for r in family.itertuples():
+        expected = max(
+            own.loc[own["horizon"] == r.horizon, "main_p_family"].iloc[0], q[("main", r.horizon)]
+        )
+        assert r.main_p_family == pytest.approx(expected, rel=1e-9)
+    assert family["family_adjustment"].str.contains("Benjamini-Yekutieli q over").all()
+    published = pd.read_csv(materialized.report_dir / "event_verdicts_family.csv")
+    assert list(published["verdict"]) == list(family["verdict"])
+
+
 def test_materializing_the_ledger_again_adds_nothing(workspace) -> None:
     from pipelines.definitions import all_assets, default_resources
     from pipelines.io import ParquetIOManager

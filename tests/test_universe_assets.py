@@ -213,3 +213,64 @@ def test_a_failed_ticker_is_kept_on_disk_but_left_out_of_the_pooled_results(tmp_
     assert bad not in set(pd.read_csv(folder / "pooled_events.csv")["ticker"])
     summary = pd.read_csv(folder / "ticker_summary.csv").set_index("ticker")
     assert summary.loc[bad, "status"] == "no_data"
+
+
+def test_a_skipped_ticker_shows_on_its_partition(tmp_path):
+    """VTRS (too short) gets a failed WARN check on its own partition, which is what the UI's
+    partition view shows; the run-wide totals are one observation, not copied into each
+    partition's materialization; the run logs its progress as 'studied N of M tickers'."""
+    from pipelines.stages.universe import TICKER_CHECK, TICKER_STUDY, ticker_studied
+
+    keys = TICKERS.get_partition_keys()
+    part = keys[keys.index("VTRS") - 1 : keys.index("VTRS") + 1]
+    instance = dg.DagsterInstance.ephemeral()
+    resources = default_resources(
+        universe_store=UniverseStore(base_dir=str(tmp_path)),
+        universe_settings=UniverseSettings(workers=1, bootstrap_reps=100),
+    )
+    result = dg.materialize(
+        [universe_ticker_study],
+        resources=resources,
+        tags={RANGE_START: part[0], RANGE_END: part[-1]},
+        instance=instance,
+    )
+    assert result.success
+    history = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(TICKER_STUDY, TICKER_CHECK), limit=10
+    )
+    evals = {r.event.dagster_event.event_specific_data.partition: r for r in history}
+    assert set(evals) == set(part)
+    vtrs = evals["VTRS"].event.dagster_event.event_specific_data
+    assert not vtrs.passed and vtrs.severity == dg.AssetCheckSeverity.WARN
+    assert vtrs.metadata["status"].value == "too_short" and "VTRS" in vtrs.description
+    assert evals[part[0]].event.dagster_event.event_specific_data.passed
+    # what the UI's partition view reads: each evaluation is on its partition's latest
+    # materialization (else Dagster shows no check status), VTRS failed, the other passed
+    infos = instance.event_log_storage.get_asset_check_partition_info(
+        [dg.AssetCheckKey(TICKER_STUDY, TICKER_CHECK)]
+    )
+    assert all(i.is_current for i in infos) and len(infos) == 2
+    failed = {i.partition_key for i in infos if i.latest_execution_status.value == "FAILED"}
+    assert failed == {"VTRS"}
+    mats = result.asset_materializations_for_node("universe_ticker_study")
+    assert {m.partition for m in mats} == set(part)
+    for m in mats:  # only what differs by ticker
+        assert set(m.metadata) <= {"status", "days", "events", "message"}, m.metadata
+    (obs,) = result.asset_observations_for_node("universe_ticker_study")
+    assert obs.metadata["tickers"].value == 2 and obs.metadata["status_too_short"].value == 1
+    assert obs.metadata["not_ok"].value == "VTRS (too_short)"
+    logs = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert any("studied 2 of 2 tickers" in m for m in logs)
+
+    # re-evaluated from a partition's page, the check reads the stored status and says the same
+    # (called directly: Dagster's materialize() cannot select a partitioned check alone)
+    from types import SimpleNamespace
+
+    from pipelines.stages.universe import _ticker_studied
+
+    store = UniverseStore(base_dir=str(tmp_path))
+    res = _ticker_studied(SimpleNamespace(partition_key="VTRS"), store)
+    assert not res.passed and res.severity == dg.AssetCheckSeverity.WARN
+    assert res.metadata["status"].value == "too_short"
+    assert _ticker_studied(SimpleNamespace(partition_key=part[0]), store).passed
+    assert ticker_studied.check_specs and next(iter(ticker_studied.check_specs)).partitions_def

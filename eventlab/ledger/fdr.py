@@ -59,3 +59,25 @@ def adjusted_q(
         & (fdr["data_as_of"] == data_as_of)
     ]
     return sel.loc[:, ["horizon", "q_bh", "q_by"]].sort_values("horizon").reset_index(drop=True)
+
+
+def family_p_values(
+    fdr: pd.DataFrame, event_stats: pd.DataFrame, data_as_of: str, column: str = "q_by"
+) -> dict[tuple[str, int], float]:
+    """{(variant, horizon): ledger-wide q} for every event_stats row of this data as-of: the
+    family-adjusted p a verdict weighs (eventlab.study.verdict_table.verdicts' `family_p`).
+    Benjamini-Yekutieli by default: the ledger's tests share data, and BY holds under any
+    dependence between them."""
+    out: dict[tuple[str, int], float] = {}
+    for variant, rows in event_stats.groupby("variant", sort=False, observed=True):
+        q = adjusted_q(
+            fdr,
+            family="event_study",
+            definition=str(rows["definition"].iloc[0]),
+            data_as_of=data_as_of,
+            variant=str(variant),
+        )
+        out.update(
+            {(str(variant), int(h)): float(v) for h, v in zip(q["horizon"], q[column], strict=True)}
+        )
+    return out

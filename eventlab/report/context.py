@@ -81,6 +81,11 @@ def build_context(
         for kind in KINDS
     }
     ev_tabs = evidence or {}
+    # The verdict that weighs the ledger-wide family (every test run on these data) leads when
+    # the run has it; the study's own verdict is its input and stays in the warehouse.
+    family = (ledger or {}).get("event_verdicts_family")
+    if family is not None and len(family):
+        ev_tabs = {**ev_tabs, "event_verdicts": family}
     index, reference = _series_names(event_stats)
     paras = evidence_paragraphs(
         event_stats,

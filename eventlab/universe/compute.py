@@ -15,7 +15,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import resource
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
 import pandas as pd
 
@@ -102,14 +103,18 @@ def run_tickers(
     workers: int = 1,
     frames: dict[str, pd.DataFrame | None] | None = None,
     chunks_per_worker: int = 4,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[TickerSummary], dict[str, float]]:
     """Study and store every ticker; summaries in the order of `tickers` and the seconds spent
     reading, studying and writing, summed over the processes. The stored files are the same
     whatever `workers` is: each ticker's random draws depend only on the seed and the ticker.
-    Call it inside `store.writing()`."""
+    `progress(done, total)` is told each time a chunk of tickers is finished. Call it inside
+    `store.writing()`."""
     if workers <= 1 or len(tickers) < 2 * workers:
         summaries, timings = run_chunk(tickers, params, universe, sectors, store, run_id, frames)
         timings["worker_peak_rss_mb"] = timings.pop("peak_rss_mb")  # this process
+        if progress is not None:
+            progress(len(tickers), len(tickers))
         return summaries, timings
     parts = chunks(tickers, workers * chunks_per_worker)
     ctx = mp.get_context("forkserver")
@@ -132,6 +137,12 @@ def run_tickers(
             )
             for part in parts
         ]
+        size = {f: len(part) for f, part in zip(futures, parts, strict=True)}
+        done = 0
+        for f in as_completed(futures):
+            done += size[f]
+            if progress is not None and f.exception() is None:
+                progress(done, len(tickers))
         parts_out = [f.result() for f in futures]
     timings = {k: sum(t.get(k, 0.0) for _, t in parts_out) for k in TIMED}
     timings["worker_peak_rss_mb"] = max(t["peak_rss_mb"] for _, t in parts_out)

@@ -167,3 +167,69 @@ def ledger_fdr(
             ),
         },
     )
+
+
+# The verdict table's columns that hold the rule's measured operating characteristics.
+OPERATING = (
+    "horizon",
+    "size",
+    "size_any_horizon",
+    "power",
+    "no_effect_under_effect",
+    "placebo_sets",
+)
+
+
+@dg.asset(
+    group_name=GROUP,
+    ins={
+        name: dg.AssetIn()
+        for name in (
+            "report_as_of",
+            "event_stats",
+            "event_baselines",
+            "event_verdicts",
+            "ledger_fdr",
+        )
+    },
+    kinds={"pandas"},
+    description="The verdict per horizon again, weighing each line's ledger-wide "
+    "Benjamini-Yekutieli q (every test ever run on these data, not only this study's horizons) "
+    "where it is stricter than the study's own Holm adjustment; the rule's size and power are "
+    "the study's (a stricter p can only lower them). The report leads with this verdict.",
+)
+def event_verdicts_family(
+    study_settings: StudySettings,
+    report_as_of: pd.DataFrame,
+    event_stats: pd.DataFrame,
+    event_baselines: pd.DataFrame,
+    event_verdicts: pd.DataFrame,
+    ledger_fdr: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """The study's verdicts with the ledger's family-adjusted p (verdict_table.verdicts)."""
+    from eventlab.study.verdict_table import verdicts
+
+    params = study_settings.params()
+    as_of = as_of_date(report_as_of).isoformat()
+    family_p = fdr_mod.family_p_values(ledger_fdr, event_stats, as_of)
+    operating = event_verdicts.loc[:, [c for c in OPERATING if c in event_verdicts.columns]]
+    table = verdicts(event_stats, event_baselines, params, operating, family_p)
+    tested = int(ledger_fdr["p_value"].notna().sum())
+    family_words = f"the ledger-wide Benjamini-Yekutieli q over {tested:,} tested hypotheses"
+    for col in ("family_adjustment", "rule"):
+        if col in table.columns:
+            table[col] = table[col].str.replace("the supplied family-adjusted p", family_words)
+    changed = (
+        int((table["verdict"].to_numpy() != event_verdicts["verdict"].to_numpy()).sum())
+        if len(table) == len(event_verdicts)
+        else len(table)
+    )
+    return dg.Output(
+        table,
+        metadata={
+            "verdicts_changed_by_the_family": changed,
+            "preview": md_preview(
+                table[["horizon", "verdict", "main_p_family", "family_adjustment"]]
+            ),
+        },
+    )

@@ -29,11 +29,14 @@ from pipelines.stages.common import (
 )
 
 GROUP = "report"
+# report_as_of feeds the CTA, validation, chart, ledger and report steps: a group of its own keeps
+# the collapsed graph drawing each stage once (it is the run's settings as much as a date)
+SETTINGS_GROUP = "settings"
 PUBLISH_KEY = dg.AssetKey("publish")
 
 
 @dg.asset(
-    group_name=GROUP,
+    group_name=SETTINGS_GROUP,
     # the default study's index (the lineage); a launchpad study on another index reads that
     # index from the warehouse (pipelines.stages.study.series_beyond_inputs)
     ins={"index_prices": dg.AssetIn(key=["prices", CONFIG.study.index])},

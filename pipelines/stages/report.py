@@ -17,7 +17,8 @@ import pandas as pd
 from eventlab.config import CONFIG
 from eventlab.data.store import atomic_write_bytes
 from eventlab.report.charts_gallery import collect_charts
-from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, verdict_counts
+from eventlab.report.claims import KINDS, ClaimData, evaluate_claims, load_claims, verdict_counts
+from eventlab.report.claims.reads import claim_reads
 from eventlab.report.context import build_context
 from eventlab.report.cta_tables import CTA_TABLES
 from eventlab.report.fonts import missing_glyphs
@@ -53,15 +54,20 @@ EVIDENCE_TABLES = (
 )
 # The ledger's tables: inputs of the report, each written under its CSV name.
 LEDGER_TABLES = {
+    "event_verdicts_family": "event_verdicts_family.csv",
     "ledger_fdr": "hypotheses.csv",
     "spec_curve": "spec_curve.csv",
     "spec_curve_test": "spec_curve_test.csv",
 }
 
-PRICE_INS = {f"price_{k}": dg.AssetIn(key=["prices", k]) for k in CONFIG.daily_keys}
-INTRADAY_INS = {f"bars_{s.key}": dg.AssetIn(key=["intraday", s.key]) for s in CONFIG.intraday}
-REFERENCE_INS = {
-    f"ref_{name}": dg.AssetIn(key=["reference", name]) for name, _ in CONFIG.reference_tables
+# The market data the claims' checks read (their methods and parameters in claims.csv): the
+# inputs and lineage of claims_vs_data. The study's tables are inputs of their own.
+CLAIM_READS = claim_reads(load_claims(), CONFIG.study.index, (s.key for s in CONFIG.intraday))
+_PREFIX = {"prices": "price", "intraday": "bars", "reference": "ref"}
+CLAIM_DATA_INS = {
+    f"{_PREFIX[kind]}_{name}": dg.AssetIn(key=[kind, name])
+    for kind, name in sorted(CLAIM_READS)
+    if kind in _PREFIX
 }
 
 
@@ -106,16 +112,19 @@ def _cta_tables(kwargs: dict, folder) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _claim_inputs(inputs: dict, kind: str) -> dict[str, pd.DataFrame]:
+    """The claims' market data of one kind ("prices", "intraday", "reference"), by name."""
+    return {name: inputs[f"{_PREFIX[kind]}_{name}"] for k, name in CLAIM_READS if k == kind}
+
+
 @dg.asset(
     group_name=GROUP,
     ins={
         "report_as_of": dg.AssetIn(),
         "events": dg.AssetIn(),
         "event_stats": dg.AssetIn(),
-        **PRICE_INS,
-        **INTRADAY_INS,
-        **REFERENCE_INS,
-        **CTA_INS,
+        **CLAIM_DATA_INS,
+        **{k: v for k, v in CTA_INS.items() if k == "cta_claims"},
     },
     kinds={"pandas", "csv"},
     description="The research notes' claims (eventlab/report/claims.csv) checked against the data: "
@@ -135,9 +144,9 @@ def claims_vs_data(
     data = ClaimData(
         events=inputs["events"],
         event_stats=inputs["event_stats"],
-        prices={k: inputs[f"price_{k}"] for k in CONFIG.daily_keys},
-        intraday={s.key: inputs[f"bars_{s.key}"] for s in CONFIG.intraday},
-        reference={name: inputs[f"ref_{name}"] for name, _ in CONFIG.reference_tables},
+        prices=_claim_inputs(inputs, "prices"),
+        intraday=_claim_inputs(inputs, "intraday"),
+        reference=_claim_inputs(inputs, "reference"),
         cta_claims=_cta_tables(inputs, folder).get("cta_claims"),
         index_key=params.index,
         # the event-study claims apply only to the notes' event definition

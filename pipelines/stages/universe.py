@@ -19,10 +19,15 @@ metadata and the report say so.
 """
 
 import time
+import warnings
 from collections import Counter
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,  # not exported by dagster; the evaluation's target
+)
 
 from eventlab.config import CONFIG
 from eventlab.report.publishing import discard_staging
@@ -116,6 +121,54 @@ def _key(name: str) -> dg.AssetKey:
 
 
 TICKER_STUDY = _key("ticker_study")
+# One check evaluation per ticker partition (a partitioned check, shown per partition in the
+# UI): it passes for `ok`; a ticker the study answered without events (too short, every open
+# stale) warns, one that could not be studied (error, no data) fails at ERROR severity.
+TICKER_CHECK = "ticker_studied"
+TICKER_CHECK_DOC = (
+    "Whether the ticker was studied: passes for status ok; WARN for too_short / all_stale_opens "
+    "(the study's answer is 'no sample'); ERROR for error / no_data (not studied: its earlier "
+    "files are kept and left out of the cross-section). The message says why."
+)
+
+
+def ticker_check(
+    ticker: str,
+    status: str,
+    message: str,
+    target: AssetCheckEvaluationTargetMaterializationData | None,
+) -> dg.AssetCheckEvaluation:
+    """The check evaluation of one ticker partition from its study status, on the partition's
+    materialization `target` (the UI counts an evaluation only on the latest one)."""
+    severity = dg.AssetCheckSeverity.ERROR if status in KEEP_EARLIER else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckEvaluation(
+        asset_key=TICKER_STUDY,
+        check_name=TICKER_CHECK,
+        passed=status == OK,
+        severity=severity,
+        metadata={"status": status, **({"message": message} if message else {})},
+        description=None if status == OK else f"{ticker}: {status}: {message}",
+        partition=ticker,
+        target_materialization_data=target,
+    )
+
+
+def partition_materializations(
+    context: dg.AssetExecutionContext, tickers: list[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """This run's materialization of each ticker partition, by ticker (the asset index's
+    records, whose storage ids are the ones Dagster compares a check's target with)."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=TICKER_STUDY, asset_partitions=tickers),
+        limit=len(tickers),
+    ).records
+    out = {}
+    for r in records:
+        if r.run_id == context.run_id and r.partition_key and r.partition_key not in out:
+            out[r.partition_key] = AssetCheckEvaluationTargetMaterializationData(
+                storage_id=r.storage_id, run_id=r.run_id, timestamp=r.timestamp
+            )
+    return out
 
 
 @dg.multi_asset(
@@ -139,7 +192,7 @@ def universe_ticker_study(
     study_settings: StudySettings,
     universe_settings: UniverseSettings,
     universe_store: UniverseStore,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
     """The index study's code on each ticker of the run (split-adjusted, total-return forwards),
     one asset partition per ticker: one materialization event per ticker, with its status."""
     from eventlab.universe.compute import run_tickers
@@ -167,10 +220,14 @@ def universe_ticker_study(
         for ticker, msg in errors.items():
             context.log.warning(f"{ticker}: {msg}")
     t0 = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        context.log.info(f"studied {done} of {total} tickers ({time.perf_counter() - t0:.0f} s)")
+
     with universe_store.tickers().writing() as store:
         summaries, timings = run_tickers(
             tickers, params, uparams, sectors(uparams), store, context.run_id,
-            workers=uparams.workers, frames=frames,
+            workers=uparams.workers, frames=frames, progress=progress,
         )  # fmt: skip
     timings["compute_wall_s"] = time.perf_counter() - t0
     for s in summaries:
@@ -183,17 +240,63 @@ def universe_ticker_study(
     for s in not_ok:
         context.log.warning(f"{s.ticker}: {s.status}: {s.message}")
     counts = Counter(s.status for s in summaries)
-    check_failures(summaries)
-    # Run-wide figures: Dagster copies them into every partition's event, so they stay few.
-    return dg.MaterializeResult(
-        asset_key=TICKER_STUDY,
-        metadata={
-            "tickers": len(summaries),
-            **{f"status_{k}": int(v) for k, v in sorted(counts.items())},
-            "source": universe_settings.source,
-            **{k: round(v, 3) for k, v in timings.items()},
-        },
+    # Run-wide figures once, as an observation of the asset (a materialization's metadata would
+    # be copied into every partition's event).
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=TICKER_STUDY,
+            metadata={
+                "tickers": len(summaries),
+                **{f"status_{k}": int(v) for k, v in sorted(counts.items())},
+                "not_ok": ", ".join(f"{s.ticker} ({s.status})" for s in not_ok[:50])
+                + (f" and {len(not_ok) - 50} more" if len(not_ok) > 50 else "")
+                or "none",
+                "source": universe_settings.source,
+                **{k: round(v, 3) for k, v in timings.items()},
+            },
+        )
     )
+    context.log.info(
+        f"studied {len(summaries)} tickers: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        + (f"; not ok: {', '.join(s.ticker for s in not_ok)}" if not_ok else "")
+    )
+    check_failures(summaries)
+    yield dg.MaterializeResult(asset_key=TICKER_STUDY)
+    # Each partition's check, on the materialization just recorded, so a ticker that was not
+    # studied shows in the partition view.
+    targets = partition_materializations(context, [s.ticker for s in summaries])
+    for s in summaries:
+        context.log_event(ticker_check(s.ticker, s.status, s.message, targets.get(s.ticker)))
+
+
+def _ticker_studied(
+    context: dg.AssetCheckExecutionContext, universe_store: UniverseStore
+) -> dg.AssetCheckResult:
+    """Re-evaluate one ticker partition's check from its stored status (the universe job
+    records the same evaluation for every partition as it studies them)."""
+    ticker = context.partition_key
+    status = universe_store.tickers().read(STATUS, [ticker])
+    if not len(status):
+        row = {"status": "no_data", "message": "no stored status: the ticker was never studied"}
+    else:
+        row = status.iloc[0].to_dict()
+    fields = ticker_check(ticker, str(row["status"]), str(row.get("message") or ""), None)
+    return dg.AssetCheckResult(
+        passed=fields.passed,
+        severity=fields.severity,
+        metadata=fields.metadata,
+        description=fields.description,
+    )
+
+
+with warnings.catch_warnings():
+    # Partitioned checks are a preview in Dagster 1.13: the per-partition status they give the
+    # UI's partition view is the point, so the warning is acknowledged here, once.
+    warnings.simplefilter("ignore", dg.PreviewWarning)
+    ticker_studied = dg.asset_check(
+        asset=TICKER_STUDY, name=TICKER_CHECK, partitions_def=TICKERS, description=TICKER_CHECK_DOC
+    )(_ticker_studied)
 
 
 @dg.asset(key=_key("index_events"), group_name=GROUP, kinds={"pandas"})

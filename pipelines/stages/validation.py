@@ -20,7 +20,12 @@ from eventlab.cta import exposure as exp_mod
 from eventlab.cta import validation as val_mod
 from eventlab.cta.checks import calibration_in_sample, exposure_no_lookahead, exposure_valid
 from eventlab.cta.reference import level_series
-from eventlab.settings.validation import TREND_INDICES, BacktestParams, ValidationParams
+from eventlab.settings.validation import (
+    DAILY_TREND_INDICES,
+    TREND_INDICES,
+    BacktestParams,
+    ValidationParams,
+)
 from pipelines.resources import (
     BacktestSettings,
     CTASettings,
@@ -222,6 +227,59 @@ CSV_OUTS = {
     "cta_implied_exposure", "cta_validation", "cta_calibration", "backtests", "backtest_trades",
     "backtest_search",
 }  # fmt: skip
+
+
+def _reads() -> dict[str, set[dg.AssetKey]]:
+    """What each table is computed from (its lineage in the UI), following _Tables and
+    BacktestTables: the tables it calls on, the series and reference tables they read; the CSV
+    tables also read `report_as_of`, which names the report folder they are written to. The
+    event backtests' series are the default study's (a launchpad study reads its own from the
+    warehouse, as in pipelines.stages.study)."""
+    k = dg.AssetKey
+    price = {name: k(["prices", name]) for name in PRICE_INS}
+    ref = {name: k(["reference", name]) for name in REF_INS}
+    close = {price[REPLICA_SERIES]}
+    bond = {ref[BOND_TABLE]} if BOND_TABLE else set()
+    implied = close | {ref[n] for n in DAILY_TREND_INDICES} | bond
+    cash = {ref["fed_funds_effective"]}
+    total_return = {ref[tr_mod.FF3_TABLE], price[tr_mod.SPLICE_SERIES]}
+    # the default replica's position and the calibrated variant (_Tables.positions)
+    positions = close | {k("cta_signals"), k("cta_calibration")}
+    replica_bt = positions | cash | {ref["sg_trend_index"]} | total_return
+    event_bt = (
+        {price[CONFIG.study.index], price[CONFIG.study.vix], k("events"), k("forward_returns")}
+        | cash
+        | total_return
+    )
+    grid = close | cash | total_return | {k("cta_calibration")}
+    reads = {
+        "cta_implied_exposure": implied,
+        "cta_calibration": close | {k("cta_implied_exposure")},
+        "cta_validation": positions
+        | {k("cta_implied_exposure")}
+        | {ref[n] for n in TREND_NAMES}
+        | cash,
+        "cta_validation_series": positions | {k("cta_implied_exposure")},
+        "backtests": replica_bt | event_bt | grid,
+        "backtest_trades": event_bt,
+        "backtest_returns": replica_bt | event_bt,
+        "backtest_search": replica_bt | event_bt | grid | {k("cta_implied_exposure")},
+    }
+    # a table added to OUTS but not here reads everything the step reads (never nothing)
+    everything = {
+        *price.values(),
+        *ref.values(),
+        k("cta_signals"),
+        k("events"),
+        k("forward_returns"),
+    }
+    as_of = {k("report_as_of")}
+    return {
+        name: (reads.get(name, everything) | (as_of if name in CSV_OUTS else set())) - {k(name)}
+        for name in OUTS
+    }
+
+
 CHECKS = (
     dg.AssetCheckSpec(
         "implied_exposure_no_lookahead",
@@ -269,6 +327,7 @@ CHECKS = (
     },
     outs=table_outs(OUTS, CSV_OUTS),
     check_specs=list(CHECKS),
+    internal_asset_deps=_reads(),
     can_subset=True,
 )
 def validation(
