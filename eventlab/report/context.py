@@ -176,7 +176,19 @@ def build_context(
         },
         "glossary": glossary(),
         "files": file_list(files, charts + replica_charts),
-        "table_csv": {k: v for k, v in TABLE_CSV.items() if v in (files or [])},
+        "table_csv": {
+            k: v
+            for k, v in {
+                **TABLE_CSV,
+                # the family-weighed verdicts lead when the run has them
+                **(
+                    {"ev-verdicts": "event_verdicts_family.csv"}
+                    if family is not None and len(family)
+                    else {}
+                ),
+            }.items()
+            if v in (files or [])
+        },
         "ledger": ledger_ctx,
         "as_of": as_of,
         "parameters_line": parameters_line,
