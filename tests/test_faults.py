@@ -288,6 +288,17 @@ def test_freshness_flags_a_stale_live_series():
     assert meta["description"].startswith("4 sessions behind: the live source (yfinance)")
 
 
+def test_the_freshness_clock_is_new_yorks_not_utcs():
+    """01:00 UTC on Monday 2026-12-07 is Sunday evening in New York: the last closed session is
+    Friday 2026-12-04, not the Monday session that has not opened."""
+    from eventlab.data.quality import exchange_today, expected_last_session
+
+    now = pd.Timestamp("2026-12-07 01:00", tz="UTC")
+    today = exchange_today(now)
+    assert today == dt.date(2026, 12, 6)
+    assert expected_last_session(today, "NYSE", now=now) == dt.date(2026, 12, 4)
+
+
 def test_freshness_respects_holidays():
     idx = pd.DatetimeIndex(["2026-11-24", "2026-11-25"])
     df = pd.DataFrame(

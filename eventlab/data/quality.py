@@ -89,6 +89,13 @@ def describe_identity(violations: dict[str, object], series: Series) -> str:
     return f"it is not a sound {series.key} series: " + "; ".join(parts)
 
 
+def exchange_today(now: pd.Timestamp | None = None) -> dt.date:
+    """Today's date in New York, where the sessions are dated: at 01:00 UTC on a Monday it is
+    still Sunday there (the machine's UTC date would name a session that has not opened)."""
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    return now.tz_convert("America/New_York").date()
+
+
 def expected_last_session(
     today: dt.date, calendar: str = "NYSE", now: pd.Timestamp | None = None
 ) -> dt.date:
@@ -186,7 +193,7 @@ def freshness(
     states its as-of date); `description` says how many sessions behind and why: offline data
     (the snapshot, or rows stored by an earlier live run) versus a live source that has not
     delivered the latest session."""
-    expected = expected_last_session(today or dt.date.today(), calendar)
+    expected = expected_last_session(today or exchange_today(), calendar)
     behind = sessions_behind(last, expected, calendar)
     unit = "day" if calendar == "24/7" else "session"
     gap = f"{behind} {unit}{'s' if behind != 1 else ''} behind"
