@@ -174,7 +174,10 @@ def test_q_values_match_the_definitions(ps: list[float], untested: int) -> None:
     np.testing.assert_allclose(out["q_bh"].to_numpy()[: len(p)], bh, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(out["q_by"].to_numpy()[: len(p)], by, rtol=1e-12, atol=1e-15)
     assert out["q_bh"].iloc[len(p) :].isna().all() and not out["survives_bh"].iloc[len(p) :].any()
-    assert (out["survives_bh"].to_numpy()[: len(p)] == (bh <= 0.05)).all()
+    # survival agrees wherever q is not within rounding of the bar (q = 0.05 exactly can come
+    # out one ulp either side in the two computations)
+    clear = np.abs(bh - 0.05) > 1e-12
+    assert (out["survives_bh"].to_numpy()[: len(p)][clear] == (bh <= 0.05)[clear]).all()
     summary = fdr.ledger_summary(out)
     assert summary["tested"] == len(p) and summary["hypotheses"] == len(p) + untested
     assert summary["survive_by"] <= summary["survive_bh"]

@@ -79,6 +79,9 @@ def _joint(df: pd.DataFrame, facts: RunFacts) -> pd.DataFrame:
 # asset name -> reader of its hypotheses (the ledger step's inputs follow this table)
 SOURCES: dict[str, Reader] = {
     "event_stats": stats_like("event_study", "circular_shift"),
+    # every study spec of the library (the seed spec repeats the headline's tests: counted again,
+    # which can only make the family stricter)
+    "study_hypotheses": stats_like("study_library", "circular_shift"),
     "event_baselines": _baselines,
     "backtests": _backtests,
     "cta_calibration": _calibration,
