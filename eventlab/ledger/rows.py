@@ -24,18 +24,8 @@ from typing import SupportsInt, cast
 import numpy as np
 import pandas as pd
 
-from eventlab.ledger.store import COLUMNS
+from eventlab.ledger.store import COLUMNS, IDENTITY
 
-IDENTITY: tuple[str, ...] = (
-    "family",
-    "spec",
-    "series",
-    "horizon",
-    "variant",
-    "test",
-    "definition",
-    "data_as_of",
-)
 # Accepted spellings of each field in an event_stats-like table, first match wins.
 STATS_ALIASES: dict[str, tuple[str, ...]] = {
     "spec": ("spec", "name"),

@@ -25,9 +25,8 @@ from eventlab.data.frames import StoredFileError
 from eventlab.data.store import LOCK_TIMEOUT_S, file_lock
 
 LEDGER_FILE = "ledger/hypotheses.sqlite"
-# Column order of the table (and of every frame read from it).
-COLUMNS: tuple[str, ...] = (
-    "hypothesis_id",
+# What a hypothesis is: the fields its id hashes (the same question on the same data).
+IDENTITY: tuple[str, ...] = (
     "family",
     "spec",
     "series",
@@ -36,6 +35,11 @@ COLUMNS: tuple[str, ...] = (
     "test",
     "definition",
     "data_as_of",
+)
+# Column order of the table (and of every frame read from it).
+COLUMNS: tuple[str, ...] = (
+    "hypothesis_id",
+    *IDENTITY,
     "estimate",
     "p_value",
     "code_version",
