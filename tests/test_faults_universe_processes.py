@@ -58,7 +58,9 @@ def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 300) -> None:
         time.sleep(0.05)
 
 
-def test_sigkill_in_the_ticker_step_leaves_no_process_behind(project):
+def _start_studying(project) -> tuple[subprocess.Popen, Path, set[int]]:
+    """A 120-ticker run on 2 workers, returned once its ticker step has written a status file,
+    with every descendant process seen so far (the fork server and its workers)."""
     proc = _start(project, "--first", "120", "--workers", "2")
     status = project / "out" / "wh" / "universe" / "ticker_status"
     seen: set[int] = set()
@@ -68,6 +70,11 @@ def test_sigkill_in_the_ticker_step_leaves_no_process_behind(project):
         return status.exists() and any(status.glob("*.parquet"))
 
     _wait_for(studying, proc)
+    return proc, status, seen
+
+
+def test_sigkill_in_the_ticker_step_leaves_no_process_behind(project):
+    proc, status, seen = _start_studying(project)
     time.sleep(3)
     seen.update(_descendants(proc.pid))
     assert len(seen) >= 2, seen  # the fork server and its workers were running
@@ -107,15 +114,7 @@ def test_a_run_killed_in_the_report_step_leaves_a_staging_folder_the_next_run_re
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_sigterm_or_sigint_is_one_line_and_leaves_no_process(project, sig):
-    proc = _start(project, "--first", "120", "--workers", "2")
-    status = project / "out" / "wh" / "universe" / "ticker_status"
-    seen: set[int] = set()
-
-    def studying() -> bool:
-        seen.update(_descendants(proc.pid))
-        return status.exists() and any(status.glob("*.parquet"))
-
-    _wait_for(studying, proc)
+    proc, status, seen = _start_studying(project)
     seen.update(_descendants(proc.pid))
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
