@@ -34,6 +34,17 @@ def tick(instance: dg.DagsterInstance, folder: Path, cursor: str | None) -> dg.S
     return result
 
 
+def store_prices(warehouse, snapshot_prices) -> None:
+    """The snapshot's price frames where the IO manager keeps them, so a study partition reads
+    its inputs instead of recomputing them."""
+    from pipelines.stages.market_data import price_key
+
+    for key, frame in snapshot_prices.items():
+        path = warehouse.joinpath(*price_key(key).path).with_suffix(".parquet")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(path)
+
+
 def test_the_sensor_adds_changes_and_retires_partitions(tmp_path) -> None:
     folder = tmp_path / "studies"
     folder.mkdir()
@@ -107,10 +118,7 @@ def test_a_partition_materializes_its_study(tmp_path, snapshot_prices) -> None:
         dg.AssetSpec(price_key(k))
         for k in snapshot_prices  # stored below, not recomputed
     ]
-    for key, frame in snapshot_prices.items():
-        path = warehouse.joinpath(*price_key(key).path).with_suffix(".parquet")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_parquet(path)
+    store_prices(warehouse, snapshot_prices)
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("studies", ["vix_first_close_above_30"])
     result = dg.materialize(
@@ -140,10 +148,7 @@ def test_the_launchpad_fields_override_the_spec_and_are_checked_the_same_way(
     folder.mkdir()
     shutil.copy(LIBRARY / "vix_first_close_above_30.yaml", folder)
     warehouse = tmp_path / "warehouse"
-    for key, frame in snapshot_prices.items():
-        path = warehouse.joinpath(*price_key(key).path).with_suffix(".parquet")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_parquet(path)
+    store_prices(warehouse, snapshot_prices)
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("studies", ["vix_first_close_above_30"])
 
